@@ -1,0 +1,60 @@
+// Decodes the hex addresses of /proc/net/{tcp,udp}{,6} into the text forms `ss` prints.
+
+/**
+ * The kernel prints each 32-bit word of an address in host byte order, so on little-endian
+ * machines the bytes of every word come out reversed.
+ */
+export type ByteOrder = 'LE' | 'BE';
+
+const HEX_DIGIT = /^[0-9A-Fa-f]+$/;
+
+/** Bytes of a /proc hex address (8 or 32 digits), or null when it is not one. */
+export function decodeHexAddress(hex: string, order: ByteOrder): Uint8Array | null {
+  if ((hex.length !== 8 && hex.length !== 32) || !HEX_DIGIT.test(hex)) return null;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let word = 0; word < hex.length / 8; word++) {
+    for (let i = 0; i < 4; i++) {
+      const byte = parseInt(hex.substr(word * 8 + i * 2, 2), 16);
+      bytes[word * 4 + (order === 'LE' ? 3 - i : i)] = byte;
+    }
+  }
+  return bytes;
+}
+
+export function formatIPv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/** RFC 5952 text: lower case, the longest run of zero groups compressed, IPv4-mapped as ::ffff:a.b.c.d. */
+export function formatIPv6(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  const isMapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (isMapped) return `::ffff:${formatIPv4(bytes, 12)}`;
+
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > bestLength) {
+      bestStart = i;
+      bestLength = end - i;
+    }
+    i = end;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestLength < 2) return hex.join(':');
+  const head = hex.slice(0, bestStart).join(':');
+  const tail = hex.slice(bestStart + bestLength).join(':');
+  return `${head}::${tail}`;
+}
+
+/** The unspecified address of a family: a remote end that is not connected. */
+export function isUnspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}

@@ -1,0 +1,209 @@
+// Finds the processes that hold each socket inode by reading /proc/<pid>/fd, incrementally:
+// inode→pids is kept between polls and only the processes likely to hold new sockets are read.
+
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+
+/** Where a scan looked this poll: the evidence for the benchmark and for tests. */
+export interface OwnerScanStats {
+  /** Processes whose fd table was read this poll. */
+  scannedPids: number;
+  /** Of those, read in the full fallback scan. */
+  fullScanPids: number;
+  /** Inodes still without an owner after this poll. */
+  unresolved: number;
+}
+
+const RECENT_LIMIT = 16;
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** The socket inodes among a process's open fds; null when the fd table cannot be read. */
+function readSocketInodes(procRoot: string, pid: number): { inodes: Set<number>; denied: boolean } | null {
+  let fds: string[];
+  try {
+    fds = readdirSync(`${procRoot}/${pid}/fd`);
+  } catch (error) {
+    // Gone mid-scan is normal; not permitted is reported, never thrown.
+    return errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM' ? { inodes: new Set(), denied: true } : null;
+  }
+  const inodes = new Set<number>();
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`${procRoot}/${pid}/fd/${fd}`);
+    } catch {
+      continue; // the fd was closed between readdir and readlink
+    }
+    if (target.startsWith('socket:[')) inodes.add(Number(target.slice(8, -1)));
+  }
+  return { inodes, denied: false };
+}
+
+export class OwnerResolver {
+  private readonly inodeOwners = new Map<number, number[]>();
+  private readonly pidInodes = new Map<number, Set<number>>();
+  /** The size of /proc/<pid>/fd, which is the open-fd count on Linux ≥ 6.2 (0 before: then unused). */
+  private readonly pidFdCount = new Map<number, number>();
+  private readonly deniedPids = new Set<number>();
+  /** Inodes that a full scan found no visible owner for; forgotten when the socket goes. */
+  private readonly ownerless = new Set<number>();
+  /** Inodes unknown at the end of the previous poll: they have survived a poll and earn a full scan. */
+  private unknownLastPoll = new Set<number>();
+  private recentlyActive: number[] = [];
+  lastScan: OwnerScanStats = { scannedPids: 0, fullScanPids: 0, unresolved: 0 };
+
+  constructor(private readonly procRoot = '/proc') {}
+
+  /** Every process holding this inode, sorted; empty when unknown. */
+  ownersOf(inode: number): readonly number[] {
+    return this.inodeOwners.get(inode) ?? [];
+  }
+
+  /** Processes whose fd table could not be read (not permitted). */
+  get hiddenProcessCount(): number {
+    return this.deniedPids.size;
+  }
+
+  /**
+   * Brings inode→pids up to date for the sockets in the table now.
+   * @param likelyOwners where a new inode most likely is (e.g. the owner of the listener on its port)
+   */
+  resolve(liveInodes: ReadonlySet<number>, likelyOwners: (inode: number) => readonly number[] = () => []): void {
+    const scanned = new Set<number>();
+    const pids = this.listPids();
+    this.forgetVanished(pids);
+
+    // Phase 1: processes that are new or whose fd count changed. This also keeps owners honest
+    // when a process closes its copy of a shared socket (a forked child exec'ing, say).
+    for (const pid of pids) {
+      if (this.deniedPids.has(pid)) continue;
+      let fdCount = -1;
+      try {
+        fdCount = statSync(`${this.procRoot}/${pid}/fd`).size;
+      } catch {
+        continue;
+      }
+      const known = this.pidFdCount.get(pid);
+      if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, scanned);
+      this.pidFdCount.set(pid, fdCount);
+    }
+
+    const unknown = new Set<number>();
+    for (const inode of liveInodes) {
+      if (inode !== 0 && !this.inodeOwners.has(inode) && !this.ownerless.has(inode)) unknown.add(inode);
+    }
+
+    // Phase 2: where new sockets usually are: the listener's owner, then recently busy processes.
+    const candidates = new Set<number>();
+    for (const inode of unknown) for (const pid of likelyOwners(inode)) candidates.add(pid);
+    for (const pid of this.recentlyActive) candidates.add(pid);
+    this.scanUntilFound(candidates, unknown, scanned);
+
+    // Phase 3: a full scan, only for inodes that survived a poll (short-lived sockets would
+    // otherwise force one every time), stopping as soon as all are found.
+    // When every process was read this poll already (the first poll), what is unknown is ownerless.
+    const everyPidScanned = pids.every((pid) => scanned.has(pid) || this.deniedPids.has(pid));
+    const survivors = new Set([...unknown].filter((inode) => everyPidScanned || this.unknownLastPoll.has(inode)));
+    let fullScanPids = 0;
+    if (survivors.size > 0) {
+      const before = scanned.size;
+      this.scanUntilFound(pids, survivors, scanned, unknown);
+      fullScanPids = scanned.size - before;
+      for (const inode of survivors) this.ownerless.add(inode);
+    }
+    for (const inode of unknown) if (this.inodeOwners.has(inode) || this.ownerless.has(inode)) unknown.delete(inode);
+
+    this.prune(liveInodes);
+    this.unknownLastPoll = unknown;
+    this.lastScan = { scannedPids: scanned.size, fullScanPids, unresolved: unknown.size };
+  }
+
+  private listPids(): number[] {
+    const pids: number[] = [];
+    for (const name of readdirSync(this.procRoot)) {
+      const code = name.charCodeAt(0);
+      if (code >= 48 && code <= 57) pids.push(Number(name));
+    }
+    return pids;
+  }
+
+  private forgetVanished(pids: number[]): void {
+    const alive = new Set(pids);
+    for (const pid of this.pidFdCount.keys()) {
+      if (alive.has(pid)) continue;
+      this.setInodes(pid, new Set());
+      this.pidFdCount.delete(pid);
+      this.deniedPids.delete(pid);
+    }
+    this.recentlyActive = this.recentlyActive.filter((pid) => alive.has(pid));
+  }
+
+  /** Reads processes in order until every inode of `wanted` has an owner; found ones leave `wanted`. */
+  private scanUntilFound(
+    pids: Iterable<number>,
+    wanted: Set<number>,
+    scanned: Set<number>,
+    alsoClear?: Set<number>,
+  ): void {
+    for (const inode of [...wanted]) if (this.inodeOwners.has(inode)) wanted.delete(inode);
+    for (const pid of pids) {
+      if (wanted.size === 0) return;
+      if (scanned.has(pid) || this.deniedPids.has(pid)) continue;
+      this.scan(pid, scanned);
+      for (const inode of this.pidInodes.get(pid) ?? []) {
+        wanted.delete(inode);
+        alsoClear?.delete(inode);
+      }
+    }
+  }
+
+  private scan(pid: number, scanned: Set<number>): void {
+    scanned.add(pid);
+    const result = readSocketInodes(this.procRoot, pid);
+    if (result === null) {
+      this.setInodes(pid, new Set());
+      return;
+    }
+    if (result.denied) this.deniedPids.add(pid);
+    this.setInodes(pid, result.inodes);
+  }
+
+  private setInodes(pid: number, inodes: Set<number>): void {
+    const previous = this.pidInodes.get(pid) ?? new Set<number>();
+    let gained = false;
+    for (const inode of previous) {
+      if (inodes.has(inode)) continue;
+      const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
+      if (owners.length) this.inodeOwners.set(inode, owners);
+      else this.inodeOwners.delete(inode);
+    }
+    for (const inode of inodes) {
+      if (previous.has(inode)) continue;
+      gained = true;
+      this.ownerless.delete(inode);
+      const owners = this.inodeOwners.get(inode) ?? [];
+      if (!owners.includes(pid)) {
+        owners.push(pid);
+        owners.sort((a, b) => a - b);
+      }
+      this.inodeOwners.set(inode, owners);
+    }
+    if (inodes.size) this.pidInodes.set(pid, inodes);
+    else this.pidInodes.delete(pid);
+    if (gained && previous.size > 0) {
+      this.recentlyActive = [pid, ...this.recentlyActive.filter((p) => p !== pid)].slice(0, RECENT_LIMIT);
+    }
+  }
+
+  /** Drops what is known about sockets that left the table, so memory follows the table's size. */
+  private prune(liveInodes: ReadonlySet<number>): void {
+    for (const inode of this.ownerless) if (!liveInodes.has(inode)) this.ownerless.delete(inode);
+    for (const [inode, owners] of this.inodeOwners) {
+      if (liveInodes.has(inode)) continue;
+      this.inodeOwners.delete(inode);
+      for (const pid of owners) this.pidInodes.get(pid)?.delete(inode);
+    }
+  }
+}

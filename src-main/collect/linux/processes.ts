@@ -1,0 +1,113 @@
+// Reads what a developer wants to know about a socket's owner from /proc/<pid>: name, command
+// line, user, start time, working directory, parent. A process may exit at any point: never throw.
+
+import { readFileSync, readlinkSync } from 'node:fs';
+import type { ProcessInfo } from '../../shared/contract';
+
+/** USER_HZ: the unit of /proc/<pid>/stat times, fixed at 100 by the kernel's user ABI. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface ProcStat {
+  name: string;
+  ppid: number;
+  /** Clock ticks after boot: with the pid, it identifies a process across pid reuse. */
+  startTicks: number;
+}
+
+/** Parses /proc/<pid>/stat; the name sits in parentheses and may itself hold spaces and ')'. */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state): ppid is field 4, starttime field 22.
+  const ppid = Number(rest[1]);
+  const startTicks = Number(rest[19]);
+  if (!Number.isInteger(ppid) || !Number.isInteger(startTicks)) return null;
+  return { name: text.slice(open + 1, close), ppid, startTicks };
+}
+
+/** uid → user name from an /etc/passwd text. */
+export function parsePasswd(text: string): Map<number, string> {
+  const users = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const [name, , uid] = line.split(':');
+    if (name && uid && /^\d+$/.test(uid)) users.set(Number(uid), name);
+  }
+  return users;
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export class ProcessReader {
+  private readonly cache = new Map<number, { startTicks: number; info: ProcessInfo }>();
+  private users: Map<number, string> | null = null;
+  private bootTimeMs: number | null = null;
+
+  constructor(private readonly procRoot = '/proc') {}
+
+  /** The start time of a process in clock ticks after boot, or null when it is gone. */
+  startTicks(pid: number): number | null {
+    const text = readOrNull(`${this.procRoot}/${pid}/stat`);
+    return text ? (parseProcStat(text)?.startTicks ?? null) : null;
+  }
+
+  /** Details of a process, cached per (pid, start time) so a reused pid is read afresh. */
+  read(pid: number): ProcessInfo | null {
+    const statText = readOrNull(`${this.procRoot}/${pid}/stat`);
+    const stat = statText ? parseProcStat(statText) : null;
+    if (!stat) return null;
+    const cached = this.cache.get(pid);
+    if (cached && cached.startTicks === stat.startTicks) return cached.info;
+
+    const cmdline = readOrNull(`${this.procRoot}/${pid}/cmdline`) ?? '';
+    const uidLine = /^Uid:\s+(\d+)/m.exec(readOrNull(`${this.procRoot}/${pid}/status`) ?? '');
+    const uid = uidLine ? Number(uidLine[1]) : null;
+    let cwd: string | null = null;
+    try {
+      cwd = readlinkSync(`${this.procRoot}/${pid}/cwd`);
+    } catch {
+      cwd = null; // not permitted, or gone
+    }
+    const bootMs = this.bootTime();
+    const info: ProcessInfo = {
+      pid,
+      ppid: stat.ppid,
+      name: stat.name,
+      command: cmdline.replace(/\0+$/, '').split('\0').join(' '),
+      user: uid === null ? null : this.userName(uid),
+      uid,
+      startedAt:
+        bootMs === null ? null : new Date(bootMs + (stat.startTicks * 1000) / CLOCK_TICKS_PER_SECOND).toISOString(),
+      cwd,
+    };
+    this.cache.set(pid, { startTicks: stat.startTicks, info });
+    return info;
+  }
+
+  /** Drops cached details of processes no longer asked about. */
+  retain(pids: ReadonlySet<number>): void {
+    for (const pid of this.cache.keys()) if (!pids.has(pid)) this.cache.delete(pid);
+  }
+
+  userName(uid: number): string | null {
+    if (!this.users || !this.users.has(uid)) {
+      this.users = parsePasswd(readOrNull('/etc/passwd') ?? '');
+    }
+    return this.users.get(uid) ?? null;
+  }
+
+  private bootTime(): number | null {
+    if (this.bootTimeMs === null) {
+      const match = /^btime (\d+)$/m.exec(readOrNull(`${this.procRoot}/stat`) ?? '');
+      this.bootTimeMs = match ? Number(match[1]) * 1000 : null;
+    }
+    return this.bootTimeMs;
+  }
+}

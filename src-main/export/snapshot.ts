@@ -1,0 +1,20 @@
+// Builds the public snapshot document (DESIGN §4) from a scan: the one place that shape is made.
+
+import type { HostInfo, ProcessInfo, Snapshot, Socket, ScanStats } from '../shared/contract';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../shared/contract';
+
+export function buildSnapshot(
+  content: { sockets: Socket[]; processes: ProcessInfo[]; stats: ScanStats },
+  host: HostInfo,
+  takenAt: Date,
+): Snapshot {
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    takenAt: takenAt.toISOString(),
+    host,
+    sockets: content.sockets,
+    processes: content.processes,
+    stats: content.stats,
+  };
+}

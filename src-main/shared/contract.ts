@@ -1,0 +1,150 @@
+// The one contract shared by the engine, the hosts, the export format and the renderer.
+// Pure types and constants: no Node, no DOM, no Electron (importable everywhere).
+
+/** TCP states by their netstat / RFC 793 names, indexed by the kernel's numeric state (1-based). */
+export const TCP_STATES = [
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+] as const;
+export type TcpState = (typeof TCP_STATES)[number];
+
+/**
+ * A UDP or Unix datagram socket has no connection: it is either bound (`UNCONN`) or has a default
+ * peer, which the kernel (and `ss`) reports as `ESTABLISHED`.
+ */
+export type SocketState = TcpState | 'UNCONN';
+export const SOCKET_STATES: readonly SocketState[] = [...TCP_STATES, 'UNCONN'];
+
+export type Protocol = 'tcp' | 'udp' | 'unix';
+export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'unix'];
+
+/** 4 or 6 for inet sockets; null for Unix sockets. IPv4-mapped IPv6 addresses keep family 6. */
+export type Family = 4 | 6 | null;
+
+/** One endpoint instance in the kernel's socket table. */
+export interface Socket {
+  protocol: Protocol;
+  family: Family;
+  /** As the kernel has it; for Unix sockets the bound path, `@name` for abstract ones, '' if unbound. */
+  localAddress: string;
+  localPort: number | null;
+  /** null for listeners, unconnected UDP and Unix sockets. */
+  remoteAddress: string | null;
+  remotePort: number | null;
+  state: SocketState;
+  /** The owning process (the lowest pid when several share the socket); null when unknown, never a guess. */
+  pid: number | null;
+  processName: string | null;
+  /** The socket's owner uid as the kernel reports it (inet), or the owning process's uid (Unix). */
+  uid: number | null;
+  /** 0 once the socket has no file behind it (TIME_WAIT, or closed by its owner). */
+  inode: number;
+  /** Every process holding the socket (fork, inherited fd), sorted; empty when unknown. */
+  pids: number[];
+  /** The last process seen owning it, kept once the owner is gone (TIME_WAIT); null otherwise. */
+  lastPid: number | null;
+}
+
+/** The key of a socket's identity: see track/identity.ts. */
+export type SocketKey = string;
+
+export interface ProcessInfo {
+  pid: number;
+  /** Parent pid; null when unknown. */
+  ppid: number | null;
+  name: string;
+  /** The full command line, arguments joined by spaces; '' for kernel threads or when hidden. */
+  command: string;
+  user: string | null;
+  uid: number | null;
+  /** ISO 8601; null when unknown. */
+  startedAt: string | null;
+  /** null when not permitted to see it. */
+  cwd: string | null;
+}
+
+export interface HostInfo {
+  hostname: string;
+  platform: string;
+  release: string;
+}
+
+/** What one scan of the socket table found besides the sockets: the evidence for what is missing. */
+export interface ScanStats {
+  /** Sockets with a file behind them (inode ≠ 0) whose owner could not be seen: not permitted, or gone. */
+  unattributed: number;
+  /** Rows of the kernel's tables that did not parse and were skipped. */
+  malformedRows: number;
+  /** Processes that could not be inspected (not permitted). */
+  hiddenProcesses: number;
+  /** Wall time of the scan in milliseconds. */
+  scanMs: number;
+}
+
+/** One reading of the socket table with the owners a collector could see. */
+export interface Scan {
+  sockets: Socket[];
+  /** The owners of the sockets, one entry per pid. */
+  processes: ProcessInfo[];
+  stats: ScanStats;
+}
+
+export const SNAPSHOT_FORMAT = 'porthole.snapshot';
+export const SNAPSHOT_VERSION = 1;
+
+/** The public, versioned export format (DESIGN §4). */
+export interface Snapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  version: typeof SNAPSHOT_VERSION;
+  takenAt: string;
+  host: HostInfo;
+  sockets: Socket[];
+  processes: ProcessInfo[];
+  stats: ScanStats;
+}
+
+/** The columns of every tabular export, in order: one source for CSV and text. */
+export const SOCKET_COLUMNS = [
+  'protocol',
+  'family',
+  'localAddress',
+  'localPort',
+  'remoteAddress',
+  'remotePort',
+  'state',
+  'pid',
+  'processName',
+  'uid',
+  'inode',
+  'pids',
+  'lastPid',
+] as const satisfies readonly (keyof Socket)[];
+
+export interface SocketChange {
+  key: SocketKey;
+  /** Only the fields that changed, with their previous values. */
+  from: Partial<Socket>;
+  to: Socket;
+}
+
+/** One step of the delta stream: strictly increasing `seq`. */
+export interface Delta {
+  seq: number;
+  /** ISO 8601 time of the scan that produced it. */
+  at: string;
+  added: Socket[];
+  removed: SocketKey[];
+  changed: SocketChange[];
+  /** Processes first seen (or changed) since the previous delta. */
+  processes: ProcessInfo[];
+  stats: ScanStats;
+}

@@ -1,0 +1,6 @@
+// The renderer's entry: mounts the app with its stores.
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+
+createApp(App).use(createPinia()).mount('#app');

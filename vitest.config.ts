@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    // System tests open real sockets and spawn processes: give them room, and run files one at a
+    // time so one test's sockets never show up in another's assertions about the whole table.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
+  },
+});
