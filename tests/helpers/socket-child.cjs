@@ -1,0 +1,100 @@
+// A child process that holds real loopback sockets for the system tests and the benchmark.
+// Usage: node socket-child.cjs '<json plan>'; prints one JSON line when ready, then stays alive
+// until killed. Every role keeps its sockets open, so their state is stable while tests look.
+const net = require('node:net');
+const dgram = require('node:dgram');
+
+const plan = JSON.parse(process.argv[2]);
+const keep = [];
+const ready = (info) => process.stdout.write(JSON.stringify({ pid: process.pid, ...info }) + '\n');
+const fail = (error) => {
+  process.stderr.write(`socket-child ${plan.role}: ${error.stack || error}\n`);
+  process.exit(1);
+};
+
+function listen(options, serverOptions = {}) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer(serverOptions, (socket) => keep.push(socket));
+    server.once('error', reject);
+    server.listen(options, () => resolve(server));
+  });
+}
+
+function connect(host, port, options = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, ...options });
+    socket.once('error', reject);
+    socket.once('connect', () => resolve(socket));
+    keep.push(socket);
+  });
+}
+
+const roles = {
+  // A TCP listener: { host, ipv6Only?, backlog? }
+  async listen() {
+    const server = await listen({ host: plan.host, port: plan.port || 0, ipv6Only: plan.ipv6Only, backlog: plan.backlog });
+    ready({ port: server.address().port });
+  },
+  // Many listeners in one process, one per port (for the benchmark): { host, count }
+  async listenMany() {
+    const ports = [];
+    for (let i = 0; i < plan.count; i++) ports.push((await listen({ host: plan.host, port: 0 })).address().port);
+    ready({ ports });
+  },
+  // `count` client connections to { host, port }; with halfOpen the client never sends its own FIN.
+  async connect() {
+    const localPorts = [];
+    for (let i = 0; i < plan.count; i++) {
+      const socket = await connect(plan.host, plan.port, { allowHalfOpen: Boolean(plan.halfOpen) });
+      socket.on('end', () => {}); // half-open: take the peer's FIN and stay in CLOSE_WAIT
+      localPorts.push(socket.localPort);
+    }
+    ready({ localPorts });
+  },
+  // Connections that never complete: they wait in SYN_SENT (the peer's accept queue is full).
+  async connectPending() {
+    for (let i = 0; i < plan.count; i++) {
+      const socket = net.connect({ host: plan.host, port: plan.port });
+      socket.on('error', () => {});
+      keep.push(socket);
+    }
+    ready({});
+  },
+  // A server that closes its side at once (half-close): its sockets go to FIN_WAIT2.
+  async halfCloseServer() {
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      keep.push(socket);
+      socket.end();
+    });
+    await new Promise((resolve) => server.listen({ host: plan.host, port: 0 }, resolve));
+    ready({ port: server.address().port });
+  },
+  // Opens a connection and closes it first, so this side lingers in TIME_WAIT with no owner.
+  async timeWait() {
+    const socket = await connect(plan.host, plan.port);
+    const localPort = socket.localPort;
+    await new Promise((resolve) => {
+      socket.on('close', resolve);
+      socket.end();
+    });
+    ready({ localPort });
+  },
+  // A UDP socket, bound and optionally connected: { host, connectTo? }
+  async udp() {
+    const type = plan.host.includes(':') ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket(type);
+    keep.push(socket);
+    await new Promise((resolve) => socket.bind(0, plan.host, resolve));
+    if (plan.connectTo) await new Promise((resolve) => socket.connect(plan.connectTo, plan.host, resolve));
+    ready({ port: socket.address().port });
+  },
+  // A Unix stream listener at `path` (a leading NUL makes it abstract).
+  async unixListen() {
+    await listen({ path: plan.path });
+    ready({});
+  },
+};
+
+if (!roles[plan.role]) fail(new Error(`unknown role ${plan.role}`));
+roles[plan.role]().catch(fail);
+setInterval(() => {}, 1 << 30);

@@ -1,0 +1,65 @@
+// Spawns real child processes that hold loopback sockets (socket-child.cjs), for system tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const HELPERS = __dirname;
+
+export interface ChildInfo {
+  pid: number;
+  port?: number;
+  ports?: number[];
+  localPort?: number;
+  localPorts?: number[];
+}
+
+export class Workload {
+  private readonly children: ChildProcess[] = [];
+
+  /** Starts one socket-child with a plan; resolves with its ready line. */
+  start(plan: Record<string, unknown>): Promise<ChildInfo> {
+    return this.run(process.execPath, [join(HELPERS, 'socket-child.cjs'), JSON.stringify(plan)]);
+  }
+
+  /** A TCP listener with backlog 0 that never accepts (Python: libuv would accept). */
+  neverAccepting(host: string): Promise<ChildInfo> {
+    return this.run('python3', [join(HELPERS, 'backlog0.py'), host]);
+  }
+
+  run(command: string, args: string[]): Promise<ChildInfo> {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => resolve(JSON.parse(line) as ChildInfo));
+      child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+    this.children.length = 0;
+  }
+}
+
+/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
