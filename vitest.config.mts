@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/global-setup.ts'],
     // System tests open real sockets and spawn processes: give them room, and run files one at a
     // time so one test's sockets never show up in another's assertions about the whole table.
     testTimeout: 30_000,

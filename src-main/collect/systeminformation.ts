@@ -129,6 +129,7 @@ export function scanFromSi(connections: SiConnection[], processList: SiProcess[]
       // Without inodes, only established sockets netstat could not attribute count as unattributed.
       unattributed: sockets.filter((s) => s.pid === null && s.state !== 'TIME_WAIT').length,
       malformedRows: malformed,
+      repairedRows: 0,
       hiddenProcesses: 0,
       scanMs,
     },

@@ -84,6 +84,11 @@ export interface ScanStats {
   unattributed: number;
   /** Rows of the kernel's tables that did not parse and were skipped. */
   malformedRows: number;
+  /**
+   * Rows the kernel's table reader gave twice or skipped while the table changed under it, repaired
+   * (duplicates dropped; skipped rows restored when their fd proves they still exist).
+   */
+  repairedRows: number;
   /** Processes that could not be inspected (not permitted). */
   hiddenProcesses: number;
   /** Wall time of the scan in milliseconds. */

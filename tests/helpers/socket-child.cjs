@@ -32,7 +32,12 @@ function connect(host, port, options = {}) {
 const roles = {
   // A TCP listener: { host, ipv6Only?, backlog? }
   async listen() {
-    const server = await listen({ host: plan.host, port: plan.port || 0, ipv6Only: plan.ipv6Only, backlog: plan.backlog });
+    const server = await listen({
+      host: plan.host,
+      port: plan.port || 0,
+      ipv6Only: plan.ipv6Only,
+      backlog: plan.backlog,
+    });
     ready({ port: server.address().port });
   },
   // Many listeners in one process, one per port (for the benchmark): { host, count }
@@ -94,6 +99,11 @@ const roles = {
     ready({});
   },
 };
+
+// SIGUSR2 closes every held connection from this side: the active close leaves it in TIME_WAIT.
+process.on('SIGUSR2', () => {
+  for (const socket of keep) if (typeof socket.end === 'function') socket.end();
+});
 
 if (!roles[plan.role]) fail(new Error(`unknown role ${plan.role}`));
 roles[plan.role]().catch(fail);

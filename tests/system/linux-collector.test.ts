@@ -100,7 +100,12 @@ describe('Linux collector on a real workload', () => {
       pid: dualStack.pid,
     });
     const [client] = find((s) => s.localPort === dualClient.localPorts![0] && s.protocol === 'tcp');
-    expect(client).toMatchObject({ family: 4, localAddress: '127.0.0.1', remotePort: dualStack.port, pid: dualClient.pid });
+    expect(client).toMatchObject({
+      family: 4,
+      localAddress: '127.0.0.1',
+      remotePort: dualStack.port,
+      pid: dualClient.pid,
+    });
   });
 
   it('shows the fan-out: one listener, twelve connected sockets told apart by their remote end', () => {
@@ -115,7 +120,8 @@ describe('Linux collector on a real workload', () => {
   it('sees connections waiting in SYN_SENT behind a full accept queue', () => {
     const synSent = find((s) => s.remotePort === backlog.port && s.state === 'SYN_SENT');
     expect(synSent.length).toBeGreaterThanOrEqual(1);
-    for (const s of synSent) expect(s).toMatchObject({ protocol: 'tcp', family: 4, localAddress: '127.0.0.1', pid: pending.pid });
+    for (const s of synSent)
+      expect(s).toMatchObject({ protocol: 'tcp', family: 4, localAddress: '127.0.0.1', pid: pending.pid });
     expect(find((s) => isPort(backlog.port)(s) && s.state === 'LISTEN')[0].pid).toBe(backlog.pid);
   });
 
@@ -134,20 +140,41 @@ describe('Linux collector on a real workload', () => {
 
   it('sees UDP sockets bound (UNCONN) and connected (ESTABLISHED)', () => {
     const [bound] = find((s) => s.protocol === 'udp' && isPort(udpBound.port)(s));
-    expect(bound).toMatchObject({ family: 4, localAddress: '127.0.0.1', remoteAddress: null, remotePort: null, state: 'UNCONN', pid: udpBound.pid });
+    expect(bound).toMatchObject({
+      family: 4,
+      localAddress: '127.0.0.1',
+      remoteAddress: null,
+      remotePort: null,
+      state: 'UNCONN',
+      pid: udpBound.pid,
+    });
     const [connected] = find((s) => s.protocol === 'udp' && isPort(udpConnected.port)(s));
-    expect(connected).toMatchObject({ remoteAddress: '127.0.0.1', remotePort: udpPeer.port, state: 'ESTABLISHED', pid: udpConnected.pid });
+    expect(connected).toMatchObject({
+      remoteAddress: '127.0.0.1',
+      remotePort: udpPeer.port,
+      state: 'ESTABLISHED',
+      pid: udpConnected.pid,
+    });
   });
 
   it('sees a Unix listener by its path with its owner', () => {
     const [listener] = find((s) => s.protocol === 'unix' && s.localAddress === unixPath);
-    expect(listener).toMatchObject({ family: null, localPort: null, remoteAddress: null, state: 'LISTEN', pid: unixServer.pid, uid: 0 });
+    expect(listener).toMatchObject({
+      family: null,
+      localPort: null,
+      remoteAddress: null,
+      state: 'LISTEN',
+      pid: unixServer.pid,
+      uid: 0,
+    });
   });
 
   it('reports a clean scan: no malformed rows, every socket with a file behind it attributed', () => {
     expect(scan.stats.malformedRows).toBe(0);
     expect(scan.stats.hiddenProcesses).toBe(0);
-    const ours = new Set([v4, v6, wildcard, dualStack, fanServer, fanClients, halfServer, halfClient, udpBound].map((c) => c.pid));
+    const ours = new Set(
+      [v4, v6, wildcard, dualStack, fanServer, fanClients, halfServer, halfClient, udpBound].map((c) => c.pid),
+    );
     expect(scan.sockets.filter((s) => s.pid !== null && ours.has(s.pid)).length).toBeGreaterThan(30);
     expect(scan.processes.find((p) => p.pid === fanServer.pid)).toMatchObject({
       name: 'node',
@@ -161,7 +188,9 @@ describe('Linux collector on a real workload', () => {
 
   it('agrees with ss -tuanp taken at the same moment on (protocol, local, remote, state, pids)', () => {
     const ports = new Set(
-      [v4, v6, wildcard, dualStack, fanServer, backlog, halfServer, twServer, udpPeer, udpBound, udpConnected].map((c) => c.port),
+      [v4, v6, wildcard, dualStack, fanServer, backlog, halfServer, twServer, udpPeer, udpBound, udpConnected].map(
+        (c) => c.port,
+      ),
     );
     const collector = new LinuxCollector();
     const ours = collector.collectSync().sockets;
@@ -169,16 +198,19 @@ describe('Linux collector on a real workload', () => {
     const mine = (s: Socket) => ports.has(s.localPort ?? -1) || ports.has(s.remotePort ?? -1);
     const asKey = (r: { protocol: string; local: string; remote: string | null; state: string; pids: number[] }) =>
       `${r.protocol} ${r.local} ${r.remote ?? '*'} ${r.state} ${r.pids.join(',')}`;
-    const porthole = ours.filter((s) => s.protocol !== 'unix' && mine(s)).map((s) =>
-      asKey({
-        protocol: s.protocol,
-        local: formatEndpoint(s.localAddress, s.localPort),
-        remote: s.remoteAddress === null ? null : formatEndpoint(s.remoteAddress, s.remotePort),
-        state: s.state,
-        pids: s.pids,
-      }),
-    );
-    const portOf = (endpoint: string | null) => (endpoint === null ? -1 : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)));
+    const porthole = ours
+      .filter((s) => s.protocol !== 'unix' && mine(s))
+      .map((s) =>
+        asKey({
+          protocol: s.protocol,
+          local: formatEndpoint(s.localAddress, s.localPort),
+          remote: s.remoteAddress === null ? null : formatEndpoint(s.remoteAddress, s.remotePort),
+          state: s.state,
+          pids: s.pids,
+        }),
+      );
+    const portOf = (endpoint: string | null) =>
+      endpoint === null ? -1 : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
     const ss = theirs.filter((r) => ports.has(portOf(r.local)) || ports.has(portOf(r.remote))).map(asKey);
     expect(porthole.length).toBeGreaterThan(40);
     expect(porthole.sort()).toEqual(ss.sort());

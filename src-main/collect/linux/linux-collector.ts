@@ -9,6 +9,7 @@ import { OwnerResolver } from './owners';
 import { parseInetTable, type InetRow } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
+import { RowReconciler } from './row-reconciler';
 
 const INET_TABLES = [
   { file: 'tcp', protocol: 'tcp', family: 4 },
@@ -43,6 +44,12 @@ export class LinuxCollector implements Collector {
   private readonly processes: ProcessReader;
   private readonly procRoot: string;
   private readonly byteOrder: ByteOrder;
+  private readonly inetReconciler = new RowReconciler<InetRow>((row) =>
+    row.inode !== 0
+      ? `${row.protocol}${row.family}|${row.inode}`
+      : `${row.protocol}|${row.localAddress}|${row.localPort}|${row.remoteAddress}|${row.remotePort}|${row.state}`,
+  );
+  private readonly unixReconciler = new RowReconciler<UnixRow>((row) => `${row.inode}|${row.path}`);
 
   constructor(options: LinuxCollectorOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -59,7 +66,7 @@ export class LinuxCollector implements Collector {
   collectSync(): Scan {
     const started = performance.now();
     let malformed = 0;
-    const inetRows: InetRow[] = [];
+    const rawInetRows: InetRow[] = [];
     for (const table of INET_TABLES) {
       const parsed = parseInetTable(
         readTable(`${this.procRoot}/net/${table.file}`),
@@ -67,23 +74,31 @@ export class LinuxCollector implements Collector {
         table.family,
         this.byteOrder,
       );
-      for (const row of parsed.rows) inetRows.push(row);
+      for (const row of parsed.rows) rawInetRows.push(row);
       malformed += parsed.malformed;
     }
     const unix = parseUnixCandidates(readTable(`${this.procRoot}/net/unix`));
     malformed += unix.malformed;
 
-    const liveInodes = new Set<number>();
-    for (const row of inetRows) if (row.inode !== 0) liveInodes.add(row.inode);
+    const liveInodes = new Set<number>([
+      ...this.inetReconciler.previousInodes(),
+      ...this.unixReconciler.previousInodes(),
+    ]);
+    for (const row of rawInetRows) if (row.inode !== 0) liveInodes.add(row.inode);
     for (const c of unix.candidates) if (c.row.inode !== 0) liveInodes.add(c.row.inode);
-    this.owners.resolve(liveInodes, this.listenerOwnersLookup(inetRows));
+    this.owners.resolve(liveInodes, this.listenerOwnersLookup(rawInetRows));
+    const stillHeld = (inode: number) => this.owners.stillHeld(inode);
+    const inet = this.inetReconciler.reconcile(rawInetRows, stillHeld);
+    const inetRows = inet.rows;
 
     const seesAllProcesses = this.owners.hiddenProcessCount === 0 && process.getuid?.() === 0;
-    const { rows: unixRows } = resolveUnixCandidates(unix.candidates, {
+    const { rows: resolvedUnixRows } = resolveUnixCandidates(unix.candidates, {
       isOwned: (inode) => this.owners.ownersOf(inode).length > 0,
       isSocketFile,
       seesAllProcesses,
     });
+    const unixReconciled = this.unixReconciler.reconcile(resolvedUnixRows, stillHeld);
+    const unixRows = unixReconciled.rows;
 
     const processes = new Map<number, ProcessInfo | null>();
     const infoOf = (pid: number): ProcessInfo | null => {
@@ -126,6 +141,7 @@ export class LinuxCollector implements Collector {
       stats: {
         unattributed,
         malformedRows: malformed,
+        repairedRows: inet.duplicates + inet.restored + unixReconciled.duplicates + unixReconciled.restored,
         hiddenProcesses: this.owners.hiddenProcessCount,
         scanMs: Math.round((performance.now() - started) * 10) / 10,
       },

@@ -19,16 +19,19 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Socket inode → the fd number that holds it, for one process. */
+type SocketFds = Map<number, string>;
+
 /** The socket inodes among a process's open fds; null when the fd table cannot be read. */
-function readSocketInodes(procRoot: string, pid: number): { inodes: Set<number>; denied: boolean } | null {
+function readSocketInodes(procRoot: string, pid: number): { inodes: SocketFds; denied: boolean } | null {
   let fds: string[];
   try {
     fds = readdirSync(`${procRoot}/${pid}/fd`);
   } catch (error) {
     // Gone mid-scan is normal; not permitted is reported, never thrown.
-    return errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM' ? { inodes: new Set(), denied: true } : null;
+    return errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM' ? { inodes: new Map(), denied: true } : null;
   }
-  const inodes = new Set<number>();
+  const inodes: SocketFds = new Map();
   for (const fd of fds) {
     let target: string;
     try {
@@ -36,14 +39,14 @@ function readSocketInodes(procRoot: string, pid: number): { inodes: Set<number>;
     } catch {
       continue; // the fd was closed between readdir and readlink
     }
-    if (target.startsWith('socket:[')) inodes.add(Number(target.slice(8, -1)));
+    if (target.startsWith('socket:[')) inodes.set(Number(target.slice(8, -1)), fd);
   }
   return { inodes, denied: false };
 }
 
 export class OwnerResolver {
   private readonly inodeOwners = new Map<number, number[]>();
-  private readonly pidInodes = new Map<number, Set<number>>();
+  private readonly pidInodes = new Map<number, SocketFds>();
   /** The size of /proc/<pid>/fd, which is the open-fd count on Linux ≥ 6.2 (0 before: then unused). */
   private readonly pidFdCount = new Map<number, number>();
   private readonly deniedPids = new Set<number>();
@@ -59,6 +62,23 @@ export class OwnerResolver {
   /** Every process holding this inode, sorted; empty when unknown. */
   ownersOf(inode: number): readonly number[] {
     return this.inodeOwners.get(inode) ?? [];
+  }
+
+  /**
+   * Whether a process still holds this socket open, checked on the one fd known to hold it. The
+   * kernel's table readers may skip a row when the table changes between two reads of one file:
+   * an fd still open proves the socket still exists.
+   */
+  stillHeld(inode: number): boolean {
+    for (const pid of this.ownersOf(inode)) {
+      const fd = this.pidInodes.get(pid)?.get(inode);
+      try {
+        if (fd !== undefined && readlinkSync(`${this.procRoot}/${pid}/fd/${fd}`) === `socket:[${inode}]`) return true;
+      } catch {
+        // closed, or the process is gone
+      }
+    }
+    return false;
   }
 
   /** Processes whose fd table could not be read (not permitted). */
@@ -133,7 +153,7 @@ export class OwnerResolver {
     const alive = new Set(pids);
     for (const pid of this.pidFdCount.keys()) {
       if (alive.has(pid)) continue;
-      this.setInodes(pid, new Set());
+      this.setInodes(pid, new Map());
       this.pidFdCount.delete(pid);
       this.deniedPids.delete(pid);
     }
@@ -152,7 +172,7 @@ export class OwnerResolver {
       if (wanted.size === 0) return;
       if (scanned.has(pid) || this.deniedPids.has(pid)) continue;
       this.scan(pid, scanned);
-      for (const inode of this.pidInodes.get(pid) ?? []) {
+      for (const inode of this.pidInodes.get(pid)?.keys() ?? []) {
         wanted.delete(inode);
         alsoClear?.delete(inode);
       }
@@ -163,23 +183,23 @@ export class OwnerResolver {
     scanned.add(pid);
     const result = readSocketInodes(this.procRoot, pid);
     if (result === null) {
-      this.setInodes(pid, new Set());
+      this.setInodes(pid, new Map());
       return;
     }
     if (result.denied) this.deniedPids.add(pid);
     this.setInodes(pid, result.inodes);
   }
 
-  private setInodes(pid: number, inodes: Set<number>): void {
-    const previous = this.pidInodes.get(pid) ?? new Set<number>();
+  private setInodes(pid: number, inodes: SocketFds): void {
+    const previous = this.pidInodes.get(pid) ?? new Map<number, string>();
     let gained = false;
-    for (const inode of previous) {
+    for (const inode of previous.keys()) {
       if (inodes.has(inode)) continue;
       const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
       if (owners.length) this.inodeOwners.set(inode, owners);
       else this.inodeOwners.delete(inode);
     }
-    for (const inode of inodes) {
+    for (const inode of inodes.keys()) {
       if (previous.has(inode)) continue;
       gained = true;
       this.ownerless.delete(inode);
