@@ -26,9 +26,15 @@ export class Workload {
     return this.run('python3', [join(HELPERS, 'backlog0.py'), host]);
   }
 
-  run(command: string, args: string[]): Promise<ChildInfo> {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Spawns a child in its own process group, so stop() also ends anything it forked. */
+  spawn(command: string, args: string[]): ChildProcess {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.children.push(child);
+    return child;
+  }
+
+  run(command: string, args: string[]): Promise<ChildInfo> {
+    const child = this.spawn(command, args);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     return new Promise((resolve, reject) => {
@@ -43,9 +49,13 @@ export class Workload {
       this.children.map(
         (child) =>
           new Promise<void>((resolve) => {
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              // the group is already gone
+            }
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
-            child.kill('SIGKILL');
           }),
       ),
     );

@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
@@ -65,11 +64,11 @@ describe('owners', () => {
   it('under churn (processes forking and exiting while it polls): no scan error, no lost row of a socket that stayed open', async () => {
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     const clients = await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 5 });
-    const churn = spawn('python3', [join(HELPERS, 'churn.py'), String(server.port), '3']);
-    const lines = createInterface({ input: churn.stdout });
+    const churn = workload.spawn('python3', [join(HELPERS, 'churn.py'), String(server.port), '3']);
+    const lines = createInterface({ input: churn.stdout! });
     const output: string[] = [];
     lines.on('line', (line) => output.push(line));
-    try {
+    {
       const churnInfo = JSON.parse(await eventually(() => output[0])) as { pid: number; port: number };
       const collector = new LinuxCollector();
       let polls = 0;
@@ -102,8 +101,6 @@ describe('owners', () => {
       expect(polls).toBeGreaterThanOrEqual(5);
       expect(sawChurnConnections).toBeGreaterThan(0);
       console.log(`churn: ${forks} forks, ${polls} polls, ${repaired} rows repaired`);
-    } finally {
-      churn.kill('SIGKILL');
     }
   });
 });

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/linux/addresses';
+
+describe('decoding /proc hex addresses', () => {
+  it.each([
+    ['0100007F', 'LE', '127.0.0.1'],
+    ['7F000001', 'BE', '127.0.0.1'],
+    ['00000000', 'LE', '0.0.0.0'],
+    ['0A00020F', 'LE', '15.2.0.10'],
+  ] as const)('IPv4 %s (%s) is %s', (hex, order, text) => {
+    expect(formatIPv4(decodeHexAddress(hex, order)!)).toBe(text);
+  });
+
+  it.each([
+    ['00000000000000000000000000000000', 'LE', '::'],
+    ['00000000000000000000000001000000', 'LE', '::1'],
+    ['0000000000000000FFFF00000100007F', 'LE', '::ffff:127.0.0.1'],
+    ['000080FE00000000FF005452E43A12FE', 'LE', 'fe80::5254:ff:fe12:3ae4'],
+    ['B80D0120000000000000000000000001', 'LE', '2001:db8::100:0'],
+    ['20010DB8000000000000000000000001', 'BE', '2001:db8::1'],
+  ] as const)('IPv6 %s (%s) is %s', (hex, order, text) => {
+    expect(formatIPv6(decodeHexAddress(hex, order)!)).toBe(text);
+  });
+
+  it('follows RFC 5952: the longest zero run is compressed, the first on a tie, never a single group', () => {
+    const bytes = (groups: number[]) => new Uint8Array(groups.flatMap((g) => [g >> 8, g & 0xff]));
+    expect(formatIPv6(bytes([0x2001, 0xdb8, 0, 0, 1, 0, 0, 0]))).toBe('2001:db8:0:0:1::');
+    expect(formatIPv6(bytes([0x2001, 0, 0, 1, 0, 0, 1, 1]))).toBe('2001::1:0:0:1:1');
+    expect(formatIPv6(bytes([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]))).toBe('2001:db8:0:1:1:1:1:1');
+  });
+
+  it.each(['', '0100007', '0100007G', '0100007F00', 'x'.repeat(32)])('refuses %j', (hex) => {
+    expect(decodeHexAddress(hex, 'LE')).toBeNull();
+  });
+});
