@@ -26,13 +26,24 @@ describe('/proc/net/unix', () => {
   });
 
   it('maps flags and states: accepting is LISTEN; 01 UNCONN, 02 connecting, 03 ESTABLISHED', () => {
-    const text = [HEADER, row('00000000a1', '00010000', '01', 1, '/l'), row('00000000a2', '00000000', '01', 2), row('00000000a3', '00000000', '02', 3), row('00000000a4', '00000000', '03', 4)].join('\n');
+    const text = [
+      HEADER,
+      row('00000000a1', '00010000', '01', 1, '/l'),
+      row('00000000a2', '00000000', '01', 2),
+      row('00000000a3', '00000000', '02', 3),
+      row('00000000a4', '00000000', '03', 4),
+    ].join('\n');
     const { rows } = parseUnixTable(text, evidence({ isOwned: () => true }));
     expect(rows.map((r) => r.state)).toEqual(['LISTEN', 'UNCONN', 'SYN_SENT', 'ESTABLISHED']);
   });
 
   it('keeps a path with a newline whole when the next line is not row-shaped', () => {
-    const text = [HEADER, row('00000000a1', '00010000', '01', 7, '/tmp/two'), 'lines', row('00000000a2', '00000000', '03', 8)].join('\n');
+    const text = [
+      HEADER,
+      row('00000000a1', '00010000', '01', 7, '/tmp/two'),
+      'lines',
+      row('00000000a2', '00000000', '03', 8),
+    ].join('\n');
     const { rows, malformed } = parseUnixTable(text, evidence({ isOwned: () => true }));
     expect(rows.map((r) => r.path)).toEqual(['/tmp/two\nlines', null]);
     expect(malformed).toBe(0);
@@ -53,13 +64,20 @@ describe('/proc/net/unix', () => {
     const copySlot = row('00000000b1', '00000000', '03', 501);
     for (const fake of [copyInode, copySlot]) {
       const text = [HEADER, real, row('00000000a1', '00010000', '01', 7, '@x'), fake].join('\n');
-      const { rows } = parseUnixTable(text, evidence({ isOwned: (i) => i === 500 || i === 501, seesAllProcesses: false }));
+      const { rows } = parseUnixTable(
+        text,
+        evidence({ isOwned: (i) => i === 500 || i === 501, seesAllProcesses: false }),
+      );
       expect(rows.map((r) => r.inode)).toEqual([500, 7]);
     }
   });
 
   it('as root, an unowned row hidden in an abstract name is treated as part of the name', () => {
-    const text = [HEADER, row('00000000a1', '00010000', '01', 7, '@evil'), row('00000000cafe', '00010000', '01', 99998, '@fake')].join('\n');
+    const text = [
+      HEADER,
+      row('00000000a1', '00010000', '01', 7, '@evil'),
+      row('00000000cafe', '00010000', '01', 99998, '@fake'),
+    ].join('\n');
     expect(parseUnixTable(text, evidence()).rows.map((r) => r.inode)).toEqual([7]);
   });
 
@@ -74,7 +92,9 @@ describe('/proc/net/unix', () => {
   });
 
   it('counts a stray line that belongs to no path as malformed', () => {
-    const text = [HEADER, row('00000000a2', '00000000', '03', 8), 'stray', row('00000000a3', '00000000', '03', 9)].join('\n');
+    const text = [HEADER, row('00000000a2', '00000000', '03', 8), 'stray', row('00000000a3', '00000000', '03', 9)].join(
+      '\n',
+    );
     const { rows, malformed } = parseUnixTable(text, evidence());
     expect(rows.map((r) => r.inode)).toEqual([8, 9]);
     expect(malformed).toBe(1);

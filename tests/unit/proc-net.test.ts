@@ -49,7 +49,10 @@ describe('parsing captured /proc/net tables (tests/fixtures/proc/SOURCE.md)', ()
       .split('\n')
       .filter((l) => /^tcp\s+LISTEN/.test(l))
       .map((l) => l.split(/\s+/)[4].replace(/^\*:/, '[::]:'));
-    const ours = [...parseInetTable(fixture('tcp'), 'tcp', 4, 'LE').rows, ...parseInetTable(fixture('tcp6'), 'tcp', 6, 'LE').rows]
+    const ours = [
+      ...parseInetTable(fixture('tcp'), 'tcp', 4, 'LE').rows,
+      ...parseInetTable(fixture('tcp6'), 'tcp', 6, 'LE').rows,
+    ]
       .filter((r) => r.state === 'LISTEN')
       .map((r) => (r.family === 6 ? `[${r.localAddress}]:${r.localPort}` : `${r.localAddress}:${r.localPort}`));
     expect(ours.sort()).toEqual(ss.sort());
@@ -90,7 +93,10 @@ describe('malformed, truncated and hostile lines', () => {
   });
 
   it('treats a table without its header the same way (every line is data)', () => {
-    expect(parseInetTable(GOOD + '\n', 'tcp', 4, 'LE')).toEqual({ rows: [parseInetLine(GOOD, 'tcp', 4, 'LE')], malformed: 0 });
+    expect(parseInetTable(GOOD + '\n', 'tcp', 4, 'LE')).toEqual({
+      rows: [parseInetLine(GOOD, 'tcp', 4, 'LE')],
+      malformed: 0,
+    });
   });
 
   it('reads UDP states: 07 is UNCONN, 01 ESTABLISHED, anything else malformed', () => {

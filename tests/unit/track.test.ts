@@ -1,0 +1,193 @@
+// Identity, diff, the tracker's delta stream and the transition log: pure code, table-driven.
+import { describe, expect, it } from 'vitest';
+import type { Scan, Socket } from '../../src-main/shared/contract';
+import { applyDelta } from '../../src-main/track/apply-delta';
+import { diffTables, indexSockets } from '../../src-main/track/diff';
+import { formatEndpoint, socketKey } from '../../src-main/track/identity';
+import { Tracker } from '../../src-main/track/tracker';
+import { TransitionLog } from '../../src-main/track/transitions';
+import { tcp } from '../helpers/sockets';
+
+const scanOf = (sockets: Socket[]): Scan => ({
+  sockets,
+  processes: [],
+  stats: { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 },
+});
+
+describe('socket identity', () => {
+  it.each([
+    [
+      'a connected TCP socket is its 4-tuple',
+      tcp('127.0.0.1:3000', '127.0.0.1:51234'),
+      'tcp|127.0.0.1:3000|127.0.0.1:51234',
+    ],
+    ['IPv6 endpoints are bracketed', tcp('[::1]:3000', '[::1]:5000'), 'tcp|[::1]:3000|[::1]:5000'],
+    ['a listener is its local end and inode', tcp('0.0.0.0:3000', null, { inode: 77 }), 'tcp|0.0.0.0:3000|77'],
+    [
+      'UDP is its local end and inode, connected or not',
+      { ...tcp('127.0.0.1:53', '127.0.0.1:9', { inode: 8 }), protocol: 'udp' as const },
+      'udp|127.0.0.1:53|8',
+    ],
+    [
+      'Unix sockets have no port',
+      {
+        ...tcp('127.0.0.1:1', null, { inode: 9 }),
+        protocol: 'unix' as const,
+        localAddress: '/run/x.sock',
+        localPort: null,
+        family: null,
+      },
+      'unix|/run/x.sock|9',
+    ],
+  ])('%s', (_name, socket, key) => {
+    expect(socketKey(socket as Socket)).toBe(key);
+  });
+
+  it('stays the same when a connection drops to TIME_WAIT and loses its inode and owner', () => {
+    const live = tcp('127.0.0.1:3000', '127.0.0.1:51234', { inode: 42 });
+    const lingering = { ...live, state: 'TIME_WAIT' as const, inode: 0, pid: null, pids: [] };
+    expect(socketKey(lingering)).toBe(socketKey(live));
+  });
+
+  it('tells SO_REUSEPORT siblings apart: same address and port, different inodes', () => {
+    expect(socketKey(tcp('0.0.0.0:80', null, { inode: 1 }))).not.toBe(socketKey(tcp('0.0.0.0:80', null, { inode: 2 })));
+  });
+
+  it('formats endpoints like ss', () => {
+    expect(formatEndpoint('::ffff:127.0.0.1', 80)).toBe('[::ffff:127.0.0.1]:80');
+    expect(formatEndpoint('/run/a.sock', null)).toBe('/run/a.sock');
+  });
+});
+
+describe('diff', () => {
+  const a = tcp('127.0.0.1:3000', '127.0.0.1:1', { inode: 1 });
+  const b = tcp('127.0.0.1:3000', '127.0.0.1:2', { inode: 2 });
+  const c = tcp('127.0.0.1:3000', '127.0.0.1:3', { inode: 3 });
+
+  it('reports added, removed and changed (only the changed fields, with their old values)', () => {
+    const next = [{ ...a, state: 'CLOSE_WAIT' as const }, c, { ...b, pid: 200, pids: [200], processName: 'bun' }];
+    const diff = diffTables(indexSockets([a, b]), indexSockets(next));
+    expect(diff.added).toEqual([c]);
+    expect(diff.removed).toEqual([]);
+    expect(diff.changed).toEqual([
+      { key: socketKey(a), from: { state: 'ESTABLISHED' }, to: next[0] },
+      { key: socketKey(b), from: { pid: 100, processName: 'node', pids: [100] }, to: next[2] },
+    ]);
+    expect(diffTables(indexSockets(next), indexSockets([c])).removed.sort()).toEqual(
+      [socketKey(a), socketKey(b)].sort(),
+    );
+  });
+
+  it('sees nothing when nothing changed, even with fresh arrays', () => {
+    const diff = diffTables(indexSockets([a]), indexSockets([{ ...a, pids: [...a.pids] }]));
+    expect(diff).toEqual({ added: [], removed: [], changed: [] });
+  });
+
+  it('prefers the live socket when a reused 4-tuple meets its TIME_WAIT ghost', () => {
+    const ghost = { ...a, state: 'TIME_WAIT' as const, inode: 0, pid: null, pids: [] };
+    expect(indexSockets([a, ghost]).get(socketKey(a))).toBe(a);
+    expect(indexSockets([ghost, a]).get(socketKey(a))).toBe(a);
+  });
+});
+
+describe('tracker and delta stream', () => {
+  it('numbers deltas strictly, starts with everything added, then only what changed', () => {
+    const tracker = new Tracker();
+    const listener = tcp('127.0.0.1:3000', null);
+    const conn = tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6 });
+    const first = tracker.update(scanOf([listener]), new Date('2026-01-01T00:00:00Z'));
+    const second = tracker.update(scanOf([listener, conn]), new Date('2026-01-01T00:00:01Z'));
+    const third = tracker.update(scanOf([listener, conn]), new Date('2026-01-01T00:00:02Z'));
+    expect([first.seq, second.seq, third.seq]).toEqual([1, 2, 3]);
+    expect(first.added).toEqual([listener]);
+    expect(second.added).toEqual([conn]);
+    expect(third).toMatchObject({ added: [], removed: [], changed: [], at: '2026-01-01T00:00:02.000Z' });
+  });
+
+  it('remembers the last owner of a connection once its owner is gone, without guessing a pid', () => {
+    const tracker = new Tracker();
+    const live = tcp('127.0.0.1:5000', '127.0.0.1:3000', { pid: 4242, pids: [4242], inode: 9 });
+    tracker.update(scanOf([live]), new Date());
+    const tw = { ...live, state: 'TIME_WAIT' as const, pid: null, pids: [], processName: null, inode: 0 };
+    const delta = tracker.update(scanOf([tw]), new Date());
+    expect(delta.changed[0].to).toMatchObject({ state: 'TIME_WAIT', pid: null, lastPid: 4242 });
+    expect(tracker.update(scanOf([tw]), new Date()).changed).toEqual([]); // memory carries over unchanged
+  });
+
+  it('sends a process only when it is new or has changed', () => {
+    const tracker = new Tracker();
+    const node = {
+      pid: 1,
+      ppid: 0,
+      name: 'node',
+      command: 'node a.js',
+      user: 'dev',
+      uid: 1000,
+      startedAt: 'x',
+      cwd: '/',
+    };
+    const scan = { ...scanOf([]), processes: [node] };
+    expect(tracker.update(scan, new Date()).processes).toEqual([node]);
+    expect(tracker.update(scan, new Date()).processes).toEqual([]);
+    const reused = { ...node, startedAt: 'y', command: 'python b.py' };
+    expect(tracker.update({ ...scan, processes: [reused] }, new Date()).processes).toEqual([reused]);
+  });
+
+  it('a subscriber applying every delta holds exactly the tracker\u2019s table', () => {
+    const tracker = new Tracker();
+    const table = new Map();
+    const sockets = Array.from({ length: 30 }, (_, i) =>
+      tcp('127.0.0.1:3000', `127.0.0.1:${6000 + i}`, { inode: 100 + i }),
+    );
+    let live = sockets.slice(0, 10);
+    for (let round = 0; round < 20; round++) {
+      applyDelta(table, tracker.update(scanOf(live), new Date()));
+      expect([...table.values()].map(socketKey).sort()).toEqual(tracker.current().sockets.map(socketKey).sort());
+      live = sockets
+        .filter((_, i) => (i * 7 + round) % 3 !== 0)
+        .map((s, i) => (i % 4 === round % 4 ? { ...s, state: 'CLOSE_WAIT' } : s));
+    }
+  });
+});
+
+describe('transition log', () => {
+  it('keeps each connection\u2019s states with timestamps: first seen, each state entered, gone', () => {
+    const tracker = new Tracker();
+    const log = new TransitionLog();
+    const conn = tcp('127.0.0.1:5000', '127.0.0.1:3000', { state: 'SYN_SENT', inode: 9 });
+    const steps: [Socket[], string][] = [
+      [[conn], '2026-01-01T00:00:00.000Z'],
+      [[{ ...conn, state: 'ESTABLISHED' }], '2026-01-01T00:00:01.000Z'],
+      [[{ ...conn, state: 'FIN_WAIT2' }], '2026-01-01T00:00:02.000Z'],
+      [[{ ...conn, state: 'TIME_WAIT', inode: 0, pid: null, pids: [] }], '2026-01-01T00:00:03.000Z'],
+      [[], '2026-01-01T00:01:03.000Z'],
+    ];
+    for (const [sockets, at] of steps) log.apply(tracker.update(scanOf(sockets), new Date(at)));
+    expect(log.history(socketKey(conn))).toEqual({
+      key: socketKey(conn),
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      states: [
+        { state: 'SYN_SENT', at: '2026-01-01T00:00:00.000Z' },
+        { state: 'ESTABLISHED', at: '2026-01-01T00:00:01.000Z' },
+        { state: 'FIN_WAIT2', at: '2026-01-01T00:00:02.000Z' },
+        { state: 'TIME_WAIT', at: '2026-01-01T00:00:03.000Z' },
+      ],
+      goneAt: '2026-01-01T00:01:03.000Z',
+    });
+  });
+
+  it('is bounded: per connection (keeping the first state) and in gone connections (oldest first)', () => {
+    const log = new TransitionLog({ statesPerConnection: 3, goneConnections: 2 });
+    const tracker = new Tracker();
+    const conn = tcp('127.0.0.1:5000', '127.0.0.1:3000');
+    const states = ['ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'TIME_WAIT'] as const;
+    for (const state of states) log.apply(tracker.update(scanOf([{ ...conn, state }]), new Date()));
+    expect(log.history(socketKey(conn))!.states.map((s) => s.state)).toEqual(['ESTABLISHED', 'CLOSING', 'TIME_WAIT']);
+    const others = [1, 2, 3].map((i) => tcp('127.0.0.1:5000', `127.0.0.1:${i}`));
+    for (const other of others) {
+      log.apply(tracker.update(scanOf([other]), new Date()));
+    }
+    log.apply(tracker.update(scanOf([]), new Date()));
+    expect(log.all().map((h) => h.key)).toEqual([socketKey(others[1]), socketKey(others[2])]);
+  });
+});
