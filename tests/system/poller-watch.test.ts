@@ -1,0 +1,107 @@
+// The poll worker and the hosts on top of it: `porthole watch` (text and NDJSON) and `npm start`'s
+// fallback when the Electron runtime is missing, all as real processes on real sockets.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Delta } from '../../src-main/shared/contract';
+import { Poller } from '../../src-main/serve/poller';
+import { CLI, PROJECT_ROOT } from '../helpers/cli';
+import { eventually, Workload } from '../helpers/workload';
+
+const workload = new Workload();
+const running: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of running.splice(0)) child.kill('SIGKILL');
+  await workload.stop();
+});
+
+function launch(args: string[]): { child: ChildProcess; stdout: string[]; stderr: string[] } {
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  return { child, stdout, stderr };
+}
+
+describe('poll worker', () => {
+  it('streams seq-numbered deltas as JSON text and answers with the current table', async () => {
+    const poller = new Poller({ intervalMs: 250, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
+    const deltas: Delta[] = [];
+    poller.onDelta((json, seq) => {
+      const delta = JSON.parse(json) as Delta;
+      expect(delta.seq).toBe(seq);
+      deltas.push(delta);
+    });
+    try {
+      await eventually(() => deltas[0]);
+      expect(deltas[0].seq).toBe(1);
+      const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+      const added = await eventually(() => deltas.flatMap((d) => d.added).find((s) => s.localPort === server.port));
+      expect(added).toMatchObject({ state: 'LISTEN', pid: server.pid, processName: 'node' });
+      expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => i + 1));
+      const current = JSON.parse(await poller.current()) as { seq: number; sockets: { localPort: number }[] };
+      expect(current.seq).toBeGreaterThanOrEqual(deltas.at(-1)!.seq);
+      expect(current.sockets.some((s) => s.localPort === server.port)).toBe(true);
+    } finally {
+      await poller.stop();
+    }
+  });
+});
+
+describe('porthole watch', () => {
+  it('--json prints NDJSON deltas: the whole table first, then each change', async () => {
+    const watch = launch([CLI, 'watch', '--json', '--interval', '250']);
+    const first = JSON.parse(await eventually(() => watch.stdout[0])) as Delta;
+    expect(first).toMatchObject({ seq: 1, removed: [], changed: [] });
+    expect(first.added.length).toBeGreaterThan(0);
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const line = await eventually(() => watch.stdout.slice(1).find((l) => l.includes(`"localPort":${server.port}`)));
+    const delta = JSON.parse(line) as Delta;
+    expect(delta.seq).toBeGreaterThan(1);
+    expect(delta.added.find((s) => s.localPort === server.port)).toMatchObject({ pid: server.pid });
+    watch.child.kill('SIGINT');
+    expect(await new Promise((resolve) => watch.child.once('exit', resolve))).toBe(0);
+  });
+
+  it('prints a line per change for people, and says what polling cannot see', async () => {
+    const watch = launch([CLI, 'watch', '--interval', '250']);
+    await eventually(() => watch.stderr[0]);
+    expect(watch.stderr[0]).toMatch(
+      /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen\./,
+    );
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const line = await eventually(() => watch.stdout.find((l) => l.includes(`127.0.0.1:${server.port}`)));
+    expect(line).toMatch(
+      new RegExp(
+        `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\+ tcp 127\\.0\\.0\\.1:${server.port} node\\[${server.pid}\\] LISTEN$`,
+      ),
+    );
+    await workload.stop();
+    const gone = await eventually(() => watch.stdout.find((l) => l.includes(` - tcp 127.0.0.1:${server.port}`)));
+    expect(gone).toMatch(/ LISTEN$/);
+  });
+
+  it('refuses a bad interval with exit 2', async () => {
+    const watch = launch([CLI, 'watch', '--interval', 'soon']);
+    expect(await new Promise((resolve) => watch.child.once('exit', resolve))).toBe(2);
+    expect(watch.stderr.join('\n')).toMatch(/--interval takes milliseconds, not "soon"/);
+  });
+});
+
+// This machine class cannot download Electron's binary; where it can, `npm start` opens the window.
+const electronInstalled = existsSync(join(PROJECT_ROOT, 'node_modules/electron/dist'));
+
+describe('npm start without the Electron runtime', () => {
+  it.skipIf(electronInstalled)('says so in one sentence and falls back to the live table in the terminal', async () => {
+    const start = launch([join(PROJECT_ROOT, 'bin/start.js')]);
+    await eventually(() => (start.stderr.length >= 2 ? true : undefined));
+    expect(start.stderr[0]).toBe(
+      'The Electron runtime is not installed here (npm cannot download its binary on this machine), so Porthole runs in this terminal instead: `porthole watch`.',
+    );
+    expect(start.stderr[1]).toMatch(/^Watching \d+ sockets/);
+  });
+});
