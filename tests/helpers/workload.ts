@@ -16,14 +16,17 @@ export interface ChildInfo {
 export class Workload {
   private readonly children: ChildProcess[] = [];
 
+  /** @param helpers where socket-child.cjs and the Python helpers are (the benchmark is bundled elsewhere) */
+  constructor(private readonly helpers = HELPERS) {}
+
   /** Starts one socket-child with a plan; resolves with its ready line. */
   start(plan: Record<string, unknown>): Promise<ChildInfo> {
-    return this.run(process.execPath, [join(HELPERS, 'socket-child.cjs'), JSON.stringify(plan)]);
+    return this.run(process.execPath, [join(this.helpers, 'socket-child.cjs'), JSON.stringify(plan)]);
   }
 
   /** A TCP listener with backlog 0 that never accepts (Python: libuv would accept). */
   neverAccepting(host: string): Promise<ChildInfo> {
-    return this.run('python3', [join(HELPERS, 'backlog0.py'), host]);
+    return this.run('python3', [join(this.helpers, 'backlog0.py'), host]);
   }
 
   /** Spawns a child in its own process group, so stop() also ends anything it forked. */

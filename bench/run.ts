@@ -1,0 +1,234 @@
+// npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
+// 200, 2,000 and 20,000 loopback sockets held by ~20 processes. Prints medians side by side.
+// Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 10]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { LinuxCollector } from '../src-main/collect/linux/linux-collector';
+import { Poller } from '../src-main/serve/poller';
+import { Workload, type ChildInfo } from '../tests/helpers/workload';
+
+const root = join(__dirname, '..', '..'); // out/bench → the project
+const helpers = join(root, 'tests/helpers');
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '200,2000,20000' },
+    runs: { type: 'string', default: '7' },
+    'loop-seconds': { type: 'string', default: '10' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+const loopSeconds = Number(values['loop-seconds']);
+const PROCESS_PAIRS = 10; // 10 servers + 10 clients ≈ 20 processes
+
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summarise = (samples: Sample[]): Sample => ({
+  wallMs: median(samples.map((s) => s.wallMs)),
+  cpuMs: median(samples.map((s) => s.cpuMs)),
+});
+
+/** CPU time of this process's waited-for children (cutime + cstime), in ms. */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16, 17; USER_HZ = 100
+}
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+async function measure(
+  times: number,
+  run: () => unknown | Promise<unknown>,
+  between?: () => Promise<void>,
+): Promise<Sample> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < times; i++) {
+    if (between) await between();
+    const cpu0 = ownCpuMs() + childrenCpuMs();
+    const t0 = performance.now();
+    await run();
+    samples.push({ wallMs: performance.now() - t0, cpuMs: ownCpuMs() + childrenCpuMs() - cpu0 });
+  }
+  return summarise(samples);
+}
+
+function command(cmd: string, args: string[]): () => void {
+  return () => {
+    const result = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+    if (result.status !== 0 && result.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}`);
+  };
+}
+
+function available(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Holds `size` loopback sockets: connections count twice (both ends), plus the listeners. */
+async function buildWorkload(size: number): Promise<{ workload: Workload; servers: ChildInfo[] }> {
+  const workload = new Workload(helpers);
+  const servers = await Promise.all(
+    Array.from({ length: PROCESS_PAIRS }, () => workload.start({ role: 'listen', host: '127.0.0.1' })),
+  );
+  const perPair = Math.max(1, Math.round((size - PROCESS_PAIRS) / 2 / PROCESS_PAIRS));
+  await Promise.all(
+    servers.map((s) => workload.start({ role: 'connect', host: '127.0.0.1', port: s.port, count: perPair })),
+  );
+  return { workload, servers };
+}
+
+function tcpSocketCount(): number {
+  return new LinuxCollector().collectSync().sockets.filter((s) => s.protocol === 'tcp').length;
+}
+
+interface Row {
+  tool: string;
+  bySize: Map<number, Sample>;
+}
+
+async function main(): Promise<void> {
+  const rows = new Map<string, Row>();
+  const record = (tool: string, size: number, sample: Sample) => {
+    if (!rows.has(tool)) rows.set(tool, { tool, bySize: new Map() });
+    rows.get(tool)!.bySize.set(size, sample);
+  };
+  const loop: Record<number, { p99: number; max: number; cpuPercent: number; polls: number }> = {};
+  const actual: Record<number, number> = {};
+  const si = await import('systeminformation');
+
+  for (const size of sizes) {
+    process.stderr.write(`\n== ${size} sockets: setting up…\n`);
+    const { workload, servers } = await buildWorkload(size);
+    try {
+      actual[size] = tcpSocketCount();
+      process.stderr.write(`   ${actual[size]} TCP sockets in the table; measuring (${runs} runs each)…\n`);
+      const slowRuns = size >= 20000 ? Math.min(runs, 3) : runs;
+
+      record(
+        'porthole cold poll (full owner scan)',
+        size,
+        await measure(runs, () => new LinuxCollector().collectSync()),
+      );
+      const steady = new LinuxCollector();
+      steady.collectSync();
+      steady.collectSync();
+      record('porthole steady-state poll', size, await measure(runs, () => steady.collectSync()));
+
+      // 1% churn between polls: a client process holding 1% of the connections is replaced.
+      const churnCount = Math.max(1, Math.round(size / 200));
+      const churnLoad = new Workload(helpers);
+      const churned = new LinuxCollector();
+      churned.collectSync();
+      record(
+        'porthole poll after 1% churn',
+        size,
+        await measure(
+          runs,
+          () => churned.collectSync(),
+          async () => {
+            await churnLoad.stop();
+            await churnLoad.start({ role: 'connect', host: '127.0.0.1', port: servers[0].port, count: churnCount });
+          },
+        ),
+      );
+      await churnLoad.stop();
+
+      record('ss -tanp', size, await measure(runs, command('ss', ['-tanp'])));
+      if (available('netstat')) record('netstat -tanp', size, await measure(slowRuns, command('netstat', ['-tanp'])));
+      if (available('lsof')) record('lsof -nP -iTCP', size, await measure(slowRuns, command('lsof', ['-nP', '-iTCP'])));
+      record('systeminformation.networkConnections()', size, await measure(slowRuns, () => si.networkConnections()));
+
+      // The main thread while the worker polls once a second: event-loop delay and CPU.
+      const histogram = monitorEventLoopDelay({ resolution: 5 });
+      const poller = new Poller({ intervalMs: 1000, workerPath: join(root, 'out/main/poll-worker.js') });
+      let polls = 0;
+      poller.onDelta(() => polls++);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // let the cold poll pass
+      histogram.enable();
+      const cpu0 = ownCpuMs();
+      const t0 = performance.now();
+      polls = 0;
+      await new Promise((resolve) => setTimeout(resolve, loopSeconds * 1000));
+      const cpuPercent = ((ownCpuMs() - cpu0) / (performance.now() - t0)) * 100;
+      histogram.disable();
+      await poller.stop();
+      loop[size] = { p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6, cpuPercent, polls };
+    } finally {
+      await workload.stop();
+    }
+  }
+
+  // Print: one column per size, wall/CPU ms and the ratio to ss -tanp's wall time.
+  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const header = ['tool', ...sizes.map((s) => `${s} (${actual[s]} tcp): wall / cpu ms, × ss`)];
+  const table = [...rows.values()].map((row) => [
+    row.tool,
+    ...sizes.map((size) => {
+      const s = row.bySize.get(size);
+      const ss = rows.get('ss -tanp')?.bySize.get(size);
+      return s ? `${fmt(s.wallMs)} / ${fmt(s.cpuMs)}  ${ss ? (s.wallMs / ss.wallMs).toFixed(2) + '×' : ''}` : '-';
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  |  ');
+  console.log('\nMedian wall and CPU time per reading (CPU includes child processes).\n');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('--+--'));
+  for (const row of table) console.log(line(row));
+  console.log('\nMain thread while the worker polls once a second:');
+  for (const size of sizes) {
+    const l = loop[size];
+    console.log(
+      `  ${size}: event-loop delay p99 ${fmt(l.p99)} ms, max ${fmt(l.max)} ms; process CPU ${l.cpuPercent.toFixed(1)}% of one core over ${l.polls} polls`,
+    );
+  }
+
+  const big = Math.max(...sizes);
+  const get = (tool: string) => rows.get(tool)?.bySize.get(big);
+  const steady = get('porthole steady-state poll')!;
+  const ss = get('ss -tanp')!;
+  const siSample = get('systeminformation.networkConnections()')!;
+  const goals = [
+    [`steady-state poll with owners ≤ 0.2× ss -tanp`, steady.wallMs / ss.wallMs, steady.wallMs / ss.wallMs <= 0.2, '×'],
+    [
+      `≥ 10× faster than systeminformation`,
+      siSample.wallMs / steady.wallMs,
+      siSample.wallMs / steady.wallMs >= 10,
+      '× faster',
+    ],
+    [`CPU of polling once a second ≤ 10% of one core`, loop[big].cpuPercent, loop[big].cpuPercent <= 10, '%'],
+    [`main-thread event-loop delay < 20 ms while polling`, loop[big].max, loop[big].max < 20, ' ms max'],
+  ] as const;
+  console.log(`\nGoals at ${big} sockets:`);
+  for (const [goal, value, met, unit] of goals)
+    console.log(`  ${met ? 'met ' : 'MISSED'}  ${goal}: ${value.toFixed(2)}${unit}`);
+
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(root, 'bench/results/latest.json'),
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        sizes,
+        actual,
+        rows: [...rows.values()].map((r) => ({ tool: r.tool, bySize: Object.fromEntries(r.bySize) })),
+        loop,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
