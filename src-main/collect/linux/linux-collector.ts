@@ -6,7 +6,7 @@ import type { ProcessInfo, Socket } from '../../shared/contract';
 import type { Collector, Scan } from '../collector';
 import type { ByteOrder } from './addresses';
 import { OwnerResolver } from './owners';
-import { parseInetTable, type InetRow } from './proc-net';
+import { InetTableParser, type InetRow } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
@@ -18,11 +18,11 @@ const INET_TABLES = [
   { file: 'udp6', protocol: 'udp', family: 6 },
 ] as const;
 
-function readTable(path: string): string {
+function readTable(path: string): Buffer {
   try {
-    return readFileSync(path, 'latin1');
+    return readFileSync(path);
   } catch {
-    return ''; // e.g. no IPv6 in this kernel: an absent table is an empty one
+    return Buffer.alloc(0); // e.g. no IPv6 in this kernel: an absent table is an empty one
   }
 }
 
@@ -44,16 +44,15 @@ export class LinuxCollector implements Collector {
   private readonly processes: ProcessReader;
   private readonly procRoot: string;
   private readonly byteOrder: ByteOrder;
-  private readonly inetReconciler = new RowReconciler<InetRow>((row) =>
-    row.inode !== 0
-      ? `${row.protocol}${row.family}|${row.inode}`
-      : `${row.protocol}|${row.localAddress}|${row.localPort}|${row.remoteAddress}|${row.remotePort}|${row.state}`,
-  );
-  private readonly unixReconciler = new RowReconciler<UnixRow>((row) => `${row.inode}|${row.path}`);
+  private readonly inetParser: InetTableParser;
+  // Keyed by inode: socket inodes are unique across every family.
+  private readonly inetReconciler = new RowReconciler<InetRow>();
+  private readonly unixReconciler = new RowReconciler<UnixRow>();
 
   constructor(options: LinuxCollectorOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
     this.byteOrder = options.byteOrder ?? endianness();
+    this.inetParser = new InetTableParser(this.byteOrder);
     this.owners = new OwnerResolver(this.procRoot);
     this.processes = new ProcessReader(this.procRoot);
   }
@@ -68,28 +67,27 @@ export class LinuxCollector implements Collector {
     let malformed = 0;
     const rawInetRows: InetRow[] = [];
     for (const table of INET_TABLES) {
-      const parsed = parseInetTable(
+      const parsed = this.inetParser.parse(
         readTable(`${this.procRoot}/net/${table.file}`),
         table.protocol,
         table.family,
-        this.byteOrder,
       );
       for (const row of parsed.rows) rawInetRows.push(row);
       malformed += parsed.malformed;
     }
-    const unix = parseUnixCandidates(readTable(`${this.procRoot}/net/unix`));
+    const unix = parseUnixCandidates(readTable(`${this.procRoot}/net/unix`).toString('latin1'));
     malformed += unix.malformed;
 
-    const liveInodes = new Set<number>([
-      ...this.inetReconciler.previousInodes(),
-      ...this.unixReconciler.previousInodes(),
-    ]);
-    for (const row of rawInetRows) if (row.inode !== 0) liveInodes.add(row.inode);
-    for (const c of unix.candidates) if (c.row.inode !== 0) liveInodes.add(c.row.inode);
-    this.owners.resolve(liveInodes, this.listenerOwnersLookup(rawInetRows));
+    // Inet rows are reconciled before owners are refreshed: proving a skipped row still exists
+    // needs last poll's owners. Unix rows are reconciled after their ambiguities are settled, so
+    // the owners of last poll's Unix sockets are kept until then.
     const stillHeld = (inode: number) => this.owners.stillHeld(inode);
     const inet = this.inetReconciler.reconcile(rawInetRows, stillHeld);
     const inetRows = inet.rows;
+    const liveInodes = new Set<number>(this.unixReconciler.previousInodes());
+    for (const row of inetRows) if (row.inode !== 0) liveInodes.add(row.inode);
+    for (const c of unix.candidates) if (c.row.inode !== 0) liveInodes.add(c.row.inode);
+    this.owners.resolve(liveInodes, this.listenerOwnersLookup(inetRows));
 
     const seesAllProcesses = this.owners.hiddenProcessCount === 0 && process.getuid?.() === 0;
     const { rows: resolvedUnixRows } = resolveUnixCandidates(unix.candidates, {
@@ -102,35 +100,34 @@ export class LinuxCollector implements Collector {
 
     const processes = new Map<number, ProcessInfo | null>();
     const infoOf = (pid: number): ProcessInfo | null => {
-      if (!processes.has(pid)) processes.set(pid, this.processes.read(pid));
-      return processes.get(pid) ?? null;
+      let info = processes.get(pid);
+      if (info === undefined) {
+        info = this.processes.read(pid);
+        processes.set(pid, info);
+      }
+      return info;
     };
-    const sockets: Socket[] = [];
     let unattributed = 0;
-    const addSocket = (base: Omit<Socket, 'pid' | 'processName' | 'pids' | 'lastPid'>): void => {
+    const sockets: Socket[] = [...inetRows, ...unixRows.map(unixSocket)];
+    for (const socket of sockets) {
+      if (socket.inode === 0) continue; // no fd behind it: TIME_WAIT, or closed by its owner
+      let pids = this.owners.ownersOf(socket.inode);
       // A pid that exited since its fds were read is dropped: the owner is unknown, not guessed.
-      const pids = this.owners.ownersOf(base.inode).filter((pid) => infoOf(pid) !== null);
-      const owner = pids.length ? infoOf(pids[0]) : null;
-      if (base.inode !== 0 && !owner) unattributed++;
-      // Field order is the export's column order (DESIGN §4).
-      sockets.push({
-        protocol: base.protocol,
-        family: base.family,
-        localAddress: base.localAddress,
-        localPort: base.localPort,
-        remoteAddress: base.remoteAddress,
-        remotePort: base.remotePort,
-        state: base.state,
-        pid: owner?.pid ?? null,
-        processName: owner?.name ?? null,
-        uid: base.uid ?? owner?.uid ?? null,
-        inode: base.inode,
-        pids: [...pids],
-        lastPid: null,
-      });
-    };
-    for (const row of inetRows) addSocket(row);
-    for (const row of unixRows) addSocket(unixSocket(row));
+      if (pids.length > 0 && pids.some((pid) => infoOf(pid) === null))
+        pids = pids.filter((pid) => infoOf(pid) !== null);
+      const owner = pids.length > 0 ? infoOf(pids[0]) : null;
+      if (!owner) {
+        unattributed++;
+        socket.pid = null; // a restored row may carry last poll's owner
+        socket.processName = null;
+        socket.pids = [];
+        continue;
+      }
+      socket.pid = owner.pid;
+      socket.processName = owner.name;
+      socket.pids = pids as number[];
+      if (socket.uid === null) socket.uid = owner.uid;
+    }
 
     const owners: ProcessInfo[] = [];
     for (const info of processes.values()) if (info) owners.push(info);
@@ -148,21 +145,29 @@ export class LinuxCollector implements Collector {
     };
   }
 
-  /** New connections on a listening port are most likely held by the listener's owner. */
+  /**
+   * New connections on a listening port are most likely held by the listener's owner. Built on
+   * first use: in a steady state no inode is unknown and this costs nothing.
+   */
   private listenerOwnersLookup(rows: InetRow[]): (inode: number) => readonly number[] {
-    const byPort = new Map<string, number[]>();
-    for (const row of rows) {
-      if (row.state !== 'LISTEN') continue;
-      const owners = this.owners.ownersOf(row.inode);
-      if (owners.length) byPort.set(`${row.protocol}:${row.localPort}`, [...owners]);
-    }
-    const portOf = new Map<number, string>();
-    for (const row of rows) if (row.state !== 'LISTEN') portOf.set(row.inode, `${row.protocol}:${row.localPort}`);
-    return (inode) => byPort.get(portOf.get(inode) ?? '') ?? [];
+    let lookup: ((inode: number) => readonly number[]) | null = null;
+    return (inode) => {
+      if (!lookup) {
+        const byPort = new Map<string, readonly number[]>();
+        const portOf = new Map<number, string>();
+        for (const row of rows) {
+          const owners = row.state === 'LISTEN' ? this.owners.ownersOf(row.inode) : [];
+          if (owners.length) byPort.set(`${row.protocol}:${row.localPort}`, owners);
+          else if (row.state !== 'LISTEN') portOf.set(row.inode, `${row.protocol}:${row.localPort}`);
+        }
+        lookup = (i) => byPort.get(portOf.get(i) ?? '') ?? [];
+      }
+      return lookup(inode);
+    };
   }
 }
 
-function unixSocket(row: UnixRow): Omit<Socket, 'pid' | 'processName' | 'pids' | 'lastPid'> {
+function unixSocket(row: UnixRow): Socket {
   return {
     protocol: 'unix',
     family: null,
@@ -171,7 +176,11 @@ function unixSocket(row: UnixRow): Omit<Socket, 'pid' | 'processName' | 'pids' |
     remoteAddress: null,
     remotePort: null,
     state: row.state,
+    pid: null,
+    processName: null,
     uid: null,
     inode: row.inode,
+    pids: [],
+    lastPid: null,
   };
 }

@@ -193,6 +193,7 @@ export class OwnerResolver {
   private setInodes(pid: number, inodes: SocketFds): void {
     const previous = this.pidInodes.get(pid) ?? new Map<number, string>();
     let gained = false;
+    // Owner arrays are replaced, never mutated: sockets handed out share them safely.
     for (const inode of previous.keys()) {
       if (inodes.has(inode)) continue;
       const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
@@ -204,11 +205,11 @@ export class OwnerResolver {
       gained = true;
       this.ownerless.delete(inode);
       const owners = this.inodeOwners.get(inode) ?? [];
-      if (!owners.includes(pid)) {
-        owners.push(pid);
-        owners.sort((a, b) => a - b);
-      }
-      this.inodeOwners.set(inode, owners);
+      if (!owners.includes(pid))
+        this.inodeOwners.set(
+          inode,
+          [...owners, pid].sort((a, b) => a - b),
+        );
     }
     if (inodes.size) this.pidInodes.set(pid, inodes);
     else this.pidInodes.delete(pid);

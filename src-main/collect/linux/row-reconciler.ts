@@ -1,7 +1,8 @@
 // Repairs what reading /proc/net/* under churn gets wrong. The kernel produces those files one page
 // per read() and re-seeks between reads by bucket and offset, so a table that changes meanwhile
 // can yield a row twice, or skip one. Duplicates are dropped; a skipped row is restored when its
-// owner still holds its fd open (proof that the socket exists), for one poll at most.
+// owner still holds its fd open (proof that the socket exists), for one poll at most. Rows without
+// an inode (TIME_WAIT) pass through: no fd can prove them, and the tracker's identity dedupes them.
 
 export interface ReconciledRows<Row> {
   rows: Row[];
@@ -10,34 +11,40 @@ export interface ReconciledRows<Row> {
 }
 
 export class RowReconciler<Row extends { inode: number }> {
-  private previous = new Map<string, Row>();
-  private restoredLastPoll = new Set<string>();
-
-  constructor(private readonly keyOf: (row: Row) => string) {}
+  private previous = new Map<number, Row>();
+  private restoredLastPoll = new Set<number>();
 
   /** Inodes of last poll's rows: keep their owners known until this poll has been reconciled. */
   previousInodes(): Iterable<number> {
-    return [...this.previous.values()].map((row) => row.inode);
+    return this.previous.keys();
   }
 
   reconcile(rows: readonly Row[], stillHeld: (inode: number) => boolean): ReconciledRows<Row> {
-    const current = new Map<string, Row>();
+    const current = new Map<number, Row>();
+    const result: Row[] = [];
     let duplicates = 0;
     for (const row of rows) {
-      const key = this.keyOf(row);
-      if (current.has(key)) duplicates++;
-      else current.set(key, row);
+      if (row.inode === 0) {
+        result.push(row);
+      } else if (current.has(row.inode)) {
+        duplicates++;
+      } else {
+        current.set(row.inode, row);
+        result.push(row);
+      }
     }
-    const restored = new Set<string>();
-    for (const [key, row] of this.previous) {
+    const restored = new Set<number>();
+    for (const [inode, row] of this.previous) {
       // Restored once only: a socket that has left the table while its fd stays open (a reset
       // connection not yet closed by its program) must not live on as a ghost.
-      if (current.has(key) || row.inode === 0 || this.restoredLastPoll.has(key) || !stillHeld(row.inode)) continue;
-      current.set(key, row);
-      restored.add(key);
+      if (current.has(inode) || this.restoredLastPoll.has(inode) || !stillHeld(inode)) continue;
+      const copy = { ...row }; // last poll's object may be held by a subscriber: never reuse it
+      current.set(inode, copy);
+      result.push(copy);
+      restored.add(inode);
     }
     this.previous = current;
     this.restoredLastPoll = restored;
-    return { rows: [...current.values()], duplicates, restored: restored.size };
+    return { rows: result, duplicates, restored: restored.size };
   }
 }
