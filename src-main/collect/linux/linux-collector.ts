@@ -64,6 +64,7 @@ export class LinuxCollector implements Collector {
   /** Synchronous on purpose: it runs in a worker thread, where sync fs calls are the fast path. */
   collectSync(): Scan {
     const started = performance.now();
+    this.owners.refresh();
     let malformed = 0;
     const rawInetRows: InetRow[] = [];
     for (const table of INET_TABLES) {

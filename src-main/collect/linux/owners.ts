@@ -86,44 +86,61 @@ export class OwnerResolver {
     return this.deniedPids.size;
   }
 
-  /**
-   * Brings inode→pids up to date for the sockets in the table now.
-   * @param likelyOwners where a new inode most likely is (e.g. the owner of the listener on its port)
-   */
-  resolve(liveInodes: ReadonlySet<number>, likelyOwners: (inode: number) => readonly number[] = () => []): void {
-    const scanned = new Set<number>();
-    const pids = this.listPids();
-    this.forgetVanished(pids);
+  private pids: number[] = [];
+  private scannedThisPoll = new Set<number>();
 
-    // Phase 1: processes that are new or whose fd count changed. This also keeps owners honest
-    // when a process closes its copy of a shared socket (a forked child exec'ing, say).
-    for (const pid of pids) {
+  /**
+   * Step 1 of a poll, before the socket table is read: re-reads the processes that are new or
+   * whose fd count changed. Reading fds first means every socket the table then shows either was
+   * seen here or was opened since, which changes its owner's fd count for the next poll. (Read the
+   * other way round, a socket opened in between was found here, absent from the table, and its
+   * owner forgotten.) This also keeps owners honest when a process closes its copy of a shared
+   * socket (a forked child exec'ing, say).
+   */
+  refresh(): void {
+    this.scannedThisPoll = new Set<number>();
+    this.pids = this.listPids();
+    this.forgetVanished(this.pids);
+    for (const pid of this.pids) {
       if (this.deniedPids.has(pid)) continue;
-      let fdCount = -1;
+      let fdCount: number;
       try {
         fdCount = statSync(`${this.procRoot}/${pid}/fd`).size;
       } catch {
         continue;
       }
       const known = this.pidFdCount.get(pid);
-      if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, scanned);
+      if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, this.scannedThisPoll);
       this.pidFdCount.set(pid, fdCount);
     }
+  }
+
+  /**
+   * Step 2, after the table is read: finds owners of the inodes still unknown, then forgets
+   * sockets that left the table, so memory follows the table's size.
+   * @param likelyOwners where a new inode most likely is (e.g. the owner of the listener on its port)
+   */
+  resolve(liveInodes: ReadonlySet<number>, likelyOwners: (inode: number) => readonly number[] = () => []): void {
+    const scanned = this.scannedThisPoll;
+    const phaseOneScans = [...scanned];
+    const pids = this.pids;
 
     const unknown = new Set<number>();
     for (const inode of liveInodes) {
       if (inode !== 0 && !this.inodeOwners.has(inode) && !this.ownerless.has(inode)) unknown.add(inode);
     }
 
-    // Phase 2: where new sockets usually are: the listener's owner, then recently busy processes.
+    // Phase 2: where new sockets usually are: the listener's owner, recently busy processes, and
+    // the processes just re-read (a socket opened since is most likely theirs).
     const candidates = new Set<number>();
     for (const inode of unknown) for (const pid of likelyOwners(inode)) candidates.add(pid);
     for (const pid of this.recentlyActive) candidates.add(pid);
+    for (const pid of phaseOneScans) this.rescan(pid, unknown);
     this.scanUntilFound(candidates, unknown, scanned);
 
     // Phase 3: a full scan, only for inodes that survived a poll (short-lived sockets would
-    // otherwise force one every time), stopping as soon as all are found.
-    // When every process was read this poll already (the first poll), what is unknown is ownerless.
+    // otherwise force one every time), stopping as soon as all are found. When every process was
+    // read this poll already (the first poll), what is unknown is ownerless.
     const everyPidScanned = pids.every((pid) => scanned.has(pid) || this.deniedPids.has(pid));
     const survivors = new Set([...unknown].filter((inode) => everyPidScanned || this.unknownLastPoll.has(inode)));
     let fullScanPids = 0;
@@ -138,6 +155,15 @@ export class OwnerResolver {
     this.prune(liveInodes);
     this.unknownLastPoll = unknown;
     this.lastScan = { scannedPids: scanned.size, fullScanPids, unresolved: unknown.size };
+  }
+
+  /** Reads a process again if some wanted inode is still unknown; found ones leave `wanted`. */
+  private rescan(pid: number, wanted: Set<number>): void {
+    if (wanted.size === 0) return;
+    const result = readSocketInodes(this.procRoot, pid);
+    if (result === null || result.denied) return;
+    this.setInodes(pid, result.inodes);
+    for (const inode of result.inodes.keys()) wanted.delete(inode);
   }
 
   private listPids(): number[] {
