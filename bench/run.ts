@@ -150,7 +150,10 @@ async function main(): Promise<void> {
       const histogram = monitorEventLoopDelay({ resolution: 5 });
       const poller = new Poller({ intervalMs: 1000, workerPath: join(root, 'out/main/poll-worker.js') });
       let polls = 0;
-      poller.onDelta(() => polls++);
+      const subscription = poller.subscribe(() => {
+        polls++;
+        subscription.ack();
+      });
       await new Promise((resolve) => setTimeout(resolve, 1500)); // let the cold poll pass
       histogram.enable();
       const cpu0 = ownCpuMs();

@@ -3,7 +3,7 @@
 import { hostname, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
-import type { Delta, Socket } from '../shared/contract';
+import type { Delta, Socket, StreamMessage } from '../shared/contract';
 import { buildSnapshot } from '../export/snapshot';
 import { isExportFormat, printable, renderSnapshot, type ExportFormat } from '../export/formats';
 import { ExportError, writeFileAtomic } from '../export/write-atomic';
@@ -20,7 +20,8 @@ const USAGE = `Usage:
       Print (or write atomically to FILE) every socket with its owning process.
       The format defaults to FILE's extension, else text on a terminal and json in a pipe.
   porthole watch [--json] [--interval MS]
-      A line per change to the socket table (NDJSON deltas with --json).
+      A line per change to the socket table. With --json, NDJSON stream messages: the whole
+      table first ({"type":"resync",…}), then each change ({"type":"delta",…}).
   porthole help
 `;
 
@@ -102,30 +103,42 @@ export function describeDelta(delta: Delta, gone: Socket[]): string[] {
 async function watchCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, { json: { type: 'boolean' }, interval: { type: 'string' } });
   const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
     throw new UsageError(`--interval takes milliseconds, not "${values.interval}".`);
+  }
   const poller = new Poller({ intervalMs });
   const table: AppliedTable = new Map();
-  let first = true;
   poller.onError((message) => io.stderr(`${message}\n`));
-  poller.onDelta((json) => {
-    const delta = JSON.parse(json) as Delta;
-    const gone = applyDelta(table, delta);
-    if (values.json) {
-      if (first || delta.added.length || delta.removed.length || delta.changed.length) io.stdout(json + '\n');
-    } else if (first) {
-      io.stderr(
-        `Watching ${table.size} sockets, polling every ${intervalMs / 1000} s; connections shorter than that are not seen. Ctrl-C stops.\n`,
-      );
+  // The worker may not have polled yet when we subscribe (a resync at seq 0): the first real
+  // reading then arrives as a delta adding everything, which is the table, not news.
+  let seq = 0;
+  const header = () =>
+    io.stderr(
+      `Watching ${table.size} sockets, polling every ${intervalMs / 1000} s; connections shorter than that are not seen. Ctrl-C stops.\n`,
+    );
+  const subscription = poller.subscribe((json) => {
+    const message = JSON.parse(json) as StreamMessage;
+    if (values.json) io.stdout(json + '\n');
+    if (message.type === 'resync') {
+      table.clear();
+      applyDelta(table, { added: message.resync.sockets, removed: [], changed: [] });
+      if (seq === 0 && message.resync.seq > 0 && !values.json) header();
+      seq = message.resync.seq;
     } else {
-      for (const line of describeDelta(delta, gone)) io.stdout(line + '\n');
+      const gone = applyDelta(table, message.delta);
+      if (!values.json) {
+        if (seq === 0) header();
+        else for (const line of describeDelta(message.delta, gone)) io.stdout(line + '\n');
+      }
+      seq = message.delta.seq;
     }
-    first = false;
+    subscription.ack();
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  subscription.close();
   await poller.stop();
   return EXIT_OK;
 }

@@ -1,14 +1,29 @@
-// Messages between the main thread and the poll worker. Deltas cross as JSON text: a string is
-// copied in one piece, where a 20k-object array would be cloned field by field on the main thread.
+// Messages between the main thread and the poll worker. The worker keeps the table and a delta
+// stream per subscriber; what crosses to the main thread is JSON text, which a host forwards to
+// its window or socket without parsing (a string is copied in one piece, where a 20k-object
+// array would be cloned field by field on the main thread).
 
 export interface PollWorkerOptions {
   intervalMs: number;
 }
 
-export type ToPollWorker = { type: 'interval'; ms: number } | { type: 'current'; requestId: number } | { type: 'stop' };
+/** A subscriber: one window, one browser tab, one `watch`. */
+export type SubscriberId = string;
+
+export type ToPollWorker =
+  | { type: 'interval'; ms: number }
+  | { type: 'subscribe'; id: SubscriberId }
+  | { type: 'unsubscribe'; id: SubscriberId }
+  | { type: 'ack'; id: SubscriberId }
+  | { type: 'pause'; id: SubscriberId; paused: boolean }
+  | { type: 'resync'; id: SubscriberId }
+  | { type: 'current'; requestId: number }
+  | { type: 'stop' };
 
 export type FromPollWorker =
-  | { type: 'delta'; seq: number; json: string }
+  /** A StreamMessage (DESIGN §4 delta stream) for one subscriber, as JSON. */
+  | { type: 'stream'; id: SubscriberId; json: string }
+  /** The whole current state (a Resync) as JSON. */
   | { type: 'current'; requestId: number; json: string }
   | { type: 'error'; message: string };
 

@@ -1,8 +1,10 @@
-// The main-thread side of the poll worker: starts it, hands out its deltas, answers "what now?".
+// The main-thread side of the poll worker: starts it, routes each subscriber's stream messages, and
+// forwards acknowledgements and visibility. Messages stay JSON text: hosts forward them as they are.
 
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './poll-protocol';
+import type { FromPollWorker, PollWorkerOptions, SubscriberId, ToPollWorker } from './poll-protocol';
 
 export interface PollerOptions {
   intervalMs: number;
@@ -10,11 +12,21 @@ export interface PollerOptions {
   workerPath?: string;
 }
 
-export type DeltaListener = (json: string, seq: number) => void;
+/** One subscriber's end of the stream. */
+export interface Subscription {
+  readonly id: SubscriberId;
+  /** Call once a message has been applied: the next one may then be sent. */
+  ack(): void;
+  /** Hold (and coalesce) messages while the view is hidden. */
+  setPaused(paused: boolean): void;
+  /** Ask for the whole state next, e.g. after seeing a gap in seq. */
+  resync(): void;
+  close(): void;
+}
 
 export class Poller {
   private readonly worker: Worker;
-  private readonly listeners = new Set<DeltaListener>();
+  private readonly subscribers = new Map<SubscriberId, (json: string) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
   private readonly pending = new Map<number, (json: string) => void>();
   private nextRequestId = 1;
@@ -26,10 +38,21 @@ export class Poller {
     this.worker.on('error', (error) => this.errorListeners.forEach((l) => l(error.message)));
   }
 
-  /** Deltas as JSON text: a host that only forwards them never parses them. */
-  onDelta(listener: DeltaListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Starts a stream: a resync first, then deltas, each as JSON text of a StreamMessage. */
+  subscribe(onMessage: (json: string) => void): Subscription {
+    const id = randomUUID();
+    this.subscribers.set(id, onMessage);
+    this.send({ type: 'subscribe', id });
+    return {
+      id,
+      ack: () => this.send({ type: 'ack', id }),
+      setPaused: (paused) => this.send({ type: 'pause', id, paused }),
+      resync: () => this.send({ type: 'resync', id }),
+      close: () => {
+        this.subscribers.delete(id);
+        this.send({ type: 'unsubscribe', id });
+      },
+    };
   }
 
   onError(listener: (message: string) => void): () => void {
@@ -37,7 +60,7 @@ export class Poller {
     return () => this.errorListeners.delete(listener);
   }
 
-  /** The whole current table as JSON: `{ seq, sockets, processes, stats }`. */
+  /** The whole current state as JSON (a Resync). */
   current(): Promise<string> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
@@ -66,7 +89,7 @@ export class Poller {
   }
 
   private receive(message: FromPollWorker): void {
-    if (message.type === 'delta') this.listeners.forEach((l) => l(message.json, message.seq));
+    if (message.type === 'stream') this.subscribers.get(message.id)?.(message.json);
     else if (message.type === 'error') this.errorListeners.forEach((l) => l(message.message));
     else {
       this.pending.get(message.requestId)?.(message.json);

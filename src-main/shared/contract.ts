@@ -144,6 +144,11 @@ export interface SocketChange {
 /** One step of the delta stream: strictly increasing `seq`. */
 export interface Delta {
   seq: number;
+  /**
+   * The seq this delta applies on top of: `seq - 1`, or earlier when a slow subscriber was sent
+   * several deltas coalesced into one. A subscriber whose own seq differs has missed something.
+   */
+  since: number;
   /** ISO 8601 time of the scan that produced it. */
   at: string;
   added: Socket[];
@@ -153,3 +158,15 @@ export interface Delta {
   processes: ProcessInfo[];
   stats: ScanStats;
 }
+
+/** The whole state at `seq`: what a subscriber starts from, or resyncs to after a gap. */
+export interface Resync {
+  seq: number;
+  at: string;
+  sockets: Socket[];
+  processes: ProcessInfo[];
+  stats: ScanStats | null;
+}
+
+/** What the engine streams to one subscriber, whatever the transport. */
+export type StreamMessage = { type: 'delta'; delta: Delta } | { type: 'resync'; resync: Resync };

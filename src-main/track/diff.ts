@@ -5,27 +5,43 @@ import { socketKey } from './identity';
 
 export type SocketTable = Map<SocketKey, Socket>;
 
-/** The fields that may change while a socket keeps its identity. */
-const MUTABLE_FIELDS = ['state', 'pid', 'processName', 'uid', 'inode', 'pids', 'lastPid'] as const;
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
-  return a === b;
-}
-
 /**
  * Indexes sockets by identity. Two readings of one 4-tuple can meet when a port is reused while its
  * old connection lingers in TIME_WAIT: the live one wins, it is the one a developer acts on.
+ * @param keyOf the identity function; the tracker passes a memoised one
  */
-export function indexSockets(sockets: Iterable<Socket>): SocketTable {
+export function indexSockets(sockets: Iterable<Socket>, keyOf: (socket: Socket) => SocketKey = socketKey): SocketTable {
   const table: SocketTable = new Map();
   for (const socket of sockets) {
-    const key = socketKey(socket);
+    const key = keyOf(socket);
     const existing = table.get(key);
     if (existing && existing.state !== 'TIME_WAIT' && socket.state === 'TIME_WAIT') continue;
     table.set(key, socket);
   }
   return table;
+}
+
+/**
+ * The fields that changed while the socket kept its identity, with their old values; null when
+ * none did. Spelled out field by field: this runs for every socket on every poll.
+ */
+export function changedFields(before: Socket, after: Socket): Partial<Socket> | null {
+  if (before === after) return null;
+  let from: Partial<Socket> | null = null;
+  if (before.state !== after.state) (from ??= {}).state = before.state;
+  if (before.pid !== after.pid) (from ??= {}).pid = before.pid;
+  if (before.processName !== after.processName) (from ??= {}).processName = before.processName;
+  if (before.uid !== after.uid) (from ??= {}).uid = before.uid;
+  if (before.inode !== after.inode) (from ??= {}).inode = before.inode;
+  if (before.pids !== after.pids && !samePids(before.pids, after.pids)) (from ??= {}).pids = before.pids;
+  if (before.lastPid !== after.lastPid) (from ??= {}).lastPid = before.lastPid;
+  return from;
+}
+
+function samePids(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface TableDiff {
@@ -44,14 +60,8 @@ export function diffTables(previous: SocketTable, next: SocketTable): TableDiff 
       added.push(socket);
       continue;
     }
-    const from: Partial<Socket> = {};
-    let differs = false;
-    for (const field of MUTABLE_FIELDS) {
-      if (sameValue(before[field], socket[field])) continue;
-      (from as Record<string, unknown>)[field] = before[field];
-      differs = true;
-    }
-    if (differs) changed.push({ key, from, to: socket });
+    const from = changedFields(before, socket);
+    if (from) changed.push({ key, from, to: socket });
   }
   for (const key of previous.keys()) if (!next.has(key)) removed.push(key);
   return { added, removed, changed };

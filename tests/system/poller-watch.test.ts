@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Delta } from '../../src-main/shared/contract';
+import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/serve/poller';
 import { CLI, PROJECT_ROOT } from '../helpers/cli';
 import { eventually, Workload } from '../helpers/workload';
@@ -28,40 +28,57 @@ function launch(args: string[]): { child: ChildProcess; stdout: string[]; stderr
 }
 
 describe('poll worker', () => {
-  it('streams seq-numbered deltas as JSON text and answers with the current table', async () => {
+  it('streams a resync, then seq-numbered deltas as JSON text, one at a time per acknowledgement', async () => {
     const poller = new Poller({ intervalMs: 250, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
-    const deltas: Delta[] = [];
-    poller.onDelta((json, seq) => {
-      const delta = JSON.parse(json) as Delta;
-      expect(delta.seq).toBe(seq);
-      deltas.push(delta);
+    const messages: StreamMessage[] = [];
+    let acking = true;
+    const subscription = poller.subscribe((json) => {
+      messages.push(JSON.parse(json) as StreamMessage);
+      if (acking) subscription.ack();
     });
     try {
-      await eventually(() => deltas[0]);
-      expect(deltas[0].seq).toBe(1);
+      await eventually(() => messages[0]);
+      expect(messages[0].type).toBe('resync');
       const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
-      const added = await eventually(() => deltas.flatMap((d) => d.added).find((s) => s.localPort === server.port));
+      const deltas = () => messages.flatMap((m) => (m.type === 'delta' ? [m.delta] : []));
+      const added = await eventually(() =>
+        deltas()
+          .flatMap((d) => d.added)
+          .find((s) => s.localPort === server.port),
+      );
       expect(added).toMatchObject({ state: 'LISTEN', pid: server.pid, processName: 'node' });
-      expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => i + 1));
-      const current = JSON.parse(await poller.current()) as { seq: number; sockets: { localPort: number }[] };
-      expect(current.seq).toBeGreaterThanOrEqual(deltas.at(-1)!.seq);
+      // Each delta applies on top of the one before: no gap.
+      let seq = messages[0].type === 'resync' ? messages[0].resync.seq : -1;
+      for (const delta of deltas()) {
+        expect(delta.since).toBe(seq);
+        seq = delta.seq;
+      }
+      // Stop acknowledging: after the window is full, nothing more arrives.
+      acking = false;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const count = messages.length;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(messages.length).toBe(count);
+      const current = JSON.parse(await poller.current()) as Resync;
+      expect(current.seq).toBeGreaterThan(seq);
       expect(current.sockets.some((s) => s.localPort === server.port)).toBe(true);
     } finally {
+      subscription.close();
       await poller.stop();
     }
   });
 });
 
 describe('porthole watch', () => {
-  it('--json prints NDJSON deltas: the whole table first, then each change', async () => {
+  it('--json prints NDJSON stream messages: the whole table first, then each change', async () => {
     const watch = launch([CLI, 'watch', '--json', '--interval', '250']);
-    const first = JSON.parse(await eventually(() => watch.stdout[0])) as Delta;
-    expect(first).toMatchObject({ seq: 1, removed: [], changed: [] });
-    expect(first.added.length).toBeGreaterThan(0);
+    const first = JSON.parse(await eventually(() => watch.stdout[0])) as StreamMessage;
+    expect(first.type).toBe('resync');
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     const line = await eventually(() => watch.stdout.slice(1).find((l) => l.includes(`"localPort":${server.port}`)));
-    const delta = JSON.parse(line) as Delta;
-    expect(delta.seq).toBeGreaterThan(1);
+    const message = JSON.parse(line) as StreamMessage;
+    expect(message.type).toBe('delta');
+    const delta = (message as Extract<StreamMessage, { type: 'delta' }>).delta;
     expect(delta.added.find((s) => s.localPort === server.port)).toMatchObject({ pid: server.pid });
     watch.child.kill('SIGINT');
     expect(await new Promise((resolve) => watch.child.once('exit', resolve))).toBe(0);

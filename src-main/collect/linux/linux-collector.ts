@@ -72,6 +72,7 @@ export class LinuxCollector implements Collector {
         readTable(`${this.procRoot}/net/${table.file}`),
         table.protocol,
         table.family,
+        this.inetReconciler.previousRows(),
       );
       for (const row of parsed.rows) rawInetRows.push(row);
       malformed += parsed.malformed;
@@ -110,24 +111,25 @@ export class LinuxCollector implements Collector {
     };
     let unattributed = 0;
     const sockets: Socket[] = [...inetRows, ...unixRows.map(unixSocket)];
-    for (const socket of sockets) {
+    const previous = this.inetReconciler.previousRows();
+    for (let i = 0; i < sockets.length; i++) {
+      const socket = sockets[i];
       if (socket.inode === 0) continue; // no fd behind it: TIME_WAIT, or closed by its owner
       let pids = this.owners.ownersOf(socket.inode);
       // A pid that exited since its fds were read is dropped: the owner is unknown, not guessed.
       if (pids.length > 0 && pids.some((pid) => infoOf(pid) === null))
         pids = pids.filter((pid) => infoOf(pid) !== null);
       const owner = pids.length > 0 ? infoOf(pids[0]) : null;
-      if (!owner) {
-        unattributed++;
-        socket.pid = null; // a restored row may carry last poll's owner
-        socket.processName = null;
-        socket.pids = [];
-        continue;
-      }
-      socket.pid = owner.pid;
-      socket.processName = owner.name;
-      socket.pids = pids as number[];
-      if (socket.uid === null) socket.uid = owner.uid;
+      if (!owner) unattributed++;
+      const pid = owner?.pid ?? null;
+      const processName = owner?.name ?? null;
+      if (socket.pid === pid && socket.processName === processName && socket.pids === pids) continue;
+      // Last poll's row object may be held by the tracker: change a copy, never the original.
+      const target = previous.get(socket.inode) === socket ? (sockets[i] = { ...socket }) : socket;
+      target.pid = pid;
+      target.processName = processName;
+      target.pids = pids as number[];
+      if (target.protocol === 'unix') target.uid = owner?.uid ?? null;
     }
 
     const owners: ProcessInfo[] = [];

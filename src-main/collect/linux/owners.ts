@@ -14,6 +14,8 @@ export interface OwnerScanStats {
 }
 
 const RECENT_LIMIT = 16;
+/** The owners of an unknown inode: one shared array, so "still unknown" is the same reference. */
+const NO_OWNERS: readonly number[] = Object.freeze([]);
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
@@ -61,7 +63,7 @@ export class OwnerResolver {
 
   /** Every process holding this inode, sorted; empty when unknown. */
   ownersOf(inode: number): readonly number[] {
-    return this.inodeOwners.get(inode) ?? [];
+    return this.inodeOwners.get(inode) ?? NO_OWNERS;
   }
 
   /**

@@ -77,8 +77,17 @@ export class InetTableParser {
 
   constructor(private readonly order: ByteOrder) {}
 
-  /** Parses a whole table; the header line is recognised and skipped, every other bad line counted. */
-  parse(data: Uint8Array, protocol: 'tcp' | 'udp', family: 4 | 6): TableParse<InetRow> {
+  /**
+   * Parses a whole table; the header line is recognised and skipped, every other bad line counted.
+   * @param previous last poll's rows by inode: an unchanged socket is handed back as the same
+   * object, so a steady-state poll allocates almost nothing and the tracker can skip it at once
+   */
+  parse(
+    data: Uint8Array,
+    protocol: 'tcp' | 'udp',
+    family: 4 | 6,
+    previous?: ReadonlyMap<number, InetRow>,
+  ): TableParse<InetRow> {
     const rows: InetRow[] = [];
     let malformed = 0;
     let start = 0;
@@ -90,7 +99,7 @@ export class InetTableParser {
         start = end + 1;
         continue;
       }
-      const row = this.parseLine(data, start, end, protocol, family);
+      const row = this.parseLine(data, start, end, protocol, family, previous);
       if (row) rows.push(row);
       else if (!this.isBlank(data, start, end)) malformed++;
       start = end + 1;
@@ -99,7 +108,14 @@ export class InetTableParser {
   }
 
   /** One data line, or null when it is malformed. */
-  parseLine(data: Uint8Array, start: number, end: number, protocol: 'tcp' | 'udp', family: 4 | 6): InetRow | null {
+  parseLine(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    protocol: 'tcp' | 'udp',
+    family: 4 | 6,
+    previous?: ReadonlyMap<number, InetRow>,
+  ): InetRow | null {
     const b = this.bounds;
     let fields = 0;
     let i = start;
@@ -122,6 +138,19 @@ export class InetTableParser {
     const inode = decimalValue(data, b[F_INODE * 2], b[F_INODE * 2 + 1]);
     if (!local || !remote || !state || uid < 0 || inode < 0) return null;
     const connected = !(remote.port === 0 && (remote.address === '0.0.0.0' || remote.address === '::'));
+    const before = inode !== 0 ? previous?.get(inode) : undefined;
+    if (
+      before &&
+      before.state === state &&
+      before.protocol === protocol &&
+      before.localPort === local.port &&
+      before.localAddress === local.address &&
+      before.remotePort === (connected ? remote.port : null) &&
+      before.remoteAddress === (connected ? remote.address : null) &&
+      before.uid === uid
+    ) {
+      return before;
+    }
     // Field order is the export's column order (DESIGN §4).
     return {
       protocol,

@@ -19,6 +19,11 @@ export class RowReconciler<Row extends { inode: number }> {
     return this.previous.keys();
   }
 
+  /** Last poll's rows by inode. */
+  previousRows(): ReadonlyMap<number, Row> {
+    return this.previous;
+  }
+
   reconcile(rows: readonly Row[], stillHeld: (inode: number) => boolean): ReconciledRows<Row> {
     const current = new Map<number, Row>();
     const result: Row[] = [];
