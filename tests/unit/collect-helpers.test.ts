@@ -28,8 +28,10 @@ describe('row reconciliation', () => {
   const keyed = () => new RowReconciler<{ inode: number; state: string }>();
 
   it('drops a row the kernel gave twice', () => {
-    expect(keyed().reconcile([row(1), row(2), row(1)], () => false)).toEqual({
+    expect(keyed().reconcile([row(1), row(2), row(1)], () => false)).toMatchObject({
       rows: [row(1), row(2)],
+      fresh: new Set([1, 2]),
+      gone: [],
       duplicates: 1,
       restored: 0,
     });
@@ -46,7 +48,13 @@ describe('row reconciliation', () => {
     // Closed: gone at once.
     const closed = keyed();
     closed.reconcile([row(5)], () => true);
-    expect(closed.reconcile([], () => false).rows).toEqual([]);
+    expect(closed.reconcile([], () => false)).toMatchObject({ rows: [], gone: [5] });
+    // The same row object next poll is not fresh; a new object for the same inode is.
+    const steady = keyed();
+    const r = row(9);
+    steady.reconcile([r], () => true);
+    expect(steady.reconcile([r], () => true).fresh).toEqual(new Set());
+    expect(steady.reconcile([row(9, 'CLOSE_WAIT')], () => true).fresh).toEqual(new Set([9]));
   });
 
   it('never restores a row without an inode (TIME_WAIT has no fd to prove it)', () => {

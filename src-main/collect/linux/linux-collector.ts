@@ -1,6 +1,6 @@
 // The Linux collector: /proc/net tables + incremental owner resolution + process details.
 
-import { lstatSync, readFileSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { ProcessInfo, Socket } from '../../shared/contract';
 import type { Collector, Scan } from '../collector';
@@ -18,11 +18,35 @@ const INET_TABLES = [
   { file: 'udp6', protocol: 'udp', family: 6 },
 ] as const;
 
-function readTable(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch {
-    return Buffer.alloc(0); // e.g. no IPv6 in this kernel: an absent table is an empty one
+/**
+ * Reads a /proc table into one buffer kept across polls (grown when a table outgrows it): faster
+ * than readFileSync, which allocates and copies every poll. The view is valid until the next read.
+ */
+class TableReader {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+
+  read(path: string): Buffer {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return Buffer.alloc(0); // e.g. no IPv6 in this kernel: an absent table is an empty one
+    }
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === this.buffer.length) {
+          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+          this.buffer.copy(bigger, 0, 0, length);
+          this.buffer = bigger;
+        }
+        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
+        if (n === 0) return this.buffer.subarray(0, length);
+        length += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
@@ -44,10 +68,13 @@ export class LinuxCollector implements Collector {
   private readonly processes: ProcessReader;
   private readonly procRoot: string;
   private readonly byteOrder: ByteOrder;
+  private readonly reader = new TableReader();
   private readonly inetParser: InetTableParser;
   // Keyed by inode: socket inodes are unique across every family.
   private readonly inetReconciler = new RowReconciler<InetRow>();
   private readonly unixReconciler = new RowReconciler<UnixRow>();
+  /** The owners' version the last attribution was made at. */
+  private attributedAtVersion = -1;
 
   constructor(options: LinuxCollectorOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -69,7 +96,7 @@ export class LinuxCollector implements Collector {
     const rawInetRows: InetRow[] = [];
     for (const table of INET_TABLES) {
       const parsed = this.inetParser.parse(
-        readTable(`${this.procRoot}/net/${table.file}`),
+        this.reader.read(`${this.procRoot}/net/${table.file}`),
         table.protocol,
         table.family,
         this.inetReconciler.previousRows(),
@@ -77,19 +104,26 @@ export class LinuxCollector implements Collector {
       for (const row of parsed.rows) rawInetRows.push(row);
       malformed += parsed.malformed;
     }
-    const unix = parseUnixCandidates(readTable(`${this.procRoot}/net/unix`).toString('latin1'));
+    const unix = parseUnixCandidates(this.reader.read(`${this.procRoot}/net/unix`).toString('latin1'));
     malformed += unix.malformed;
 
     // Inet rows are reconciled before owners are refreshed: proving a skipped row still exists
-    // needs last poll's owners. Unix rows are reconciled after their ambiguities are settled, so
-    // the owners of last poll's Unix sockets are kept until then.
+    // needs last poll's owners. Unix rows are reconciled once their ambiguities are settled.
     const stillHeld = (inode: number) => this.owners.stillHeld(inode);
     const inet = this.inetReconciler.reconcile(rawInetRows, stillHeld);
     const inetRows = inet.rows;
-    const liveInodes = new Set<number>(this.unixReconciler.previousInodes());
-    for (const row of inetRows) if (row.inode !== 0) liveInodes.add(row.inode);
-    for (const c of unix.candidates) if (c.row.inode !== 0) liveInodes.add(c.row.inode);
-    this.owners.resolve(liveInodes, this.listenerOwnersLookup(inetRows));
+    const previousUnix = this.unixReconciler.previousRows();
+    const unixInodes = new Set<number>();
+    const fresh = [...inet.fresh];
+    const inetByInode = this.inetReconciler.previousRows(); // this poll's, once reconciled
+    for (const c of unix.candidates) {
+      unixInodes.add(c.row.inode);
+      if (!previousUnix.has(c.row.inode)) fresh.push(c.row.inode);
+    }
+    this.owners.resolve(
+      { fresh, gone: inet.gone, has: (inode) => inetByInode.has(inode) || unixInodes.has(inode) },
+      this.listenerOwnersLookup(inetRows),
+    );
 
     const seesAllProcesses = this.owners.hiddenProcessCount === 0 && process.getuid?.() === 0;
     const { rows: resolvedUnixRows } = resolveUnixCandidates(unix.candidates, {
@@ -98,7 +132,8 @@ export class LinuxCollector implements Collector {
       seesAllProcesses,
     });
     const unixReconciled = this.unixReconciler.reconcile(resolvedUnixRows, stillHeld);
-    const unixRows = unixReconciled.rows;
+    this.owners.forget(unixReconciled.gone);
+    const ownersUnchanged = this.owners.version === this.attributedAtVersion;
 
     const processes = new Map<number, ProcessInfo | null>();
     const infoOf = (pid: number): ProcessInfo | null => {
@@ -110,11 +145,17 @@ export class LinuxCollector implements Collector {
       return info;
     };
     let unattributed = 0;
-    const sockets: Socket[] = [...inetRows, ...unixRows.map(unixSocket)];
-    const previous = this.inetReconciler.previousRows();
+    const sockets: Socket[] = [...inetRows, ...unixReconciled.rows.map(unixSocket)];
     for (let i = 0; i < sockets.length; i++) {
       const socket = sockets[i];
       if (socket.inode === 0) continue; // no fd behind it: TIME_WAIT, or closed by its owner
+      const reused = socket.protocol !== 'unix' && !inet.fresh.has(socket.inode);
+      if (reused && ownersUnchanged) {
+        // Last poll's row, attributed then, and no owner changed since: only note its process.
+        if (socket.pid === null) unattributed++;
+        else if (!processes.has(socket.pid)) infoOf(socket.pid);
+        continue;
+      }
       let pids = this.owners.ownersOf(socket.inode);
       // A pid that exited since its fds were read is dropped: the owner is unknown, not guessed.
       if (pids.length > 0 && pids.some((pid) => infoOf(pid) === null))
@@ -125,12 +166,13 @@ export class LinuxCollector implements Collector {
       const processName = owner?.name ?? null;
       if (socket.pid === pid && socket.processName === processName && socket.pids === pids) continue;
       // Last poll's row object may be held by the tracker: change a copy, never the original.
-      const target = previous.get(socket.inode) === socket ? (sockets[i] = { ...socket }) : socket;
+      const target = reused ? (sockets[i] = { ...socket }) : socket;
       target.pid = pid;
       target.processName = processName;
       target.pids = pids as number[];
       if (target.protocol === 'unix') target.uid = owner?.uid ?? null;
     }
+    this.attributedAtVersion = this.owners.version;
 
     const owners: ProcessInfo[] = [];
     for (const info of processes.values()) if (info) owners.push(info);

@@ -58,6 +58,8 @@ export class OwnerResolver {
   private unknownLastPoll = new Set<number>();
   private recentlyActive: number[] = [];
   lastScan: OwnerScanStats = { scannedPids: 0, fullScanPids: 0, unresolved: 0 };
+  /** Bumped whenever any inode's owners change: unchanged, last poll's attributions still hold. */
+  version = 0;
 
   constructor(private readonly procRoot = '/proc') {}
 
@@ -118,19 +120,25 @@ export class OwnerResolver {
   }
 
   /**
-   * Step 2, after the table is read: finds owners of the inodes still unknown, then forgets
-   * sockets that left the table, so memory follows the table's size.
+   * Step 2, after the table is read: finds owners of the inodes still unknown, and forgets sockets
+   * that left the table, so memory follows the table's size. Only what changed is looked at: in a
+   * steady state this does nothing.
+   * @param table the inodes new (or changed) since last poll, those gone, and a test for the rest
    * @param likelyOwners where a new inode most likely is (e.g. the owner of the listener on its port)
    */
-  resolve(liveInodes: ReadonlySet<number>, likelyOwners: (inode: number) => readonly number[] = () => []): void {
+  resolve(
+    table: { fresh: Iterable<number>; gone: Iterable<number>; has(inode: number): boolean },
+    likelyOwners: (inode: number) => readonly number[] = () => [],
+  ): void {
     const scanned = this.scannedThisPoll;
     const phaseOneScans = [...scanned];
     const pids = this.pids;
+    this.forget(table.gone);
 
     const unknown = new Set<number>();
-    for (const inode of liveInodes) {
-      if (inode !== 0 && !this.inodeOwners.has(inode) && !this.ownerless.has(inode)) unknown.add(inode);
-    }
+    const isUnknown = (inode: number) => inode !== 0 && !this.inodeOwners.has(inode) && !this.ownerless.has(inode);
+    for (const inode of table.fresh) if (isUnknown(inode)) unknown.add(inode);
+    for (const inode of this.unknownLastPoll) if (table.has(inode) && isUnknown(inode)) unknown.add(inode);
 
     // Phase 2: where new sockets usually are: the listener's owner, recently busy processes, and
     // the processes just re-read (a socket opened since is most likely theirs).
@@ -154,7 +162,6 @@ export class OwnerResolver {
     }
     for (const inode of unknown) if (this.inodeOwners.has(inode) || this.ownerless.has(inode)) unknown.delete(inode);
 
-    this.prune(liveInodes);
     this.unknownLastPoll = unknown;
     this.lastScan = { scannedPids: scanned.size, fullScanPids, unresolved: unknown.size };
   }
@@ -222,22 +229,25 @@ export class OwnerResolver {
     const previous = this.pidInodes.get(pid) ?? new Map<number, string>();
     let gained = false;
     // Owner arrays are replaced, never mutated: sockets handed out share them safely.
+    const versionBefore = this.version;
     for (const inode of previous.keys()) {
       if (inodes.has(inode)) continue;
       const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
       if (owners.length) this.inodeOwners.set(inode, owners);
       else this.inodeOwners.delete(inode);
+      this.version = versionBefore + 1;
     }
     for (const inode of inodes.keys()) {
       if (previous.has(inode)) continue;
       gained = true;
       this.ownerless.delete(inode);
       const owners = this.inodeOwners.get(inode) ?? [];
-      if (!owners.includes(pid))
-        this.inodeOwners.set(
-          inode,
-          [...owners, pid].sort((a, b) => a - b),
-        );
+      if (owners.includes(pid)) continue;
+      this.inodeOwners.set(
+        inode,
+        [...owners, pid].sort((a, b) => a - b),
+      );
+      this.version = versionBefore + 1;
     }
     if (inodes.size) this.pidInodes.set(pid, inodes);
     else this.pidInodes.delete(pid);
@@ -246,12 +256,14 @@ export class OwnerResolver {
     }
   }
 
-  /** Drops what is known about sockets that left the table, so memory follows the table's size. */
-  private prune(liveInodes: ReadonlySet<number>): void {
-    for (const inode of this.ownerless) if (!liveInodes.has(inode)) this.ownerless.delete(inode);
-    for (const [inode, owners] of this.inodeOwners) {
-      if (liveInodes.has(inode)) continue;
+  /** Drops what is known about sockets that left the table. */
+  forget(inodes: Iterable<number>): void {
+    for (const inode of inodes) {
+      this.ownerless.delete(inode);
+      const owners = this.inodeOwners.get(inode);
+      if (!owners) continue;
       this.inodeOwners.delete(inode);
+      this.version++;
       for (const pid of owners) this.pidInodes.get(pid)?.delete(inode);
     }
   }
