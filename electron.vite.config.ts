@@ -13,6 +13,9 @@ export default defineConfig({
           cli: resolve(__dirname, 'src-main/serve/cli-main.ts'),
           'poll-worker': resolve(__dirname, 'src-main/serve/poll-worker.ts'),
         },
+        // Shared chunks sit beside the entries, so __dirname is out/main in every module (the
+        // Poller finds poll-worker.js there).
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the Electron app when its runtime is installed; otherwise say so in one sentence and
-// fall back to the same engine in the terminal, so the command always shows the live socket table.
+// fall back to serving the same UI on loopback (`porthole serve`), printing the URL to open.
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -29,8 +29,8 @@ if (binary) {
   app.on('exit', (code) => process.exit(code ?? 0));
 } else {
   process.stderr.write(
-    'The Electron runtime is not installed here (npm cannot download its binary on this machine), so Porthole runs in this terminal instead: `porthole watch`.\n',
+    'The Electron runtime is not installed here (npm cannot download its binary on this machine), so Porthole serves the same UI to your browser instead: `porthole serve`.\n',
   );
-  process.argv = [process.argv[0], join(__dirname, 'porthole.js'), 'watch', ...process.argv.slice(2)];
+  process.argv = [process.argv[0], join(__dirname, 'porthole.js'), 'serve', ...process.argv.slice(2)];
   require('./porthole.js');
 }

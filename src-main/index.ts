@@ -1,33 +1,77 @@
-// The Electron entry: one window with the secure settings of DESIGN §6. Wiring only, no logic:
-// this file cannot run here (no Electron runtime), so everything it calls is tested elsewhere.
+// The Electron entry: one window with the secure settings of DESIGN §6, the app menu, a single
+// instance, and the wiring of the poll worker to the window. No logic: this file cannot run here
+// (no Electron runtime), so everything it calls lives in modules tested under plain Node.
 import { join } from 'node:path';
-import { app, BrowserWindow, session } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, Menu, session, shell } from 'electron';
+import { registerIpc } from './serve/ipc';
+import { Poller } from './serve/poller';
 
-function createWindow(): BrowserWindow {
+const RENDERER = join(__dirname, '../renderer/index.html');
+const APP_URL = pathToFileURL(RENDERER).href;
+const HIDDEN_INTERVAL_MS = 5000;
+const VISIBLE_INTERVAL_MS = 1000;
+
+function createWindow(poller: Poller): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
-    height: 800,
+    height: 820,
     title: 'Porthole',
+    show: false,
     webPreferences: {
       preload: join(__dirname, '../preload/index.js'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
     },
   });
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  void window.loadFile(join(__dirname, '../renderer/index.html'));
+  const contents = window.webContents;
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://github.com/')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line));
+  // Hidden: poll less often; the renderer also pauses its stream (visibility request).
+  window.on('hide', () => poller.setInterval(HIDDEN_INTERVAL_MS));
+  window.on('minimize', () => poller.setInterval(HIDDEN_INTERVAL_MS));
+  window.on('show', () => poller.setInterval(VISIBLE_INTERVAL_MS));
+  window.on('restore', () => poller.setInterval(VISIBLE_INTERVAL_MS));
+  window.on('closed', () => ipc.dispose());
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(APP_URL);
   return window;
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  let window: BrowserWindow | null = null;
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
   void app.whenReady().then(() => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    createWindow();
+    session.defaultSession.setPermissionCheckHandler(() => false);
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate([
+        { role: 'appMenu' as const, visible: process.platform === 'darwin' },
+        { role: 'fileMenu' },
+        { role: 'editMenu' },
+        { role: 'viewMenu' },
+        { role: 'windowMenu' },
+      ]),
+    );
+    const poller = new Poller({ intervalMs: VISIBLE_INTERVAL_MS });
+    window = createWindow(poller);
+    app.on('window-all-closed', () => {
+      void poller.stop().then(() => app.quit());
+    });
   });
-  app.on('window-all-closed', () => app.quit());
 }

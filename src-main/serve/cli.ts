@@ -1,6 +1,8 @@
 // The `porthole` command line: snapshot and watch. It only moves bytes; the engine does the rest.
 
+import { existsSync } from 'node:fs';
 import { hostname, release } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
 import type { Delta, Socket, StreamMessage } from '../shared/contract';
@@ -10,6 +12,7 @@ import { ExportError, writeFileAtomic } from '../export/write-atomic';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { formatEndpoint } from '../track/identity';
 import { Poller } from './poller';
+import { startWebServer } from './web';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -22,6 +25,8 @@ const USAGE = `Usage:
   porthole watch [--json] [--interval MS]
       A line per change to the socket table. With --json, NDJSON stream messages: the whole
       table first ({"type":"resync",…}), then each change ({"type":"delta",…}).
+  porthole serve [--port N] [--interval MS]
+      The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints.
   porthole help
 `;
 
@@ -143,6 +148,42 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
+async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const values = parse(args, { port: { type: 'string' }, interval: { type: 'string' } });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port takes 0-65535, not "${values.port}".`);
+  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new UsageError(`--interval takes milliseconds, not "${values.interval}".`);
+  const rendererDir = join(__dirname, '..', 'renderer');
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    io.stderr(`The UI is not built (${rendererDir} is missing): run "npm run build" first.\n`);
+    return EXIT_FAILURE;
+  }
+  const poller = new Poller({ intervalMs });
+  poller.onError((message) => io.stderr(`${message}\n`));
+  let server;
+  try {
+    server = await startWebServer({ poller, rendererDir, port, log: (line) => io.stderr(`${line}\n`) });
+  } catch (error) {
+    await poller.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    io.stderr(
+      `Cannot listen on 127.0.0.1:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message}.\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  io.stdout(`Porthole is serving its UI at ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  await poller.stop();
+  return EXIT_OK;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -151,6 +192,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await snapshotCommand(rest, io);
       case 'watch':
         return await watchCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':

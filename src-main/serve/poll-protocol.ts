@@ -3,6 +3,8 @@
 // its window or socket without parsing (a string is copied in one piece, where a 20k-object
 // array would be cloned field by field on the main thread).
 
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
+
 export interface PollWorkerOptions {
   intervalMs: number;
 }
@@ -28,9 +30,6 @@ export type FromPollWorker =
   | { type: 'error'; message: string };
 
 /** The poll interval a user may choose: faster costs CPU, slower hides more short connections. */
-export const MIN_INTERVAL_MS = 250;
-export const MAX_INTERVAL_MS = 10_000;
-
 export function clampInterval(ms: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(ms)));
 }

@@ -1,6 +1,15 @@
-// The renderer's entry: mounts the app with its stores.
+// The renderer's entry: mounts the app with its stores, connected to whichever transport exists.
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';
+import { createClient } from './api/client';
+import { useSocketStore } from './stores/sockets';
+import { useTransitionStore } from './stores/transitions';
+import './styles.css';
 
-createApp(App).use(createPinia()).mount('#app');
+const app = createApp(App).use(createPinia());
+const sockets = useSocketStore();
+const transitions = useTransitionStore();
+sockets.onDelta((delta) => transitions.apply(delta, sockets.live.sockets.values()));
+sockets.connect(createClient());
+app.mount('#app');

@@ -1,0 +1,107 @@
+// The renderer's copy of the socket table, kept from the stream: plain TypeScript (the Pinia store
+// wraps it), so applying messages is tested without a browser.
+import type {
+  Delta,
+  ProcessInfo,
+  Resync,
+  ScanStats,
+  Socket,
+  SocketKey,
+  StreamMessage,
+} from '../../../src-main/shared/contract';
+import { applyDelta } from '../../../src-main/track/apply-delta';
+import { diffTables } from '../../../src-main/track/diff';
+import { socketKey } from '../../../src-main/track/identity';
+
+export type Highlight = 'added' | 'changed' | 'removed';
+
+/** How long new, changed and closed rows stay highlighted; closed rows linger that long. */
+export const HIGHLIGHT_MS = 4000;
+
+export class LiveTable {
+  readonly sockets = new Map<SocketKey, Socket>();
+  readonly processes = new Map<number, ProcessInfo>();
+  /** Closed sockets shown for a few seconds after they went. */
+  readonly lingering = new Map<SocketKey, Socket>();
+  readonly highlights = new Map<SocketKey, { kind: Highlight; at: number }>();
+  seq = -1;
+  at = '';
+  stats: ScanStats | null = null;
+
+  /**
+   * Applies one message. Returns the delta it amounted to (a resync is turned into the difference
+   * from what was shown, so histories carry on), or 'gap' when a delta does not follow on.
+   */
+  receive(message: StreamMessage, now: number): Delta | 'gap' {
+    if (message.type === 'resync') return this.resync(message.resync, now);
+    const delta = message.delta;
+    if (delta.since !== this.seq) return 'gap';
+    for (const key of delta.removed) {
+      const socket = this.sockets.get(key);
+      if (socket) this.lingering.set(key, socket);
+      this.highlights.set(key, { kind: 'removed', at: now });
+    }
+    applyDelta(this.sockets, delta);
+    for (const socket of delta.added) {
+      const key = socketKey(socket);
+      this.lingering.delete(key);
+      this.highlights.set(key, { kind: 'added', at: now });
+    }
+    for (const change of delta.changed) {
+      if (change.from.state !== undefined || change.from.pid !== undefined)
+        this.highlights.set(change.key, { kind: 'changed', at: now });
+    }
+    for (const p of delta.processes) this.processes.set(p.pid, p);
+    this.seq = delta.seq;
+    this.at = delta.at;
+    this.stats = delta.stats;
+    return delta;
+  }
+
+  /** Drops highlights and lingering rows older than HIGHLIGHT_MS; true when something went. */
+  expire(now: number): boolean {
+    let changed = false;
+    for (const [key, h] of this.highlights) {
+      if (now - h.at < HIGHLIGHT_MS) continue;
+      this.highlights.delete(key);
+      this.lingering.delete(key);
+      changed = true;
+    }
+    return changed;
+  }
+
+  private resync(resync: Resync, now: number): Delta {
+    const next = new Map<SocketKey, Socket>();
+    for (const socket of resync.sockets) next.set(socketKey(socket), socket);
+    const { added, removed, changed } = diffTables(this.sockets, next);
+    const delta: Delta = {
+      seq: resync.seq,
+      since: this.seq,
+      at: resync.at,
+      added,
+      removed,
+      changed,
+      processes: resync.processes,
+      stats: resync.stats ?? this.stats ?? emptyStats(),
+    };
+    this.sockets.clear();
+    for (const [key, socket] of next) this.sockets.set(key, socket);
+    this.processes.clear();
+    for (const p of resync.processes) this.processes.set(p.pid, p);
+    this.seq = resync.seq;
+    this.at = resync.at;
+    this.stats = resync.stats;
+    // A first resync is the table, not news: nothing is highlighted.
+    if (delta.since >= 0)
+      for (const socket of added) this.highlights.set(socketKey(socket), { kind: 'added', at: now });
+    return delta;
+  }
+}
+
+const emptyStats = (): ScanStats => ({
+  unattributed: 0,
+  malformedRows: 0,
+  repairedRows: 0,
+  hiddenProcesses: 0,
+  scanMs: 0,
+});

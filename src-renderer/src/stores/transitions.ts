@@ -1,0 +1,90 @@
+// Connection histories and the live feed of changes, built from the deltas the table applied.
+import { defineStore } from 'pinia';
+import { markRaw, ref } from 'vue';
+import type { Delta, Socket, SocketState } from '../../../src-main/shared/contract';
+import { SOCKET_STATES } from '../../../src-main/shared/contract';
+import { socketKey as keyOf } from '../../../src-main/track/identity';
+import { TransitionLog } from '../../../src-main/track/transitions';
+
+export interface FeedEvent {
+  id: number;
+  at: string;
+  key: string;
+  kind: 'opened' | 'state' | 'owner' | 'closed';
+  from: SocketState | null;
+  to: SocketState | null;
+  socket: Socket;
+}
+
+export interface StateSample {
+  at: string;
+  counts: Partial<Record<SocketState, number>>;
+}
+
+const FEED_LIMIT = 500;
+const SAMPLE_LIMIT = 120;
+
+export const useTransitionStore = defineStore('transitions', () => {
+  const log = markRaw(new TransitionLog());
+  const feed = ref<FeedEvent[]>([]);
+  const samples = ref<StateSample[]>([]);
+  const version = ref(0);
+  let nextId = 1;
+  const lastSocket = new Map<string, Socket>();
+
+  function apply(delta: Delta, table: Iterable<Socket>): void {
+    log.apply(delta);
+    const events: FeedEvent[] = [];
+    // A first resync is the table, not a feed of openings.
+    const quiet = delta.since < 0;
+    for (const socket of delta.added) {
+      const key = keyOf(socket);
+      lastSocket.set(key, socket);
+      if (!quiet)
+        events.push({ id: nextId++, at: delta.at, key, kind: 'opened', from: null, to: socket.state, socket });
+    }
+    for (const change of delta.changed) {
+      lastSocket.set(change.key, change.to);
+      if (change.from.state !== undefined)
+        events.push({
+          id: nextId++,
+          at: delta.at,
+          key: change.key,
+          kind: 'state',
+          from: change.from.state,
+          to: change.to.state,
+          socket: change.to,
+        });
+      else if (change.from.pid !== undefined)
+        events.push({
+          id: nextId++,
+          at: delta.at,
+          key: change.key,
+          kind: 'owner',
+          from: null,
+          to: change.to.state,
+          socket: change.to,
+        });
+    }
+    for (const key of delta.removed) {
+      const socket = lastSocket.get(key);
+      lastSocket.delete(key);
+      if (socket)
+        events.push({ id: nextId++, at: delta.at, key, kind: 'closed', from: socket.state, to: null, socket });
+    }
+    if (events.length) feed.value = [...events.reverse(), ...feed.value].slice(0, FEED_LIMIT);
+    const counts: Partial<Record<SocketState, number>> = {};
+    for (const socket of table) if (socket.protocol === 'tcp') counts[socket.state] = (counts[socket.state] ?? 0) + 1;
+    samples.value = [...samples.value, { at: delta.at, counts }].slice(-SAMPLE_LIMIT);
+    version.value++;
+  }
+
+  return {
+    feed,
+    samples,
+    version,
+    apply,
+    history: (key: string) => (void version.value, log.history(key)),
+    states: SOCKET_STATES,
+  };
+});

@@ -1,0 +1,22 @@
+// What the user is looking at: the view, the filters, the selection.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { Protocol, SocketState } from '../../../src-main/shared/contract';
+
+export type View = 'listeners' | 'connections' | 'transitions';
+export type Selection =
+  | { kind: 'port'; protocol: Protocol; port: number }
+  | { kind: 'connection'; key: string }
+  | { kind: 'process'; pid: number }
+  | null;
+
+export const useUiStore = defineStore('ui', () => {
+  const view = ref<View>('listeners');
+  const text = ref('');
+  const protocol = ref<Protocol | 'all'>('all');
+  const state = ref<SocketState | 'all'>('all');
+  const role = ref<'all' | 'listening' | 'connected'>('all');
+  const pid = ref<number | null>(null);
+  const selection = ref<Selection>(null);
+  return { view, text, protocol, state, role, pid, selection };
+});

@@ -1,0 +1,60 @@
+// Listener groups and fan-out: what the UI shows, from a table of sockets.
+import { describe, expect, it } from 'vitest';
+import { addressScope, fanOut, listenerGroups, stackOf } from '../../src-main/track/views';
+import { tcp } from '../helpers/sockets';
+
+describe('listeners', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['::1', 'loopback'],
+    ['0.0.0.0', 'wildcard'],
+    ['::', 'wildcard'],
+    ['192.168.1.20', 'specific'],
+    ['fe80::1', 'specific'],
+  ])('%s is %s', (address, scope) => expect(addressScope(address)).toBe(scope));
+
+  it('tells v4, v6 and dual-stack apart', () => {
+    expect(stackOf(tcp('0.0.0.0:80', null))).toBe('v4');
+    expect(stackOf(tcp('[::1]:80', null))).toBe('v6');
+    expect(stackOf(tcp('[::]:80', null))).toBe('dual-stack');
+  });
+
+  it('groups listeners by port and counts the connections they serve, not the clients they make', () => {
+    const sockets = [
+      tcp('127.0.0.1:3000', null, { inode: 1 }),
+      tcp('[::1]:3000', null, { inode: 2 }),
+      tcp('127.0.0.1:3000', '127.0.0.1:50001', { inode: 3 }),
+      tcp('127.0.0.1:3000', '127.0.0.1:50002', { inode: 4 }),
+      tcp('127.0.0.1:50001', '127.0.0.1:3000', { inode: 5 }), // the client's side
+      tcp('[::]:8080', null, { inode: 6 }),
+      tcp('[::ffff:127.0.0.1]:8080', '[::ffff:127.0.0.1]:40000', { inode: 7 }),
+      { ...tcp('127.0.0.1:53', null, { inode: 8 }), protocol: 'udp' as const, state: 'UNCONN' as const },
+    ];
+    const groups = listenerGroups(sockets);
+    expect(groups.map((g) => [g.id, g.listeners.length, g.connections])).toEqual([
+      ['udp:53', 1, 0],
+      ['tcp:3000', 2, 2],
+      ['tcp:8080', 1, 1],
+    ]);
+  });
+});
+
+describe('fan-out', () => {
+  it('shows one listener and the sockets behind it, grouped by peer, counted by state', () => {
+    const sockets = [
+      tcp('0.0.0.0:3000', null, { inode: 1 }),
+      ...Array.from({ length: 12 }, (_, i) => tcp('127.0.0.1:3000', `127.0.0.1:${50000 + i}`, { inode: 10 + i })),
+      tcp('10.0.0.5:3000', '10.0.0.9:41000', { inode: 30, state: 'CLOSE_WAIT' }),
+      tcp('127.0.0.1:50000', '127.0.0.1:3000', { inode: 40 }),
+    ];
+    const view = fanOut(sockets, 'tcp', 3000);
+    expect(view.total).toBe(13);
+    expect(view.byState).toEqual({ ESTABLISHED: 12, CLOSE_WAIT: 1 });
+    expect(view.peers.map((p) => [p.host, p.sockets.length])).toEqual([
+      ['127.0.0.1', 12],
+      ['10.0.0.9', 1],
+    ]);
+    // Twelve sockets on one port, told apart by their remote end.
+    expect(new Set(view.peers[0].sockets.map((s) => s.remotePort)).size).toBe(12);
+  });
+});
