@@ -6,7 +6,7 @@ export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'test-results/**', 'src-renderer/**/*.vue'] },
   ...tseslint.configs.recommended,
   {
-    files: ['bin/**/*.js', 'bench/**/*.js', 'tests/**/*.cjs'],
+    files: ['bin/**/*.js', 'bench/**/*.js', 'tests/**/*.cjs', 'scripts/**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
     languageOptions: {
       globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly', console: 'readonly' },

@@ -27,6 +27,8 @@ function createWindow(poller: Poller): BrowserWindow {
       allowRunningInsecureContent: false,
       webviewTag: false,
       spellcheck: false,
+      // A middle click must not open links in a new window (navigation is blocked anyway).
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   const contents = window.webContents;
