@@ -43,14 +43,14 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   process: (s) => s.processName ?? '~',
 };
 
+/** Sorts in place. Keys are computed once per row, not once per comparison (20k rows ≈ 300k). */
 export function sortSockets(sockets: Socket[], key: SortKey, descending: boolean): Socket[] {
   const value = sortValue[key];
   const sign = descending ? -1 : 1;
-  return sockets.sort((a, b) => {
-    const x = value(a);
-    const y = value(b);
-    return (x < y ? -1 : x > y ? 1 : (a.localPort ?? 0) - (b.localPort ?? 0)) * sign;
-  });
+  const keyed = sockets.map((socket) => ({ socket, value: value(socket), port: socket.localPort ?? 0 }));
+  keyed.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.port - b.port) * sign);
+  for (let i = 0; i < keyed.length; i++) sockets[i] = keyed[i].socket;
+  return sockets;
 }
 
 export function endpoint(address: string | null, port: number | null): string {

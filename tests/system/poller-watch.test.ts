@@ -113,12 +113,18 @@ describe('porthole watch', () => {
 const electronInstalled = existsSync(join(PROJECT_ROOT, 'node_modules/electron/dist'));
 
 describe('npm start without the Electron runtime', () => {
-  it.skipIf(electronInstalled)('says so in one sentence and falls back to the live table in the terminal', async () => {
-    const start = launch([join(PROJECT_ROOT, 'bin/start.js')]);
-    await eventually(() => (start.stderr.length >= 2 ? true : undefined));
-    expect(start.stderr[0]).toBe(
-      'The Electron runtime is not installed here (npm cannot download its binary on this machine), so Porthole runs in this terminal instead: `porthole watch`.',
-    );
-    expect(start.stderr[1]).toMatch(/^Watching \d+ sockets/);
-  });
+  it.skipIf(electronInstalled)(
+    'says so in one sentence and falls back to serving the UI on loopback, printing the URL',
+    async () => {
+      const start = launch([join(PROJECT_ROOT, 'bin/start.js'), '--port', '0']);
+      await eventually(() => start.stdout[0], 10_000);
+      expect(start.stderr[0]).toBe(
+        'The Electron runtime is not installed here (npm cannot download its binary on this machine), so Porthole serves the same UI to your browser instead: `porthole serve`.',
+      );
+      const url = /^Porthole is serving its UI at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/.exec(start.stdout[0])![1];
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="app">');
+    },
+  );
 });

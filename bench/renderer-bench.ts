@@ -1,0 +1,64 @@
+// The renderer part of `npm run bench`: the real App in Debian's Chromium, fed 20,000 rows and then
+// a 1,000-change delta by the benchmark page (bench/renderer), timed until painted.
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export interface RendererFigures {
+  rows: number;
+  firstRender: number;
+  rowsInDom: number;
+  rowCount: string;
+  applied: number;
+  rendered: number;
+  painted: number;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+export async function benchRenderer(pageDir: string, rows: number, runs: number): Promise<RendererFigures[]> {
+  const root = normalize(pageDir + sep);
+  const server = createServer((request, response) => {
+    const path = normalize(join(root, new URL(request.url ?? '/', 'http://x').pathname.replace(/^\/$/, '/index.html')));
+    if (!path.startsWith(root)) return void response.writeHead(404).end();
+    readFile(path).then(
+      (body) =>
+        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body),
+      () => response.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const figures: RendererFigures[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+      await page.goto(`http://127.0.0.1:${port}/?rows=${rows}`);
+      await page.waitForFunction(
+        () => (globalThis as unknown as { __bench?: unknown }).__bench !== undefined,
+        undefined,
+        { timeout: 60_000 },
+      );
+      figures.push(await page.evaluate(() => (globalThis as unknown as { __bench: RendererFigures }).__bench));
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  return figures;
+}

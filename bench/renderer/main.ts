@@ -1,0 +1,92 @@
+// The renderer benchmark page: the real App and stores, fed by a client that delivers a 20,000-row
+// resync and then a 1,000-change delta, timing each until the browser has painted it.
+import { createApp, nextTick } from 'vue';
+import { createPinia } from 'pinia';
+import App from '../../src-renderer/src/App.vue';
+import type { PortholeClient } from '../../src-renderer/src/api/client';
+import { useSocketStore } from '../../src-renderer/src/stores/sockets';
+import { useTransitionStore } from '../../src-renderer/src/stores/transitions';
+import { useUiStore } from '../../src-renderer/src/stores/ui';
+import '../../src-renderer/src/styles.css';
+import type { Socket, StreamMessage } from '../../src-main/shared/contract';
+import { socketKey } from '../../src-main/track/identity';
+
+const ROWS = Number(new URLSearchParams(location.search).get('rows') ?? 20000);
+const CHANGES = 1000;
+let deliver: (message: StreamMessage) => void = () => {};
+const client: PortholeClient = {
+  transport: 'websocket',
+  onMessage: (listener) => (deliver = listener),
+  onStatus: (listener) => listener(true),
+  send: () => {},
+};
+
+const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 50 };
+const sockets: Socket[] = Array.from({ length: ROWS }, (_, i) => ({
+  protocol: 'tcp',
+  family: 4,
+  localAddress: '127.0.0.1',
+  localPort: 3000 + (i % 20),
+  remoteAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  remotePort: 30000 + (i % 30000),
+  state: 'ESTABLISHED',
+  pid: 1000 + (i % 20),
+  processName: `server-${i % 20}`,
+  uid: 1000,
+  inode: 100000 + i,
+  pids: [1000 + (i % 20)],
+  lastPid: null,
+}));
+
+const painted = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+async function run(): Promise<void> {
+  const app = createApp(App).use(createPinia());
+  const store = useSocketStore();
+  const transitions = useTransitionStore();
+  store.onDelta((delta) => transitions.apply(delta, store.live.sockets.values()));
+  store.connect(client);
+  useUiStore().view = 'connections';
+  app.mount('#app');
+  await painted();
+
+  const t0 = performance.now();
+  deliver({ type: 'resync', resync: { seq: 1, at: new Date().toISOString(), sockets, processes: [], stats } });
+  await nextTick();
+  await painted();
+  const firstRender = performance.now() - t0;
+  const rowsInDom = document.querySelectorAll('[data-testid=connection-row]').length;
+  const rowCount = document.querySelector('[data-testid=row-count]')?.textContent ?? '';
+
+  const changed = sockets
+    .slice(0, CHANGES)
+    .map((s) => ({ key: socketKey(s), from: { state: s.state }, to: { ...s, state: 'CLOSE_WAIT' as const } }));
+  const delta = {
+    seq: 2,
+    since: 1,
+    at: new Date().toISOString(),
+    added: [],
+    removed: [],
+    changed,
+    processes: [],
+    stats,
+  };
+  const t1 = performance.now();
+  deliver({ type: 'delta', delta });
+  const applied = performance.now() - t1;
+  await nextTick();
+  const rendered = performance.now() - t1;
+  await painted();
+  const painted1k = performance.now() - t1;
+  (window as unknown as { __bench: unknown }).__bench = {
+    rows: ROWS,
+    firstRender,
+    rowsInDom,
+    rowCount,
+    applied,
+    rendered,
+    painted: painted1k,
+  };
+}
+
+void run();

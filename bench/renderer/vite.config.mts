@@ -1,0 +1,15 @@
+// Builds the renderer benchmark page (npm run bench builds it; it is not part of the app).
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import vue from '@vitejs/plugin-vue';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export default defineConfig({
+  root: here,
+  base: './',
+  plugins: [vue()],
+  build: { outDir: resolve(here, '../../out/bench-renderer'), emptyOutDir: true },
+  logLevel: 'warn',
+});
