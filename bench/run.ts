@@ -1,6 +1,6 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000 and 20,000 loopback sockets held by ~20 processes. Prints medians side by side.
-// Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 10]
+// Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 20 --renderer-rows 20000]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '200,2000,20000' },
     runs: { type: 'string', default: '7' },
-    'loop-seconds': { type: 'string', default: '10' },
+    'loop-seconds': { type: 'string', default: '20' },
     'renderer-rows': { type: 'string', default: '20000' },
   },
 });
@@ -149,14 +149,15 @@ async function main(): Promise<void> {
       record('systeminformation.networkConnections()', size, await measure(slowRuns, () => si.networkConnections()));
 
       // The main thread while the worker polls once a second: event-loop delay and CPU.
-      const histogram = monitorEventLoopDelay({ resolution: 5 });
+      const histogram = monitorEventLoopDelay({ resolution: 1 });
       const poller = new Poller({ intervalMs: 1000, workerPath: join(root, 'out/main/poll-worker.js') });
       let polls = 0;
       const subscription = poller.subscribe(() => {
         polls++;
         subscription.ack();
       });
-      await new Promise((resolve) => setTimeout(resolve, 1500)); // let the cold poll pass
+      // Steady state: let the cold poll (a full owner scan) and the JIT's first passes go by.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       histogram.enable();
       const cpu0 = ownCpuMs();
       const t0 = performance.now();

@@ -1,7 +1,7 @@
 // Turns successive scans into the seq-numbered delta stream and keeps the current table.
 
-import type { Delta, ProcessInfo, Resync, Scan, Socket, SocketKey } from '../shared/contract';
-import { diffTables, indexSockets, type SocketTable } from './diff';
+import type { Delta, ProcessInfo, Resync, Scan, Socket, SocketChange, SocketKey } from '../shared/contract';
+import { changedFields, type SocketTable } from './diff';
 import { socketKey } from './identity';
 
 function processSignature(info: ProcessInfo): string {
@@ -9,8 +9,10 @@ function processSignature(info: ProcessInfo): string {
 }
 
 export class Tracker {
-  private table: SocketTable = new Map();
-  private keyByInode = new Map<number, SocketKey>();
+  private readonly table: SocketTable = new Map();
+  /** The scan (seq) each key was last seen in. */
+  private readonly seenAt = new Map<SocketKey, number>();
+  private readonly keyByInode = new Map<number, SocketKey>();
   private processes = new Map<number, ProcessInfo>();
   private seq = 0;
   private lastScan: Scan | null = null;
@@ -20,25 +22,61 @@ export class Tracker {
     return this.seq;
   }
 
-  /** Folds a scan in and returns what changed, as the next delta (possibly empty: a heartbeat). */
+  /**
+   * Folds a scan in and returns what changed, as the next delta (possibly empty: a heartbeat).
+   * The table is updated in place and a socket object unchanged since the last scan is skipped at
+   * once: in a steady state this is three map lookups per socket and no new map.
+   */
   update(scan: Scan, at: Date): Delta {
-    const keyByInode = new Map<number, SocketKey>();
-    const next = indexSockets(scan.sockets, (socket) => {
-      if (socket.inode === 0) return socketKey(socket);
-      const key = this.memoisedKey(socket) ?? socketKey(socket);
-      keyByInode.set(socket.inode, key);
-      return key;
-    });
-    for (const [key, socket] of next) if (socket.pid === null) next.set(key, this.rememberOwner(key, socket));
-    const { added, removed, changed } = diffTables(this.table, next);
-    this.keyByInode = keyByInode;
+    const poll = this.seq + 1;
+    const added: Socket[] = [];
+    const changed: SocketChange[] = [];
+    const removed: SocketKey[] = [];
+    let seen = 0;
+    const visit = (socket: Socket, key: SocketKey): void => {
+      // Seen already this scan: the TIME_WAIT ghost of a live 4-tuple (live ones go first).
+      if (this.seenAt.get(key) === poll) return;
+      this.seenAt.set(key, poll);
+      seen++;
+      const before = this.table.get(key);
+      if (before === socket) return;
+      const next = socket.pid === null && before ? this.rememberOwner(before, socket) : socket;
+      if (!before) {
+        added.push(next);
+      } else {
+        const from = changedFields(before, next);
+        if (from) changed.push({ key, from, to: next });
+        if (before.inode !== 0 && before.inode !== next.inode && this.keyByInode.get(before.inode) === key) {
+          this.keyByInode.delete(before.inode);
+        }
+      }
+      this.table.set(key, next);
+    };
+    for (const socket of scan.sockets) {
+      if (socket.inode === 0) continue;
+      let key = this.memoisedKey(socket);
+      if (key === undefined) {
+        key = socketKey(socket);
+        this.keyByInode.set(socket.inode, key);
+      }
+      visit(socket, key);
+    }
+    for (const socket of scan.sockets) if (socket.inode === 0) visit(socket, socketKey(socket));
+    if (seen !== this.table.size) {
+      for (const [key, socket] of this.table) {
+        if (this.seenAt.get(key) === poll) continue;
+        removed.push(key);
+        this.table.delete(key);
+        this.seenAt.delete(key);
+        if (socket.inode !== 0 && this.keyByInode.get(socket.inode) === key) this.keyByInode.delete(socket.inode);
+      }
+    }
 
     const currentProcesses = new Map(scan.processes.map((p) => [p.pid, p]));
     const processes = scan.processes.filter((p) => {
       const known = this.processes.get(p.pid);
       return !known || processSignature(known) !== processSignature(p);
     });
-    this.table = next;
     this.processes = currentProcesses;
     this.lastScan = scan;
     this.lastAt = at.toISOString();
@@ -70,10 +108,9 @@ export class Tracker {
    * A connection whose owner closed it (TIME_WAIT: inode 0, no fd) keeps the last owner seen, so a
    * developer can still tell who made it. That is memory, not a guess: `pid` stays null.
    */
-  private rememberOwner(key: SocketKey, socket: Socket): Socket {
-    const before = this.table.get(key);
-    const lastPid = before ? (before.pid ?? before.lastPid) : null;
-    return lastPid === null ? socket : { ...socket, lastPid };
+  private rememberOwner(before: Socket, socket: Socket): Socket {
+    const lastPid = before.pid ?? before.lastPid;
+    return lastPid === null || socket.lastPid === lastPid ? socket : { ...socket, lastPid };
   }
 
   /**
