@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from '../tests/helpers/browser';
 
 export interface RendererFigures {
   rows: number;
