@@ -3,7 +3,10 @@
 // (no Electron runtime), so everything it calls lives in modules tested under plain Node.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
+import { createHostActions } from './serve/host-actions';
+import { writeFileAtomic } from './export/write-atomic';
+import { IPC, type MenuCommand } from './shared/ipc';
 import { registerIpc } from './serve/ipc';
 import { Poller } from './serve/poller';
 
@@ -38,7 +41,19 @@ function createWindow(poller: Poller): BrowserWindow {
     if (url.startsWith('https://github.com/')) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line));
+  const actions = createHostActions(poller, {
+    async save(name, text) {
+      const choice = await dialog.showSaveDialog(window, { defaultPath: name });
+      if (choice.canceled || !choice.filePath) return 'Not saved.';
+      writeFileAtomic(choice.filePath, text);
+      return `Saved ${choice.filePath}.`;
+    },
+    async openFolder(path) {
+      const error = await shell.openPath(path);
+      if (error) throw new Error(error);
+    },
+  });
+  const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);
   // Hidden: poll less often; the renderer also pauses its stream (visibility request).
   window.on('hide', () => poller.setInterval(HIDDEN_INTERVAL_MS));
   window.on('minimize', () => poller.setInterval(HIDDEN_INTERVAL_MS));
@@ -61,10 +76,23 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
+    // File menu items are commands the renderer carries out (the same as its own buttons).
+    const command = (name: MenuCommand) => () =>
+      window?.webContents.send(IPC.stream, JSON.stringify({ type: 'command', command: name }));
     Menu.setApplicationMenu(
       Menu.buildFromTemplate([
         { role: 'appMenu' as const, visible: process.platform === 'darwin' },
-        { role: 'fileMenu' },
+        {
+          label: 'File',
+          submenu: [
+            { label: 'Export Snapshot…', accelerator: 'CmdOrCtrl+E', click: command('export') },
+            { label: 'Open Snapshot or Recording…', accelerator: 'CmdOrCtrl+O', click: command('import') },
+            { label: 'Start/Stop Recording', accelerator: 'CmdOrCtrl+Alt+R', click: command('record') },
+            { label: 'Port Doctor', accelerator: 'CmdOrCtrl+D', click: command('doctor') },
+            { type: 'separator' },
+            { role: 'quit' },
+          ],
+        },
         { role: 'editMenu' },
         { role: 'viewMenu' },
         { role: 'windowMenu' },

@@ -18,7 +18,9 @@ const client: PortholeClient = {
   transport: 'websocket',
   onMessage: (listener) => (deliver = listener),
   onStatus: (listener) => listener(true),
+  onCommand: () => {},
   send: () => {},
+  call: () => Promise.reject(new Error('the benchmark host takes no actions')),
 };
 
 const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 50 };

@@ -1,9 +1,14 @@
-// Renders a snapshot as JSON, CSV (RFC 4180) or an aligned text table for bug reports.
+// Renders a snapshot as JSON, CSV (RFC 4180), an aligned text table or Markdown for bug reports,
+// and a comparison of two tables as a report.
 
 import { SOCKET_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
 import { formatEndpoint } from '../track/identity';
+import { printable } from '../shared/printable';
 
-export const EXPORT_FORMATS = ['json', 'csv', 'text'] as const;
+export { printable };
+import { isSameTable, type Comparison } from '../track/compare';
+
+export const EXPORT_FORMATS = ['json', 'csv', 'text', 'markdown'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function isExportFormat(value: string): value is ExportFormat {
@@ -13,6 +18,7 @@ export function isExportFormat(value: string): value is ExportFormat {
 export function renderSnapshot(snapshot: Snapshot, format: ExportFormat): string {
   if (format === 'json') return JSON.stringify(snapshot, null, 2) + '\n';
   if (format === 'csv') return toCsv(snapshot.sockets);
+  if (format === 'markdown') return toMarkdown(snapshot);
   return toText(snapshot);
 }
 
@@ -39,26 +45,19 @@ export function toCsv(sockets: readonly Socket[]): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-/** Control characters (a newline in a Unix path, a terminal escape) would break the table: show them escaped. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
-
 const PROTOCOL_ORDER = { tcp: 0, udp: 1, unix: 2 } as const;
 
-export function toText(snapshot: Snapshot): string {
+const TABLE_HEADER = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'UID', 'INODE'];
+
+/** The rows a person reads (text and Markdown), sorted by protocol, port and address. */
+function tableRows(snapshot: Snapshot): string[][] {
   const sockets = [...snapshot.sockets].sort(
     (a, b) =>
       PROTOCOL_ORDER[a.protocol] - PROTOCOL_ORDER[b.protocol] ||
       (a.localPort ?? 0) - (b.localPort ?? 0) ||
       a.localAddress.localeCompare(b.localAddress),
   );
-  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'UID', 'INODE'];
-  const rows = sockets.map((s) => [
+  return sockets.map((s) => [
     s.family === 6 ? `${s.protocol}6` : s.protocol,
     printable(formatEndpoint(s.localAddress, s.localPort) || '*'),
     s.remoteAddress === null ? '*' : formatEndpoint(s.remoteAddress, s.remotePort),
@@ -68,21 +67,95 @@ export function toText(snapshot: Snapshot): string {
     s.uid === null ? '-' : String(s.uid),
     String(s.inode),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
+}
+
+function summaryLine(snapshot: Snapshot): string {
   const { stats, host } = snapshot;
-  const summary =
-    `Porthole snapshot of ${host.hostname} (${host.platform} ${host.release}) at ${snapshot.takenAt}: ` +
-    `${sockets.length} sockets, ${stats.unattributed} without a visible owner` +
+  return (
+    `Porthole snapshot of ${printable(host.hostname)} (${printable(host.platform)} ${printable(host.release)}) at ${snapshot.takenAt}: ` +
+    `${snapshot.sockets.length} sockets, ${stats.unattributed} without a visible owner` +
     (stats.unattributed > 0
       ? stats.hiddenProcesses > 0
         ? ` (${stats.hiddenProcesses} processes could not be inspected: run as root to see every owner)`
         : ' (held outside this PID namespace, or in flight)'
       : '') +
-    (stats.malformedRows > 0 ? `, ${stats.malformedRows} unreadable rows skipped` : '');
-  return [summary, '', line(header), ...rows.map(line)].join('\n') + '\n';
+    (stats.malformedRows > 0 ? `, ${stats.malformedRows} unreadable rows skipped` : '')
+  );
+}
+
+export function toText(snapshot: Snapshot): string {
+  const rows = tableRows(snapshot);
+  const widths = TABLE_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [summaryLine(snapshot), '', line(TABLE_HEADER), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** A Markdown cell: pipes and backslashes escaped, so a hostile path cannot break the table. */
+export function markdownCell(text: string): string {
+  return text.replace(/[\\|`*_<>[\]]/g, (c) => `\\${c}`);
+}
+
+export function toMarkdown(snapshot: Snapshot): string {
+  const row = (cells: string[]) => `| ${cells.map(markdownCell).join(' | ')} |`;
+  return (
+    [
+      `### ${markdownCell(summaryLine(snapshot))}`,
+      '',
+      row(TABLE_HEADER),
+      `|${TABLE_HEADER.map(() => ' --- ').join('|')}|`,
+      ...tableRows(snapshot).map(row),
+    ].join('\n') + '\n'
+  );
+}
+
+/** One socket on one line: `tcp 127.0.0.1:3000 → 127.0.0.1:5000 node[42]`. */
+export function describeSocket(socket: Socket): string {
+  const local = formatEndpoint(socket.localAddress, socket.localPort) || '(unbound)';
+  const remote = socket.remoteAddress === null ? '' : ` → ${formatEndpoint(socket.remoteAddress, socket.remotePort)}`;
+  const owner =
+    socket.pid !== null
+      ? `${socket.processName}[${socket.pid}]`
+      : socket.lastPid !== null
+        ? `(was pid ${socket.lastPid})`
+        : '';
+  const proto = socket.family === 6 ? `${socket.protocol}6` : socket.protocol;
+  return printable(`${proto} ${local}${remote} ${owner}`.trimEnd());
+}
+
+const owner = (o: { pid: number | null; name: string | null }) =>
+  o.pid === null ? 'nobody visible' : `${printable(o.name ?? '?')}[${o.pid}]`;
+
+/** A comparison as a report: one section per kind of change, empty sections left out. */
+export function comparisonText(c: Comparison): string {
+  const lines = [
+    `Compared ${printable(c.before.label)} (${c.before.takenAt ?? 'live'}, ${c.before.sockets} sockets) with ${printable(c.after.label)} (${c.after.takenAt ?? 'live'}, ${c.after.sockets} sockets).`,
+  ];
+  const section = (title: string, items: string[]) => {
+    if (items.length > 0) lines.push('', `${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
+  };
+  section('Listeners opened', c.listenersOpened.map(describeSocket));
+  section('Listeners closed', c.listenersClosed.map(describeSocket));
+  section(
+    'Connections appeared',
+    c.connectionsAppeared.map((s) => `${describeSocket(s)} ${s.state}`),
+  );
+  section(
+    'Connections gone',
+    c.connectionsGone.map((s) => `${describeSocket(s)} ${s.state}`),
+  );
+  section(
+    'State changes',
+    c.stateChanges.map((x) => `${describeSocket(x.socket)} ${x.from} → ${x.to}`),
+  );
+  section(
+    'Owner changes',
+    c.ownerChanges.map((x) => `${describeSocket(x.socket)} ${owner(x.from)} → ${owner(x.to)}`),
+  );
+  if (isSameTable(c)) lines.push('', 'No differences.');
+  else lines.push('', `${c.unchanged} sockets unchanged.`);
+  return lines.join('\n') + '\n';
 }

@@ -1,16 +1,34 @@
-// The `porthole` command line: snapshot and watch. It only moves bytes; the engine does the rest.
+// The `porthole` command line: snapshot, who, kill, diff, watch, serve. It only moves bytes and
+// words; the engine, the doctor and the actions do the rest.
 
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
-import type { Delta, Socket, StreamMessage } from '../shared/contract';
-import { buildSnapshot } from '../export/snapshot';
-import { isExportFormat, printable, renderSnapshot, type ExportFormat } from '../export/formats';
-import { ExportError, writeFileAtomic } from '../export/write-atomic';
-import { applyDelta, type AppliedTable } from '../track/apply-delta';
+import { createInterface } from 'node:readline/promises';
+import type { ConnectionChain, Delta, EventMode, Socket, StreamMessage } from '../shared/contract';
+import { groupChains } from '../track/connection-chains';
 import { formatEndpoint } from '../track/identity';
+import { buildSnapshot } from '../export/snapshot';
+import {
+  comparisonText,
+  describeSocket,
+  EXPORT_FORMATS,
+  isExportFormat,
+  printable,
+  renderSnapshot,
+  type ExportFormat,
+} from '../export/formats';
+import { ExportError, writeFileAtomic } from '../export/write-atomic';
+import { ImportError } from '../export/import-snapshot';
+import { readSnapshotFile } from '../export/read-snapshot-file';
+import { applyDelta, type AppliedTable } from '../track/apply-delta';
+import { compareTables, isSameTable } from '../track/compare';
+import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
+import { examinePort } from '../collect/port-evidence';
+import { killProcess } from '../actions/kill-process';
 import { Poller } from './poller';
 import { startWebServer } from './web';
 
@@ -19,9 +37,18 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 const USAGE = `Usage:
-  porthole snapshot [--format json|csv|text] [--output FILE]
+  porthole snapshot [--format json|csv|text|markdown] [--output FILE]
       Print (or write atomically to FILE) every socket with its owning process.
       The format defaults to FILE's extension, else text on a terminal and json in a pipe.
+  porthole who PORT[/tcp|/udp] [--address A] [--json] [--kill [--force] [--yes]]
+      Why a bind to PORT fails: who listens, conflicts, TIME_WAIT leftovers, the kernel's answer
+      to a real bind, and what to do. Exit 0 when the port is free to bind, 1 when not, 2 on bad input.
+  porthole kill PORT[/tcp|/udp] [--force] [--yes]
+      Stop the processes listening on PORT (SIGTERM; SIGKILL after 3 s with --force), after a
+      confirmation; a pid reused by another process since it was looked at is never signalled.
+  porthole diff BEFORE.json AFTER.json [--json]
+      Listeners opened and closed, connections appeared and gone, state and owner changes.
+      Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.
   porthole watch [--json] [--interval MS]
       A line per change to the socket table. With --json, NDJSON stream messages: the whole
       table first ({"type":"resync",…}), then each change ({"type":"delta",…}).
@@ -46,13 +73,23 @@ function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: s
   }
 }
 
+function parseWithPositionals<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 function chooseFormat(requested: string | undefined, output: string | undefined, isTTY: boolean): ExportFormat {
   if (requested !== undefined) {
-    if (!isExportFormat(requested)) throw new UsageError(`Unknown format "${requested}": use json, csv or text.`);
+    if (!isExportFormat(requested))
+      throw new UsageError(`Unknown format "${requested}": use ${EXPORT_FORMATS.join(', ')}.`);
     return requested;
   }
   const extension = output?.split('.').pop()?.toLowerCase();
   if (extension === 'json' || extension === 'csv') return extension;
+  if (extension === 'md') return 'markdown';
   if (output !== undefined || isTTY) return 'text';
   return 'json';
 }
@@ -76,33 +113,47 @@ async function snapshotCommand(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-function describe(socket: Socket): string {
-  const local = formatEndpoint(socket.localAddress, socket.localPort) || '(unbound)';
-  const remote = socket.remoteAddress === null ? '' : ` → ${formatEndpoint(socket.remoteAddress, socket.remotePort)}`;
-  const owner =
-    socket.pid !== null
-      ? `${socket.processName}[${socket.pid}]`
-      : socket.lastPid !== null
-        ? `(was pid ${socket.lastPid})`
-        : '';
-  const proto = socket.family === 6 ? `${socket.protocol}6` : socket.protocol;
-  return printable(`${proto} ${local}${remote} ${owner}`.trimEnd());
-}
-
 /** Human lines for one delta, each stamped with the scan's time. */
 export function describeDelta(delta: Delta, gone: Socket[]): string[] {
   const time = delta.at.slice(11, 23);
   return [
-    ...delta.added.map((s) => `${time} + ${describe(s)} ${s.state}`),
+    ...delta.added.map((s) => `${time} + ${describeSocket(s)} ${s.state}`),
     ...delta.changed
       .filter((c) => c.from.state !== undefined || c.from.pid !== undefined)
       .map((c) =>
         c.from.state !== undefined
-          ? `${time} ~ ${describe(c.to)} ${c.from.state} → ${c.to.state}`
-          : `${time} ~ ${describe(c.to)} owner ${c.from.pid ?? '-'} → ${c.to.pid ?? '-'}`,
+          ? `${time} ~ ${describeSocket(c.to)} ${c.from.state} → ${c.to.state}`
+          : `${time} ~ ${describeSocket(c.to)} owner ${c.from.pid ?? '-'} → ${c.to.pid ?? '-'}`,
       ),
-    ...gone.map((s) => `${time} - ${describe(s)} ${s.state}`),
+    ...gone.map((s) => `${time} - ${describeSocket(s)} ${s.state}`),
   ];
+}
+
+/** What a watcher sees, said once: every TCP change (kernel events), or only what polls catch. */
+export function eventModeWords(mode: EventMode | undefined, intervalMs: number): string {
+  const polling = `polling every ${intervalMs / 1000} s`;
+  return mode?.active
+    ? `${polling} and recording every TCP state change from kernel events.`
+    : `${polling}; connections shorter than that are not seen${mode?.reason ? ` (kernel events: ${mode.reason})` : ''}.`;
+}
+
+/** Finished connections (event mode), a line per burst: 1,000 connections to one port are one line. */
+export function describeChains(chains: ConnectionChain[]): string[] {
+  return groupChains(chains).map((g) => {
+    const time = new Date(g.last).toISOString().slice(11, 23);
+    const ms = (n: number) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`;
+    if (g.count === 1) {
+      const c = g.examples[0];
+      const local = formatEndpoint(c.localAddress, c.localPort);
+      return printable(
+        `${time} * tcp ${local} → ${formatEndpoint(c.remoteAddress, c.remotePort)} ${g.path} (${ms(g.medianMs)})`,
+      );
+    }
+    const other = g.otherPaths > 0 ? `; ${g.otherPaths} ended otherwise` : '';
+    return printable(
+      `${time} * ${g.count} connections ${g.label} ${g.path} (median ${ms(g.medianMs)}, max ${ms(g.maxMs)}${other})`,
+    );
+  });
 }
 
 async function watchCommand(args: string[], io: CliIo): Promise<number> {
@@ -117,14 +168,14 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
   // The worker may not have polled yet when we subscribe (a resync at seq 0): the first real
   // reading then arrives as a delta adding everything, which is the table, not news.
   let seq = 0;
+  let eventMode: EventMode | undefined;
   const header = () =>
-    io.stderr(
-      `Watching ${table.size} sockets, polling every ${intervalMs / 1000} s; connections shorter than that are not seen. Ctrl-C stops.\n`,
-    );
+    io.stderr(`Watching ${table.size} sockets, ${eventModeWords(eventMode, intervalMs)} Ctrl-C stops.\n`);
   const subscription = poller.subscribe((json) => {
     const message = JSON.parse(json) as StreamMessage;
     if (values.json) io.stdout(json + '\n');
     if (message.type === 'resync') {
+      eventMode = message.resync.eventMode;
       table.clear();
       applyDelta(table, { added: message.resync.sockets, removed: [], changed: [] });
       if (seq === 0 && message.resync.seq > 0 && !values.json) header();
@@ -134,6 +185,7 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
       if (!values.json) {
         if (seq === 0) header();
         else for (const line of describeDelta(message.delta, gone)) io.stdout(line + '\n');
+        for (const line of describeChains(message.delta.chains ?? [])) io.stdout(line + '\n');
       }
       seq = message.delta.seq;
     }
@@ -184,12 +236,118 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
+function portRequest(spec: string | undefined, address: string | undefined) {
+  if (spec === undefined) throw new UsageError('Which port? e.g. "porthole who 3000" or "porthole who 53/udp".');
+  const parsed = parsePortSpec(spec);
+  if (!parsed.ok) throw new UsageError(`${parsed.reason}.`);
+  if (address !== undefined && isIP(address) === 0)
+    throw new UsageError(`--address takes an IP address, not "${address}".`);
+  return { port: parsed.port, protocol: parsed.protocol, address: address ?? null };
+}
+
+async function confirm(question: string, io: CliIo): Promise<boolean> {
+  if (!io.isTTY || !process.stdin.isTTY) return false;
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Stops the owners of the listeners in the way, after a confirmation that names each one. */
+async function stopOwners(diagnosis: Diagnosis, options: { force: boolean; yes: boolean }, io: CliIo): Promise<number> {
+  const owners = ownersToStop(diagnosis);
+  if (owners.length === 0) {
+    io.stderr(
+      diagnosis.listeners.length > 0
+        ? 'No process to stop: the listeners in the way have no owner Porthole can see (run as root?).\n'
+        : 'No process to stop: nothing listens on this port.\n',
+    );
+    return EXIT_FAILURE;
+  }
+  for (const owner of owners)
+    io.stderr(
+      `Stop ${printable(owner.name)} (pid ${owner.pid}, user ${owner.user ?? owner.uid ?? '?'}): ${printable(owner.command || owner.name)}\n`,
+    );
+  if (
+    !options.yes &&
+    !(await confirm(owners.length === 1 ? 'Stop this process?' : `Stop these ${owners.length} processes?`, io))
+  ) {
+    io.stderr(
+      options.yes || io.isTTY
+        ? 'Nothing was stopped.\n'
+        : 'Nothing was stopped: add --yes to confirm without a terminal.\n',
+    );
+    return EXIT_FAILURE;
+  }
+  let failed = false;
+  for (const owner of owners) {
+    const outcome = await killProcess({ pid: owner.pid, startedAt: owner.startedAt }, { force: options.force });
+    io.stderr(outcome.ok ? `${outcome.message}.\n` : `Not stopped: ${outcome.reason}.\n`);
+    failed ||= !outcome.ok;
+  }
+  return failed ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function whoCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, {
+    address: { type: 'string' },
+    json: { type: 'boolean' },
+    kill: { type: 'boolean' },
+    force: { type: 'boolean' },
+    yes: { type: 'boolean' },
+  });
+  if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
+  const diagnosis = await examinePort(portRequest(positionals[0], values.address));
+  io.stdout(values.json ? JSON.stringify(diagnosis, null, 2) + '\n' : diagnosisText(diagnosis));
+  if (values.kill && diagnosis.verdict !== 'free')
+    return stopOwners(diagnosis, { force: values.force === true, yes: values.yes === true }, io);
+  return diagnosis.verdict === 'free' ? EXIT_OK : EXIT_FAILURE;
+}
+
+async function killCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, { force: { type: 'boolean' }, yes: { type: 'boolean' } });
+  if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
+  const diagnosis = await examinePort(portRequest(positionals[0], undefined));
+  return stopOwners(diagnosis, { force: values.force === true, yes: values.yes === true }, io);
+}
+
+async function diffCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, { json: { type: 'boolean' } });
+  if (positionals.length !== 2)
+    throw new UsageError('diff takes two snapshot files: porthole diff BEFORE.json AFTER.json');
+  const [before, after] = positionals.map((path) => ({ path, snapshot: readSnapshotFile(path) }));
+  const comparison = compareTables(
+    {
+      label: before.path,
+      takenAt: before.snapshot.takenAt,
+      sockets: before.snapshot.sockets,
+      processes: before.snapshot.processes,
+    },
+    {
+      label: after.path,
+      takenAt: after.snapshot.takenAt,
+      sockets: after.snapshot.sockets,
+      processes: after.snapshot.processes,
+    },
+  );
+  io.stdout(values.json ? JSON.stringify(comparison, null, 2) + '\n' : comparisonText(comparison));
+  return isSameTable(comparison) ? EXIT_OK : EXIT_FAILURE;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'snapshot':
         return await snapshotCommand(rest, io);
+      case 'who':
+        return await whoCommand(rest, io);
+      case 'kill':
+        return await killCommand(rest, io);
+      case 'diff':
+        return await diffCommand(rest, io);
       case 'watch':
         return await watchCommand(rest, io);
       case 'serve':
@@ -206,6 +364,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${error.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ImportError) {
+      io.stderr(`${error.message}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ExportError) {

@@ -3,6 +3,7 @@
 // so it is tested under plain Node; only src-main/index.ts passes the real ones.
 
 import { IPC } from '../shared/ipc';
+import type { HostActions } from './host-actions';
 import type { Poller } from './poller';
 import { ViewerSession } from './session';
 
@@ -39,13 +40,18 @@ export function registerIpc(
   appUrl: string,
   poller: Poller,
   log: (line: string) => void = () => {},
+  actions: HostActions | null = null,
 ): { dispose(): void } {
-  const session = new ViewerSession(poller, {
-    send: (json) => {
-      if (!contents.isDestroyed()) contents.send(IPC.stream, json);
+  const session = new ViewerSession(
+    poller,
+    {
+      send: (json) => {
+        if (!contents.isDestroyed()) contents.send(IPC.stream, json);
+      },
+      refuse: (reason) => log(`refused IPC message: ${reason}`),
     },
-    refuse: (reason) => log(`refused IPC message: ${reason}`),
-  });
+    actions,
+  );
   ipcMain.on(IPC.request, (event, message) => {
     if (!isTrustedSender(event, contents, appUrl)) {
       log(`refused IPC message from ${event.senderFrame?.url ?? 'an unknown frame'}`);

@@ -7,6 +7,8 @@ import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
 
 export interface PollWorkerOptions {
   intervalMs: number;
+  /** Record every TCP state change from the kernel's events where permitted (default true). */
+  events?: boolean;
 }
 
 /** A subscriber: one window, one browser tab, one `watch`. */

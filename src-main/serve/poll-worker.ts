@@ -6,6 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCollector } from '../collect';
 import { DeltaStream } from '../track/delta-stream';
 import { Tracker } from '../track/tracker';
+import { ChainAssembler, type ConnectionChain } from '../track/connection-chains';
+import { TcpStateTracer } from '../collect/linux/tcp-state-events';
+import type { Delta, EventMode } from '../shared/contract';
 import {
   clampInterval,
   type FromPollWorker,
@@ -24,26 +27,68 @@ try {
   // not permitted, or not supported on this platform: polling still works
 }
 
+const options = workerData as PollWorkerOptions;
 const collector = createCollector();
 const tracker = new Tracker();
 const post = (message: FromPollWorker) => port.postMessage(message);
+
+// Event mode: the kernel's TCP events fill in what happens between polls. Without permission the
+// reason is said once (in every resync and delta) and polling goes on.
+const opening = options.events === false ? { ok: false as const, reason: 'turned off' } : TcpStateTracer.open();
+const tracer = opening.ok ? opening.tracer : null;
+const eventMode: EventMode = { active: tracer !== null, reason: opening.ok ? null : opening.reason };
+const assembler = new ChainAssembler();
+/** Drained this often, so a finished connection reaches the viewers well before the next poll. */
+const EVENT_DRAIN_MS = 200;
+/** A connection with no change for this long lost its end (events dropped): forget it. */
+const OPEN_CHAIN_MAX_AGE_MS = 10 * 60_000;
+
+function drainEvents(): ConnectionChain[] {
+  if (!tracer) return [];
+  const finished: ConnectionChain[] = [];
+  for (const event of tracer.drain()) {
+    const chain = assembler.push(event);
+    if (chain) finished.push(chain);
+  }
+  return finished;
+}
+
+const withEvents = (delta: Delta, chains: ConnectionChain[]): Delta => {
+  delta.eventMode = eventMode;
+  if (chains.length > 0) delta.chains = chains;
+  return delta;
+};
+
 const stream = new DeltaStream<SubscriberId>(
   (id, message) => post({ type: 'stream', id, json: JSON.stringify(message) }),
-  () => tracker.current(),
+  () => ({ ...tracker.current(), eventMode }),
 );
-let intervalMs = clampInterval((workerData as PollWorkerOptions).intervalMs);
+let intervalMs = clampInterval(options.intervalMs);
 let timer: NodeJS.Timeout | null = null;
 let stopped = false;
 
 async function pollOnce(): Promise<void> {
   const started = Date.now();
   try {
-    stream.publish(tracker.update(await collector.collect(), new Date()));
+    const scan = await collector.collect();
+    stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
+    assembler.prune(Date.now(), OPEN_CHAIN_MAX_AGE_MS);
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
   }
   if (!stopped) timer = setTimeout(() => void pollOnce(), Math.max(0, intervalMs - (Date.now() - started)));
 }
+
+const eventTimer = tracer
+  ? setInterval(() => {
+      try {
+        const chains = drainEvents();
+        if (chains.length > 0) stream.publish(withEvents(tracker.between(new Date()), chains));
+      } catch (error) {
+        post({ type: 'error', message: `Reading kernel TCP events failed: ${(error as Error).message}` });
+      }
+    }, EVENT_DRAIN_MS)
+  : null;
 
 port.on('message', (message: ToPollWorker) => {
   switch (message.type) {
@@ -71,6 +116,8 @@ port.on('message', (message: ToPollWorker) => {
     case 'stop':
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (eventTimer) clearInterval(eventTimer);
+      tracer?.close();
       port.close();
       break;
   }

@@ -10,6 +10,8 @@ export interface PollerOptions {
   intervalMs: number;
   /** The built worker script; by default the one beside this file in out/main. */
   workerPath?: string;
+  /** Record every TCP state change from kernel events where permitted (default true). */
+  events?: boolean;
 }
 
 /** One subscriber's end of the stream. */
@@ -32,7 +34,7 @@ export class Poller {
   private nextRequestId = 1;
 
   constructor(options: PollerOptions) {
-    const workerData: PollWorkerOptions = { intervalMs: options.intervalMs };
+    const workerData: PollWorkerOptions = { intervalMs: options.intervalMs, events: options.events ?? true };
     this.worker = new Worker(options.workerPath ?? join(__dirname, 'poll-worker.js'), { workerData });
     this.worker.on('message', (message: FromPollWorker) => this.receive(message));
     this.worker.on('error', (error) => this.errorListeners.forEach((l) => l(error.message)));

@@ -1,11 +1,12 @@
 // One viewer's session with the engine, whatever carries it (an Electron window, a WebSocket):
 // validated requests in, stream messages out. Hosts only move bytes through this.
 
-import { parseRendererRequest } from '../shared/ipc';
+import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
+import type { HostActions } from './host-actions';
 import type { Poller, Subscription } from './poller';
 
 export interface ViewerTransport {
-  /** Sends one stream message (JSON text) to the viewer. */
+  /** Sends one message (JSON text of a ServerMessage) to the viewer. */
   send(json: string): void;
   /** Reports a refused request (for a log); the viewer is not told why. */
   refuse(reason: string): void;
@@ -17,6 +18,7 @@ export class ViewerSession {
   constructor(
     private readonly poller: Poller,
     private readonly transport: ViewerTransport,
+    private readonly actions: HostActions | null = null,
   ) {}
 
   /** Handles one message from the viewer, after validating it. */
@@ -44,7 +46,22 @@ export class ViewerSession {
       case 'interval':
         this.poller.setInterval(request.ms);
         break;
+      default:
+        void this.answer(request);
     }
+  }
+
+  /** Runs an action and sends its Reply; a failure is an answer too, never an unhandled rejection. */
+  private async answer(request: ActionRequest): Promise<void> {
+    let reply: Reply;
+    if (!this.actions) reply = { type: 'reply', id: request.id, ok: false, error: 'this host takes no actions' };
+    else
+      try {
+        reply = { type: 'reply', id: request.id, ok: true, value: await this.actions.run(request) };
+      } catch (error) {
+        reply = { type: 'reply', id: request.id, ok: false, error: (error as Error).message };
+      }
+    this.transport.send(JSON.stringify(reply));
   }
 
   close(): void {

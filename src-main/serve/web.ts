@@ -10,6 +10,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { Poller } from './poller';
 import { ViewerSession } from './session';
+import { createHostActions } from './host-actions';
 
 export interface WebServerOptions {
   poller: Poller;
@@ -58,6 +59,8 @@ function cookieToken(request: IncomingMessage): string | undefined {
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const token = randomBytes(24).toString('base64url');
   const log = options.log ?? (() => {});
+  // The browser host answers the port doctor, kill and snapshot; saving is a browser download.
+  const actions = createHostActions(options.poller);
   const root = normalize(options.rendererDir + sep);
   let port = options.port;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
@@ -130,12 +133,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const session = new ViewerSession(options.poller, {
-        send: (json) => {
-          if (ws.readyState === ws.OPEN) ws.send(json);
+      const session = new ViewerSession(
+        options.poller,
+        {
+          send: (json) => {
+            if (ws.readyState === ws.OPEN) ws.send(json);
+          },
+          refuse: (why) => log(`refused message: ${why}`),
         },
-        refuse: (why) => log(`refused message: ${why}`),
-      });
+        actions,
+      );
       ws.on('message', (data, isBinary) => {
         if (isBinary) return log('refused message: binary');
         let message: unknown;

@@ -95,6 +95,11 @@ export interface ScanStats {
   scanMs: number;
 }
 
+/** Stats of a table no scan has described yet (before the first poll, or a replayed moment). */
+export function emptyStats(): ScanStats {
+  return { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 0 };
+}
+
 /** One reading of the socket table with the owners a collector could see. */
 export interface Scan {
   sockets: Socket[];
@@ -141,6 +146,34 @@ export interface SocketChange {
   to: Socket;
 }
 
+export interface ChainStep {
+  state: TcpState | 'CLOSED';
+  /** Wall-clock ms. */
+  at: number;
+}
+
+/** A connection's life as the kernel's events told it (event mode), also one shorter than a poll. */
+export interface ConnectionChain {
+  /** The socket identity of DESIGN §4: `tcp|local|remote`. */
+  key: string;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** The task that made the first change (for a client, the process that connected). */
+  pid: number;
+  steps: ChainStep[];
+  /** Whether the chain was seen from its beginning (connect or accept) to its end. */
+  complete: boolean;
+}
+
+/** Whether every TCP state change is recorded (kernel events), or only what polls see. */
+export interface EventMode {
+  active: boolean;
+  /** Why not, when inactive (not root, no tracefs …). */
+  reason: string | null;
+}
+
 /** One step of the delta stream: strictly increasing `seq`. */
 export interface Delta {
   seq: number;
@@ -157,6 +190,9 @@ export interface Delta {
   /** Processes first seen (or changed) since the previous delta. */
   processes: ProcessInfo[];
   stats: ScanStats;
+  /** Connections that ended since the previous delta, with their whole chain (event mode only). */
+  chains?: ConnectionChain[];
+  eventMode?: EventMode;
 }
 
 /** The whole state at `seq`: what a subscriber starts from, or resyncs to after a gap. */
@@ -166,6 +202,7 @@ export interface Resync {
   sockets: Socket[];
   processes: ProcessInfo[];
   stats: ScanStats | null;
+  eventMode?: EventMode;
 }
 
 /** What the engine streams to one subscriber, whatever the transport. */

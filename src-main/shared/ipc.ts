@@ -1,6 +1,8 @@
 // The IPC contract between the main process and the renderer: channel names, what each carries, and
 // the validation every message goes through. Declared once; preload, main and renderer use it.
 
+import type { StreamMessage } from './contract';
+
 /** Requests from the renderer (or a browser tab over WebSocket). */
 export type RendererRequest =
   /** Start (or restart) this view's stream: a resync comes first, then deltas. */
@@ -12,7 +14,32 @@ export type RendererRequest =
   /** The view is hidden (or shown again): hold and coalesce, or resume. */
   | { type: 'visibility'; visible: boolean }
   /** The poll interval, in ms (clamped to 250 ms – 10 s). */
-  | { type: 'interval'; ms: number };
+  | { type: 'interval'; ms: number }
+  | ActionRequest;
+
+/** Requests that are answered: each carries an id its Reply echoes. */
+export type ActionRequest =
+  /** Diagnose a port (the port doctor) from the current table and a real bind. */
+  | { type: 'doctor'; id: number; port: number; protocol: 'tcp' | 'udp'; address: string | null }
+  /** Stop a process, if it still is the one the user saw (same start time). */
+  | { type: 'kill'; id: number; pid: number; startedAt: string; force: boolean }
+  /** The current table as a snapshot document (for export and compare). */
+  | { type: 'snapshot'; id: number }
+  /** Save text to a file the user picks in a native dialog (Electron only). */
+  | { type: 'save'; id: number; name: string; text: string }
+  /** Show a process's working directory in the file manager (Electron only). */
+  | { type: 'openFolder'; id: number; path: string };
+
+/** The answer to a kill request: what was sent, or why nothing was. */
+export type KillOutcome =
+  | { ok: true; pid: number; signal: 'SIGTERM' | 'SIGKILL'; message: string }
+  | { ok: false; pid: number; reason: string };
+
+export type Reply = { type: 'reply'; id: number } & ({ ok: true; value: unknown } | { ok: false; error: string });
+
+/** Everything the host sends a viewer: the stream, answers to requests, and menu commands. */
+export type ServerMessage = StreamMessage | Reply | { type: 'command'; command: MenuCommand };
+export type MenuCommand = 'export' | 'import' | 'record' | 'doctor';
 
 export const IPC = {
   /** renderer → main: a RendererRequest. */
@@ -29,6 +56,11 @@ export interface PreloadApi {
   onStream(listener: (json: string) => void): () => void;
   request(request: RendererRequest): void;
 }
+
+/** The largest text a renderer may ask to save (a 50k-socket JSON snapshot is ≈ 7 MB). */
+export const MAX_SAVE_BYTES = 64 * 1024 * 1024;
+const MAX_NAME = 255;
+const PID_MAX = 4_194_304;
 
 /** The poll interval a user may choose: faster costs CPU, slower hides more short connections. */
 export const MIN_INTERVAL_MS = 250;
@@ -67,7 +99,73 @@ export function parseRendererRequest(
             request: { type: 'interval', ms: Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, value.ms)) },
           }
         : { ok: false, reason: 'interval takes { ms: number }' };
+    case 'doctor':
+    case 'kill':
+    case 'snapshot':
+    case 'save':
+    case 'openFolder':
+      return parseActionRequest(value, keys);
     default:
       return { ok: false, reason: `unknown request type ${JSON.stringify(value.type)}` };
+  }
+}
+
+const isId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isPort = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:.]{2,45})$/;
+
+function parseActionRequest(
+  value: Record<string, unknown>,
+  keys: string,
+): { ok: true; request: RendererRequest } | { ok: false; reason: string } {
+  const refuse = (shape: string) => ({ ok: false as const, reason: `${String(value.type)} takes ${shape}` });
+  if (!isId(value.id)) return refuse('a numeric id');
+  const id = value.id;
+  switch (value.type) {
+    case 'doctor':
+      return keys === 'address,id,port,protocol,type' &&
+        isPort(value.port) &&
+        (value.protocol === 'tcp' || value.protocol === 'udp') &&
+        (value.address === null || (typeof value.address === 'string' && IP.test(value.address)))
+        ? {
+            ok: true,
+            request: { type: 'doctor', id, port: value.port, protocol: value.protocol, address: value.address },
+          }
+        : refuse('{ id, port: 1-65535, protocol: tcp|udp, address: IP|null }');
+    case 'kill':
+      return keys === 'force,id,pid,startedAt,type' &&
+        Number.isInteger(value.pid) &&
+        (value.pid as number) > 1 &&
+        (value.pid as number) <= PID_MAX &&
+        typeof value.startedAt === 'string' &&
+        value.startedAt.length <= 40 &&
+        typeof value.force === 'boolean'
+        ? {
+            ok: true,
+            request: { type: 'kill', id, pid: value.pid as number, startedAt: value.startedAt, force: value.force },
+          }
+        : refuse('{ id, pid > 1, startedAt: string, force: boolean }');
+    case 'snapshot':
+      return keys === 'id,type' ? { ok: true, request: { type: 'snapshot', id } } : refuse('{ id }');
+    case 'save':
+      return keys === 'id,name,text,type' &&
+        typeof value.name === 'string' &&
+        value.name.length > 0 &&
+        value.name.length <= MAX_NAME &&
+        !/[/\\\u0000-\u001f]/.test(value.name) &&
+        typeof value.text === 'string' &&
+        value.text.length <= MAX_SAVE_BYTES
+        ? { ok: true, request: { type: 'save', id, name: value.name, text: value.text } }
+        : refuse('{ id, name: a file name without folders, text: string }');
+    case 'openFolder':
+      return keys === 'id,path,type' &&
+        typeof value.path === 'string' &&
+        value.path.startsWith('/') &&
+        value.path.length <= 4096
+        ? { ok: true, request: { type: 'openFolder', id, path: value.path } }
+        : refuse('{ id, path: an absolute path }');
+    default:
+      return refuse('nothing known');
   }
 }

@@ -29,7 +29,7 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
   }
   const processes = new Map<number, ProcessInfo>(a.processes.map((p) => [p.pid, p]));
   for (const p of b.processes) processes.set(p.pid, p);
-  return {
+  const composed: Delta = {
     seq: b.seq,
     since: a.since,
     at: b.at,
@@ -39,7 +39,16 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
     processes: [...processes.values()],
     stats: b.stats,
   };
+  const chains = [...(a.chains ?? []), ...(b.chains ?? [])];
+  // A subscriber far behind keeps the newest finished connections, not an unbounded history.
+  if (chains.length > 0) composed.chains = chains.slice(-MAX_COALESCED_CHAINS);
+  const eventMode = b.eventMode ?? a.eventMode;
+  if (eventMode) composed.eventMode = eventMode;
+  return composed;
 }
+
+/** Finished connections kept when deltas are coalesced for a slow subscriber. */
+export const MAX_COALESCED_CHAINS = 10_000;
 
 export interface StreamLimits {
   /** Messages a subscriber may have unacknowledged before its deltas are held and coalesced. */

@@ -1,6 +1,15 @@
 // Turns successive scans into the seq-numbered delta stream and keeps the current table.
 
-import type { Delta, ProcessInfo, Resync, Scan, Socket, SocketChange, SocketKey } from '../shared/contract';
+import {
+  emptyStats,
+  type Delta,
+  type ProcessInfo,
+  type Resync,
+  type Scan,
+  type Socket,
+  type SocketChange,
+  type SocketKey,
+} from '../shared/contract';
 import { changedFields, type SocketTable } from './diff';
 import { socketKey } from './identity';
 
@@ -90,6 +99,25 @@ export class Tracker {
       changed,
       processes,
       stats: scan.stats,
+    };
+  }
+
+  /**
+   * A delta with no table change, for news between polls (event mode's finished connections):
+   * the table is the poll's to change, events only tell what happened in between.
+   */
+  between(at: Date): Delta {
+    this.seq += 1;
+    const stats = this.lastScan?.stats ?? emptyStats();
+    return {
+      seq: this.seq,
+      since: this.seq - 1,
+      at: at.toISOString(),
+      added: [],
+      removed: [],
+      changed: [],
+      processes: [],
+      stats,
     };
   }
 

@@ -40,6 +40,15 @@ const roles = {
     });
     ready({ port: server.address().port });
   },
+  // A server that closes its side as soon as the client has closed its own (no lingering sockets).
+  async closeAfterPeer() {
+    const server = net.createServer((socket) => {
+      socket.on('data', () => {});
+      socket.on('end', () => socket.end());
+    });
+    await new Promise((resolve) => server.listen({ host: plan.host, port: 0 }, resolve));
+    ready({ port: server.address().port });
+  },
   // Many listeners in one process, one per port (for the benchmark): { host, count }
   async listenMany() {
     const ports = [];
@@ -104,6 +113,9 @@ const roles = {
 process.on('SIGUSR2', () => {
   for (const socket of keep) if (typeof socket.end === 'function') socket.end();
 });
+
+// A process that will not stop on SIGTERM, for the kill tests' SIGKILL path.
+if (plan.ignoreTerm) process.on('SIGTERM', () => {});
 
 if (!roles[plan.role]) fail(new Error(`unknown role ${plan.role}`));
 roles[plan.role]().catch(fail);

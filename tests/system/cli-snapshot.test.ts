@@ -104,7 +104,7 @@ describe('porthole snapshot', () => {
   it('refuses bad input with exit 2 and says why', () => {
     const bad = runPorthole(['snapshot', '--format', 'xml']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/Unknown format "xml": use json, csv or text/);
+    expect(bad.stderr).toMatch(/Unknown format "xml": use json, csv, text, markdown/);
     expect(runPorthole(['snapshot', '--bogus']).status).toBe(2);
     expect(runPorthole(['frobnicate']).stderr).toMatch(/Unknown command "frobnicate"/);
   });

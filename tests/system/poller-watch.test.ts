@@ -1,24 +1,42 @@
 // The poll worker and the hosts on top of it: `porthole watch` (text and NDJSON) and `npm start`'s
 // fallback when the Electron runtime is missing, all as real processes on real sockets.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/serve/poller';
-import { CLI, PROJECT_ROOT } from '../helpers/cli';
-import { eventually, Workload } from '../helpers/workload';
+import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';
+import { eventually, HELPERS, Workload } from '../helpers/workload';
 
 const workload = new Workload();
 const running: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of running.splice(0)) child.kill('SIGKILL');
+  // SIGINT first: a watcher then removes its tracefs instance; SIGKILL if it does not end.
+  await Promise.all(
+    running.splice(0).map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGINT');
+        }),
+    ),
+  );
   await workload.stop();
 });
 
-function launch(args: string[]): { child: ChildProcess; stdout: string[]; stderr: string[] } {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+const root = process.getuid?.() === 0;
+
+function launch(args: string[], prefix: string[] = []): { child: ChildProcess; stdout: string[]; stderr: string[] } {
+  const [command, ...rest] = [...prefix, process.execPath, ...args];
+  const child = spawn(command, rest, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -88,7 +106,9 @@ describe('porthole watch', () => {
     const watch = launch([CLI, 'watch', '--interval', '250']);
     await eventually(() => watch.stderr[0]);
     expect(watch.stderr[0]).toMatch(
-      /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen\./,
+      root
+        ? /^Watching \d+ sockets, polling every 0\.25 s and recording every TCP state change from kernel events\./
+        : /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen \(kernel events: .+\)\./,
     );
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     const line = await eventually(() => watch.stdout.find((l) => l.includes(`127.0.0.1:${server.port}`)));
@@ -100,6 +120,29 @@ describe('porthole watch', () => {
     await workload.stop();
     const gone = await eventually(() => watch.stdout.find((l) => l.includes(` - tcp 127.0.0.1:${server.port}`)));
     expect(gone).toMatch(/ LISTEN$/);
+  });
+
+  it.skipIf(!root)('says once, without permission for kernel events, that it only polls', async () => {
+    const watch = launch([CLI, 'watch', '--interval', '250'], AS_NOBODY);
+    await eventually(() => watch.stderr[0], 10_000);
+    expect(watch.stderr[0]).toMatch(
+      /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen \(kernel events: (not permitted to use tracefs \(run as root\)|tracefs is not available .*)\)\. Ctrl-C stops\.$/,
+    );
+  });
+
+  it.skipIf(!root)('prints a burst of short connections as one line per endpoint, with the whole chain', async () => {
+    const watch = launch([CLI, 'watch', '--interval', '1000']);
+    await eventually(() => watch.stderr[0], 10_000);
+    const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
+    await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '20']);
+    const label = `→ 127.0.0.1:${server.port} SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT`;
+    const counted = () =>
+      watch.stdout
+        .map((l) => new RegExp(`\\* (\\d+) connections ${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`).exec(l))
+        .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+    await eventually(() => (counted() === 20 ? true : undefined), 5000);
+    // The server's side is one line per burst too, never a line per connection.
+    expect(watch.stdout.filter((l) => l.includes(`127.0.0.1:${server.port} ←`)).length).toBeLessThanOrEqual(5);
   });
 
   it('refuses a bad interval with exit 2', async () => {

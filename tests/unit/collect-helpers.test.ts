@@ -7,7 +7,7 @@ describe('/proc/<pid>/stat', () => {
   it('reads a name holding spaces and parentheses, the ppid and the start time', () => {
     const stat =
       '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 1 0 0 0 3 1 0 0 20 0 1 0 123456 1000 10 18446744073709551615';
-    expect(parseProcStat(stat)).toEqual({ name: 'my (odd) name', ppid: 1, startTicks: 123456 });
+    expect(parseProcStat(stat)).toEqual({ name: 'my (odd) name', state: 'S', ppid: 1, startTicks: 123456 });
   });
   it.each(['', 'garbage', '12 (x'])('refuses %j', (text) => expect(parseProcStat(text)).toBeNull());
 });

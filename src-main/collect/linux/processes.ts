@@ -9,6 +9,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ProcStat {
   name: string;
+  /** R, S, D, Z (exited, not yet reaped), … */
+  state: string;
   ppid: number;
   /** Clock ticks after boot: with the pid, it identifies a process across pid reuse. */
   startTicks: number;
@@ -24,7 +26,7 @@ export function parseProcStat(text: string): ProcStat | null {
   const ppid = Number(rest[1]);
   const startTicks = Number(rest[19]);
   if (!Number.isInteger(ppid) || !Number.isInteger(startTicks)) return null;
-  return { name: text.slice(open + 1, close), ppid, startTicks };
+  return { name: text.slice(open + 1, close), state: rest[0], ppid, startTicks };
 }
 
 /** uid → user name from an /etc/passwd text. */
@@ -52,10 +54,10 @@ export class ProcessReader {
 
   constructor(private readonly procRoot = '/proc') {}
 
-  /** The start time of a process in clock ticks after boot, or null when it is gone. */
-  startTicks(pid: number): number | null {
+  /** The process's stat line, or null when it is gone. */
+  stat(pid: number): ProcStat | null {
     const text = readOrNull(`${this.procRoot}/${pid}/stat`);
-    return text ? (parseProcStat(text)?.startTicks ?? null) : null;
+    return text ? parseProcStat(text) : null;
   }
 
   /** Details of a process, cached per (pid, start time) so a reused pid is read afresh. */

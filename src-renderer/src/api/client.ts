@@ -1,7 +1,16 @@
 // The one client interface the stores use, with two transports: Electron's preload API, or a
 // WebSocket to `porthole serve`. No view knows which one it runs under.
 import type { StreamMessage } from '../../../src-main/shared/contract';
-import type { PreloadApi, RendererRequest } from '../../../src-main/shared/ipc';
+import type {
+  ActionRequest,
+  MenuCommand,
+  PreloadApi,
+  RendererRequest,
+  ServerMessage,
+} from '../../../src-main/shared/ipc';
+
+/** An action request without its id: the client numbers them. */
+export type Action = ActionRequest extends infer R ? (R extends ActionRequest ? Omit<R, 'id'> : never) : never;
 
 export interface PortholeClient {
   readonly transport: 'electron' | 'websocket';
@@ -9,7 +18,11 @@ export interface PortholeClient {
   onMessage(listener: (message: StreamMessage) => void): void;
   /** Connection state for the status bar. */
   onStatus(listener: (connected: boolean) => void): void;
+  /** Commands from the application menu (Electron). */
+  onCommand(listener: (command: MenuCommand) => void): void;
   send(request: RendererRequest): void;
+  /** Sends an action and resolves with the host's answer, or rejects with its reason. */
+  call<T>(action: Action): Promise<T>;
 }
 
 declare global {
@@ -18,48 +31,87 @@ declare global {
   }
 }
 
+/** Shared by both transports: numbers actions, matches replies, routes the rest. */
+function dispatcher(send: (request: RendererRequest) => void) {
+  const streamListeners: ((m: StreamMessage) => void)[] = [];
+  const commandListeners: ((c: MenuCommand) => void)[] = [];
+  const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  return {
+    streamListeners,
+    receive(json: string): void {
+      const message = JSON.parse(json) as ServerMessage;
+      if (message.type === 'reply') {
+        const waiting = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.ok) waiting?.resolve(message.value as never);
+        else waiting?.reject(new Error(message.error));
+      } else if (message.type === 'command') commandListeners.forEach((l) => l(message.command));
+      else streamListeners.forEach((l) => l(message));
+    },
+    onCommand: (listener: (c: MenuCommand) => void) => void commandListeners.push(listener),
+    call<T>(action: Action): Promise<T> {
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (value: never) => void, reject });
+        send({ ...action, id } as RendererRequest);
+      });
+    },
+    /** A lost connection loses its answers: fail them rather than wait forever. */
+    failPending(): void {
+      for (const waiting of pending.values()) waiting.reject(new Error('the connection to Porthole was lost'));
+      pending.clear();
+    },
+  };
+}
+
 function electronClient(api: PreloadApi): PortholeClient {
+  const d = dispatcher((request) => api.request(request));
+  api.onStream((json) => d.receive(json));
   return {
     transport: 'electron',
     onMessage: (listener) => {
-      api.onStream((json) => listener(JSON.parse(json) as StreamMessage));
+      d.streamListeners.push(listener);
       api.request({ type: 'subscribe' });
     },
     onStatus: (listener) => listener(true),
+    onCommand: d.onCommand,
     send: (request) => api.request(request),
+    call: d.call,
   };
 }
 
 function webSocketClient(): PortholeClient {
-  const messageListeners: ((m: StreamMessage) => void)[] = [];
   const statusListeners: ((c: boolean) => void)[] = [];
   let socket: WebSocket | null = null;
+  const send = (request: RendererRequest) => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(request));
+  };
+  const d = dispatcher(send);
   const connect = () => {
     // The token travels in the HttpOnly cookie set when the page was loaded with ?token=.
     socket = new WebSocket(`ws://${location.host}/stream`);
     socket.onopen = () => {
       statusListeners.forEach((l) => l(true));
-      socket?.send(JSON.stringify({ type: 'subscribe' } satisfies RendererRequest));
+      send({ type: 'subscribe' });
     };
-    socket.onmessage = (event) => {
-      const message = JSON.parse(String(event.data)) as StreamMessage;
-      messageListeners.forEach((l) => l(message));
-    };
+    socket.onmessage = (event) => d.receive(String(event.data));
     socket.onclose = () => {
       statusListeners.forEach((l) => l(false));
+      d.failPending();
       setTimeout(connect, 1000);
     };
   };
   return {
     transport: 'websocket',
     onMessage: (listener) => {
-      messageListeners.push(listener);
+      d.streamListeners.push(listener);
       if (!socket) connect();
     },
     onStatus: (listener) => statusListeners.push(listener),
-    send: (request) => {
-      if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(request));
-    },
+    onCommand: d.onCommand,
+    send,
+    call: d.call,
   };
 }
 

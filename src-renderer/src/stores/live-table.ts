@@ -2,6 +2,7 @@
 // wraps it), so applying messages is tested without a browser.
 import type {
   Delta,
+  EventMode,
   ProcessInfo,
   Resync,
   ScanStats,
@@ -12,6 +13,7 @@ import type {
 import { applyDelta } from '../../../src-main/track/apply-delta';
 import { diffTables } from '../../../src-main/track/diff';
 import { socketKey } from '../../../src-main/track/identity';
+import { emptyStats } from '../../../src-main/shared/contract';
 
 export type Highlight = 'added' | 'changed' | 'removed';
 
@@ -27,6 +29,8 @@ export class LiveTable {
   seq = -1;
   at = '';
   stats: ScanStats | null = null;
+  /** Whether the host records every TCP change (kernel events) or only polls; null until told. */
+  eventMode: EventMode | null = null;
 
   /**
    * Applies one message. Returns the delta it amounted to (a resync is turned into the difference
@@ -55,6 +59,7 @@ export class LiveTable {
     this.seq = delta.seq;
     this.at = delta.at;
     this.stats = delta.stats;
+    if (delta.eventMode) this.eventMode = delta.eventMode;
     return delta;
   }
 
@@ -91,17 +96,10 @@ export class LiveTable {
     this.seq = resync.seq;
     this.at = resync.at;
     this.stats = resync.stats;
+    if (resync.eventMode) this.eventMode = resync.eventMode;
     // A first resync is the table, not news: nothing is highlighted.
     if (delta.since >= 0)
       for (const socket of added) this.highlights.set(socketKey(socket), { kind: 'added', at: now });
     return delta;
   }
 }
-
-const emptyStats = (): ScanStats => ({
-  unattributed: 0,
-  malformedRows: 0,
-  repairedRows: 0,
-  hiddenProcesses: 0,
-  scanMs: 0,
-});

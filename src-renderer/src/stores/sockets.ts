@@ -1,14 +1,29 @@
 // The socket table store: applies the stream in order, asks for a resync on a gap, acknowledges
 // each message, and derives what the views show. Only this store talks to the API client.
+// The views show either the live table or, read-only, an imported snapshot or a replay.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
-import type { Delta, Socket, StreamMessage } from '../../../src-main/shared/contract';
+import type { Delta, Snapshot, Socket, StreamMessage } from '../../../src-main/shared/contract';
+import type { MenuCommand } from '../../../src-main/shared/ipc';
 import { listenerGroups } from '../../../src-main/track/views';
-import type { PortholeClient } from '../api/client';
+import type { Action, PortholeClient } from '../api/client';
 import { LiveTable } from './live-table';
+import { Replay } from './replay';
+
+export type Source =
+  | { kind: 'live' }
+  | { kind: 'snapshot'; name: string; takenAt: string; snapshot: Snapshot }
+  | { kind: 'replay'; name: string };
 
 export const useSocketStore = defineStore('sockets', () => {
   const live = markRaw(new LiveTable());
+  /** The table the views show: the live one, an imported snapshot's, or the replay's. */
+  let shown: LiveTable = live;
+  const source = ref<Source>({ kind: 'live' });
+  let replay: Replay | null = null;
+  /** Stream messages since Record was pressed (NDJSON lines), or null when not recording. */
+  let recording: string[] | null = null;
+  const recordingCount = ref<number | null>(null);
   /** Bumped once per applied message: the table itself is not reactive (20k rows). */
   const version = ref(0);
   const connected = ref(false);
@@ -18,6 +33,10 @@ export const useSocketStore = defineStore('sockets', () => {
 
   function receive(message: StreamMessage, now = Date.now()): void {
     const result = live.receive(message, now);
+    if (recording && result !== 'gap') {
+      recording.push(JSON.stringify(message));
+      recordingCount.value = recording.length;
+    }
     if (result === 'gap') {
       resyncs.value++;
       client?.send({ type: 'resync' });
@@ -28,13 +47,16 @@ export const useSocketStore = defineStore('sockets', () => {
     client?.send({ type: 'ack' });
   }
 
+  const commandListeners: ((command: MenuCommand) => void)[] = [];
+
   function connect(to: PortholeClient): void {
     client = to;
+    to.onCommand((command) => commandListeners.forEach((l) => l(command)));
     to.onStatus((isConnected) => (connected.value = isConnected));
     to.onMessage((message) => receive(message));
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
-      if (live.expire(Date.now())) version.value++;
+      if (live.expire(Date.now()) && shown === live) version.value++;
     }, 500);
   }
 
@@ -47,17 +69,88 @@ export const useSocketStore = defineStore('sockets', () => {
     client?.send({ type: 'interval', ms });
   }
 
+  function show(table: LiveTable, from: Source): void {
+    shown = table;
+    source.value = from;
+    version.value++;
+  }
+
+  /** Shows a snapshot file read-only in the same views. */
+  function showSnapshot(snapshot: Snapshot, name: string): void {
+    const table = new LiveTable();
+    table.receive(
+      {
+        type: 'resync',
+        resync: {
+          seq: 0,
+          at: snapshot.takenAt,
+          sockets: snapshot.sockets,
+          processes: snapshot.processes,
+          stats: snapshot.stats,
+        },
+      },
+      Date.now(),
+    );
+    replay = null;
+    show(markRaw(table), { kind: 'snapshot', name, takenAt: snapshot.takenAt, snapshot });
+  }
+
+  function showReplay(messages: StreamMessage[], name: string): Replay {
+    replay = markRaw(new Replay(messages));
+    show(replay.table, { kind: 'replay', name });
+    return replay;
+  }
+
+  /** After a replay seek: the replay may have started a new table. */
+  function replayMoved(): void {
+    if (replay && source.value.kind === 'replay') {
+      shown = replay.table;
+      version.value++;
+    }
+  }
+
+  function showLive(): void {
+    replay = null;
+    show(live, { kind: 'live' });
+  }
+
+  /** Starts recording: the first line is the whole table now, as a resync. */
+  function startRecording(): void {
+    recording = [
+      JSON.stringify({
+        type: 'resync',
+        resync: {
+          seq: live.seq,
+          at: live.at,
+          sockets: [...live.sockets.values()],
+          processes: [...live.processes.values()],
+          stats: live.stats,
+        },
+      } satisfies StreamMessage),
+    ];
+    recordingCount.value = 1;
+  }
+
+  /** Stops recording; returns the NDJSON text. */
+  function stopRecording(): string {
+    const text = (recording ?? []).join('\n') + '\n';
+    recording = null;
+    recordingCount.value = null;
+    return text;
+  }
+
   const rows = computed<Socket[]>(() => {
     void version.value;
-    return [...live.sockets.values(), ...live.lingering.values()];
+    return [...shown.sockets.values(), ...shown.lingering.values()];
   });
   const listeners = computed(() => {
     void version.value;
-    return listenerGroups(live.sockets.values());
+    return listenerGroups(shown.sockets.values());
   });
-  const stats = computed(() => (void version.value, live.stats));
-  const seq = computed(() => (void version.value, live.seq));
-  const size = computed(() => (void version.value, live.sockets.size));
+  const stats = computed(() => (void version.value, shown.stats));
+  const eventMode = computed(() => (void version.value, live.eventMode));
+  const seq = computed(() => (void version.value, shown.seq));
+  const size = computed(() => (void version.value, shown.sockets.size));
 
   return {
     live,
@@ -67,14 +160,29 @@ export const useSocketStore = defineStore('sockets', () => {
     rows,
     listeners,
     stats,
+    eventMode,
     seq,
     size,
     receive,
     connect,
     onDelta,
     setPollInterval: setInterval_,
-    highlight: (key: string) => live.highlights.get(key)?.kind,
-    isGone: (key: string) => live.lingering.has(key),
-    process: (pid: number | null) => (pid === null ? undefined : live.processes.get(pid)),
+    highlight: (key: string) => shown.highlights.get(key)?.kind,
+    isGone: (key: string) => shown.lingering.has(key),
+    process: (pid: number | null) => (pid === null ? undefined : shown.processes.get(pid)),
+    /** Asks the host to act (port doctor, kill, snapshot, save, open folder). */
+    call: <T>(action: Action) => (client ? client.call<T>(action) : Promise.reject(new Error('not connected'))),
+    transport: () => client?.transport ?? 'websocket',
+    onCommand: (listener: (command: MenuCommand) => void) => void commandListeners.push(listener),
+    source,
+    showSnapshot,
+    showReplay,
+    replayMoved,
+    showLive,
+    recordingCount,
+    startRecording,
+    stopRecording,
+    shownTable: () => shown,
+    currentReplay: () => replay,
   };
 });

@@ -5,6 +5,7 @@ import type { Delta, Socket, SocketState } from '../../../src-main/shared/contra
 import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
 import { TransitionLog } from '../../../src-main/track/transitions';
+import { groupChains, type ChainGroup, type ConnectionChain } from '../../../src-main/track/connection-chains';
 
 export interface FeedEvent {
   id: number;
@@ -22,6 +23,8 @@ export interface StateSample {
 }
 
 const FEED_LIMIT = 500;
+/** Finished connections kept from event mode (the bursts are computed over them). */
+const CHAIN_LIMIT = 20_000;
 const SAMPLE_LIMIT = 120;
 
 export const useTransitionStore = defineStore('transitions', () => {
@@ -31,9 +34,26 @@ export const useTransitionStore = defineStore('transitions', () => {
   const version = ref(0);
   let nextId = 1;
   const lastSocket = new Map<string, Socket>();
+  /** Event mode: connections that ended, with their kernel chains, newest last. */
+  let chains: ConnectionChain[] = [];
+  const chainByKey = new Map<string, ConnectionChain>();
+  const bursts = ref<ChainGroup[]>([]);
+  const chainCount = ref(0);
+
+  function addChains(finished: ConnectionChain[]): void {
+    chains = [...chains, ...finished];
+    if (chains.length > CHAIN_LIMIT) {
+      for (const old of chains.slice(0, chains.length - CHAIN_LIMIT)) chainByKey.delete(old.key);
+      chains = chains.slice(-CHAIN_LIMIT);
+    }
+    for (const chain of finished) chainByKey.set(chain.key, chain);
+    chainCount.value += finished.length;
+    bursts.value = markRaw(groupChains(chains));
+  }
 
   function apply(delta: Delta, table: Iterable<Socket>): void {
     log.apply(delta);
+    if (delta.chains?.length) addChains(delta.chains);
     const events: FeedEvent[] = [];
     // A first resync is the table, not a feed of openings.
     const quiet = delta.since < 0;
@@ -85,6 +105,10 @@ export const useTransitionStore = defineStore('transitions', () => {
     version,
     apply,
     history: (key: string) => (void version.value, log.history(key)),
+    bursts,
+    chainCount,
+    /** The kernel's chain of a connection that has ended, when event mode saw it. */
+    chain: (key: string) => (void version.value, chainByKey.get(key)),
     states: SOCKET_STATES,
   };
 });

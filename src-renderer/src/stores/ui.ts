@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
-export type View = 'listeners' | 'connections' | 'transitions';
+export type View = 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
 export type Selection =
   | { kind: 'port'; protocol: Protocol; port: number }
   | { kind: 'connection'; key: string }
@@ -18,5 +18,11 @@ export const useUiStore = defineStore('ui', () => {
   const role = ref<'all' | 'listening' | 'connected'>('all');
   const pid = ref<number | null>(null);
   const selection = ref<Selection>(null);
-  return { view, text, protocol, state, role, pid, selection };
+  /** The port the Port Doctor was opened for (`3000`, `53/udp`). */
+  const doctorPort = ref<string | null>(null);
+  function openDoctor(port: number, protocol: Protocol): void {
+    doctorPort.value = protocol === 'udp' ? `${port}/udp` : String(port);
+    view.value = 'doctor';
+  }
+  return { view, text, protocol, state, role, pid, selection, doctorPort, openDoctor };
 });

@@ -1,0 +1,118 @@
+// Stopping a socket's owner, safely: never pid ≤ 1, Porthole or its parent; and right before each
+// signal the pid must still have the start time the user saw, so a pid the kernel has since given
+// to another process is never hit. (Node has no pidfd_send_signal; the re-check leaves a window of
+// microseconds between the read and kill(2), against the seconds a confirmation takes.)
+
+import type { ProcessInfo } from '../shared/contract';
+import type { KillOutcome } from '../shared/ipc';
+import { ProcessReader } from '../collect/linux/processes';
+
+/** A process as the user saw it: the pid alone is not an identity. */
+export interface KillTarget {
+  pid: number;
+  startedAt: string | null;
+}
+
+export interface KillOptions {
+  /** SIGKILL when SIGTERM has not ended it within `timeoutMs`. */
+  force: boolean;
+  timeoutMs?: number;
+  reader?: ProcessReader;
+}
+
+export type { KillOutcome };
+
+const POLL_MS = 25;
+
+/** Why this pid must not be signalled at all, or null. */
+export function refusalFor(pid: number): string | null {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return `pid ${pid} is not a process Porthole will signal`;
+  if (pid === process.pid) return `pid ${pid} is Porthole itself`;
+  if (pid === process.ppid) return `pid ${pid} is Porthole's parent`;
+  return null;
+}
+
+type Liveness = { state: 'same'; info: ProcessInfo } | { state: 'gone' } | { state: 'other'; startedAt: string | null };
+
+function check(target: KillTarget, reader: ProcessReader): Liveness {
+  const stat = reader.stat(target.pid);
+  // A zombie has exited: only its parent's wait() is left to do.
+  if (!stat || stat.state === 'Z') return { state: 'gone' };
+  const info = reader.read(target.pid);
+  if (!info) return { state: 'gone' };
+  return info.startedAt === target.startedAt && info.startedAt !== null
+    ? { state: 'same', info }
+    : { state: 'other', startedAt: info.startedAt };
+}
+
+async function waitGone(target: KillTarget, reader: ProcessReader, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check(target, reader).state !== 'same') return true;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return check(target, reader).state !== 'same';
+}
+
+function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SIGKILL'): KillOutcome | null {
+  const now = check(target, reader);
+  if (now.state === 'gone') return { ok: false, pid: target.pid, reason: `pid ${target.pid} has already exited` };
+  if (now.state === 'other')
+    return {
+      ok: false,
+      pid: target.pid,
+      reason: `pid ${target.pid} is now another process (started ${now.startedAt ?? 'at an unknown time'}, not ${target.startedAt ?? 'unknown'}): the pid was reused, nothing was signalled`,
+    };
+  try {
+    process.kill(target.pid, name);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      pid: target.pid,
+      reason:
+        code === 'EPERM'
+          ? `not permitted to signal pid ${target.pid} (it belongs to another user)`
+          : `kill(${target.pid}) failed: ${code}`,
+    };
+  }
+  return null;
+}
+
+export async function killProcess(target: KillTarget, options: KillOptions): Promise<KillOutcome> {
+  const refusal = refusalFor(target.pid);
+  if (refusal) return { ok: false, pid: target.pid, reason: refusal };
+  if (process.platform !== 'linux')
+    return {
+      ok: false,
+      pid: target.pid,
+      reason: 'stopping a process is supported on Linux only, where its start time can be re-checked',
+    };
+  if (target.startedAt === null)
+    return {
+      ok: false,
+      pid: target.pid,
+      reason: `the start time of pid ${target.pid} is unknown, so its identity cannot be checked`,
+    };
+  const reader = options.reader ?? new ProcessReader();
+  const timeoutMs = options.timeoutMs ?? 3000;
+
+  const refused = signal(target, reader, 'SIGTERM');
+  if (refused) return refused;
+  if (await waitGone(target, reader, timeoutMs))
+    return { ok: true, pid: target.pid, signal: 'SIGTERM', message: `pid ${target.pid} ended after SIGTERM` };
+  if (!options.force)
+    return {
+      ok: false,
+      pid: target.pid,
+      reason: `pid ${target.pid} is still running ${timeoutMs / 1000} s after SIGTERM (ask again with --force for SIGKILL)`,
+    };
+  const refusedKill = signal(target, reader, 'SIGKILL');
+  if (refusedKill)
+    return refusedKill.ok === false && refusedKill.reason.includes('already exited')
+      ? { ok: true, pid: target.pid, signal: 'SIGTERM', message: `pid ${target.pid} ended after SIGTERM` }
+      : refusedKill;
+  return (await waitGone(target, reader, timeoutMs))
+    ? { ok: true, pid: target.pid, signal: 'SIGKILL', message: `pid ${target.pid} ended after SIGKILL` }
+    : { ok: false, pid: target.pid, reason: `pid ${target.pid} survived SIGKILL (uninterruptible sleep?)` };
+}

@@ -1,0 +1,174 @@
+// Reads a recording of the delta stream (NDJSON: `porthole watch --json`, or the UI's Record
+// button): untrusted like a snapshot file. Every line is checked, and the messages must chain
+// (each delta follows on from the one before, or a resync restarts), so a replay never shows a
+// table the stream never had.
+
+import {
+  SOCKET_STATES,
+  type ConnectionChain,
+  type EventMode,
+  type ProcessInfo,
+  type Socket,
+  type SocketChange,
+  type StreamMessage,
+} from '../shared/contract';
+import {
+  array,
+  date,
+  ImportError,
+  integer,
+  Invalid,
+  MAX_SNAPSHOT_BYTES,
+  object,
+  onlyKeys,
+  parseUntrustedJson,
+  processInfo,
+  socket,
+  stats,
+  string,
+} from './import-snapshot';
+
+const MAX_ROWS = 1_000_000;
+const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+
+function changeEntry(value: unknown, path: string): SocketChange {
+  const c = object(value, path);
+  onlyKeys(c, path, ['key', 'from', 'to']);
+  const to = socket(c.to, `${path}.to`);
+  // `from` holds the previous values of the changed fields: check them against a whole socket.
+  const from = object(c.from, `${path}.from`);
+  const checked = socket({ ...to, ...from }, `${path}.from`);
+  const previous: Partial<Socket> = {};
+  for (const field of Object.keys(from) as (keyof Socket)[])
+    (previous as Record<string, unknown>)[field] = checked[field];
+  return { key: string(c.key, `${path}.key`), from: previous, to };
+}
+
+function milliseconds(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 8.64e15)
+    throw new Invalid(path, 'must be a time in ms since 1970');
+  return value;
+}
+
+const STEP_STATES = [...SOCKET_STATES, 'CLOSED'] as const;
+
+function chain(value: unknown, path: string): ConnectionChain {
+  const c = object(value, path);
+  onlyKeys(c, path, ['key', 'localAddress', 'localPort', 'remoteAddress', 'remotePort', 'pid', 'steps', 'complete']);
+  if (typeof c.complete !== 'boolean') throw new Invalid(`${path}.complete`, 'must be true or false');
+  return {
+    key: string(c.key, `${path}.key`),
+    localAddress: string(c.localAddress, `${path}.localAddress`),
+    localPort: integer(c.localPort, `${path}.localPort`, 0, 65535),
+    remoteAddress: string(c.remoteAddress, `${path}.remoteAddress`),
+    remotePort: integer(c.remotePort, `${path}.remotePort`, 0, 65535),
+    pid: integer(c.pid, `${path}.pid`, 0, 4_194_304),
+    steps: array(c.steps, `${path}.steps`, 64).map((step, i) => {
+      const s = object(step, `${path}.steps[${i}]`);
+      onlyKeys(s, `${path}.steps[${i}]`, ['state', 'at']);
+      if (!(STEP_STATES as readonly unknown[]).includes(s.state))
+        throw new Invalid(`${path}.steps[${i}].state`, 'must be a TCP state');
+      return {
+        state: s.state as ConnectionChain['steps'][number]['state'],
+        at: milliseconds(s.at, `${path}.steps[${i}].at`),
+      };
+    }),
+    complete: c.complete,
+  };
+}
+
+function eventMode(value: unknown, path: string): EventMode | undefined {
+  if (value === undefined) return undefined;
+  const e = object(value, path);
+  onlyKeys(e, path, ['active', 'reason']);
+  if (typeof e.active !== 'boolean') throw new Invalid(`${path}.active`, 'must be true or false');
+  return { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
+}
+
+function message(value: unknown): StreamMessage {
+  const m = object(value, 'the line');
+  if (m.type === 'resync') {
+    onlyKeys(m, 'the line', ['type', 'resync']);
+    const r = object(m.resync, 'resync');
+    onlyKeys(r, 'resync', ['seq', 'at', 'sockets', 'processes', 'stats', 'eventMode']);
+    const sockets = array(r.sockets, 'resync.sockets', MAX_ROWS).map((s, i) => socket(s, `resync.sockets[${i}]`));
+    return {
+      type: 'resync',
+      resync: {
+        seq: integer(r.seq, 'resync.seq', 0, SEQ_MAX),
+        at: r.at === '' ? '' : date(r.at, 'resync.at'),
+        sockets,
+        processes: array(r.processes, 'resync.processes', MAX_ROWS).map((p, i): ProcessInfo =>
+          processInfo(p, `resync.processes[${i}]`),
+        ),
+        stats: r.stats === null ? null : stats(r.stats, 'resync.stats', sockets),
+        ...(r.eventMode === undefined ? {} : { eventMode: eventMode(r.eventMode, 'resync.eventMode') }),
+      },
+    };
+  }
+  if (m.type === 'delta') {
+    onlyKeys(m, 'the line', ['type', 'delta']);
+    const d = object(m.delta, 'delta');
+    onlyKeys(d, 'delta', [
+      'seq',
+      'since',
+      'at',
+      'added',
+      'removed',
+      'changed',
+      'processes',
+      'stats',
+      'chains',
+      'eventMode',
+    ]);
+    const added = array(d.added, 'delta.added', MAX_ROWS).map((s, i) => socket(s, `delta.added[${i}]`));
+    return {
+      type: 'delta',
+      delta: {
+        seq: integer(d.seq, 'delta.seq', 1, SEQ_MAX),
+        since: integer(d.since, 'delta.since', -1, SEQ_MAX),
+        at: date(d.at, 'delta.at'),
+        added,
+        removed: array(d.removed, 'delta.removed', MAX_ROWS).map((k, i) => string(k, `delta.removed[${i}]`)),
+        changed: array(d.changed, 'delta.changed', MAX_ROWS).map((c, i) => changeEntry(c, `delta.changed[${i}]`)),
+        processes: array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) =>
+          processInfo(p, `delta.processes[${i}]`),
+        ),
+        stats: stats(d.stats, 'delta.stats', added),
+        ...(d.chains === undefined
+          ? {}
+          : { chains: array(d.chains, 'delta.chains', MAX_ROWS).map((c, i) => chain(c, `delta.chains[${i}]`)) }),
+        ...(d.eventMode === undefined ? {} : { eventMode: eventMode(d.eventMode, 'delta.eventMode') }),
+      },
+    };
+  }
+  throw new Invalid('type', 'must be "resync" or "delta"');
+}
+
+/** Parses a recording; throws ImportError naming the line and the reason. */
+export function parseRecording(text: string, name = 'the recording'): StreamMessage[] {
+  const fail = (reason: string) => new ImportError(`Cannot import ${name}: ${reason}.`);
+  if (text.length > MAX_SNAPSHOT_BYTES) throw fail(`it is larger than ${MAX_SNAPSHOT_BYTES} bytes`);
+  const lines = text.split('\n');
+  const messages: StreamMessage[] = [];
+  let seq: number | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    const at = (reason: string) => fail(`line ${i + 1}: ${reason}`);
+    let parsed: StreamMessage;
+    try {
+      parsed = message(parseUntrustedJson(lines[i], at));
+    } catch (error) {
+      if (error instanceof Invalid) throw at(`${error.path} ${error.message}`);
+      throw error;
+    }
+    if (parsed.type === 'resync') seq = parsed.resync.seq;
+    else if (seq === null) throw at('a recording starts with a resync (the whole table)');
+    else if (parsed.delta.since !== seq)
+      throw at(`delta ${parsed.delta.seq} follows on from ${parsed.delta.since}, not ${seq}: the recording has a gap`);
+    else seq = parsed.delta.seq;
+    messages.push(parsed);
+  }
+  if (messages.length === 0) throw fail('it holds no stream messages');
+  return messages;
+}

@@ -1,0 +1,242 @@
+// Reads a snapshot file someone sent you: untrusted input. Size and nesting are limited before the
+// JSON is parsed, prototype keys are refused, every field is checked against the format of
+// DESIGN §4, and an unknown version is refused with a reason. What comes out is a plain Snapshot.
+
+import {
+  PROTOCOLS,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+  SOCKET_COLUMNS,
+  SOCKET_STATES,
+  type ProcessInfo,
+  type ScanStats,
+  type Snapshot,
+  type Socket,
+} from '../shared/contract';
+
+export class ImportError extends Error {}
+
+export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+/** A snapshot nests four deep (root → sockets → socket → pids); more is not a snapshot. */
+export const MAX_NESTING = 6;
+const MAX_ROWS = 1_000_000;
+const MAX_STRING = 65_536;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export class Invalid extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The deepest nesting of arrays and objects, counted without parsing (strings skipped). */
+export function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return deepest;
+}
+
+type Json = Record<string, unknown>;
+
+export function object(value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Invalid(path, 'must be an object');
+  return value as Json;
+}
+
+export function onlyKeys(value: Json, path: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(value))
+    if (!allowed.includes(key)) throw new Invalid(path, `has an unknown field ${JSON.stringify(key.slice(0, 40))}`);
+}
+
+export function string(value: unknown, path: string, nullable = false): string {
+  if (value === null && nullable) return null as unknown as string;
+  if (typeof value !== 'string') throw new Invalid(path, nullable ? 'must be a string or null' : 'must be a string');
+  if (value.length > MAX_STRING) throw new Invalid(path, `is longer than ${MAX_STRING} characters`);
+  return value;
+}
+
+export function integer(value: unknown, path: string, min: number, max: number, nullable = false): number {
+  if (value === null && nullable) return null as unknown as number;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new Invalid(path, `must be an integer from ${min} to ${max}${nullable ? ', or null' : ''}`);
+  return value;
+}
+
+function oneOf<T>(value: unknown, path: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new Invalid(path, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export function date(value: unknown, path: string, nullable = false): string {
+  const text = string(value, path, nullable);
+  if (text === null) return text;
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) || Number.isNaN(Date.parse(text)))
+    throw new Invalid(path, 'must be an ISO 8601 date and time');
+  return text;
+}
+
+export function array(value: unknown, path: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new Invalid(path, 'must be an array');
+  if (value.length > max) throw new Invalid(path, `has more than ${max} entries`);
+  return value;
+}
+
+const PID_MAX = 4_194_304; // the kernel's limit (PID_MAX_LIMIT on 64-bit)
+const UID_MAX = 4_294_967_295;
+/** A socket has exactly the export's columns (shared/contract.ts). */
+const SOCKET_FIELDS: readonly string[] = SOCKET_COLUMNS;
+
+export function socket(value: unknown, path: string): Socket {
+  const s = object(value, path);
+  onlyKeys(s, path, SOCKET_FIELDS);
+  const protocol = oneOf(s.protocol, `${path}.protocol`, PROTOCOLS);
+  const unix = protocol === 'unix';
+  const family = unix ? oneOf(s.family, `${path}.family`, [null]) : oneOf(s.family, `${path}.family`, [4, 6] as const);
+  const port = (field: 'localPort' | 'remotePort', nullable: boolean) =>
+    unix ? oneOf(s[field], `${path}.${field}`, [null]) : integer(s[field], `${path}.${field}`, 0, 65535, nullable);
+  const pid = integer(s.pid, `${path}.pid`, 1, PID_MAX, true);
+  return {
+    protocol,
+    family,
+    localAddress: string(s.localAddress, `${path}.localAddress`),
+    localPort: port('localPort', false),
+    remoteAddress: string(s.remoteAddress, `${path}.remoteAddress`, true),
+    remotePort: port('remotePort', true),
+    state: oneOf(s.state, `${path}.state`, SOCKET_STATES),
+    pid,
+    processName: string(s.processName, `${path}.processName`, true),
+    uid: integer(s.uid, `${path}.uid`, 0, UID_MAX, true),
+    inode: integer(s.inode, `${path}.inode`, 0, Number.MAX_SAFE_INTEGER),
+    // Added after DESIGN's first example: a file without them is still version 1.
+    pids:
+      s.pids === undefined
+        ? pid === null
+          ? []
+          : [pid]
+        : array(s.pids, `${path}.pids`, 4096).map((p, i) => integer(p, `${path}.pids[${i}]`, 1, PID_MAX)),
+    lastPid: s.lastPid === undefined ? null : integer(s.lastPid, `${path}.lastPid`, 1, PID_MAX, true),
+  };
+}
+
+const PROCESS_FIELDS = ['pid', 'ppid', 'name', 'command', 'user', 'uid', 'startedAt', 'cwd'];
+
+export function processInfo(value: unknown, path: string): ProcessInfo {
+  const p = object(value, path);
+  onlyKeys(p, path, PROCESS_FIELDS);
+  return {
+    pid: integer(p.pid, `${path}.pid`, 1, PID_MAX),
+    ppid: p.ppid === undefined ? null : integer(p.ppid, `${path}.ppid`, 0, PID_MAX, true),
+    name: string(p.name, `${path}.name`),
+    command: string(p.command, `${path}.command`),
+    user: string(p.user, `${path}.user`, true),
+    uid: p.uid === undefined ? null : integer(p.uid, `${path}.uid`, 0, UID_MAX, true),
+    startedAt: date(p.startedAt, `${path}.startedAt`, true),
+    cwd: p.cwd === undefined ? null : string(p.cwd, `${path}.cwd`, true),
+  };
+}
+
+const STATS_FIELDS = ['unattributed', 'malformedRows', 'repairedRows', 'hiddenProcesses', 'scanMs'] as const;
+
+export function stats(value: unknown, path: string, sockets: Socket[]): ScanStats {
+  if (value === undefined)
+    return {
+      unattributed: sockets.filter((s) => s.pid === null && s.inode !== 0).length,
+      malformedRows: 0,
+      repairedRows: 0,
+      hiddenProcesses: 0,
+      scanMs: 0,
+    };
+  const s = object(value, path);
+  onlyKeys(s, path, STATS_FIELDS);
+  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs'>) =>
+    s[field] === undefined ? 0 : integer(s[field], `${path}.${field}`, 0, Number.MAX_SAFE_INTEGER);
+  if (s.scanMs !== undefined && !(typeof s.scanMs === 'number' && Number.isFinite(s.scanMs) && s.scanMs >= 0))
+    throw new Invalid(`${path}.scanMs`, 'must be a number of milliseconds ≥ 0');
+  return {
+    unattributed: count('unattributed'),
+    malformedRows: count('malformedRows'),
+    repairedRows: count('repairedRows'),
+    hiddenProcesses: count('hiddenProcesses'),
+    scanMs: (s.scanMs as number | undefined) ?? 0,
+  };
+}
+
+const ROOT_FIELDS = ['format', 'version', 'takenAt', 'host', 'sockets', 'processes', 'stats'];
+
+/** Validates a parsed document as a version-1 snapshot, building a fresh object from checked fields. */
+export function validateSnapshot(document: unknown): Snapshot {
+  const root = object(document, 'the file');
+  if (root.format !== SNAPSHOT_FORMAT)
+    throw new Invalid('format', `must be "${SNAPSHOT_FORMAT}": this is not a Porthole snapshot`);
+  if (root.version !== SNAPSHOT_VERSION)
+    throw new Invalid(
+      'version',
+      `${JSON.stringify(root.version)?.slice(0, 20) ?? 'missing'} is not a version this Porthole reads (it reads version ${SNAPSHOT_VERSION})`,
+    );
+  onlyKeys(root, 'the file', ROOT_FIELDS);
+  const host = object(root.host, 'host');
+  onlyKeys(host, 'host', ['hostname', 'platform', 'release']);
+  const sockets = array(root.sockets, 'sockets', MAX_ROWS).map((s, i) => socket(s, `sockets[${i}]`));
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    takenAt: date(root.takenAt, 'takenAt'),
+    host: {
+      hostname: string(host.hostname, 'host.hostname'),
+      platform: string(host.platform, 'host.platform'),
+      release: string(host.release, 'host.release'),
+    },
+    sockets,
+    processes: array(root.processes ?? [], 'processes', MAX_ROWS).map((p, i) => processInfo(p, `processes[${i}]`)),
+    stats: stats(root.stats, 'stats', sockets),
+  };
+}
+
+/** JSON.parse with the nesting limit and without prototype keys; `fail` words the reason. */
+export function parseUntrustedJson(text: string, fail: (reason: string) => Error): unknown {
+  if (nestingDepth(text, MAX_NESTING) > MAX_NESTING) throw fail(`it nests deeper than ${MAX_NESTING} levels`);
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new Invalid(key, 'is a forbidden key');
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof Invalid) throw fail(`the key "${error.path}" is not allowed (prototype pollution)`);
+    throw fail(`it is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Parses and validates snapshot bytes; throws ImportError with the reason. */
+export function parseSnapshot(bytes: Uint8Array, name = 'the snapshot', maxBytes = MAX_SNAPSHOT_BYTES): Snapshot {
+  const fail = (reason: string) => new ImportError(`Cannot import ${name}: ${reason}.`);
+  if (bytes.length === 0) throw fail('the file is empty');
+  if (bytes.length > maxBytes) throw fail(`it is larger than ${maxBytes} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw fail('it is not UTF-8 text');
+  }
+  const document = parseUntrustedJson(text, fail);
+  try {
+    return validateSnapshot(document);
+  } catch (error) {
+    if (error instanceof Invalid) throw fail(`${error.path} ${error.message}`);
+    throw error;
+  }
+}

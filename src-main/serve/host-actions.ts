@@ -1,0 +1,76 @@
+// What a viewer may ask a host to do besides streaming: diagnose a port, stop a process, take a
+// snapshot, and (Electron only) save a file or open a folder. One implementation for every host;
+// the checks that a renderer cannot be trusted with live here, not in the UI.
+
+import { hostname, release } from 'node:os';
+import { emptyStats, type Resync, type Snapshot } from '../shared/contract';
+import type { ActionRequest } from '../shared/ipc';
+import { buildSnapshot } from '../export/snapshot';
+import { gatherPortEvidence } from '../collect/port-evidence';
+import { diagnosePort } from '../track/port-doctor';
+import { killProcess } from '../actions/kill-process';
+import type { Poller } from './poller';
+
+export interface HostActions {
+  run(request: ActionRequest): Promise<unknown>;
+}
+
+/** What only the Electron host can do (a native save dialog, the file manager). */
+export interface DesktopActions {
+  save(name: string, text: string): Promise<string>;
+  openFolder(path: string): Promise<void>;
+}
+
+export class ActionRefused extends Error {}
+
+export function createHostActions(poller: Poller, desktop: DesktopActions | null = null): HostActions {
+  const current = async () => JSON.parse(await poller.current()) as Resync;
+  const snapshot = async (): Promise<Snapshot> => {
+    const table = await current();
+    return buildSnapshot(
+      {
+        sockets: table.sockets,
+        processes: table.processes,
+        stats: table.stats ?? emptyStats(),
+      },
+      { hostname: hostname(), platform: process.platform, release: release() },
+      new Date(table.at || Date.now()),
+    );
+  };
+  return {
+    async run(request) {
+      switch (request.type) {
+        case 'doctor': {
+          const table = await current();
+          const { port, protocol, address } = request;
+          const evidence = await gatherPortEvidence(
+            { port, protocol, address },
+            { sockets: table.sockets, processes: table.processes },
+          );
+          return diagnosePort(evidence);
+        }
+        case 'kill': {
+          // A viewer may only stop a process that owns a socket now: not any pid it can name.
+          const table = await current();
+          if (!table.sockets.some((s) => s.pids.includes(request.pid)))
+            throw new ActionRefused(`pid ${request.pid} owns no socket now; only socket owners can be stopped here`);
+          return killProcess({ pid: request.pid, startedAt: request.startedAt }, { force: request.force });
+        }
+        case 'snapshot':
+          return snapshot();
+        case 'save':
+          if (!desktop)
+            throw new ActionRefused('saving through the host is for the desktop app; the browser downloads');
+          return desktop.save(request.name, request.text);
+        case 'openFolder': {
+          if (!desktop) throw new ActionRefused('opening folders is for the desktop app');
+          const table = await current();
+          if (!table.processes.some((p) => p.cwd === request.path))
+            throw new ActionRefused('only the working directory of a process in the table can be opened');
+          await desktop.openFolder(request.path);
+          return null;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// `porthole who`: the EADDRINUSE doctor against real sockets held by child processes, one case
+// each: a plain listener, wildcard vs a specific address, dual-stack, TIME_WAIT only, UDP, and a
+// privileged port asked about as nobody. The kernel's answer comes from a real bind.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Diagnosis } from '../../src-main/track/port-doctor';
+import { AS_NOBODY, runPorthole } from '../helpers/cli';
+import { eventually, Workload } from '../helpers/workload';
+import { tmpdir } from 'node:os';
+
+const workload = new Workload();
+afterAll(() => workload.stop());
+
+function who(args: string[], prefix: string[] = []): { status: number | null; diagnosis: Diagnosis; stderr: string } {
+  const run = runPorthole(['who', ...args, '--json'], { cwd: tmpdir() }, prefix);
+  expect(run.stderr).toBe('');
+  return { status: run.status, diagnosis: JSON.parse(run.stdout) as Diagnosis, stderr: run.stderr };
+}
+
+describe('porthole who', () => {
+  it('names the process of a plain listener, with the kernel refusing the bind, and nearby free ports', async () => {
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const { status, diagnosis } = who([String(server.port)]);
+    expect(status).toBe(1);
+    expect(diagnosis.verdict).toBe('in-use');
+    expect(diagnosis.listeners).toHaveLength(1);
+    expect(diagnosis.listeners[0]).toMatchObject({
+      endpoint: `127.0.0.1:${server.port}`,
+      scope: 'loopback IPv4',
+      process: { pid: server.pid, name: 'node' },
+    });
+    expect(diagnosis.listeners[0].process!.command).toMatch(/socket-child\.cjs/);
+    expect(diagnosis.listeners[0].process!.cwd).toBeTruthy();
+    expect(diagnosis.binds.map((b) => b.outcome)).toContain('EADDRINUSE');
+    expect(diagnosis.advice[0]).toMatch(new RegExp(`pid ${server.pid}.*porthole kill ${server.port}`));
+    expect(diagnosis.freePorts.length).toBeGreaterThan(0);
+    for (const port of diagnosis.freePorts) expect(Math.abs(port - server.port!)).toBeLessThanOrEqual(40);
+
+    // The human form says the same in words.
+    const text = runPorthole(['who', `${server.port}/tcp`]);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`tcp port ${server.port} is in use: node \\(pid ${server.pid}`));
+    expect(text.stdout).toMatch(/failed with EADDRINUSE/);
+  });
+
+  it('explains that a wildcard listener blocks a specific address, and not the other way round', async () => {
+    const wildcard = await workload.start({ role: 'listen', host: '0.0.0.0' });
+    const blocked = who([String(wildcard.port), '--address', '127.0.0.1']);
+    expect(blocked.status).toBe(1);
+    expect(blocked.diagnosis.listeners[0].blocks).toMatch(/every IPv4 address, which includes 127\.0\.0\.1/);
+    expect(blocked.diagnosis.binds).toEqual([{ address: '127.0.0.1', reuseAddress: true, outcome: 'EADDRINUSE' }]);
+
+    const specific = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const other = who([String(specific.port), '--address', '127.0.0.2']);
+    expect(other.status).toBe(0);
+    expect(other.diagnosis.verdict).toBe('free');
+    expect(other.diagnosis.listeners[0].blocks).toBeNull();
+    expect(other.diagnosis.summary).toMatch(/free to bind: the listeners on this port are on other addresses/);
+    const wild = who([String(specific.port), '--address', '0.0.0.0']);
+    expect(wild.status).toBe(1);
+    expect(wild.diagnosis.listeners[0].blocks).toMatch(
+      /wildcard bind to 0\.0\.0\.0 conflicts with the specific listener/,
+    );
+  });
+
+  it('explains that a dual-stack [::] listener blocks IPv4 binds too', async () => {
+    const dual = await workload.start({ role: 'listen', host: '::', ipv6Only: false });
+    const { status, diagnosis } = who([String(dual.port), '--address', '127.0.0.1']);
+    expect(status).toBe(1);
+    expect(diagnosis.listeners[0]).toMatchObject({ scope: 'wildcard dual-stack', process: { pid: dual.pid } });
+    expect(diagnosis.listeners[0].blocks).toMatch(/dual-stack: it takes IPv4 too/);
+    expect(diagnosis.binds[0].outcome).toBe('EADDRINUSE');
+  });
+
+  it('says TIME_WAIT leftovers have no owner, block a bind without SO_REUSEADDR, and when they clear', async () => {
+    // The server closes first, so its side of each connection lingers in TIME_WAIT on its port.
+    const servers = new Workload();
+    const server = await servers.start({ role: 'halfCloseServer', host: '127.0.0.1' });
+    await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 2 });
+    await servers.stop();
+    const { status, diagnosis } = await eventually(() => {
+      const result = who([String(server.port)]);
+      return result.diagnosis.timeWait.count >= 2 && result.diagnosis.listeners.length === 0 ? result : undefined;
+    });
+    expect(diagnosis.listeners).toEqual([]);
+    expect(diagnosis.timeWait.clearsInMs).toBeGreaterThan(0);
+    expect(diagnosis.timeWait.clearsInMs).toBeLessThanOrEqual(60_000);
+    // The kernel's answer both ways: with SO_REUSEADDR (Node's) the bind works, without it fails.
+    expect(diagnosis.binds.every((b) => b.outcome === 'free' || b.outcome === 'EADDRNOTAVAIL')).toBe(true);
+    expect(diagnosis.strictBinds.map((b) => b.outcome)).toContain('EADDRINUSE');
+    expect(status).toBe(0);
+    expect(diagnosis.summary).toMatch(
+      /free to bind with SO_REUSEADDR; without it the TIME_WAIT leftovers still block it/,
+    );
+    expect(diagnosis.advice.join(' ')).toMatch(/set SO_REUSEADDR/);
+    expect(diagnosis.advice.join(' ')).not.toMatch(/porthole kill/);
+    const text = runPorthole(['who', String(server.port)]).stdout;
+    expect(text).toMatch(/TIME_WAIT: \d+ socket\(s\) left by closed connections; no process owns them/);
+    expect(text).toMatch(/clear by themselves within \d+ s/);
+  });
+
+  it('diagnoses a UDP port', async () => {
+    const udp = await workload.start({ role: 'udp', host: '127.0.0.1' });
+    const { status, diagnosis } = who([`${udp.port}/udp`]);
+    expect(status).toBe(1);
+    expect(diagnosis.request).toEqual({ port: udp.port, protocol: 'udp', address: null });
+    expect(diagnosis.listeners[0]).toMatchObject({ endpoint: `127.0.0.1:${udp.port}`, process: { pid: udp.pid } });
+    expect(diagnosis.binds.find((b) => b.address === '0.0.0.0')).toEqual({
+      address: '0.0.0.0',
+      reuseAddress: false,
+      outcome: 'EADDRINUSE',
+    });
+    expect(diagnosis.advice[0]).toMatch(new RegExp(`porthole kill ${udp.port}/udp`));
+  });
+
+  it('reports EACCES for a privileged port when run as nobody, and what to do about it', () => {
+    // A low port nothing listens on here: the only obstacle is privilege.
+    const port = [81, 82, 83, 84, 85].find((p) => runPorthole(['who', String(p), '--json']).status === 0)!;
+    expect(port).toBeDefined();
+    const { status, diagnosis } = who([String(port)], AS_NOBODY);
+    expect(status).toBe(1);
+    expect(diagnosis.verdict).toBe('denied');
+    expect(diagnosis.binds.map((b) => b.outcome)).toContain('EACCES');
+    expect(diagnosis.summary).toMatch(/privileged/);
+    expect(diagnosis.advice.join(' ')).toMatch(/CAP_NET_BIND_SERVICE/);
+  });
+
+  it('refuses bad ports with exit 2 and a clear message', () => {
+    for (const [arg, reason] of [
+      ['0', /port 0 means "any free port"/],
+      ['70000', /port 70000 is out of range/],
+      ['abc', /"abc" is not a port/],
+      ['80/sctp', /"80\/sctp" is not a port/],
+    ] as const) {
+      const run = runPorthole(['who', arg]);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(reason);
+      expect(run.stdout).toBe('');
+    }
+    expect(runPorthole(['who']).stderr).toMatch(/Which port\?/);
+    expect(runPorthole(['who', '3000', '--address', 'localhost:1']).stderr).toMatch(/--address takes an IP address/);
+  });
+});

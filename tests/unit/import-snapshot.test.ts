@@ -1,0 +1,97 @@
+// Importing snapshot files: a corpus of malformed and hostile files (tests/fixtures/hostile-snapshots,
+// made by its generate.cjs), each rejected with its own reason, no crash, Object.prototype untouched;
+// and a real export read back unchanged.
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync, truncateSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ImportError, MAX_SNAPSHOT_BYTES, nestingDepth, parseSnapshot } from '../../src-main/export/import-snapshot';
+import { readSnapshotFile } from '../../src-main/export/read-snapshot-file';
+import { buildSnapshot } from '../../src-main/export/snapshot';
+import { renderSnapshot } from '../../src-main/export/formats';
+import { tcp } from '../helpers/sockets';
+
+const CORPUS = join(__dirname, '..', 'fixtures', 'hostile-snapshots');
+const expected = JSON.parse(readFileSync(join(CORPUS, 'expected.json.txt'), 'utf8')) as Record<string, string>;
+const files = readdirSync(CORPUS).filter((name) => name.endsWith('.json'));
+const dir = mkdtempSync(join(tmpdir(), 'porthole-import-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('snapshot import', () => {
+  it('has a corpus of at least 50 hostile files, each with an expected reason', () => {
+    expect(files.length).toBeGreaterThanOrEqual(50);
+    expect(Object.keys(expected).sort()).toEqual([...files].sort());
+  });
+
+  it.each(files)('rejects %s with a clear reason', (name) => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    let error: unknown = null;
+    try {
+      readSnapshotFile(join(CORPUS, name));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as Error).message).toMatch(/^Cannot import ".*": .+\.$/);
+    expect((error as Error).message).toMatch(new RegExp(expected[name]));
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('accepts the corpus control file, and the minimal shape of DESIGN §4 (no pids, lastPid, stats)', () => {
+    const snapshot = readSnapshotFile(join(CORPUS, 'valid.snapshot'));
+    expect(snapshot.sockets[0]).toMatchObject({ localPort: 3000, pid: 4242, pids: [4242] });
+    const minimal = JSON.parse(readFileSync(join(CORPUS, 'valid.snapshot'), 'utf8'));
+    delete minimal.sockets[0].pids;
+    delete minimal.sockets[0].lastPid;
+    delete minimal.processes[0].ppid;
+    delete minimal.processes[0].uid;
+    const parsed = parseSnapshot(Buffer.from(JSON.stringify(minimal)));
+    expect(parsed.sockets[0]).toMatchObject({ pids: [4242], lastPid: null });
+    expect(parsed.processes[0]).toMatchObject({ ppid: null, uid: null });
+    expect(parsed.stats).toEqual({ unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 0 });
+  });
+
+  it('reads back its own JSON export exactly', () => {
+    const snapshot = buildSnapshot(
+      {
+        sockets: [
+          tcp('127.0.0.1:3000', null),
+          tcp('[::ffff:127.0.0.1]:3000', '[::ffff:127.0.0.1]:5000', { pids: [100, 101] }),
+        ],
+        processes: [
+          {
+            pid: 100,
+            ppid: 1,
+            name: 'node',
+            command: 'node a.js',
+            user: 'dev',
+            uid: 1000,
+            startedAt: '2026-11-24T09:00:00.000Z',
+            cwd: '/',
+          },
+        ],
+        stats: { unattributed: 0, malformedRows: 1, repairedRows: 0, hiddenProcesses: 0, scanMs: 12.5 },
+      },
+      { hostname: 'dev', platform: 'linux', release: '6.1' },
+      new Date('2026-11-24T10:00:00Z'),
+    );
+    expect(parseSnapshot(Buffer.from(renderSnapshot(snapshot, 'json')))).toEqual(snapshot);
+  });
+
+  it('refuses files too large to be snapshots before reading them, and things that are not files', () => {
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_SNAPSHOT_BYTES + 1); // sparse: nothing is really written
+    expect(() => readSnapshotFile(huge)).toThrow(/larger than 67108864 bytes/);
+    expect(() => readSnapshotFile(dir)).toThrow(/not a regular file/);
+    expect(() => readSnapshotFile('/dev/zero')).toThrow(/not a regular file/);
+    expect(() => readSnapshotFile(join(dir, 'missing.json'))).toThrow(/no such file/);
+  });
+
+  it('counts nesting without being fooled by brackets inside strings', () => {
+    expect(nestingDepth('{"a":[1,{"b":"[[[[[[[["}]}', 10)).toBe(3);
+    expect(nestingDepth('{"a":"\\"[[[["}', 10)).toBe(1);
+  });
+});

@@ -1,0 +1,102 @@
+// Recordings of the stream: checked line by line and chained; replayed to any moment.
+import { describe, expect, it } from 'vitest';
+import { parseRecording } from '../../src-main/export/import-recording';
+import { parseRendererRequest } from '../../src-main/shared/ipc';
+import { Replay } from '../../src-renderer/src/stores/replay';
+import type { StreamMessage } from '../../src-main/shared/contract';
+import { socketKey } from '../../src-main/track/identity';
+import { tcp } from '../helpers/sockets';
+
+const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
+const a = tcp('127.0.0.1:3000', null, { inode: 1 });
+const b = tcp('127.0.0.1:4000', null, { inode: 2 });
+const messages: StreamMessage[] = [
+  { type: 'resync', resync: { seq: 1, at: '2026-11-24T10:00:00.000Z', sockets: [a], processes: [], stats } },
+  {
+    type: 'delta',
+    delta: {
+      seq: 2,
+      since: 1,
+      at: '2026-11-24T10:00:01.000Z',
+      added: [b],
+      removed: [],
+      changed: [],
+      processes: [],
+      stats,
+    },
+  },
+  {
+    type: 'delta',
+    delta: {
+      seq: 3,
+      since: 2,
+      at: '2026-11-24T10:00:02.000Z',
+      added: [],
+      removed: [socketKey(a)],
+      changed: [],
+      processes: [],
+      stats,
+    },
+  },
+];
+const ndjson = (list: unknown[]) => list.map((m) => JSON.stringify(m)).join('\n') + '\n';
+
+describe('parseRecording', () => {
+  it('reads what porthole watch --json writes', () => {
+    expect(parseRecording(ndjson(messages))).toEqual(messages);
+  });
+
+  it('refuses gaps, a missing start, hostile keys and bad rows, naming the line', () => {
+    expect(() => parseRecording(ndjson([messages[0], messages[2]]))).toThrow(
+      /line 2: delta 3 follows on from 2, not 1: the recording has a gap/,
+    );
+    expect(() => parseRecording(ndjson([messages[1]]))).toThrow(/line 1: a recording starts with a resync/);
+    expect(() => parseRecording('{"type":"resync","__proto__":{}}\n')).toThrow(
+      /line 1: the key "__proto__" is not allowed/,
+    );
+    const bad = structuredClone(messages[1]) as { delta: { added: { localPort: number }[] } };
+    bad.delta.added[0].localPort = 99999;
+    expect(() => parseRecording(ndjson([messages[0], bad]))).toThrow(
+      /line 2: delta\.added\[0\]\.localPort must be an integer/,
+    );
+    expect(() => parseRecording('\n\n')).toThrow(/holds no stream messages/);
+    expect(() => parseRecording('{"type":"quit"}')).toThrow(/line 1: type must be "resync" or "delta"/);
+  });
+});
+
+describe('Replay', () => {
+  it('shows the table at any moment, forward and back', () => {
+    const replay = new Replay(messages);
+    expect([...replay.table.sockets.keys()]).toEqual([socketKey(a)]);
+    replay.seek(Date.parse('2026-11-24T10:00:01.500Z'));
+    expect(replay.table.sockets.size).toBe(2);
+    expect(replay.advance(1000, 1)).toBe(false);
+    expect([...replay.table.sockets.keys()]).toEqual([socketKey(b)]);
+    replay.seek(replay.start);
+    expect([...replay.table.sockets.keys()]).toEqual([socketKey(a)]);
+    expect(replay.applied).toBe(1);
+  });
+});
+
+describe('action requests', () => {
+  it('accepts well-formed actions and refuses the rest', () => {
+    expect(parseRendererRequest({ type: 'doctor', id: 1, port: 3000, protocol: 'tcp', address: null }).ok).toBe(true);
+    expect(
+      parseRendererRequest({ type: 'kill', id: 2, pid: 4242, startedAt: '2026-11-24T09:00:00.000Z', force: false }).ok,
+    ).toBe(true);
+    expect(parseRendererRequest({ type: 'save', id: 3, name: 'x.json', text: '{}' }).ok).toBe(true);
+    for (const bad of [
+      { type: 'doctor', id: 1, port: 0, protocol: 'tcp', address: null },
+      { type: 'doctor', id: 1, port: 80, protocol: 'sctp', address: null },
+      { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: 'evil.example' },
+      { type: 'kill', id: 2, pid: 1, startedAt: 'x', force: false },
+      { type: 'kill', id: 2, pid: 4242, startedAt: 'x', force: 'yes' },
+      { type: 'kill', pid: 4242, startedAt: 'x', force: false },
+      { type: 'save', id: 3, name: '../../etc/passwd', text: '' },
+      { type: 'save', id: 3, name: 'a.json', text: '', extra: 1 },
+      { type: 'openFolder', id: 4, path: 'relative' },
+      { type: 'snapshot', id: -1 },
+    ])
+      expect(parseRendererRequest(bad).ok, JSON.stringify(bad)).toBe(false);
+  });
+});
