@@ -3,6 +3,7 @@
 
 import { SOCKET_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
 import { formatEndpoint } from '../track/identity';
+import { chainWithDurations, formatMs, groupChains } from '../track/connection-chains';
 import { printable } from '../shared/printable';
 
 export { printable };
@@ -83,15 +84,69 @@ function summaryLine(snapshot: Snapshot): string {
   );
 }
 
-export function toText(snapshot: Snapshot): string {
-  const rows = tableRows(snapshot);
-  const widths = TABLE_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+/** Columns padded to their widest cell; the last one is left ragged. */
+function alignedTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [summaryLine(snapshot), '', line(TABLE_HEADER), ...rows.map(line)].join('\n') + '\n';
+  return [line(header), ...rows.map(line)];
+}
+
+/** A bug report stays readable: every chain is in the JSON; text and Markdown list this many. */
+export const LISTED_CHAINS = 200;
+
+const ENDED_HEADER = ['CONNECTIONS', 'CHAIN', 'DURATION'];
+const CHAIN_HEADER = ['CONNECTION', 'TASK', 'STARTED', 'CHAIN (time in each state)'];
+
+/** What event mode saw end before the snapshot: one row per burst, then each connection. */
+function endedConnections(snapshot: Snapshot): { title: string; bursts: string[][]; each: string[][] } | null {
+  const chains = snapshot.chains ?? [];
+  if (chains.length === 0) {
+    if (snapshot.eventMode?.active === false)
+      return {
+        title: `Kernel events were off (${printable(snapshot.eventMode.reason ?? 'unknown reason')}): connections shorter than a poll are not in this snapshot.`,
+        bursts: [],
+        each: [],
+      };
+    return snapshot.eventMode?.active
+      ? { title: 'No connection ended before this snapshot.', bursts: [], each: [] }
+      : null;
+  }
+  const bursts = groupChains(chains).map((g) => [
+    `${g.count} × ${g.label}`,
+    g.path + (g.otherPaths ? ` (${g.otherPaths} ended otherwise)` : ''),
+    g.count === 1 ? formatMs(g.medianMs) : `median ${formatMs(g.medianMs)}, max ${formatMs(g.maxMs)}`,
+  ]);
+  const each = chains
+    .slice(-LISTED_CHAINS)
+    .map((c) => [
+      `tcp ${formatEndpoint(c.localAddress, c.localPort)} → ${formatEndpoint(c.remoteAddress, c.remotePort)}`,
+      String(c.pid),
+      new Date(c.steps[0]?.at ?? 0).toISOString().slice(11, 23),
+      chainWithDurations(c) + (c.complete ? '' : ' (seen from the middle)'),
+    ]);
+  const more = chains.length - each.length;
+  return {
+    title:
+      `Connections that ended, from the kernel's events: ${chains.length}, grouped by endpoint; ` +
+      (more > 0 ? `the last ${each.length} listed (all ${chains.length} are in the JSON export).` : 'each listed.'),
+    bursts: bursts.map((r) => r.map(printable)),
+    each: each.map((r) => r.map(printable)),
+  };
+}
+
+export function toText(snapshot: Snapshot): string {
+  const lines = [summaryLine(snapshot), '', ...alignedTable(TABLE_HEADER, tableRows(snapshot))];
+  const ended = endedConnections(snapshot);
+  if (ended) {
+    lines.push('', ended.title);
+    if (ended.bursts.length) lines.push('', ...alignedTable(ENDED_HEADER, ended.bursts));
+    if (ended.each.length) lines.push('', ...alignedTable(CHAIN_HEADER, ended.each));
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** A Markdown cell: pipes and backslashes escaped, so a hostile path cannot break the table. */
@@ -99,17 +154,20 @@ export function markdownCell(text: string): string {
   return text.replace(/[\\|`*_<>[\]]/g, (c) => `\\${c}`);
 }
 
-export function toMarkdown(snapshot: Snapshot): string {
+function markdownTable(header: string[], rows: string[][]): string[] {
   const row = (cells: string[]) => `| ${cells.map(markdownCell).join(' | ')} |`;
-  return (
-    [
-      `### ${markdownCell(summaryLine(snapshot))}`,
-      '',
-      row(TABLE_HEADER),
-      `|${TABLE_HEADER.map(() => ' --- ').join('|')}|`,
-      ...tableRows(snapshot).map(row),
-    ].join('\n') + '\n'
-  );
+  return [row(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(row)];
+}
+
+export function toMarkdown(snapshot: Snapshot): string {
+  const lines = [`### ${markdownCell(summaryLine(snapshot))}`, '', ...markdownTable(TABLE_HEADER, tableRows(snapshot))];
+  const ended = endedConnections(snapshot);
+  if (ended) {
+    lines.push('', markdownCell(ended.title));
+    if (ended.bursts.length) lines.push('', ...markdownTable(ENDED_HEADER, ended.bursts));
+    if (ended.each.length) lines.push('', ...markdownTable(CHAIN_HEADER, ended.each));
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** One socket on one line: `tcp 127.0.0.1:3000 → 127.0.0.1:5000 node[42]`. */

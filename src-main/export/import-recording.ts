@@ -3,18 +3,12 @@
 // (each delta follows on from the one before, or a resync restarts), so a replay never shows a
 // table the stream never had.
 
-import {
-  SOCKET_STATES,
-  type ConnectionChain,
-  type EventMode,
-  type ProcessInfo,
-  type Socket,
-  type SocketChange,
-  type StreamMessage,
-} from '../shared/contract';
+import { type ProcessInfo, type Socket, type SocketChange, type StreamMessage } from '../shared/contract';
 import {
   array,
+  chain,
   date,
+  eventMode,
   ImportError,
   integer,
   Invalid,
@@ -42,47 +36,6 @@ function changeEntry(value: unknown, path: string): SocketChange {
   for (const field of Object.keys(from) as (keyof Socket)[])
     (previous as Record<string, unknown>)[field] = checked[field];
   return { key: string(c.key, `${path}.key`), from: previous, to };
-}
-
-function milliseconds(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 8.64e15)
-    throw new Invalid(path, 'must be a time in ms since 1970');
-  return value;
-}
-
-const STEP_STATES = [...SOCKET_STATES, 'CLOSED'] as const;
-
-function chain(value: unknown, path: string): ConnectionChain {
-  const c = object(value, path);
-  onlyKeys(c, path, ['key', 'localAddress', 'localPort', 'remoteAddress', 'remotePort', 'pid', 'steps', 'complete']);
-  if (typeof c.complete !== 'boolean') throw new Invalid(`${path}.complete`, 'must be true or false');
-  return {
-    key: string(c.key, `${path}.key`),
-    localAddress: string(c.localAddress, `${path}.localAddress`),
-    localPort: integer(c.localPort, `${path}.localPort`, 0, 65535),
-    remoteAddress: string(c.remoteAddress, `${path}.remoteAddress`),
-    remotePort: integer(c.remotePort, `${path}.remotePort`, 0, 65535),
-    pid: integer(c.pid, `${path}.pid`, 0, 4_194_304),
-    steps: array(c.steps, `${path}.steps`, 64).map((step, i) => {
-      const s = object(step, `${path}.steps[${i}]`);
-      onlyKeys(s, `${path}.steps[${i}]`, ['state', 'at']);
-      if (!(STEP_STATES as readonly unknown[]).includes(s.state))
-        throw new Invalid(`${path}.steps[${i}].state`, 'must be a TCP state');
-      return {
-        state: s.state as ConnectionChain['steps'][number]['state'],
-        at: milliseconds(s.at, `${path}.steps[${i}].at`),
-      };
-    }),
-    complete: c.complete,
-  };
-}
-
-function eventMode(value: unknown, path: string): EventMode | undefined {
-  if (value === undefined) return undefined;
-  const e = object(value, path);
-  onlyKeys(e, path, ['active', 'reason']);
-  if (typeof e.active !== 'boolean') throw new Invalid(`${path}.active`, 'must be true or false');
-  return { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
 }
 
 function message(value: unknown): StreamMessage {

@@ -8,6 +8,8 @@ import {
   SNAPSHOT_VERSION,
   SOCKET_COLUMNS,
   SOCKET_STATES,
+  type ConnectionChain,
+  type EventMode,
   type ProcessInfo,
   type ScanStats,
   type Snapshot,
@@ -176,7 +178,49 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
   };
 }
 
-const ROOT_FIELDS = ['format', 'version', 'takenAt', 'host', 'sockets', 'processes', 'stats'];
+function milliseconds(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 8.64e15)
+    throw new Invalid(path, 'must be a time in ms since 1970');
+  return value;
+}
+
+const STEP_STATES = [...SOCKET_STATES, 'CLOSED'] as const;
+
+/** A finished connection's kernel chain (event mode), in a snapshot or a recorded delta. */
+export function chain(value: unknown, path: string): ConnectionChain {
+  const c = object(value, path);
+  onlyKeys(c, path, ['key', 'localAddress', 'localPort', 'remoteAddress', 'remotePort', 'pid', 'steps', 'complete']);
+  if (typeof c.complete !== 'boolean') throw new Invalid(`${path}.complete`, 'must be true or false');
+  return {
+    key: string(c.key, `${path}.key`),
+    localAddress: string(c.localAddress, `${path}.localAddress`),
+    localPort: integer(c.localPort, `${path}.localPort`, 0, 65535),
+    remoteAddress: string(c.remoteAddress, `${path}.remoteAddress`),
+    remotePort: integer(c.remotePort, `${path}.remotePort`, 0, 65535),
+    pid: integer(c.pid, `${path}.pid`, 0, PID_MAX),
+    steps: array(c.steps, `${path}.steps`, 64).map((step, i) => {
+      const s = object(step, `${path}.steps[${i}]`);
+      onlyKeys(s, `${path}.steps[${i}]`, ['state', 'at']);
+      if (!(STEP_STATES as readonly unknown[]).includes(s.state))
+        throw new Invalid(`${path}.steps[${i}].state`, 'must be a TCP state');
+      return {
+        state: s.state as ConnectionChain['steps'][number]['state'],
+        at: milliseconds(s.at, `${path}.steps[${i}].at`),
+      };
+    }),
+    complete: c.complete,
+  };
+}
+
+export function eventMode(value: unknown, path: string): EventMode | undefined {
+  if (value === undefined) return undefined;
+  const e = object(value, path);
+  onlyKeys(e, path, ['active', 'reason']);
+  if (typeof e.active !== 'boolean') throw new Invalid(`${path}.active`, 'must be true or false');
+  return { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
+}
+
+const ROOT_FIELDS = ['format', 'version', 'takenAt', 'host', 'sockets', 'processes', 'stats', 'eventMode', 'chains'];
 
 /** Validates a parsed document as a version-1 snapshot, building a fresh object from checked fields. */
 export function validateSnapshot(document: unknown): Snapshot {
@@ -204,6 +248,10 @@ export function validateSnapshot(document: unknown): Snapshot {
     sockets,
     processes: array(root.processes ?? [], 'processes', MAX_ROWS).map((p, i) => processInfo(p, `processes[${i}]`)),
     stats: stats(root.stats, 'stats', sockets),
+    ...(root.eventMode === undefined ? {} : { eventMode: eventMode(root.eventMode, 'eventMode') }),
+    ...(root.chains === undefined
+      ? {}
+      : { chains: array(root.chains, 'chains', MAX_ROWS).map((c, i) => chain(c, `chains[${i}]`)) }),
   };
 }
 

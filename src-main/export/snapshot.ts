@@ -1,10 +1,24 @@
 // Builds the public snapshot document (DESIGN §4) from a scan: the one place that shape is made.
 
-import type { HostInfo, ProcessInfo, Snapshot, Socket, ScanStats } from '../shared/contract';
+import type {
+  ConnectionChain,
+  EventMode,
+  HostInfo,
+  ProcessInfo,
+  Snapshot,
+  Socket,
+  ScanStats,
+} from '../shared/contract';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../shared/contract';
 
 export function buildSnapshot(
-  content: { sockets: Socket[]; processes: ProcessInfo[]; stats: ScanStats },
+  content: {
+    sockets: Socket[];
+    processes: ProcessInfo[];
+    stats: ScanStats;
+    eventMode?: EventMode | null;
+    chains?: ConnectionChain[];
+  },
   host: HostInfo,
   takenAt: Date,
 ): Snapshot {
@@ -16,5 +30,8 @@ export function buildSnapshot(
     sockets: content.sockets,
     processes: content.processes,
     stats: content.stats,
+    // Optional fields only when known, so a plain poll's snapshot stays the shape of DESIGN §4.
+    ...(content.eventMode ? { eventMode: content.eventMode } : {}),
+    ...(content.chains?.length ? { chains: content.chains } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
 import { createInterface } from 'node:readline/promises';
 import type { ConnectionChain, Delta, EventMode, Socket, StreamMessage } from '../shared/contract';
-import { groupChains } from '../track/connection-chains';
+import { formatMs, groupChains } from '../track/connection-chains';
 import { formatEndpoint } from '../track/identity';
 import { buildSnapshot } from '../export/snapshot';
 import {
@@ -141,17 +141,16 @@ export function eventModeWords(mode: EventMode | undefined, intervalMs: number):
 export function describeChains(chains: ConnectionChain[]): string[] {
   return groupChains(chains).map((g) => {
     const time = new Date(g.last).toISOString().slice(11, 23);
-    const ms = (n: number) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`;
     if (g.count === 1) {
       const c = g.examples[0];
       const local = formatEndpoint(c.localAddress, c.localPort);
       return printable(
-        `${time} * tcp ${local} → ${formatEndpoint(c.remoteAddress, c.remotePort)} ${g.path} (${ms(g.medianMs)})`,
+        `${time} * tcp ${local} → ${formatEndpoint(c.remoteAddress, c.remotePort)} ${g.path} (${formatMs(g.medianMs)})`,
       );
     }
     const other = g.otherPaths > 0 ? `; ${g.otherPaths} ended otherwise` : '';
     return printable(
-      `${time} * ${g.count} connections ${g.label} ${g.path} (median ${ms(g.medianMs)}, max ${ms(g.maxMs)}${other})`,
+      `${time} * ${g.count} connections ${g.label} ${g.path} (median ${formatMs(g.medianMs)}, max ${formatMs(g.maxMs)}${other})`,
     );
   });
 }

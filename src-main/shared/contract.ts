@@ -120,6 +120,13 @@ export interface Snapshot {
   sockets: Socket[];
   processes: ProcessInfo[];
   stats: ScanStats;
+  /** Whether kernel events were recorded where the snapshot was taken (absent: not known). */
+  eventMode?: EventMode;
+  /**
+   * Connections that ended before the snapshot, each with its kernel chain (event mode): also the
+   * ones shorter than a poll, which the socket table never held. Absent when none were recorded.
+   */
+  chains?: ConnectionChain[];
 }
 
 /** The columns of every tabular export, in order: one source for CSV and text. */

@@ -128,6 +128,13 @@ export interface ChainGroup {
 }
 
 export const chainPath = (chain: ConnectionChain) => chain.steps.map((s) => s.state).join(' → ');
+/** Event-mode durations are often below a millisecond: one decimal place below 10 ms. */
+export const formatMs = (ms: number) => `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
+/** A chain with the time spent in each state: `SYN_SENT (0.1 ms) → ESTABLISHED (0.2 ms) → … → TIME_WAIT`. */
+export const chainWithDurations = (chain: ConnectionChain) =>
+  chain.steps
+    .map((s, i) => (i + 1 < chain.steps.length ? `${s.state} (${formatMs(chain.steps[i + 1].at - s.at)})` : s.state))
+    .join(' → ');
 export const chainDuration = (chain: ConnectionChain) =>
   chain.steps.length === 0 ? 0 : chain.steps[chain.steps.length - 1].at - chain.steps[0].at;
 

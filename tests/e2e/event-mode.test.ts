@@ -1,25 +1,33 @@
 // Event mode in the real UI (root: the kernel's TCP events): a burst of connections far shorter
-// than the poll interval shows as one row with the whole chain, and each opens as its timeline.
+// than the poll interval shows as one row with the whole chain, and each opens as its timeline;
+// exports carry the chains, and an exported file shows them again.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, SCREENSHOTS } from '../helpers/browser';
 import { startServe, type Served } from '../helpers/serve';
-import { HELPERS, Workload } from '../helpers/workload';
+import { HELPERS, Workload, type ChildInfo } from '../helpers/workload';
+import type { Snapshot } from '../../src-main/shared/contract';
+import { chainPath } from '../../src-main/track/connection-chains';
 
 const root = process.getuid?.() === 0;
 const workload = new Workload();
 let served: Served;
 let browser: Browser;
 let page: Page;
+let server: ChildInfo;
+const dir = mkdtempSync(join(tmpdir(), 'porthole-events-'));
+const CLIENT_CHAIN = 'SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT';
 
 beforeAll(async () => {
   if (!root) return;
   served = await startServe(['--interval', '2000']);
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
   await page.goto(served.url);
   await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
 }, 60_000);
@@ -28,6 +36,7 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
   await workload.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!root)('event mode in the UI', () => {
@@ -37,7 +46,7 @@ describe.skipIf(!root)('event mode in the UI', () => {
     await badge.waitFor({ timeout: 5000 });
     expect(`${await badge.textContent()} (${await badge.getAttribute('title')})`).toContain('kernel events');
     await page.getByTestId('tab-transitions').click();
-    const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
+    server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
     const started = Date.now();
     await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '50']);
     const burst = page.getByTestId('burst').filter({ hasText: `→ 127.0.0.1:${server.port}` });
@@ -52,7 +61,7 @@ describe.skipIf(!root)('event mode in the UI', () => {
       { timeout: 3000 },
     );
     console.log(`burst of 50 short connections shown ${Date.now() - started} ms after the first began`);
-    expect(await burst.textContent()).toContain('SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT');
+    expect(await burst.textContent()).toContain(CLIENT_CHAIN);
     await burst.click();
     const chain = page.getByTestId('kernel-chain');
     await chain.waitFor();
@@ -64,5 +73,42 @@ describe.skipIf(!root)('event mode in the UI', () => {
       expect.stringMatching(/^TIME_WAIT/),
     ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'event-mode.png') });
+  });
+
+  it('exports the short connections with their chains (JSON, text), and shows them again from the file', async () => {
+    await page.getByTestId('tab-snapshots').click();
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const file = join(dir, json.suggestedFilename());
+    await json.saveAs(file);
+    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+    expect(snapshot.eventMode).toEqual({ active: true, reason: null });
+    const made = (snapshot.chains ?? []).filter((c) => c.remotePort === server.port);
+    expect(made).toHaveLength(50);
+    for (const chain of made) expect([chainPath(chain), chain.complete]).toEqual([CLIENT_CHAIN, true]);
+
+    await page.getByTestId('export-format').selectOption('text');
+    const [text] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    await text.saveAs(join(dir, 'table.txt'));
+    const report = readFileSync(join(dir, 'table.txt'), 'utf8');
+    expect(report).toContain(`50 × → 127.0.0.1:${server.port}`);
+    expect(report).toMatch(
+      new RegExp(`tcp 127\\.0\\.0\\.1:\\d+ → 127\\.0\\.0\\.1:${server.port} .*SYN_SENT \\([\\d.]+ ms\\) → ESTABLISHED`),
+    );
+
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('import').click()]);
+    await chooser.setFiles(file);
+    await page.getByTestId('source-bar').waitFor();
+    await page.getByTestId('tab-transitions').click();
+    expect(await page.getByTestId('recorded-chains').textContent()).toMatch(/connections that ended/);
+    expect(
+      await page
+        .getByTestId('burst')
+        .filter({ hasText: `50 × → 127.0.0.1:${server.port}` })
+        .textContent(),
+    ).toContain(CLIENT_CHAIN);
+    expect(await page.getByTestId('feed').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'event-mode-from-file.png') });
+    await page.getByTestId('back-to-live').click();
+    await page.getByTestId('source-bar').waitFor({ state: 'detached' });
   });
 });

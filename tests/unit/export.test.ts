@@ -3,8 +3,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SOCKET_COLUMNS, type Socket } from '../../src-main/shared/contract';
-import { csvCell, printable, renderSnapshot, toCsv, toText } from '../../src-main/export/formats';
+import { SOCKET_COLUMNS, type ConnectionChain, type Socket } from '../../src-main/shared/contract';
+import {
+  csvCell,
+  LISTED_CHAINS,
+  printable,
+  renderSnapshot,
+  toCsv,
+  toMarkdown,
+  toText,
+} from '../../src-main/export/formats';
+import { parseSnapshot } from '../../src-main/export/import-snapshot';
 import { buildSnapshot } from '../../src-main/export/snapshot';
 import { ExportError, writeFileAtomic } from '../../src-main/export/write-atomic';
 import { tcp } from '../helpers/sockets';
@@ -102,6 +111,96 @@ describe('text table', () => {
       processes: [],
       stats,
     });
+  });
+});
+
+describe('connections that ended (event mode)', () => {
+  const T0 = Date.parse('2026-11-24T10:00:00Z');
+  /** A client's short connection to `port`: SYN_SENT 0.1 ms, ESTABLISHED 1 ms, FIN_WAIT1/2, TIME_WAIT. */
+  const short = (localPort: number, port: number, start: number, remote = '127.0.0.1'): ConnectionChain => ({
+    key: `tcp|127.0.0.1:${localPort}|${remote}:${port}`,
+    localAddress: '127.0.0.1',
+    localPort,
+    remoteAddress: remote,
+    remotePort: port,
+    pid: 4242,
+    steps: [
+      { state: 'SYN_SENT', at: start },
+      { state: 'ESTABLISHED', at: start + 0.1 },
+      { state: 'FIN_WAIT1', at: start + 1.1 },
+      { state: 'FIN_WAIT2', at: start + 1.2 },
+      { state: 'TIME_WAIT', at: start + 1.25 },
+    ],
+    complete: true,
+  });
+  const withChains = (chains: ConnectionChain[], active = true) =>
+    buildSnapshot(
+      {
+        sockets: [tcp('127.0.0.1:8080', null)],
+        processes: [],
+        stats,
+        eventMode: active ? { active, reason: null } : { active, reason: 'not permitted to use tracefs (run as root)' },
+        chains,
+      },
+      host,
+      new Date(T0 + 5000),
+    );
+
+  it('text lists one row per burst, then each connection with the time spent in each state', () => {
+    const chains = [
+      ...Array.from({ length: 3 }, (_, i) => short(50000 + i, 8080, T0 + i * 10)),
+      short(50100, 9, T0 + 99),
+    ];
+    const lines = toText(withChains(chains)).trimEnd().split('\n');
+    expect(lines.slice(lines.indexOf('') + 3)).toEqual([
+      '',
+      "Connections that ended, from the kernel's events: 4, grouped by endpoint; each listed.",
+      '',
+      'CONNECTIONS           CHAIN                                                       DURATION',
+      '3 × → 127.0.0.1:8080  SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT  median 1.3 ms, max 1.3 ms',
+      '1 × → 127.0.0.1:9     SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT  1.3 ms',
+      '',
+      'CONNECTION                            TASK  STARTED       CHAIN (time in each state)',
+      'tcp 127.0.0.1:50000 → 127.0.0.1:8080  4242  10:00:00.000  SYN_SENT (0.1 ms) → ESTABLISHED (1.0 ms) → FIN_WAIT1 (0.1 ms) → FIN_WAIT2 (0.1 ms) → TIME_WAIT',
+      'tcp 127.0.0.1:50001 → 127.0.0.1:8080  4242  10:00:00.010  SYN_SENT (0.1 ms) → ESTABLISHED (1.0 ms) → FIN_WAIT1 (0.1 ms) → FIN_WAIT2 (0.1 ms) → TIME_WAIT',
+      'tcp 127.0.0.1:50002 → 127.0.0.1:8080  4242  10:00:00.020  SYN_SENT (0.1 ms) → ESTABLISHED (1.0 ms) → FIN_WAIT1 (0.1 ms) → FIN_WAIT2 (0.1 ms) → TIME_WAIT',
+      'tcp 127.0.0.1:50100 → 127.0.0.1:9     4242  10:00:00.099  SYN_SENT (0.1 ms) → ESTABLISHED (1.0 ms) → FIN_WAIT1 (0.1 ms) → FIN_WAIT2 (0.1 ms) → TIME_WAIT',
+    ]);
+  });
+
+  it('a burst of thousands stays one row; the report lists the last ones and says where the rest are', () => {
+    const chains = Array.from({ length: 5000 }, (_, i) => short(20000 + i, 8080, T0 + i));
+    const text = toText(withChains(chains));
+    expect(text).toContain('5000 × → 127.0.0.1:8080');
+    expect(text).toContain(`the last ${LISTED_CHAINS} listed (all 5000 are in the JSON export)`);
+    expect(text.split('\n').filter((l) => l.startsWith('tcp 127.0.0.1:'))).toHaveLength(LISTED_CHAINS);
+    expect(text).toContain('tcp 127.0.0.1:24999 → 127.0.0.1:8080');
+    expect(JSON.parse(renderSnapshot(withChains(chains), 'json')).chains).toHaveLength(5000);
+  });
+
+  it('says when kernel events were off, so a reader knows short connections are missing', () => {
+    expect(toText(withChains([], false))).toContain(
+      'Kernel events were off (not permitted to use tracefs (run as root)): connections shorter than a poll are not in this snapshot.',
+    );
+    expect(toText(withChains([]))).toContain('No connection ended before this snapshot.');
+    // A snapshot that knows nothing of event mode (a CLI poll, an older file) says nothing about it.
+    expect(toText(buildSnapshot({ sockets: [], processes: [], stats }, host, new Date(T0)))).not.toMatch(
+      /kernel|ended/i,
+    );
+  });
+
+  it('Markdown has a table per section, and a hostile address cannot break out of its cell', () => {
+    const markdown = toMarkdown(withChains([short(50000, 8080, T0, '1.2.3.4|x`y\n## z')]));
+    expect(markdown).toContain('| CONNECTIONS | CHAIN | DURATION |');
+    // printable() writes the line break as \n, and Markdown escapes that backslash too.
+    expect(markdown).toContain('| 1 × → 1.2.3.4\\|x\\`y\\\\n## z:8080 |');
+    expect(markdown.split('\n').filter((l) => l.startsWith('## '))).toEqual([]);
+  });
+
+  it('JSON carries them and reads back exactly; CSV stays one row per socket', () => {
+    const snapshot = withChains([short(50000, 8080, T0 + 0.25), short(50001, 8080, T0 + 7.5)]);
+    expect(parseSnapshot(Buffer.from(renderSnapshot(snapshot, 'json')))).toEqual(snapshot);
+    expect(toCsv(snapshot.sockets).trimEnd().split('\r\n')).toHaveLength(2);
   });
 });
 

@@ -76,6 +76,31 @@ describe('Replay', () => {
     expect([...replay.table.sockets.keys()]).toEqual([socketKey(a)]);
     expect(replay.applied).toBe(1);
   });
+
+  it('carries the connections that ended up to the moment shown (event mode)', () => {
+    const chain = {
+      key: 'tcp|127.0.0.1:50000|127.0.0.1:3000',
+      localAddress: '127.0.0.1',
+      localPort: 50000,
+      remoteAddress: '127.0.0.1',
+      remotePort: 3000,
+      pid: 7,
+      steps: [
+        { state: 'SYN_SENT' as const, at: Date.parse('2026-11-24T10:00:01.200Z') },
+        { state: 'CLOSED' as const, at: Date.parse('2026-11-24T10:00:01.300Z') },
+      ],
+      complete: true,
+    };
+    const withChain = structuredClone(messages);
+    (withChain[2] as Extract<StreamMessage, { type: 'delta' }>).delta.chains = [chain];
+    const replay = new Replay(parseRecording(ndjson(withChain)));
+    replay.seek(Date.parse('2026-11-24T10:00:01.500Z'));
+    expect(replay.chains()).toEqual([]);
+    replay.seek(replay.end);
+    expect(replay.chains()).toEqual([chain]);
+    replay.seek(replay.start);
+    expect(replay.chains()).toEqual([]);
+  });
 });
 
 describe('action requests', () => {

@@ -1,6 +1,6 @@
 // Plays a recording of the stream into a table of its own: seek to any moment (a slider), play at
 // 1× or faster. Plain TypeScript, tested without a browser.
-import type { StreamMessage } from '../../../src-main/shared/contract';
+import type { ConnectionChain, StreamMessage } from '../../../src-main/shared/contract';
 import { LiveTable } from './live-table';
 
 const atOf = (m: StreamMessage) => Date.parse(m.type === 'resync' ? m.resync.at : m.delta.at);
@@ -47,6 +47,11 @@ export class Replay {
     }
     this.table.expire(target);
     this.position = target;
+  }
+
+  /** The connections that ended (event mode) in the messages applied so far, oldest first. */
+  chains(): ConnectionChain[] {
+    return this.messages.slice(0, this.next).flatMap((m) => (m.type === 'delta' ? (m.delta.chains ?? []) : []));
   }
 
   /** Moves on by `elapsedMs` of wall time at `speed`× ; true while there is more to play. */

@@ -3,7 +3,7 @@
 // The views show either the live table or, read-only, an imported snapshot or a replay.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
-import type { Delta, Snapshot, Socket, StreamMessage } from '../../../src-main/shared/contract';
+import type { ConnectionChain, Delta, Snapshot, Socket, StreamMessage } from '../../../src-main/shared/contract';
 import type { MenuCommand } from '../../../src-main/shared/ipc';
 import { listenerGroups } from '../../../src-main/track/views';
 import type { Action, PortholeClient } from '../api/client';
@@ -87,6 +87,7 @@ export const useSocketStore = defineStore('sockets', () => {
           sockets: snapshot.sockets,
           processes: snapshot.processes,
           stats: snapshot.stats,
+          ...(snapshot.eventMode ? { eventMode: snapshot.eventMode } : {}),
         },
       },
       Date.now(),
@@ -148,7 +149,9 @@ export const useSocketStore = defineStore('sockets', () => {
     return listenerGroups(shown.sockets.values());
   });
   const stats = computed(() => (void version.value, shown.stats));
+  /** The host's mode now (the status bar), and the mode of what is shown (a snapshot's may differ). */
   const eventMode = computed(() => (void version.value, live.eventMode));
+  const shownEventMode = computed(() => (void version.value, shown.eventMode));
   const seq = computed(() => (void version.value, shown.seq));
   const size = computed(() => (void version.value, shown.sockets.size));
 
@@ -161,6 +164,7 @@ export const useSocketStore = defineStore('sockets', () => {
     listeners,
     stats,
     eventMode,
+    shownEventMode,
     seq,
     size,
     receive,
@@ -184,5 +188,12 @@ export const useSocketStore = defineStore('sockets', () => {
     stopRecording,
     shownTable: () => shown,
     currentReplay: () => replay,
+    /** Finished connections a shown snapshot or replay carries; null while live (see the transitions store). */
+    recordedChains: (): ConnectionChain[] | null => {
+      void version.value;
+      if (source.value.kind === 'snapshot') return source.value.snapshot.chains ?? [];
+      if (source.value.kind === 'replay') return replay?.chains() ?? [];
+      return null;
+    },
   };
 });

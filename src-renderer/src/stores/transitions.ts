@@ -1,6 +1,7 @@
 // Connection histories and the live feed of changes, built from the deltas the table applied.
 import { defineStore } from 'pinia';
-import { markRaw, ref } from 'vue';
+import { computed, markRaw, ref } from 'vue';
+import { useSocketStore } from './sockets';
 import type { Delta, Socket, SocketState } from '../../../src-main/shared/contract';
 import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
@@ -99,16 +100,26 @@ export const useTransitionStore = defineStore('transitions', () => {
     version.value++;
   }
 
+  // What is shown may be a snapshot or a replay: its own finished connections, not the live ones.
+  const sockets = useSocketStore();
+  const recorded = computed(() => {
+    const chains = sockets.recordedChains();
+    return chains && { chains, bursts: markRaw(groupChains(chains)), byKey: new Map(chains.map((c) => [c.key, c])) };
+  });
+
   return {
     feed,
     samples,
     version,
     apply,
     history: (key: string) => (void version.value, log.history(key)),
-    bursts,
-    chainCount,
+    /** Finished connections of what is shown, grouped by endpoint: a burst is one row. */
+    bursts: computed(() => recorded.value?.bursts ?? bursts.value),
+    chainCount: computed(() => recorded.value?.chains.length ?? chainCount.value),
     /** The kernel's chain of a connection that has ended, when event mode saw it. */
-    chain: (key: string) => (void version.value, chainByKey.get(key)),
+    chain: (key: string) => (void version.value, (recorded.value?.byKey ?? chainByKey).get(key)),
+    /** Every finished connection of what is shown, oldest first: what an export carries. */
+    shownChains: (): ConnectionChain[] => recorded.value?.chains ?? chains,
     states: SOCKET_STATES,
   };
 });
