@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { LinuxCollector } from '../src-main/collect/linux/linux-collector';
 import { Workload, type ChildInfo } from '../tests/helpers/workload';
 import { benchRenderer } from './renderer-bench';
+import { benchEventToUi } from './event-to-ui';
 
 const root = join(__dirname, '..', '..'); // out/bench → the project
 const helpers = join(root, 'tests/helpers');
@@ -244,13 +245,19 @@ async function main(): Promise<void> {
         [
           `  process CPU: ${evented.cpuPercent.toFixed(1)}% of one core with events, ${polled.cpuPercent.toFixed(1)}% polling only (events cost ${(evented.cpuPercent - polled.cpuPercent).toFixed(1)} points)`,
           `  finished connection ends delivered: ${evented.chainsPerSecond.toFixed(0)}/s (both ends of ${RATE}/s made = ${RATE * 2}/s); polling only: none`,
-          `  event-to-UI latency (last kernel event → the host's main thread): median ${fmt(evented.latencyMedianMs ?? NaN)} ms, p99 ${fmt(evented.latencyP99Ms ?? NaN)} ms`,
+          `  event-to-host latency (last kernel event → the host's main thread): median ${fmt(evented.latencyMedianMs ?? NaN)} ms, p99 ${fmt(evented.latencyP99Ms ?? NaN)} ms`,
           `  main-thread event-loop delay with events: p99 ${fmt(evented.p99)} ms, max ${fmt(evented.max)} ms`,
         ].join('\n'),
       );
   } finally {
     await churn.stop();
   }
+  const toUi = await benchEventToUi(helpers, RATE, 5);
+  console.log(
+    toUi.available
+      ? `  event-to-UI latency (kernel event → painted in Chromium, porthole serve, ${toUi.shown} of ${toUi.made} connections): median ${fmt(toUi.medianMs)} ms, p99 ${fmt(toUi.p99Ms)} ms, max ${fmt(toUi.maxMs)} ms`
+      : `  event-to-UI latency: kernel events unavailable (${toUi.reason})`,
+  );
 
   // The renderer in Chromium: first full render of N rows, then a 1,000-change delta.
   const rendererRows = Number(values['renderer-rows']);
