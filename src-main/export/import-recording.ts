@@ -43,7 +43,7 @@ function message(value: unknown): StreamMessage {
   if (m.type === 'resync') {
     onlyKeys(m, 'the line', ['type', 'resync']);
     const r = object(m.resync, 'resync');
-    onlyKeys(r, 'resync', ['seq', 'at', 'sockets', 'processes', 'stats', 'eventMode']);
+    onlyKeys(r, 'resync', ['seq', 'at', 'sockets', 'processes', 'stats', 'eventMode', 'intervalMs']);
     const sockets = array(r.sockets, 'resync.sockets', MAX_ROWS).map((s, i) => socket(s, `resync.sockets[${i}]`));
     return {
       type: 'resync',
@@ -56,6 +56,9 @@ function message(value: unknown): StreamMessage {
         ),
         stats: r.stats === null ? null : stats(r.stats, 'resync.stats', sockets),
         ...(r.eventMode === undefined ? {} : { eventMode: eventMode(r.eventMode, 'resync.eventMode') }),
+        ...(r.intervalMs === undefined
+          ? {}
+          : { intervalMs: integer(r.intervalMs, 'resync.intervalMs', 1, 86_400_000) }),
       },
     };
   }

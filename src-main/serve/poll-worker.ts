@@ -61,7 +61,7 @@ const withEvents = (delta: Delta, chains: ConnectionChain[]): Delta => {
 
 const stream = new DeltaStream<SubscriberId>(
   (id, message) => post({ type: 'stream', id, json: JSON.stringify(message) }),
-  () => ({ ...tracker.current(), eventMode }),
+  () => ({ ...tracker.current(), eventMode, intervalMs }),
 );
 let intervalMs = clampInterval(options.intervalMs);
 let timer: NodeJS.Timeout | null = null;

@@ -210,6 +210,8 @@ export interface Resync {
   processes: ProcessInfo[];
   stats: ScanStats | null;
   eventMode?: EventMode;
+  /** How often the host polls now (ms), so a viewer shows the real setting. */
+  intervalMs?: number;
 }
 
 /** What the engine streams to one subscriber, whatever the transport. */

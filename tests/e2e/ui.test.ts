@@ -47,6 +47,10 @@ describe('the live UI in Chromium', () => {
   let server: ChildInfo;
   let clients: ChildInfo;
 
+  it('shows the poll interval the host runs at (serve --interval 250), not a default', async () => {
+    expect(await page.getByLabel('Poll interval').inputValue()).toBe('250');
+  });
+
   it('shows a new listener with its owning pid and its 12 connections within 3 s', async () => {
     server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     clients = await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 12 });

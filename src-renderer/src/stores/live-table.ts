@@ -31,6 +31,8 @@ export class LiveTable {
   stats: ScanStats | null = null;
   /** Whether the host records every TCP change (kernel events) or only polls; null until told. */
   eventMode: EventMode | null = null;
+  /** The host's poll interval (ms); null until told. */
+  intervalMs: number | null = null;
 
   /**
    * Applies one message. Returns the delta it amounted to (a resync is turned into the difference
@@ -97,6 +99,7 @@ export class LiveTable {
     this.at = resync.at;
     this.stats = resync.stats;
     if (resync.eventMode) this.eventMode = resync.eventMode;
+    if (resync.intervalMs) this.intervalMs = resync.intervalMs;
     // A first resync is the table, not news: nothing is highlighted.
     if (delta.since >= 0)
       for (const socket of added) this.highlights.set(socketKey(socket), { kind: 'added', at: now });

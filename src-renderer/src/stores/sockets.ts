@@ -67,6 +67,8 @@ export const useSocketStore = defineStore('sockets', () => {
 
   function setInterval_(ms: number): void {
     client?.send({ type: 'interval', ms });
+    live.intervalMs = ms;
+    version.value++;
   }
 
   function show(table: LiveTable, from: Source): void {
@@ -152,6 +154,7 @@ export const useSocketStore = defineStore('sockets', () => {
   /** The host's mode now (the status bar), and the mode of what is shown (a snapshot's may differ). */
   const eventMode = computed(() => (void version.value, live.eventMode));
   const shownEventMode = computed(() => (void version.value, shown.eventMode));
+  const intervalMs = computed(() => (void version.value, live.intervalMs));
   const seq = computed(() => (void version.value, shown.seq));
   const size = computed(() => (void version.value, shown.sockets.size));
 
@@ -165,6 +168,7 @@ export const useSocketStore = defineStore('sockets', () => {
     stats,
     eventMode,
     shownEventMode,
+    intervalMs,
     seq,
     size,
     receive,
