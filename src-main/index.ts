@@ -100,8 +100,17 @@ if (!app.requestSingleInstanceLock()) {
     );
     const poller = new Poller({ intervalMs: VISIBLE_INTERVAL_MS });
     window = createWindow(poller);
-    app.on('window-all-closed', () => {
-      void poller.stop().then(() => app.quit());
+    app.on('window-all-closed', () => app.quit());
+    // Every way out (last window closed, the Quit menu item) stops the poller first: its worker
+    // removes Porthole's tracefs instance, which an exiting process would leave behind.
+    let pollerStopped = false;
+    app.on('will-quit', (event) => {
+      if (pollerStopped) return;
+      event.preventDefault();
+      void poller.stop().finally(() => {
+        pollerStopped = true;
+        app.quit();
+      });
     });
   });
 }
