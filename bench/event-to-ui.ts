@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Snapshot } from '../src-main/shared/contract';
-import { launchBrowser } from '../tests/helpers/browser';
-import { startServe } from '../tests/helpers/serve';
+import { openServedUi } from '../tests/helpers/browser';
 import { Workload } from '../tests/helpers/workload';
 
 export type EventToUi =
@@ -18,13 +17,11 @@ export type EventToUi =
 type Sample = [number, string, number];
 
 export async function benchEventToUi(helpers: string, rate: number, seconds: number): Promise<EventToUi> {
-  const served = await startServe(['--interval', '1000']);
-  const browser = await launchBrowser();
+  const ui = await openServedUi(['--interval', '1000']);
+  const { page } = ui;
   const churn = new Workload(helpers);
   const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   try {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
-    await page.goto(served.url);
     const badge = page.getByTestId('event-mode');
     await badge.waitFor({ timeout: 10_000 });
     if (!(await badge.textContent())?.includes('kernel events'))
@@ -84,8 +81,7 @@ export async function benchEventToUi(helpers: string, rate: number, seconds: num
     };
   } finally {
     await churn.stop();
-    await browser.close();
-    await served.stop();
+    await ui.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

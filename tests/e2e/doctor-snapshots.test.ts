@@ -6,36 +6,30 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Snapshot } from '../../src-main/shared/contract';
 import { parseRecording } from '../../src-main/export/import-recording';
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser';
-import { startServe, type Served } from '../helpers/serve';
+import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { eventually, Workload, type ChildInfo } from '../helpers/workload';
 import { runPorthole } from '../helpers/cli';
 
 const workload = new Workload();
 const dir = mkdtempSync(join(tmpdir(), 'porthole-ui-'));
-let served: Served;
-let browser: Browser;
+let ui: ServedUi | undefined;
 let page: Page;
+let pageErrors: string[];
 let server: ChildInfo;
-const pageErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 
 beforeAll(async () => {
   server = await workload.start({ role: 'listen', host: '127.0.0.1' });
-  served = await startServe(['--interval', '250']);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(served.url);
+  ui = await openServedUi(['--interval', '250']);
+  ({ page, pageErrors } = ui);
   await page.getByTestId(`listener-tcp:${server.port}`).waitFor({ timeout: 10_000 });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+  await ui?.close();
   await workload.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -7,17 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser';
-import { startServe, type Served } from '../helpers/serve';
+import type { Page } from 'playwright-core';
+import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { HELPERS, Workload, type ChildInfo } from '../helpers/workload';
 import type { Snapshot } from '../../src-main/shared/contract';
 import { chainPath } from '../../src-main/track/connection-chains';
 
 const root = process.getuid?.() === 0;
 const workload = new Workload();
-let served: Served;
-let browser: Browser;
+let ui: ServedUi | undefined;
 let page: Page;
 let server: ChildInfo;
 const dir = mkdtempSync(join(tmpdir(), 'porthole-events-'));
@@ -25,16 +23,13 @@ const CLIENT_CHAIN = 'SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → T
 
 beforeAll(async () => {
   if (!root) return;
-  served = await startServe(['--interval', '2000']);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
-  await page.goto(served.url);
+  ui = await openServedUi(['--interval', '2000']);
+  page = ui.page;
   await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+  await ui?.close();
   await workload.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -3,17 +3,15 @@
 // Every change must show within 3 s. Screenshots of each view go to test-results/screenshots.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser';
-import { startServe, type Served } from '../helpers/serve';
+import type { Page } from 'playwright-core';
+import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { Workload, type ChildInfo } from '../helpers/workload';
 
 const WITHIN = 3000;
 const workload = new Workload();
-let served: Served;
-let browser: Browser;
+let ui: ServedUi | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 async function until(check: () => Promise<boolean>, what: string, timeout = WITHIN): Promise<number> {
   const started = Date.now();
@@ -26,11 +24,8 @@ async function until(check: () => Promise<boolean>, what: string, timeout = WITH
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 
 beforeAll(async () => {
-  served = await startServe(['--interval', '250']);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(served.url);
+  ui = await openServedUi(['--interval', '250']);
+  ({ page, pageErrors } = ui);
   await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
   await page.waitForFunction(
     () => !document.querySelector('[data-testid=socket-count]')?.textContent?.startsWith('0 '),
@@ -38,8 +33,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+  await ui?.close();
   await workload.stop();
 });
 
