@@ -76,6 +76,9 @@ describe('porthole who', () => {
     const servers = new Workload();
     const server = await servers.start({ role: 'halfCloseServer', host: '127.0.0.1' });
     await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 2 });
+    // Kill the server only once its ends are in TIME_WAIT: killed before it accepted and closed
+    // them (a busy machine), the kernel would reset the connections instead.
+    await eventually(() => (who([String(server.port)]).diagnosis.timeWait.count >= 2 ? true : undefined));
     await servers.stop();
     const { status, diagnosis } = await eventually(() => {
       const result = who([String(server.port)]);
