@@ -54,9 +54,10 @@ async function waitGone(target: KillTarget, reader: ProcessReader, timeoutMs: nu
   return check(target, reader).state !== 'same';
 }
 
-function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SIGKILL'): KillOutcome | null {
+/** Signals the pid if it is still the target: 'sent', 'gone', or the refusal. */
+function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SIGKILL'): 'sent' | 'gone' | KillOutcome {
   const now = check(target, reader);
-  if (now.state === 'gone') return { ok: false, pid: target.pid, reason: `pid ${target.pid} has already exited` };
+  if (now.state === 'gone') return 'gone';
   if (now.state === 'other')
     return {
       ok: false,
@@ -76,7 +77,7 @@ function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SI
           : `kill(${target.pid}) failed: ${code}`,
     };
   }
-  return null;
+  return 'sent';
 }
 
 export async function killProcess(target: KillTarget, options: KillOptions): Promise<KillOutcome> {
@@ -97,8 +98,9 @@ export async function killProcess(target: KillTarget, options: KillOptions): Pro
   const reader = options.reader ?? new ProcessReader();
   const timeoutMs = options.timeoutMs ?? 3000;
 
-  const refused = signal(target, reader, 'SIGTERM');
-  if (refused) return refused;
+  const term = signal(target, reader, 'SIGTERM');
+  if (term === 'gone') return { ok: false, pid: target.pid, reason: `pid ${target.pid} has already exited` };
+  if (term !== 'sent') return term;
   if (await waitGone(target, reader, timeoutMs))
     return { ok: true, pid: target.pid, signal: 'SIGTERM', message: `pid ${target.pid} ended after SIGTERM` };
   if (!options.force)
@@ -107,11 +109,11 @@ export async function killProcess(target: KillTarget, options: KillOptions): Pro
       pid: target.pid,
       reason: `pid ${target.pid} is still running ${timeoutMs / 1000} s after SIGTERM (ask again with --force for SIGKILL)`,
     };
-  const refusedKill = signal(target, reader, 'SIGKILL');
-  if (refusedKill)
-    return refusedKill.ok === false && refusedKill.reason.includes('already exited')
-      ? { ok: true, pid: target.pid, signal: 'SIGTERM', message: `pid ${target.pid} ended after SIGTERM` }
-      : refusedKill;
+  // It may have ended between the last check and now: SIGTERM did it.
+  const kill = signal(target, reader, 'SIGKILL');
+  if (kill === 'gone')
+    return { ok: true, pid: target.pid, signal: 'SIGTERM', message: `pid ${target.pid} ended after SIGTERM` };
+  if (kill !== 'sent') return kill;
   return (await waitGone(target, reader, timeoutMs))
     ? { ok: true, pid: target.pid, signal: 'SIGKILL', message: `pid ${target.pid} ended after SIGKILL` }
     : { ok: false, pid: target.pid, reason: `pid ${target.pid} survived SIGKILL (uninterruptible sleep?)` };
