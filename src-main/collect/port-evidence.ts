@@ -28,10 +28,12 @@ function unprivilegedPortStart(): number {
   }
 }
 
+/** The addresses a bind must take: both stacks' wildcards for "all interfaces". */
+const addressesOf = (request: DoctorRequest) => (request.address === null ? ALL_INTERFACES : [request.address]);
+
 async function bindAll(request: DoctorRequest, port: number): Promise<BindAttempt[]> {
-  const addresses = request.address === null ? ALL_INTERFACES : [request.address];
   const binds: BindAttempt[] = [];
-  for (const address of addresses) binds.push(await probeBind(request.protocol, address, port));
+  for (const address of addressesOf(request)) binds.push(await probeBind(request.protocol, address, port));
   return binds;
 }
 
@@ -70,7 +72,7 @@ export async function gatherPortEvidence(
   const leftovers = sockets.some((s) => s.state !== 'LISTEN' && s.remoteAddress !== null);
   const strictBinds =
     request.protocol === 'tcp' && leftovers
-      ? (request.address === null ? ALL_INTERFACES : [request.address])
+      ? addressesOf(request)
           .map((address) => probeStrictTcpBind(address, request.port))
           .filter((b): b is BindAttempt => b !== null)
       : [];
