@@ -3,7 +3,7 @@
 
 import { SOCKET_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
 import { formatEndpoint } from '../track/identity';
-import { chainWithDurations, formatMs, groupChains } from '../track/connection-chains';
+import { chainWithDurations, groupChains, groupDuration } from '../track/connection-chains';
 import { printable } from '../shared/printable';
 
 export { printable };
@@ -118,7 +118,7 @@ function endedConnections(snapshot: Snapshot): { title: string; bursts: string[]
   const bursts = groupChains(chains).map((g) => [
     `${g.count} × ${g.label}`,
     g.path + (g.otherPaths ? ` (${g.otherPaths} ended otherwise)` : ''),
-    g.count === 1 ? formatMs(g.medianMs) : `median ${formatMs(g.medianMs)}, max ${formatMs(g.maxMs)}`,
+    groupDuration(g),
   ]);
   const each = chains
     .slice(-LISTED_CHAINS)

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
 import { createInterface } from 'node:readline/promises';
 import type { ConnectionChain, Delta, EventMode, Socket, StreamMessage } from '../shared/contract';
-import { formatMs, groupChains } from '../track/connection-chains';
+import { groupChains, groupDuration } from '../track/connection-chains';
 import { formatEndpoint } from '../track/identity';
 import { buildSnapshot } from '../export/snapshot';
 import {
@@ -145,13 +145,11 @@ export function describeChains(chains: ConnectionChain[]): string[] {
       const c = g.examples[0];
       const local = formatEndpoint(c.localAddress, c.localPort);
       return printable(
-        `${time} * tcp ${local} → ${formatEndpoint(c.remoteAddress, c.remotePort)} ${g.path} (${formatMs(g.medianMs)})`,
+        `${time} * tcp ${local} → ${formatEndpoint(c.remoteAddress, c.remotePort)} ${g.path} (${groupDuration(g)})`,
       );
     }
     const other = g.otherPaths > 0 ? `; ${g.otherPaths} ended otherwise` : '';
-    return printable(
-      `${time} * ${g.count} connections ${g.label} ${g.path} (median ${formatMs(g.medianMs)}, max ${formatMs(g.maxMs)}${other})`,
-    );
+    return printable(`${time} * ${g.count} connections ${g.label} ${g.path} (${groupDuration(g)}${other})`);
   });
 }
 

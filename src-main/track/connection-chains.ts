@@ -138,6 +138,10 @@ export const chainWithDurations = (chain: ConnectionChain) =>
 export const chainDuration = (chain: ConnectionChain) =>
   chain.steps.length === 0 ? 0 : chain.steps[chain.steps.length - 1].at - chain.steps[0].at;
 
+/** How long a group's connections lasted: one duration, or the median and the longest. */
+export const groupDuration = (g: ChainGroup) =>
+  g.count === 1 ? formatMs(g.medianMs) : `median ${formatMs(g.medianMs)}, max ${formatMs(g.maxMs)}`;
+
 function groupLabel(chain: ConnectionChain): string {
   const accepted = chain.steps[0]?.state === 'SYN_RECV';
   return accepted
