@@ -10,14 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { HELPERS, Workload, type ChildInfo } from '../helpers/workload';
-import type { Snapshot } from '../../src-main/shared/contract';
-import { chainPath } from '../../src-main/track/connection-chains';
+import type { ConnectionChain, Snapshot } from '../../src-main/shared/contract';
+import { chainPath, chainWithDurations } from '../../src-main/track/connection-chains';
+import { LISTED_CHAINS } from '../../src-main/export/formats';
+import { formatEndpoint } from '../../src-main/track/identity';
 
 const root = process.getuid?.() === 0;
 const workload = new Workload();
 let ui: ServedUi | undefined;
 let page: Page;
 let server: ChildInfo;
+/** The client ports of the test's own 50 connections: with the server's endpoint, their whole identity. */
+let clientPorts: Set<number>;
 const dir = mkdtempSync(join(tmpdir(), 'porthole-events-'));
 const CLIENT_CHAIN = 'SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT';
 
@@ -43,7 +47,12 @@ describe.skipIf(!root)('event mode in the UI', () => {
     await page.getByTestId('tab-transitions').click();
     server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
     const started = Date.now();
-    await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '50']);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      join(HELPERS, 'short-connections.cjs'),
+      String(server.port),
+      '50',
+    ]);
+    clientPorts = new Set((JSON.parse(stdout) as { localPorts: number[] }).localPorts);
     const burst = page.getByTestId('burst').filter({ hasText: `→ 127.0.0.1:${server.port}` });
     await burst.waitFor({ timeout: 3000 });
     // Drains every 200 ms may split the burst: wait until all 50 are counted.
@@ -72,23 +81,46 @@ describe.skipIf(!root)('event mode in the UI', () => {
 
   it('exports the short connections with their chains (JSON, text), and shows them again from the file', async () => {
     await page.getByTestId('tab-snapshots').click();
+    // Text first, then JSON: every connection the text lists has ended by then, so the JSON has it too.
+    await page.getByTestId('export-format').selectOption('text');
+    const [text] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    await text.saveAs(join(dir, 'table.txt'));
+    const report = readFileSync(join(dir, 'table.txt'), 'utf8');
+    await page.getByTestId('export-format').selectOption('json');
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const file = join(dir, json.suggestedFilename());
     await json.saveAs(file);
     const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
     expect(snapshot.eventMode).toEqual({ active: true, reason: null });
-    const made = (snapshot.chains ?? []).filter((c) => c.remotePort === server.port);
+
+    // The test's own connections, by their whole identity (other connections end on a busy host too).
+    const ours = (c: ConnectionChain) =>
+      c.localAddress === '127.0.0.1' &&
+      clientPorts.has(c.localPort) &&
+      c.remoteAddress === '127.0.0.1' &&
+      c.remotePort === server.port;
+    const made = (snapshot.chains ?? []).filter(ours);
     expect(made).toHaveLength(50);
     for (const chain of made) expect([chainPath(chain), chain.complete]).toEqual([CLIENT_CHAIN, true]);
 
-    await page.getByTestId('export-format').selectOption('text');
-    const [text] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
-    await text.saveAs(join(dir, 'table.txt'));
-    const report = readFileSync(join(dir, 'table.txt'), 'utf8');
+    // The text has their burst row, and lists the newest connections (ours on a quiet host, others' on
+    // a busy one) each with its chain and durations, as the JSON has them.
     expect(report).toContain(`50 × → 127.0.0.1:${server.port}`);
-    expect(report).toMatch(
-      new RegExp(`tcp 127\\.0\\.0\\.1:\\d+ → 127\\.0\\.0\\.1:${server.port} .*SYN_SENT \\([\\d.]+ ms\\) → ESTABLISHED`),
+    const listed = [...report.matchAll(/^(tcp \S+ → \S+) +(\d+) +\d\d:\d\d:\d\d\.\d{3} +(.+)$/gm)];
+    expect(listed.length).toBe(
+      Math.min(LISTED_CHAINS, Number(/ended, from the kernel's events: (\d+)/.exec(report)![1])),
     );
+    expect(listed.some((m) => /SYN_SENT \([\d.]+ ms\) → ESTABLISHED/.test(m[3]))).toBe(true);
+    for (const [, identity, task, chainText] of listed) {
+      const found = (snapshot.chains ?? []).some(
+        (c) =>
+          `tcp ${formatEndpoint(c.localAddress, c.localPort)} → ${formatEndpoint(c.remoteAddress, c.remotePort)}` ===
+            identity &&
+          String(c.pid) === task &&
+          chainWithDurations(c) + (c.complete ? '' : ' (seen from the middle)') === chainText.trimEnd(),
+      );
+      expect(found, `${identity} ${task} ${chainText}`).toBe(true);
+    }
 
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('import').click()]);
     await chooser.setFiles(file);

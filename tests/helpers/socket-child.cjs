@@ -66,13 +66,17 @@ const roles = {
     ready({ localPorts });
   },
   // Connections that never complete: they wait in SYN_SENT (the peer's accept queue is full).
+  // Reports each one's local port (bound by connect(), readable once the call has been made).
   async connectPending() {
+    const sockets = [];
     for (let i = 0; i < plan.count; i++) {
       const socket = net.connect({ host: plan.host, port: plan.port });
       socket.on('error', () => {});
       keep.push(socket);
+      sockets.push(socket);
     }
-    ready({});
+    await new Promise((resolve) => process.nextTick(resolve));
+    ready({ localPorts: sockets.map((s) => s.localPort) });
   },
   // A server that closes its side at once (half-close): its sockets go to FIN_WAIT2.
   async halfCloseServer() {
