@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Snapshot } from '../../src-main/shared/contract';
+import { at, socketsAt, theListener } from '../helpers/identity';
 import { parseRecording } from '../../src-main/export/import-recording';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { eventually, Workload, type ChildInfo } from '../helpers/workload';
@@ -99,7 +100,8 @@ describe('snapshots in the UI', () => {
   it('opens a snapshot read-only in the same views, and refuses a hostile one with the reason', async () => {
     // The snapshot holds a listener that does not exist live.
     const snapshot = JSON.parse(readFileSync(exported, 'utf8')) as Snapshot;
-    snapshot.sockets.push({ ...snapshot.sockets.find((s) => s.localPort === server.port)!, localPort: 1, inode: 4242 });
+    const listener = theListener(snapshot.sockets, 'tcp', at('127.0.0.1', server.port));
+    snapshot.sockets.push({ ...listener, localPort: 1, inode: 4242 });
     const file = join(dir, 'before.json');
     writeFileSync(file, JSON.stringify(snapshot));
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('import').click()]);
@@ -142,7 +144,10 @@ describe('snapshots in the UI', () => {
     expect(recording).toMatch(/\.ndjson$/);
     const messages = parseRecording(readFileSync(recording, 'utf8'));
     expect(messages[0].type).toBe('resync');
-    expect(messages.some((m) => m.type === 'delta' && m.delta.added.some((s) => s.localPort === late.port))).toBe(true);
+    const added = messages.flatMap((m) =>
+      m.type === 'delta' ? socketsAt(m.delta.added, 'tcp', at('127.0.0.1', late.port), null) : [],
+    );
+    expect(added).toMatchObject([{ state: 'LISTEN', pid: late.pid }]);
 
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('import').click()]);
     await chooser.setFiles(recording);

@@ -102,7 +102,7 @@ describe('the live UI in Chromium', () => {
     expect(await page.getByTestId('connection-details').textContent()).toContain(`last held by pid ${client.pid}`);
     await shot('connection-timeline');
 
-    await page.getByTestId('filter').fill(`${local}`);
+    await page.getByTestId('filter').fill(`${local} 127.0.0.1:${target.port}`);
     await page.getByTestId('tab-transitions').click();
     await until(async () => ((await page.getByTestId('feed').textContent()) ?? '').includes('TIME_WAIT'), 'the feed');
     await shot('transitions');

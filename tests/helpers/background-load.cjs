@@ -54,10 +54,12 @@ function connectOnce(target) {
 }
 
 (async () => {
-  // Mostly 127.0.0.1, where the tests live; some ::1 so IPv6 lookups meet strangers too.
+  // Mostly 127.0.0.1, where the tests live; some ::1 so IPv6 lookups meet strangers too. Two in three
+  // close from the client: its TIME_WAIT holds an ephemeral port, which the kernel then reuses for a
+  // new connection to another peer — the case that breaks a test finding a socket by its local port.
   const targets = await Promise.all([
     server('127.0.0.1', false),
-    server('127.0.0.1', true),
+    server('127.0.0.1', false),
     server('127.0.0.1', false),
     server('127.0.0.1', true),
     server('::1', false),

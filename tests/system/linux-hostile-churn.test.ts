@@ -9,7 +9,10 @@ import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
 import { Tracker } from '../../src-main/track/tracker';
 import { TransitionLog } from '../../src-main/track/transitions';
 import { socketKey } from '../../src-main/track/identity';
+import { at, socketsAt, theListener, theSocket } from '../helpers/identity';
 import { eventually, HELPERS, Workload } from '../helpers/workload';
+
+const LO = '127.0.0.1';
 
 const workload = new Workload();
 const dir = mkdtempSync(join(tmpdir(), 'porthole-h-'));
@@ -53,7 +56,7 @@ describe('owners', () => {
       port: number;
     };
     const scan = new LinuxCollector().collectSync();
-    const listener = scan.sockets.find((s) => s.localPort === info.port && s.state === 'LISTEN');
+    const listener = theListener(scan.sockets, 'tcp', at(LO, info.port));
     expect(listener).toMatchObject({
       pid: Math.min(info.pid, info.childPid),
       pids: [info.pid, info.childPid].sort((x, y) => x - y),
@@ -79,21 +82,22 @@ describe('owners', () => {
         polls++;
         expect(scan.stats.malformedRows).toBe(0);
         repaired += scan.stats.repairedRows;
-        const accepted = scan.sockets.filter(
-          (s) => s.localPort === server.port && s.remotePort !== null && clients.localPorts!.includes(s.remotePort),
+        const accepted = clients.localPorts!.flatMap((port) =>
+          socketsAt(scan.sockets, 'tcp', at(LO, server.port), at(LO, port)),
         );
-        const outgoing = scan.sockets.filter(
-          (s) => s.remotePort === server.port && clients.localPorts!.includes(s.localPort!),
+        const outgoing = clients.localPorts!.flatMap((port) =>
+          socketsAt(scan.sockets, 'tcp', at(LO, port), at(LO, server.port)),
         );
         const seen = { accepted: accepted.map((s) => s.pid), outgoing: outgoing.map((s) => s.pid) };
         expect(seen, `poll ${polls}: ${JSON.stringify([accepted, outgoing])}`).toEqual({
           accepted: Array(5).fill(server.pid),
           outgoing: Array(5).fill(clients.pid),
         });
-        const listener = scan.sockets.find((s) => s.localPort === churnInfo.port && s.state === 'LISTEN');
-        expect(listener?.pids).toContain(churnInfo.pid);
+        expect(theListener(scan.sockets, 'tcp', at(LO, churnInfo.port)).pids).toContain(churnInfo.pid);
         sawChurnConnections +=
-          scan.sockets.filter((s) => s.remotePort === server.port && s.state === 'ESTABLISHED').length - 5;
+          scan.sockets.filter(
+            (s) => s.remoteAddress === LO && s.remotePort === server.port && s.state === 'ESTABLISHED',
+          ).length - 5;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const { forks } = JSON.parse(output[1]) as { forks: number };
@@ -118,9 +122,7 @@ describe('tracking a real connection across polls', () => {
       return delta;
     };
     poll();
-    const mine = tracker
-      .current()
-      .sockets.find((s) => s.localPort === client.localPorts![0] && s.remotePort === server.port)!;
+    const mine = theSocket(tracker.current().sockets, 'tcp', at(LO, client.localPorts![0]), at(LO, server.port));
     expect(mine).toMatchObject({ state: 'ESTABLISHED', pid: client.pid });
     const key = socketKey(mine);
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/serve/poller';
 import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';
+import { at, socketsAt, theListener } from '../helpers/identity';
 import { eventually, HELPERS, Workload } from '../helpers/workload';
 
 const workload = new Workload();
@@ -59,10 +60,15 @@ describe('poll worker', () => {
       expect(messages[0].type).toBe('resync');
       const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
       const deltas = () => messages.flatMap((m) => (m.type === 'delta' ? [m.delta] : []));
-      const added = await eventually(() =>
-        deltas()
-          .flatMap((d) => d.added)
-          .find((s) => s.localPort === server.port),
+      const listener = at('127.0.0.1', server.port);
+      const added = await eventually(
+        () =>
+          socketsAt(
+            deltas().flatMap((d) => d.added),
+            'tcp',
+            listener,
+            null,
+          )[0],
       );
       expect(added).toMatchObject({ state: 'LISTEN', pid: server.pid, processName: 'node' });
       // Each delta applies on top of the one before: no gap.
@@ -79,7 +85,7 @@ describe('poll worker', () => {
       expect(messages.length).toBe(count);
       const current = JSON.parse(await poller.current()) as Resync;
       expect(current.seq).toBeGreaterThan(seq);
-      expect(current.sockets.some((s) => s.localPort === server.port)).toBe(true);
+      expect(theListener(current.sockets, 'tcp', listener)).toMatchObject({ pid: server.pid });
     } finally {
       subscription.close();
       await poller.stop();
@@ -93,11 +99,15 @@ describe('porthole watch', () => {
     const first = JSON.parse(await eventually(() => watch.stdout[0])) as StreamMessage;
     expect(first.type).toBe('resync');
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
-    const line = await eventually(() => watch.stdout.slice(1).find((l) => l.includes(`"localPort":${server.port}`)));
-    const message = JSON.parse(line) as StreamMessage;
-    expect(message.type).toBe('delta');
-    const delta = (message as Extract<StreamMessage, { type: 'delta' }>).delta;
-    expect(delta.added.find((s) => s.localPort === server.port)).toMatchObject({ pid: server.pid });
+    const listener = at('127.0.0.1', server.port);
+    const added = await eventually(() =>
+      watch.stdout
+        .slice(1)
+        .map((line) => JSON.parse(line) as StreamMessage)
+        .flatMap((m) => (m.type === 'delta' ? socketsAt(m.delta.added, 'tcp', listener, null) : []))
+        .at(0),
+    );
+    expect(added).toMatchObject({ state: 'LISTEN', pid: server.pid });
     watch.child.kill('SIGINT');
     expect(await new Promise((resolve) => watch.child.once('exit', resolve))).toBe(0);
   });
@@ -111,14 +121,13 @@ describe('porthole watch', () => {
         : /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen \(kernel events: .+\)\./,
     );
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
-    const line = await eventually(() => watch.stdout.find((l) => l.includes(`127.0.0.1:${server.port}`)));
-    expect(line).toMatch(
-      new RegExp(
-        `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\+ tcp 127\\.0\\.0\\.1:${server.port} node\\[${server.pid}\\] LISTEN$`,
-      ),
-    );
+    // The listener's own lines: its endpoint with no remote end (other sockets may share the port).
+    const listenerLine = (sign: string) =>
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ${sign} tcp 127\\.0\\.0\\.1:${server.port} [^→]*$`);
+    const line = await eventually(() => watch.stdout.find((l) => listenerLine('\\+').test(l)));
+    expect(line).toMatch(new RegExp(` node\\[${server.pid}\\] LISTEN$`));
     await workload.stop();
-    const gone = await eventually(() => watch.stdout.find((l) => l.includes(` - tcp 127.0.0.1:${server.port}`)));
+    const gone = await eventually(() => watch.stdout.find((l) => listenerLine('-').test(l)));
     expect(gone).toMatch(/ LISTEN$/);
   });
 

@@ -3,12 +3,22 @@
 // privileged port asked about as nobody. The kernel's answer comes from a real bind.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Diagnosis } from '../../src-main/track/port-doctor';
+import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
 import { AS_NOBODY, runPorthole } from '../helpers/cli';
+import { at, socketsAt } from '../helpers/identity';
 import { eventually, Workload } from '../helpers/workload';
 import { tmpdir } from 'node:os';
 
 const workload = new Workload();
+const LO = '127.0.0.1';
 afterAll(() => workload.stop());
+
+/** The finding for the listener on exactly this endpoint (other sockets of a busy host may share the port). */
+function listenerAt(diagnosis: Diagnosis, endpoint: string) {
+  const found = diagnosis.listeners.filter((l) => l.endpoint === endpoint);
+  expect(found, `listeners: ${diagnosis.listeners.map((l) => l.endpoint).join(', ')}`).toHaveLength(1);
+  return found[0];
+}
 
 function who(args: string[], prefix: string[] = []): { status: number | null; diagnosis: Diagnosis; stderr: string } {
   const run = runPorthole(['who', ...args, '--json'], { cwd: tmpdir() }, prefix);
@@ -23,13 +33,10 @@ describe('porthole who', () => {
     expect(status).toBe(1);
     expect(diagnosis.verdict).toBe('in-use');
     expect(diagnosis.listeners).toHaveLength(1);
-    expect(diagnosis.listeners[0]).toMatchObject({
-      endpoint: `127.0.0.1:${server.port}`,
-      scope: 'loopback IPv4',
-      process: { pid: server.pid, name: 'node' },
-    });
-    expect(diagnosis.listeners[0].process!.command).toMatch(/socket-child\.cjs/);
-    expect(diagnosis.listeners[0].process!.cwd).toBeTruthy();
+    const listener = listenerAt(diagnosis, `127.0.0.1:${server.port}`);
+    expect(listener).toMatchObject({ scope: 'loopback IPv4', process: { pid: server.pid, name: 'node' } });
+    expect(listener.process!.command).toMatch(/socket-child\.cjs/);
+    expect(listener.process!.cwd).toBeTruthy();
     expect(diagnosis.binds.map((b) => b.outcome)).toContain('EADDRINUSE');
     expect(diagnosis.advice[0]).toMatch(new RegExp(`pid ${server.pid}.*porthole kill ${server.port}`));
     expect(diagnosis.freePorts.length).toBeGreaterThan(0);
@@ -46,18 +53,20 @@ describe('porthole who', () => {
     const wildcard = await workload.start({ role: 'listen', host: '0.0.0.0' });
     const blocked = who([String(wildcard.port), '--address', '127.0.0.1']);
     expect(blocked.status).toBe(1);
-    expect(blocked.diagnosis.listeners[0].blocks).toMatch(/every IPv4 address, which includes 127\.0\.0\.1/);
+    expect(listenerAt(blocked.diagnosis, `0.0.0.0:${wildcard.port}`).blocks).toMatch(
+      /every IPv4 address, which includes 127\.0\.0\.1/,
+    );
     expect(blocked.diagnosis.binds).toEqual([{ address: '127.0.0.1', reuseAddress: true, outcome: 'EADDRINUSE' }]);
 
     const specific = await workload.start({ role: 'listen', host: '127.0.0.1' });
     const other = who([String(specific.port), '--address', '127.0.0.2']);
     expect(other.status).toBe(0);
     expect(other.diagnosis.verdict).toBe('free');
-    expect(other.diagnosis.listeners[0].blocks).toBeNull();
+    expect(listenerAt(other.diagnosis, `127.0.0.1:${specific.port}`).blocks).toBeNull();
     expect(other.diagnosis.summary).toMatch(/free to bind: the listeners on this port are on other addresses/);
     const wild = who([String(specific.port), '--address', '0.0.0.0']);
     expect(wild.status).toBe(1);
-    expect(wild.diagnosis.listeners[0].blocks).toMatch(
+    expect(listenerAt(wild.diagnosis, `127.0.0.1:${specific.port}`).blocks).toMatch(
       /wildcard bind to 0\.0\.0\.0 conflicts with the specific listener/,
     );
   });
@@ -66,8 +75,9 @@ describe('porthole who', () => {
     const dual = await workload.start({ role: 'listen', host: '::', ipv6Only: false });
     const { status, diagnosis } = who([String(dual.port), '--address', '127.0.0.1']);
     expect(status).toBe(1);
-    expect(diagnosis.listeners[0]).toMatchObject({ scope: 'wildcard dual-stack', process: { pid: dual.pid } });
-    expect(diagnosis.listeners[0].blocks).toMatch(/dual-stack: it takes IPv4 too/);
+    const listener = listenerAt(diagnosis, `[::]:${dual.port}`);
+    expect(listener).toMatchObject({ scope: 'wildcard dual-stack', process: { pid: dual.pid } });
+    expect(listener.blocks).toMatch(/dual-stack: it takes IPv4 too/);
     expect(diagnosis.binds[0].outcome).toBe('EADDRINUSE');
   });
 
@@ -75,11 +85,20 @@ describe('porthole who', () => {
     // The server closes first, so its side of each connection lingers in TIME_WAIT on its port.
     const servers = new Workload();
     const server = await servers.start({ role: 'halfCloseServer', host: '127.0.0.1' });
-    await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 2 });
+    const clients = await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 2 });
     // Kill the server only once its ends are in TIME_WAIT: killed before it accepted and closed
-    // them (a busy machine), the kernel would reset the connections instead.
-    await eventually(() => (who([String(server.port)]).diagnosis.timeWait.count >= 2 ? true : undefined));
+    // them (a busy machine), the kernel would reset the connections instead. Its ends by their
+    // 4-tuple: a busy host may have other TIME_WAIT sockets on this very port.
+    const serverEnds = clients.localPorts!.map((port) => [at(LO, server.port), at(LO, port)] as const);
+    const inTimeWait = () => {
+      const sockets = new LinuxCollector().collectSync().sockets;
+      return serverEnds.every(([local, remote]) => socketsAt(sockets, 'tcp', local, remote)[0]?.state === 'TIME_WAIT')
+        ? true
+        : undefined;
+    };
+    await eventually(inTimeWait);
     await servers.stop();
+    expect(inTimeWait()).toBe(true);
     const { status, diagnosis } = await eventually(() => {
       const result = who([String(server.port)]);
       return result.diagnosis.timeWait.count >= 2 && result.diagnosis.listeners.length === 0 ? result : undefined;
@@ -106,7 +125,7 @@ describe('porthole who', () => {
     const { status, diagnosis } = who([`${udp.port}/udp`]);
     expect(status).toBe(1);
     expect(diagnosis.request).toEqual({ port: udp.port, protocol: 'udp', address: null });
-    expect(diagnosis.listeners[0]).toMatchObject({ endpoint: `127.0.0.1:${udp.port}`, process: { pid: udp.pid } });
+    expect(listenerAt(diagnosis, `127.0.0.1:${udp.port}`)).toMatchObject({ process: { pid: udp.pid } });
     expect(diagnosis.binds.find((b) => b.address === '0.0.0.0')).toEqual({
       address: '0.0.0.0',
       reuseAddress: false,
