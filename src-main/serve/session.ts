@@ -12,8 +12,15 @@ export interface ViewerTransport {
   refuse(reason: string): void;
 }
 
+/**
+ * Answered requests one viewer may have in flight. The UI never has more than two or three; a client
+ * that floods requests gets a refusal per extra request instead of a queue that grows with its rate.
+ */
+export const MAX_PENDING_ACTIONS = 8;
+
 export class ViewerSession {
   private subscription: Subscription | null = null;
+  private pendingActions = 0;
 
   constructor(
     private readonly poller: Poller,
@@ -47,7 +54,20 @@ export class ViewerSession {
         this.poller.setInterval(request.ms);
         break;
       default:
-        void this.answer(request);
+        if (this.pendingActions >= MAX_PENDING_ACTIONS) {
+          this.transport.refuse(`${request.type}: ${MAX_PENDING_ACTIONS} requests already in flight`);
+          this.transport.send(
+            JSON.stringify({
+              type: 'reply',
+              id: request.id,
+              ok: false,
+              error: `busy: ${MAX_PENDING_ACTIONS} requests are already being answered; wait for them`,
+            } satisfies Reply),
+          );
+          return;
+        }
+        this.pendingActions++;
+        void this.answer(request).finally(() => this.pendingActions--);
     }
   }
 

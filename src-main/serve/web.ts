@@ -1,13 +1,16 @@
-// `porthole serve`: the renderer and its stream over HTTP + WebSocket, on loopback only, behind a
-// per-run token. Host and Origin are checked on every request, so a page on another site cannot
-// reach it through DNS rebinding or a cross-site WebSocket.
+// `porthole serve`: the renderer and its stream over HTTP + WebSocket, on loopback only, the stream
+// behind a per-run token. Host and Origin are checked on every request, so a page on another site
+// cannot reach it through DNS rebinding or a cross-site WebSocket. Every client is bounded: message
+// size, requests in flight, bytes queued, number of viewers; a bad one loses its own connection.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../shared/ipc';
 import type { Poller } from './poller';
 import { ViewerSession } from './session';
 import { createHostActions } from './host-actions';
@@ -39,21 +42,39 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.json': 'application/json',
 };
-const COOKIE = 'porthole_token';
-/** A viewer only ever sends small requests. */
+/** A viewer only ever sends small requests; a larger frame closes that one connection (1009). */
 const MAX_MESSAGE_BYTES = 4096;
+/** Viewers at once; more are refused (503) rather than each holding a stream and its buffers. */
+export const MAX_VIEWERS = 32;
+/**
+ * Bytes queued for one viewer that is not reading. Deltas are flow-controlled by acks, so only
+ * replies (a snapshot of 50k sockets is ≈ 7 MB) can pile up; past this the viewer is dropped.
+ */
+export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** How long a dropped viewer's close handshake may take before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
 
 function sameSecret(a: string | undefined, b: string): boolean {
   if (a === undefined || a.length !== b.length) return false;
   return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-function cookieToken(request: IncomingMessage): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, value] = part.trim().split('=');
-    if (name === COOKIE) return value;
+/** The request's path, or null when it is not one (e.g. `//[`): a 400, never an exception. */
+function requestPath(request: IncomingMessage): string | null {
+  try {
+    return new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  } catch {
+    return null;
   }
-  return undefined;
+}
+
+/** The token a WebSocket client offered: as a subprotocol (browsers), or as a bearer token (other clients). */
+function offeredToken(request: IncomingMessage): string | undefined {
+  const protocols = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
+  const offered = protocols.map((p) => p.trim()).find((p) => p.startsWith(SERVE_TOKEN_PREFIX));
+  if (offered) return offered.slice(SERVE_TOKEN_PREFIX.length);
+  const bearer = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''));
+  return bearer?.[1];
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
@@ -82,17 +103,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${reason}\n`);
   };
 
+  // The page and its scripts are the same for everyone (they hold no data); the data flows only
+  // over the WebSocket, which needs the token. The Host check keeps DNS rebinding out of both.
   const server = createServer((request, response) => {
     void (async () => {
       if (!allowedHosts().has(request.headers.host ?? '')) return refuse(response, 403, 'Unknown Host header');
-      const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
-      const presented = url.searchParams.get('token') ?? cookieToken(request);
-      if (!sameSecret(presented ?? undefined, token))
-        return refuse(response, 401, 'Missing or wrong token: open the URL porthole serve printed');
-      if (request.method !== 'GET') return refuse(response, 405, 'Only GET');
-      const path = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+      if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Only GET');
+      const pathname = requestPath(request);
+      let path: string;
+      try {
+        if (pathname === null) throw new URIError('not a path');
+        path = pathname === '/' ? '/index.html' : decodeURIComponent(pathname);
+      } catch {
+        return refuse(response, 400, 'Bad request path');
+      }
       const file = normalize(join(root, path));
-      if (!file.startsWith(root)) return refuse(response, 404, 'Not found');
+      if (!file.startsWith(root) || file.includes('\0')) return refuse(response, 404, 'Not found');
       let body: Buffer;
       try {
         body = await readFile(file);
@@ -105,26 +131,34 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-store',
-        // The token moves from the URL into a cookie only this origin's pages and socket send.
-        'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
       });
-      response.end(body);
+      response.end(request.method === 'HEAD' ? undefined : body);
     })().catch((error: unknown) => {
       log(`error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500).end();
     });
   });
+  // A malformed request line or header: answer 400 on that connection, never throw.
+  server.on('clientError', (error, socket) => {
+    log(`refused: malformed request (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    handleProtocols: (protocols) => (protocols.has(SERVE_PROTOCOL) ? SERVE_PROTOCOL : false),
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => log(`WebSocket connection error: ${error.message}`));
     const reason = !allowedHosts().has(request.headers.host ?? '')
       ? 'Unknown Host header'
-      : !allowedOrigins().has(request.headers.origin ?? '')
-        ? `Foreign Origin ${request.headers.origin ?? '(none)'}`
-        : !sameSecret(url.searchParams.get('token') ?? cookieToken(request), token)
+      : !allowedOrigins().has(request.headers.origin ?? '') && request.headers.origin !== undefined
+        ? `Foreign Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))}`
+        : !sameSecret(offeredToken(request), token)
           ? 'Missing or wrong token'
-          : url.pathname !== '/stream'
+          : requestPath(request) !== '/stream'
             ? 'Not found'
             : null;
     if (reason) {
@@ -132,30 +166,51 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => {
-      const session = new ViewerSession(
-        options.poller,
-        {
-          send: (json) => {
-            if (ws.readyState === ws.OPEN) ws.send(json);
-          },
-          refuse: (why) => log(`refused message: ${why}`),
-        },
-        actions,
-      );
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return log('refused message: binary');
-        let message: unknown;
-        try {
-          message = JSON.parse(String(data));
-        } catch {
-          return log('refused message: not JSON');
-        }
-        session.handle(message);
-      });
-      ws.on('close', () => session.close());
-    });
+    if (sockets.clients.size >= MAX_VIEWERS) {
+      log(`refused WebSocket: already ${MAX_VIEWERS} viewers`);
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => serveViewer(ws));
   });
+
+  /** One viewer: its requests in, its stream and replies out, its buffer bounded. */
+  const serveViewer = (ws: WebSocket) => {
+    let dropped = false;
+    const drop = (why: string) => {
+      if (dropped) return;
+      dropped = true;
+      log(`dropped a viewer: ${why}`);
+      ws.close(1008, why.slice(0, 120));
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    };
+    const session = new ViewerSession(
+      options.poller,
+      {
+        send: (json) => {
+          if (dropped || ws.readyState !== ws.OPEN) return;
+          if (ws.bufferedAmount + json.length > MAX_BUFFERED_BYTES)
+            return drop(`not reading: over ${MAX_BUFFERED_BYTES} bytes waiting to be sent`);
+          ws.send(json);
+        },
+        refuse: (why) => log(`refused message: ${why}`),
+      },
+      actions,
+    );
+    // A frame over the limit (1009) or not UTF-8 (1007): ws closes that connection and reports it here.
+    ws.on('error', (error) => log(`closed a viewer: ${error.message}`));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return log('refused message: binary');
+      let message: unknown;
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return log('refused message: not JSON');
+      }
+      session.handle(message);
+    });
+    ws.on('close', () => session.close());
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

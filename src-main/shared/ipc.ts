@@ -48,6 +48,15 @@ export const IPC = {
   stream: 'porthole:stream',
 } as const;
 
+/**
+ * `porthole serve`'s WebSocket: the page offers two subprotocols, this one (which the server selects)
+ * and `SERVE_TOKEN_PREFIX + token`. The token thus travels in a header only this page's script can
+ * set: never in a cookie (browsers send cookies to every port of 127.0.0.1) nor in a URL that logs
+ * and history keep.
+ */
+export const SERVE_PROTOCOL = 'porthole.v1';
+export const SERVE_TOKEN_PREFIX = 'porthole-token.';
+
 /** The keys `window.porthole` exposes in the Electron renderer: nothing else. */
 export const PRELOAD_API_KEYS = ['onStream', 'request'] as const;
 

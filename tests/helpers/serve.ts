@@ -1,4 +1,5 @@
-// Starts the real `porthole serve` as a child process and reads the URL it prints.
+// Starts the real `porthole serve` as a child process and reads the URL it prints. Every server
+// started here is ended: by stop(), and, if a test run dies first, when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI, PROJECT_ROOT } from './cli';
@@ -12,21 +13,50 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** SIGINT (it removes its tracefs instance), then SIGKILL if it has not ended within 3 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      running.delete(child);
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGINT');
+  });
+}
+
 export async function startServe(args: string[] = []): Promise<Served> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(line);
-      if (match) resolve(match[1]);
-      else reject(new Error(`unexpected serve output: ${line}`));
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(line);
+        if (match) resolve(match[1]);
+        else reject(new Error(`unexpected serve output: ${line}`));
+      });
+      child.once('exit', (code) => reject(new Error(`porthole serve exited ${code}: ${stderr.join('\n')}`)));
     });
-    child.once('exit', (code) => reject(new Error(`porthole serve exited ${code}: ${stderr.join('\n')}`)));
-  });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
   const parsed = new URL(url);
   return {
     url,
@@ -34,11 +64,6 @@ export async function startServe(args: string[] = []): Promise<Served> {
     token: parsed.searchParams.get('token')!,
     child,
     stderr,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-      }),
+    stop: () => stopChild(child),
   };
 }

@@ -1,9 +1,13 @@
 // `porthole serve` refuses what is not its own page: no token, a foreign Host (DNS rebinding), a
-// WebSocket from a foreign Origin. And a real browser-less client gets the stream it asks for.
+// WebSocket from a foreign Origin; and holds against hostile clients (issue 10): malformed requests,
+// oversized or invalid frames, request floods, a client that never reads. A real browser-less
+// client gets the stream it asks for.
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { StreamMessage } from '../../src-main/shared/contract';
+import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type Reply, type ServerMessage } from '../../src-main/shared/ipc';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually } from '../helpers/workload';
 
@@ -31,16 +35,45 @@ function get(
 
 function openSocket(
   headers: Record<string, string>,
-  path = '/stream',
-): Promise<{ socket: WebSocket; messages: StreamMessage[] }> {
+  options: { path?: string; token?: string | null } = {},
+): Promise<{ socket: WebSocket; messages: ServerMessage[] }> {
+  const token = options.token === undefined ? served.token : options.token;
+  const protocols = token === null ? [SERVE_PROTOCOL] : [SERVE_PROTOCOL, SERVE_TOKEN_PREFIX + token];
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${served.port}${path}`, { headers });
-    const messages: StreamMessage[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(String(data)) as StreamMessage));
+    const socket = new WebSocket(`ws://127.0.0.1:${served.port}${options.path ?? '/stream'}`, protocols, { headers });
+    const messages: ServerMessage[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data)) as ServerMessage));
     socket.once('open', () => resolve({ socket, messages }));
     socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     socket.once('error', reject);
   });
+}
+
+/** Sends raw bytes on a new TCP connection and returns what the server answers before closing. */
+function raw(bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(served.port, '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+const origin = () => `http://127.0.0.1:${served.port}`;
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** A viewer that subscribes and acknowledges, as the UI does; counts the deltas it receives. */
+async function goodViewer() {
+  const viewer = await openSocket({ origin: origin() });
+  let deltas = 0;
+  viewer.socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if (message.type === 'delta') deltas++;
+    if (message.type === 'resync' || message.type === 'delta') viewer.socket.send(JSON.stringify({ type: 'ack' }));
+  });
+  viewer.socket.send(JSON.stringify({ type: 'subscribe' }));
+  return { ...viewer, deltas: () => deltas };
 }
 
 describe('porthole serve', () => {
@@ -48,36 +81,119 @@ describe('porthole serve', () => {
     expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
   });
 
-  it('serves the page with its token, with a strict CSP, and sets the token cookie', async () => {
+  it('serves the page with a strict CSP and sets no cookie: the token never leaves the page', async () => {
     const response = await get(`/?token=${served.token}`);
     expect(response.status).toBe(200);
     expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(String(response.headers['set-cookie'])).toMatch(/porthole_token=.*HttpOnly; SameSite=Strict/);
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
     expect(response.body).toContain('<div id="app">');
+    // The page holds no data: it is the same without a token; the stream is what needs one.
+    expect((await get('/')).body).toBe(response.body);
   });
 
-  it('refuses requests without the token, with a wrong one, or with a foreign Host', async () => {
-    expect((await get('/')).status).toBe(401);
-    expect((await get('/?token=wrong')).status).toBe(401);
+  it('refuses a foreign Host, paths outside the UI, methods other than GET, and malformed paths', async () => {
     expect((await get(`/?token=${served.token}`, { host: `evil.example:${served.port}` })).status).toBe(403);
-    expect((await get(`/../../etc/passwd?token=${served.token}`)).status).toBe(404);
+    expect((await get(`/../../etc/passwd`)).status).toBe(404);
+    expect((await get('/%E0%A4%A')).status).toBe(400);
+    expect(await raw(`GET //[ HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 (400|404)/);
+    expect(await raw('GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
   });
 
-  it('refuses a WebSocket from a foreign Origin, without the token, or with a foreign Host', async () => {
-    const origin = `http://127.0.0.1:${served.port}`;
-    const cookie = `porthole_token=${served.token}`;
-    await expect(openSocket({ origin: 'http://evil.example', cookie })).rejects.toThrow('HTTP 403');
-    await expect(openSocket({ origin })).rejects.toThrow('HTTP 403');
-    await expect(openSocket({ origin, cookie, host: `evil.example:${served.port}` })).rejects.toThrow('HTTP 403');
-    expect(served.stderr.join('\n')).toMatch(/refused WebSocket: Foreign Origin http:\/\/evil\.example/);
+  it('refuses a WebSocket from a foreign Origin, without the token, with a wrong one, or with a foreign Host', async () => {
+    await expect(openSocket({ origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(openSocket({ origin: origin() }, { token: null })).rejects.toThrow('HTTP 403');
+    await expect(openSocket({ origin: origin() }, { token: 'x'.repeat(32) })).rejects.toThrow('HTTP 403');
+    await expect(openSocket({ origin: origin(), host: `evil.example:${served.port}` })).rejects.toThrow('HTTP 403');
+    // The token in the URL or a cookie, as before, no longer lets anyone in.
+    await expect(
+      openSocket(
+        { origin: origin(), cookie: `porthole_token=${served.token}` },
+        { token: null, path: `/stream?token=${served.token}` },
+      ),
+    ).rejects.toThrow('HTTP 403');
+    expect(served.stderr.join('\n')).toMatch(/refused WebSocket: Foreign Origin "http:\/\/evil\.example"/);
   });
+
+  it('survives an upgrade whose path is not a URL, sent without a token (answers it, keeps serving)', async () => {
+    const upgrade = (path: string) =>
+      raw(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    for (const path of ['//[', '/%', 'http://[::1', '*']) expect(await upgrade(path)).toMatch(/^HTTP\/1\.1 (400|403)/);
+    expect(served.child.exitCode).toBeNull();
+    const viewer = await goodViewer();
+    await eventually(() => (viewer.deltas() > 0 ? true : undefined), 5000);
+    viewer.socket.close();
+  });
+
+  it('closes only the connection that sends an oversized frame (1009) or invalid UTF-8 (1007)', async () => {
+    const bystander = await goodViewer();
+    const closeCode = async (payload: Buffer | string) => {
+      const { socket } = await openSocket({ origin: origin() });
+      const code = new Promise<number>((resolve) => socket.once('close', (c) => resolve(c)));
+      socket.on('error', () => {});
+      if (typeof payload === 'string') socket.send(payload);
+      else socket.send(payload, { binary: false });
+      return code;
+    };
+    expect(await closeCode('{"type":"ack","pad":"' + 'x'.repeat(10_000) + '"}')).toBe(1009);
+    expect(await closeCode(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).toBe(1007);
+    const before = bystander.deltas();
+    await eventually(() => (bystander.deltas() > before ? true : undefined), 5000);
+    expect(served.child.exitCode).toBeNull();
+    bystander.socket.close();
+  });
+
+  it('answers at most 8 requests of one viewer at a time and refuses the rest as busy', async () => {
+    const { socket, messages } = await openSocket({ origin: origin() });
+    const burst = Array.from({ length: 40 }, (_, i) => JSON.stringify({ type: 'snapshot', id: i + 1 }));
+    for (const frame of burst) socket.send(frame);
+    const replies = () => messages.filter((m): m is Reply => m.type === 'reply');
+    await eventually(() => (replies().length >= 40 ? true : undefined), 20_000);
+    const ok = replies().filter((r) => r.ok).length;
+    const busy = replies().filter((r) => !r.ok && /busy: 8 requests/.test(r.error)).length;
+    expect(ok).toBeGreaterThanOrEqual(8);
+    expect(busy).toBeGreaterThanOrEqual(1);
+    expect(ok + busy).toBe(40);
+    socket.close();
+  });
+
+  it('drops a viewer that floods requests without reading, keeps memory bounded, and serves the others', async () => {
+    const bystander = await goodViewer();
+    const { socket } = await openSocket({ origin: origin() });
+    socket.on('error', () => {});
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    (socket as unknown as { _socket: Socket })._socket.pause(); // never read again
+    let id = 0;
+    let peak = 0;
+    // ~4,000 requests a second: on a quiet host each snapshot is a few KB, on a busy one megabytes.
+    const flood = setInterval(() => {
+      for (let i = 0; i < 200; i++) socket.send(JSON.stringify({ type: 'snapshot', id: ++id }));
+      peak = Math.max(peak, rssMb(served.child.pid!));
+    }, 50);
+    try {
+      await eventually(
+        () => (served.stderr.some((l) => /dropped a viewer: not reading/.test(l)) ? true : undefined),
+        45_000,
+      );
+    } finally {
+      clearInterval(flood);
+    }
+    (socket as unknown as { _socket: Socket })._socket.resume();
+    expect(await closed).not.toBe(1000);
+    console.log(`flooding viewer dropped after ${id} requests; server RSS peak ${peak.toFixed(0)} MB`);
+    expect(peak).toBeLessThan(400);
+    const before = bystander.deltas();
+    await eventually(() => (bystander.deltas() > before ? true : undefined), 5000);
+    expect(served.child.exitCode).toBeNull();
+    bystander.socket.close();
+  }, 60_000);
 
   it('streams a resync then deltas to a subscriber that acknowledges, and refuses malformed requests', async () => {
-    const { socket, messages } = await openSocket({
-      origin: `http://127.0.0.1:${served.port}`,
-      cookie: `porthole_token=${served.token}`,
-    });
+    const { socket, messages } = await openSocket({ origin: origin() });
     socket.send(JSON.stringify({ type: 'subscribe' }));
     await eventually(() => messages[0]);
     expect(messages[0].type).toBe('resync');

@@ -8,6 +8,7 @@ import type {
   RendererRequest,
   ServerMessage,
 } from '../../../src-main/shared/ipc';
+import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../../../src-main/shared/ipc';
 
 /** An action request without its id: the client numbers them. */
 export type Action = ActionRequest extends infer R ? (R extends ActionRequest ? Omit<R, 'id'> : never) : never;
@@ -81,7 +82,26 @@ function electronClient(api: PreloadApi): PortholeClient {
   };
 }
 
+const TOKEN_KEY = 'porthole.token';
+
+/**
+ * The token `porthole serve` printed in the URL: taken out of the address bar (and so out of the
+ * history) at once, and kept in this tab's sessionStorage, which unlike a cookie belongs to this
+ * origin alone (scheme, host and port): another server on 127.0.0.1 never sees it.
+ */
+export function takeServeToken(): string | null {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl !== null) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 function webSocketClient(): PortholeClient {
+  const token = takeServeToken();
   const statusListeners: ((c: boolean) => void)[] = [];
   let socket: WebSocket | null = null;
   const send = (request: RendererRequest) => {
@@ -89,8 +109,8 @@ function webSocketClient(): PortholeClient {
   };
   const d = dispatcher(send);
   const connect = () => {
-    // The token travels in the HttpOnly cookie set when the page was loaded with ?token=.
-    socket = new WebSocket(`ws://${location.host}/stream`);
+    // The token travels as a subprotocol: a header only this page's script can set.
+    socket = new WebSocket(`ws://${location.host}/stream`, [SERVE_PROTOCOL, SERVE_TOKEN_PREFIX + (token ?? '')]);
     socket.onopen = () => {
       statusListeners.forEach((l) => l(true));
       send({ type: 'subscribe' });
