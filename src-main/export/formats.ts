@@ -31,11 +31,15 @@ function cellText(value: Socket[keyof Socket]): string {
 
 /**
  * A cell a spreadsheet would run as a formula (OWASP: leading = + - @ TAB CR) gets a leading
- * apostrophe; then RFC 4180 quoting for commas, quotes and line breaks.
+ * apostrophe; control characters (ESC, BEL, a newline inside a process name) are written escaped,
+ * as in the text formats, so neither a terminal nor a CSV reader sees them raw; then RFC 4180
+ * quoting for commas and quotes.
  */
 export function csvCell(text: string): string {
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
+  const formula = /^[=+\-@\t\r]/.test(text);
+  const visible = printable(text);
+  const safe = formula ? `'${visible}` : visible;
+  return formula || /[",]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function toCsv(sockets: readonly Socket[]): string {

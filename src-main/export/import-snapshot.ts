@@ -62,7 +62,8 @@ export function object(value: unknown, path: string): Json {
 
 export function onlyKeys(value: Json, path: string, allowed: readonly string[]): void {
   for (const key of Object.keys(value))
-    if (!allowed.includes(key)) throw new Invalid(path, `has an unknown field ${JSON.stringify(key.slice(0, 40))}`);
+    // The reason names the fields allowed, never the file's own: an error never quotes what it refused.
+    if (!allowed.includes(key)) throw new Invalid(path, `has a field that is not one of ${allowed.join(', ')}`);
 }
 
 export function string(value: unknown, path: string, nullable = false): string {
@@ -265,7 +266,9 @@ export function parseUntrustedJson(text: string, fail: (reason: string) => Error
     });
   } catch (error) {
     if (error instanceof Invalid) throw fail(`the key "${error.path}" is not allowed (prototype pollution)`);
-    throw fail(`it is not valid JSON (${(error as Error).message})`);
+    // JSON.parse's own message quotes the text around the error: give only where it is.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw fail(`it is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
   }
 }
 

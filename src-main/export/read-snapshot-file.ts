@@ -1,24 +1,38 @@
-// Reads a snapshot file from disk for the CLI and the Electron host: the size is checked before a
-// byte is read, so a huge or endless file (/dev/zero) is refused, not loaded.
+// Reads a file a user named (a snapshot to diff or import) without trusting what is there: opened
+// without blocking (a FIFO would otherwise hang the open), checked on the open descriptor (no race
+// with a rename), refused unless it is a regular file, and its size checked before a byte is read.
+// Errors name the path and the reason, never the content of the file refused.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ImportError, MAX_SNAPSHOT_BYTES, parseSnapshot } from './import-snapshot';
+import { fileKind } from './write-atomic';
+import { printable } from '../shared/printable';
 import type { Snapshot } from '../shared/contract';
 
-export function readSnapshotFile(path: string, maxBytes = MAX_SNAPSHOT_BYTES): Snapshot {
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** The bytes of a regular file of at most `maxBytes`; throws ImportError with the reason otherwise. */
+export function readUserFile(path: string, maxBytes: number): Buffer {
+  const name = `"${printable(path)}"`;
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ImportError(
-      `Cannot import "${path}": ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`,
-    );
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENXIO'
+            ? 'it is a named pipe or socket with nothing behind it'
+            : (code ?? 'it cannot be opened');
+    throw new ImportError(`Cannot import ${name}: ${reason}.`);
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ImportError(`Cannot import "${path}": it is not a regular file.`);
-    if (stat.size > maxBytes) throw new ImportError(`Cannot import "${path}": it is larger than ${maxBytes} bytes.`);
+    if (!stat.isFile()) throw new ImportError(`Cannot import ${name}: it is ${fileKind(stat)}, not a regular file.`);
+    if (stat.size > maxBytes) throw new ImportError(`Cannot import ${name}: it is larger than ${maxBytes} bytes.`);
     const bytes = Buffer.alloc(stat.size);
     let read = 0;
     while (read < stat.size) {
@@ -26,8 +40,12 @@ export function readSnapshotFile(path: string, maxBytes = MAX_SNAPSHOT_BYTES): S
       if (n === 0) break;
       read += n;
     }
-    return parseSnapshot(bytes.subarray(0, read), `"${path}"`, maxBytes);
+    return bytes.subarray(0, read);
   } finally {
     closeSync(fd);
   }
+}
+
+export function readSnapshotFile(path: string, maxBytes = MAX_SNAPSHOT_BYTES): Snapshot {
+  return parseSnapshot(readUserFile(path, maxBytes), `"${printable(path)}"`, maxBytes);
 }

@@ -2,11 +2,12 @@
 // words; the engine, the doctor and the actions do the rest.
 
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
+import { isIpLiteral } from '../shared/ip-literal';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
 import { createInterface } from 'node:readline/promises';
 import type { ConnectionChain, Delta, EventMode, Socket, StreamMessage } from '../shared/contract';
 import { groupChains, groupDuration } from '../track/connection-chains';
@@ -21,7 +22,7 @@ import {
   renderSnapshot,
   type ExportFormat,
 } from '../export/formats';
-import { ExportError, writeFileAtomic } from '../export/write-atomic';
+import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-atomic';
 import { ImportError } from '../export/import-snapshot';
 import { readSnapshotFile } from '../export/read-snapshot-file';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
@@ -61,6 +62,31 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   isTTY: boolean;
+  /** Settles when whoever reads stdout has gone (`watch | head`): a long-running command then ends quietly. */
+  outputClosed?: Promise<void>;
+}
+
+/**
+ * A long-running command runs until Ctrl-C or SIGTERM; one that streams to stdout also until its
+ * reader goes away. (`serve` keeps serving when `serve | head -1` has taken its URL.)
+ */
+function untilStopped(outputClosed?: Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    void outputClosed?.then(() => resolve());
+  });
+}
+
+/** `--interval MS`: whole milliseconds within what the poller runs at, else a usage error naming the range. */
+function parseInterval(text: string | undefined): number {
+  if (text === undefined) return 1000;
+  const ms = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(ms >= MIN_INTERVAL_MS && ms <= MAX_INTERVAL_MS))
+    throw new UsageError(
+      `--interval takes whole milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, not "${printable(text)}".`,
+    );
+  return ms;
 }
 
 class UsageError extends Error {}
@@ -155,10 +181,7 @@ export function describeChains(chains: ConnectionChain[]): string[] {
 
 async function watchCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, { json: { type: 'boolean' }, interval: { type: 'string' } });
-  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-    throw new UsageError(`--interval takes milliseconds, not "${values.interval}".`);
-  }
+  const intervalMs = parseInterval(values.interval);
   const poller = new Poller({ intervalMs });
   const table: AppliedTable = new Map();
   poller.onError((message) => io.stderr(`${message}\n`));
@@ -188,10 +211,7 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
     }
     subscription.ack();
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped(io.outputClosed);
   subscription.close();
   await poller.stop();
   return EXIT_OK;
@@ -201,10 +221,8 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, { port: { type: 'string' }, interval: { type: 'string' } });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port takes 0-65535, not "${values.port}".`);
-  const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
-    throw new UsageError(`--interval takes milliseconds, not "${values.interval}".`);
+    throw new UsageError(`--port takes 0-65535, not "${printable(values.port ?? '')}".`);
+  const intervalMs = parseInterval(values.interval);
   const rendererDir = join(__dirname, '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     io.stderr(`The UI is not built (${rendererDir} is missing): run "npm run build" first.\n`);
@@ -224,10 +242,7 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   io.stdout(`Porthole is serving its UI at ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await server.close();
   await poller.stop();
   return EXIT_OK;
@@ -237,8 +252,8 @@ function portRequest(spec: string | undefined, address: string | undefined) {
   if (spec === undefined) throw new UsageError('Which port? e.g. "porthole who 3000" or "porthole who 53/udp".');
   const parsed = parsePortSpec(spec);
   if (!parsed.ok) throw new UsageError(`${parsed.reason}.`);
-  if (address !== undefined && isIP(address) === 0)
-    throw new UsageError(`--address takes an IP address, not "${address}".`);
+  if (address !== undefined && !isIpLiteral(address))
+    throw new UsageError(`--address takes an IPv4 or IPv6 address (no host names), not "${printable(address)}".`);
   return { port: parsed.port, protocol: parsed.protocol, address: address ?? null };
 }
 
@@ -364,6 +379,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof ImportError) {
+      io.stderr(`${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ExportRefused) {
       io.stderr(`${error.message}\n`);
       return EXIT_USAGE;
     }

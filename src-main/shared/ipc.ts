@@ -2,6 +2,7 @@
 // the validation every message goes through. Declared once; preload, main and renderer use it.
 
 import type { StreamMessage } from './contract';
+import { isIpLiteral } from './ip-literal';
 
 /** Requests from the renderer (or a browser tab over WebSocket). */
 export type RendererRequest =
@@ -122,7 +123,6 @@ export function parseRendererRequest(
 const isId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isPort = (value: unknown): value is number =>
   Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
-const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:.]{2,45})$/;
 
 function parseActionRequest(
   value: Record<string, unknown>,
@@ -136,12 +136,12 @@ function parseActionRequest(
       return keys === 'address,id,port,protocol,type' &&
         isPort(value.port) &&
         (value.protocol === 'tcp' || value.protocol === 'udp') &&
-        (value.address === null || (typeof value.address === 'string' && IP.test(value.address)))
+        (value.address === null || (typeof value.address === 'string' && isIpLiteral(value.address)))
         ? {
             ok: true,
             request: { type: 'doctor', id, port: value.port, protocol: value.protocol, address: value.address },
           }
-        : refuse('{ id, port: 1-65535, protocol: tcp|udp, address: IP|null }');
+        : refuse('{ id, port: 1-65535, protocol: tcp|udp, address: an IPv4 or IPv6 literal, or null }');
     case 'kill':
       return keys === 'force,id,pid,startedAt,type' &&
         Number.isInteger(value.pid) &&

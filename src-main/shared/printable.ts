@@ -1,11 +1,15 @@
 // Text from the kernel or a snapshot file (a Unix path, a command line) may hold control
-// characters: shown raw, a newline forges a row and an escape sequence drives the terminal.
+// characters: shown raw, a newline forges a row, an escape sequence drives the terminal, and a
+// bidirectional override makes text read differently from what it is.
 
-/** The text with control characters shown escaped (\n, \t, \x1b). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** The text with control characters shown escaped (\n, \t, \x1b, \u202e). */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+  return text.replace(CONTROL, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\t') return '\\t';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
   });
 }

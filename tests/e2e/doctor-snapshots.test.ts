@@ -50,6 +50,13 @@ describe('Port Doctor and process actions in the UI', () => {
     await page.getByTestId('doctor-port').fill('70000');
     await page.getByTestId('doctor-run').click();
     expect(await page.getByTestId('doctor-error').textContent()).toMatch(/out of range/);
+    await page.getByTestId('doctor-port').fill(String(server.port));
+    for (const address of ['999.1.1.1', 'example.com']) {
+      await page.getByTestId('doctor-address').fill(address);
+      await page.getByTestId('doctor-run').click();
+      expect(await page.getByTestId('doctor-error').textContent()).toContain(`"${address}" is not an IP address`);
+    }
+    await page.getByTestId('doctor-address').fill('');
   });
 
   it('stops the owner only after a confirmation naming it and its command line', async () => {

@@ -1,4 +1,5 @@
 // The real `porthole diff` over two real snapshots taken before and after a listener opened.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,5 +43,20 @@ describe('porthole diff', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Cannot import ".*proto-root\.json": the key "__proto__" is not allowed/);
     expect(runPorthole(['diff', hostile]).stderr).toMatch(/diff takes two snapshot files/);
+  });
+
+  it('refuses a FIFO at once (no writer: an ordinary open would wait forever) and a device, with exit 2', () => {
+    const fifo = join(dir, 'pipe.json');
+    execFileSync('mkfifo', [fifo]);
+    const valid = join(__dirname, '..', 'fixtures', 'hostile-snapshots', 'valid.snapshot');
+    const started = Date.now();
+    const run = runPorthole(['diff', fifo, valid], { timeout: 10_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Cannot import ".*pipe\.json": it is a named pipe \(FIFO\), not a regular file\./);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(runPorthole(['diff', valid, '/dev/zero'], { timeout: 10_000 })).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/"\/dev\/zero": it is a character device, not a regular file/),
+    });
   });
 });

@@ -1,12 +1,26 @@
 // The real `porthole snapshot` command: formats, atomic --output, errors, and running unprivileged.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOCKET_COLUMNS, type Snapshot } from '../../src-main/shared/contract';
 import { at, theListener } from '../helpers/identity';
 import { AS_NOBODY, runPorthole } from '../helpers/cli';
-import { Workload, type ChildInfo } from '../helpers/workload';
+import { HELPERS, Workload, type ChildInfo } from '../helpers/workload';
 
 const workload = new Workload();
 const dir = mkdtempSync(join(tmpdir(), 'porthole-cli-'));
@@ -74,16 +88,12 @@ describe('porthole snapshot', () => {
   it('fails clearly and leaves nothing behind when the target cannot be written', () => {
     const folder = join(dir, 'a-folder');
     mkdirSync(folder);
-    const cases: [string, RegExp][] = [
-      [join(dir, 'missing', 'x.json'), /its folder does not exist/],
-      [folder, /it is a folder/],
-    ];
-    for (const [target, reason] of cases) {
-      const run = runPorthole(['snapshot', '--output', target]);
-      expect(run.status).toBe(1);
-      expect(run.stderr).toMatch(reason);
-      expect(run.stderr).toMatch(/Nothing was written/);
-    }
+    const missing = runPorthole(['snapshot', '--output', join(dir, 'missing', 'x.json')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/its folder does not exist\. Nothing was written/);
+    const intoFolder = runPorthole(['snapshot', '--output', folder]);
+    expect(intoFolder.status).toBe(2);
+    expect(intoFolder.stderr).toMatch(/it is a folder, and Porthole writes only regular files\. Nothing was written/);
     // Not permitted: a read-only folder, written to as nobody (root ignores permissions).
     const locked = join(dir, 'locked');
     mkdirSync(locked);
@@ -95,6 +105,63 @@ describe('porthole snapshot', () => {
     expect(run.stderr).toMatch(/permission denied/);
     expect(readFileSync(join(locked, 'old.json'), 'utf8')).toBe('previous content');
     expect(readdirSync(locked)).toEqual(['old.json']);
+  });
+
+  it('writes only regular files: refuses devices, FIFOs, sockets and symlinks (exit 2), leaving them as they were', async () => {
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const original = join(dir, 'original.txt');
+    writeFileSync(original, 'keep me');
+    const link = join(dir, 'link.json');
+    symlinkSync(original, link);
+    const socketPath = join(dir, 'out.sock');
+    await workload.start({ role: 'unixListen', path: socketPath });
+    const kinds: [string, RegExp, (path: string) => boolean][] = [
+      ['/dev/null', /a character device/, (p) => lstatSync(p).isCharacterDevice()],
+      [fifo, /a named pipe \(FIFO\)/, (p) => lstatSync(p).isFIFO()],
+      [socketPath, /a socket/, (p) => lstatSync(p).isSocket()],
+      [link, /a symbolic link/, (p) => lstatSync(p).isSymbolicLink() && readlinkSync(p) === original],
+    ];
+    for (const [target, kind, unchanged] of kinds) {
+      const run = runPorthole(['snapshot', '--format', 'json', '--output', target], { timeout: 10_000 });
+      expect([run.status, run.stderr]).toEqual([2, expect.stringMatching(kind)]);
+      expect(run.stderr).toMatch(/Nothing was written/);
+      expect(unchanged(target), target).toBe(true);
+    }
+    expect(readFileSync(original, 'utf8')).toBe('keep me');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('keeps an existing file\u2019s mode and owner, and creates new files 0600', () => {
+    const theirs = join(dir, 'theirs.json');
+    writeFileSync(theirs, 'old');
+    chmodSync(theirs, 0o600);
+    chownSync(theirs, 65534, 65534);
+    const shared = join(dir, 'shared.csv');
+    writeFileSync(shared, 'old');
+    chmodSync(shared, 0o640);
+    const fresh = join(dir, 'fresh.json');
+    for (const target of [theirs, shared, fresh]) expect(runPorthole(['snapshot', '--output', target]).status).toBe(0);
+    expect(statSync(theirs)).toMatchObject({ mode: 0o100600, uid: 65534, gid: 65534 });
+    expect(statSync(shared)).toMatchObject({ mode: 0o100640, uid: 0 });
+    expect(statSync(fresh)).toMatchObject({ mode: 0o100600, uid: 0 });
+    expect(readFileSync(theirs, 'utf8')).toMatch(/^\{\n {2}"format": "porthole\.snapshot"/);
+  });
+
+  it('escapes control characters of a hostile process name in CSV, as in the text table', async () => {
+    const name = 'ev\x1b[2J\x07il\n,x';
+    const hostile = (await workload.run('python3', [join(HELPERS, 'named-listener.py'), name])) as unknown as {
+      pid: number;
+      port: number;
+    };
+    const csv = runPorthole(['snapshot', '--format', 'csv']).stdout;
+    expect(csv).not.toMatch(/[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]/);
+    const row = csv
+      .split('\r\n')
+      .find((line) => line.startsWith(`tcp,4,127.0.0.1,${hostile.port},,,LISTEN,${hostile.pid},`));
+    expect(row).toContain(`,"ev\\x1b[2J\\x07il\\n,x",`);
+    const text = runPorthole(['snapshot', '--format', 'text']).stdout;
+    expect(text).toContain('ev\\x1b[2J\\x07il\\n,x');
   });
 
   it('refuses bad input with exit 2 and says why', () => {

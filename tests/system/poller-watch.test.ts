@@ -2,7 +2,7 @@
 // fallback when the Electron runtime is missing, all as real processes on real sockets.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -154,10 +154,33 @@ describe('porthole watch', () => {
     expect(watch.stdout.filter((l) => l.includes(`127.0.0.1:${server.port} ←`)).length).toBeLessThanOrEqual(5);
   });
 
-  it('refuses a bad interval with exit 2', async () => {
-    const watch = launch([CLI, 'watch', '--interval', 'soon']);
-    expect(await new Promise((resolve) => watch.child.once('exit', resolve))).toBe(2);
-    expect(watch.stderr.join('\n')).toMatch(/--interval takes milliseconds, not "soon"/);
+  it('refuses an interval outside 250-10000 ms with exit 2 and the range (watch and serve)', async () => {
+    for (const [command, value] of [
+      ['watch', 'soon'],
+      ['watch', '99999999'],
+      ['watch', '1e-300'],
+      ['serve', '100'],
+      ['serve', '250.5'],
+    ]) {
+      const run = launch([CLI, command, '--interval', value]);
+      expect(await new Promise((resolve) => run.child.once('exit', resolve))).toBe(2);
+      expect(run.stderr[0]).toBe(`--interval takes whole milliseconds from 250 to 10000, not "${value}".`);
+    }
+  });
+
+  it('ends quietly with 0 when its reader goes away (watch --json | head -c 100)', async () => {
+    const watch = launch([CLI, 'watch', '--json', '--interval', '250']);
+    await new Promise<void>((resolve) => watch.child.stdout!.once('data', () => resolve()));
+    watch.child.stdout!.destroy(); // what head does after 100 bytes
+    // The next line it writes finds the pipe closed: a new listener makes sure there is one.
+    await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const code = await new Promise((resolve) => watch.child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(watch.stderr.join('\n')).not.toMatch(/EPIPE|Error|at /);
+    if (root)
+      expect(readdirSync('/sys/kernel/tracing/instances').filter((n) => n.includes(`-${watch.child.pid}-`))).toEqual(
+        [],
+      );
   });
 });
 

@@ -159,6 +159,10 @@ describe('porthole who', () => {
       expect(run.stdout).toBe('');
     }
     expect(runPorthole(['who']).stderr).toMatch(/Which port\?/);
-    expect(runPorthole(['who', '3000', '--address', 'localhost:1']).stderr).toMatch(/--address takes an IP address/);
+    for (const address of ['localhost:1', '999.1.1.1', 'example.com', 'fe80::1%lo', '1.2.3'])
+      expect(runPorthole(['who', '3000', '--address', address])).toMatchObject({
+        status: 2,
+        stderr: expect.stringMatching(/--address takes an IPv4 or IPv6 address \(no host names\)/),
+      });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/linux/addresses';
+import { isIpLiteral } from '../../src-main/shared/ip-literal';
 
 describe('decoding /proc hex addresses', () => {
   it.each([
@@ -31,5 +32,40 @@ describe('decoding /proc hex addresses', () => {
 
   it.each(['', '0100007', '0100007G', '0100007F00', 'x'.repeat(32)])('refuses %j', (hex) => {
     expect(decodeHexAddress(hex, 'LE')).toBeNull();
+  });
+});
+
+describe('IP literals (the port doctor binds only these)', () => {
+  it('accepts IPv4 and IPv6 literals and refuses host names, ranges and zones', () => {
+    for (const good of [
+      '127.0.0.1',
+      '0.0.0.0',
+      '255.255.255.255',
+      '::',
+      '::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '1:2:3:4:5:6:7:8',
+      '1::',
+      '1:2:3:4:5:6:1.2.3.4',
+    ])
+      expect(isIpLiteral(good), good).toBe(true);
+    for (const bad of [
+      '999.1.1.1',
+      '1.2.3',
+      '01.2.3.4',
+      'localhost',
+      'dead.beef',
+      '1:2:3',
+      ':::',
+      '1::2::3',
+      '::1%lo',
+      '1.2.3.4:80',
+      '',
+      ' 127.0.0.1',
+      '1:2:3:4:5:6:7:8:9',
+      '::1.2.3.4.5',
+    ])
+      expect(isIpLiteral(bad), bad).toBe(false);
   });
 });

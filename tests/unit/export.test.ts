@@ -35,13 +35,17 @@ describe('CSV', () => {
     ['plain', 'plain'],
     ['a,b', '"a,b"'],
     ['say "hi"', '"say ""hi"""'],
-    ['two\nlines', '"two\nlines"'],
+    ['two\nlines', 'two\\nlines'],
+    ['bell\u0007 esc\u001b[2J', 'bell\\x07 esc\\x1b[2J'],
+    ['csi\u009b31m del\u007f', 'csi\\x9b31m del\\x7f'],
+    ['bidi\u202eexe.txt', 'bidi\\u202eexe.txt'],
+    ['a,\r\nb', '"a,\\x0d\\nb"'],
     ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
     ['+1', `"'+1"`],
     ['-2', `"'-2"`],
     ['@SUM(A1)', `"'@SUM(A1)"`],
-    ['\tcmd', `"'\tcmd"`],
-    ['\rcmd', `"'\rcmd"`],
+    ['\tcmd', `"'\\tcmd"`],
+    ['\rcmd', `"'\\x0dcmd"`],
     ['', ''],
   ])('quotes and neutralises %j as %j', (input, output) => {
     expect(csvCell(input)).toBe(output);
@@ -96,8 +100,9 @@ describe('text table', () => {
     ]);
   });
 
-  it('escapes every C0 control and DEL', () => {
+  it('escapes every C0 and C1 control, DEL and bidirectional overrides', () => {
     expect(printable('a\u0000b\u007fc\td')).toBe('a\\x00b\\x7fc\\td');
+    expect(printable('\u0085\u009f\u2066x\u2069')).toBe('\\x85\\x9f\\u2066x\\u2069');
   });
 
   it('JSON is the snapshot itself, with the format and version first', () => {

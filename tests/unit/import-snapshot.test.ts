@@ -1,7 +1,8 @@
 // Importing snapshot files: a corpus of malformed and hostile files (tests/fixtures/hostile-snapshots,
 // made by its generate.cjs), each rejected with its own reason, no crash, Object.prototype untouched;
 // and a real export read back unchanged.
-import { readdirSync, readFileSync, mkdtempSync, writeFileSync, truncateSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync, truncateSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,37 @@ describe('snapshot import', () => {
     expect(() => readSnapshotFile(dir)).toThrow(/not a regular file/);
     expect(() => readSnapshotFile('/dev/zero')).toThrow(/not a regular file/);
     expect(() => readSnapshotFile(join(dir, 'missing.json'))).toThrow(/no such file/);
+  });
+
+  it('opens a FIFO without hanging and refuses it, and refuses devices by what they are', () => {
+    const fifo = join(dir, 'pipe.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readSnapshotFile(fifo)).toThrow(/it is a named pipe \(FIFO\), not a regular file/);
+    expect(() => readSnapshotFile('/dev/null')).toThrow(/it is a character device, not a regular file/);
+  });
+
+  it('never quotes the content of the file it refuses (a secret read through a symlink, unknown keys)', () => {
+    const secret = join(dir, 'shadow');
+    writeFileSync(secret, 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::\n');
+    const link = join(dir, 'innocent.json');
+    symlinkSync(secret, link);
+    const messageOf = (read: () => unknown) => {
+      try {
+        read();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('it was accepted');
+    };
+    const refused = messageOf(() => readSnapshotFile(link));
+    expect(refused).toMatch(/it is not valid JSON( \(at character \d+\))?\.$/);
+    expect(refused).not.toMatch(/root|SECRETHASH|19000/);
+    const valid = JSON.parse(readFileSync(join(CORPUS, 'valid.snapshot'), 'utf8'));
+    for (const key of ['password=hunter2', 'AKIASECRET']) {
+      const unknown = messageOf(() => parseSnapshot(Buffer.from(JSON.stringify({ ...valid, [key]: 1 }))));
+      expect(unknown).toMatch(/has a field that is not one of format, version/);
+      expect(unknown).not.toContain(key.slice(0, 6));
+    }
   });
 
   it('counts nesting without being fooled by brackets inside strings', () => {

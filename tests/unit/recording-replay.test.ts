@@ -114,6 +114,11 @@ describe('action requests', () => {
       { type: 'doctor', id: 1, port: 0, protocol: 'tcp', address: null },
       { type: 'doctor', id: 1, port: 80, protocol: 'sctp', address: null },
       { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: 'evil.example' },
+      // Looked like an address to the old pattern: a wrong verdict after 10 s, or DNS lookups.
+      { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: '999.1.1.1' },
+      { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: 'dead.beef' },
+      { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: '1:2:3' },
+      { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: '::1%lo' },
       { type: 'kill', id: 2, pid: 1, startedAt: 'x', force: false },
       { type: 'kill', id: 2, pid: 4242, startedAt: 'x', force: 'yes' },
       { type: 'kill', pid: 4242, startedAt: 'x', force: false },
