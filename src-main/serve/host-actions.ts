@@ -23,19 +23,33 @@ export interface DesktopActions {
 
 export class ActionRefused extends Error {}
 
+/** An answer already serialised: the session splices it into the reply instead of stringifying again. */
+export class PreSerialised {
+  constructor(readonly json: string) {}
+}
+
 export function createHostActions(poller: Poller, desktop: DesktopActions | null = null): HostActions {
-  const current = async () => JSON.parse(await poller.current()) as Resync;
-  const snapshot = async (): Promise<Snapshot> => {
+  // Reading the whole table (parse) and serialising a snapshot are the costly parts, on the main
+  // thread that forwards every viewer's stream: requests made while a read is under way share it,
+  // and a snapshot is serialised once per table version, however many viewers ask for it.
+  let reading: Promise<Resync> | null = null;
+  const current = (): Promise<Resync> =>
+    (reading ??= poller
+      .current()
+      .then((json) => JSON.parse(json) as Resync)
+      .finally(() => (reading = null)));
+  let serialised: { seq: number; json: string } | null = null;
+  const snapshotJson = async (): Promise<PreSerialised> => {
     const table = await current();
-    return buildSnapshot(
-      {
-        sockets: table.sockets,
-        processes: table.processes,
-        stats: table.stats ?? emptyStats(),
-      },
-      { hostname: hostname(), platform: process.platform, release: release() },
-      new Date(table.at || Date.now()),
-    );
+    if (serialised?.seq !== table.seq) {
+      const snapshot: Snapshot = buildSnapshot(
+        { sockets: table.sockets, processes: table.processes, stats: table.stats ?? emptyStats() },
+        { hostname: hostname(), platform: process.platform, release: release() },
+        new Date(table.at || Date.now()),
+      );
+      serialised = { seq: table.seq, json: JSON.stringify(snapshot) };
+    }
+    return new PreSerialised(serialised.json);
   };
   return {
     async run(request) {
@@ -57,7 +71,7 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
           return killProcess({ pid: request.pid, startedAt: request.startedAt }, { force: request.force });
         }
         case 'snapshot':
-          return snapshot();
+          return snapshotJson();
         case 'save':
           if (!desktop)
             throw new ActionRefused('saving through the host is for the desktop app; the browser downloads');

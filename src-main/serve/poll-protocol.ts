@@ -25,8 +25,8 @@ export type ToPollWorker =
   | { type: 'stop' };
 
 export type FromPollWorker =
-  /** A StreamMessage (DESIGN §4 delta stream) for one subscriber, as JSON. */
-  | { type: 'stream'; id: SubscriberId; json: string }
+  /** A StreamMessage (DESIGN §4 delta stream) as JSON, for each of these subscribers. */
+  | { type: 'stream'; ids: SubscriberId[]; json: string }
   /** The whole current state (a Resync) as JSON. */
   | { type: 'current'; requestId: number; json: string }
   | { type: 'error'; message: string };

@@ -8,7 +8,7 @@ import { DeltaStream } from '../track/delta-stream';
 import { Tracker } from '../track/tracker';
 import { ChainAssembler, type ConnectionChain } from '../track/connection-chains';
 import { TcpStateTracer } from '../collect/linux/tcp-state-events';
-import type { Delta, EventMode } from '../shared/contract';
+import type { Delta, EventMode, Resync, StreamMessage } from '../shared/contract';
 import {
   clampInterval,
   type FromPollWorker,
@@ -59,10 +59,39 @@ const withEvents = (delta: Delta, chains: ConnectionChain[]): Delta => {
   return delta;
 };
 
-const stream = new DeltaStream<SubscriberId>(
-  (id, message) => post({ type: 'stream', id, json: JSON.stringify(message) }),
-  () => ({ ...tracker.current(), eventMode, intervalMs }),
-);
+// Every subscriber in step is sent the same delta object: it is serialised once (memoised by
+// object), and the text crosses to the main thread once with the list of its subscribers, not a
+// copy per subscriber. Outgoing messages are gathered until the current task ends.
+const serialised = new WeakMap<object, string>();
+const jsonOf = (message: StreamMessage): string => {
+  const body = message.type === 'delta' ? message.delta : message.resync;
+  let json = serialised.get(body);
+  if (json === undefined) serialised.set(body, (json = JSON.stringify(message)));
+  return json;
+};
+let outbox: Map<string, SubscriberId[]> | null = null;
+const sendStream = (id: SubscriberId, message: StreamMessage): void => {
+  if (!outbox) {
+    outbox = new Map();
+    queueMicrotask(() => {
+      for (const [json, ids] of outbox!) post({ type: 'stream', ids, json });
+      outbox = null;
+    });
+  }
+  const json = jsonOf(message);
+  const ids = outbox.get(json);
+  if (ids) ids.push(id);
+  else outbox.set(json, [id]);
+};
+/** The table as it is now, as one Resync per table version, shared by all who ask for it at once. */
+let lastResync: Resync | null = null;
+const currentResync = (): Resync => {
+  if (lastResync?.seq !== tracker.currentSeq || lastResync.intervalMs !== intervalMs)
+    lastResync = { ...tracker.current(), eventMode, intervalMs };
+  return lastResync;
+};
+const bareJson = new WeakMap<Resync, string>();
+const stream = new DeltaStream<SubscriberId>(sendStream, currentResync);
 let intervalMs = clampInterval(options.intervalMs);
 let timer: NodeJS.Timeout | null = null;
 let stopped = false;
@@ -110,9 +139,13 @@ port.on('message', (message: ToPollWorker) => {
     case 'resync':
       stream.requestResync(message.id);
       break;
-    case 'current':
-      post({ type: 'current', requestId: message.requestId, json: JSON.stringify(tracker.current()) });
+    case 'current': {
+      const resync = currentResync();
+      let json = bareJson.get(resync);
+      if (json === undefined) bareJson.set(resync, (json = JSON.stringify(resync)));
+      post({ type: 'current', requestId: message.requestId, json });
       break;
+    }
     case 'stop':
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -91,7 +91,7 @@ export class Poller {
   }
 
   private receive(message: FromPollWorker): void {
-    if (message.type === 'stream') this.subscribers.get(message.id)?.(message.json);
+    if (message.type === 'stream') for (const id of message.ids) this.subscribers.get(id)?.(message.json);
     else if (message.type === 'error') this.errorListeners.forEach((l) => l(message.message));
     else {
       this.pending.get(message.requestId)?.(message.json);

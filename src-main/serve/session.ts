@@ -2,7 +2,7 @@
 // validated requests in, stream messages out. Hosts only move bytes through this.
 
 import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
-import type { HostActions } from './host-actions';
+import { PreSerialised, type HostActions } from './host-actions';
 import type { Poller, Subscription } from './poller';
 
 export interface ViewerTransport {
@@ -10,6 +10,8 @@ export interface ViewerTransport {
   send(json: string): void;
   /** Reports a refused request (for a log); the viewer is not told why. */
   refuse(reason: string): void;
+  /** Ends this viewer's connection, for a viewer that floods; without it, its excess messages are refused. */
+  drop?(reason: string): void;
 }
 
 /**
@@ -17,10 +19,18 @@ export interface ViewerTransport {
  * that floods requests gets a refusal per extra request instead of a queue that grows with its rate.
  */
 export const MAX_PENDING_ACTIONS = 8;
+/**
+ * Messages a viewer may send per second, with a burst of twice that. The UI sends an ack per stream
+ * message (a few a second) and an action now and then; past this a client is flooding, and every
+ * message it sends costs the others their share of the main thread.
+ */
+export const MAX_MESSAGES_PER_SECOND = 100;
 
 export class ViewerSession {
   private subscription: Subscription | null = null;
   private pendingActions = 0;
+  private allowance = 2 * MAX_MESSAGES_PER_SECOND;
+  private allowanceAt = performance.now();
 
   constructor(
     private readonly poller: Poller,
@@ -30,6 +40,12 @@ export class ViewerSession {
 
   /** Handles one message from the viewer, after validating it. */
   handle(message: unknown): void {
+    if (!this.withinRate()) {
+      const why = `over ${MAX_MESSAGES_PER_SECOND} messages a second`;
+      if (this.transport.drop) this.transport.drop(why);
+      else this.transport.refuse(why);
+      return;
+    }
     const parsed = parseRendererRequest(message);
     if (!parsed.ok) {
       this.transport.refuse(parsed.reason);
@@ -71,13 +87,32 @@ export class ViewerSession {
     }
   }
 
+  /** A token bucket: refills at the allowed rate, holds a burst of two seconds' worth. */
+  private withinRate(): boolean {
+    const now = performance.now();
+    this.allowance = Math.min(
+      2 * MAX_MESSAGES_PER_SECOND,
+      this.allowance + ((now - this.allowanceAt) / 1000) * MAX_MESSAGES_PER_SECOND,
+    );
+    this.allowanceAt = now;
+    if (this.allowance < 1) return false;
+    this.allowance -= 1;
+    return true;
+  }
+
   /** Runs an action and sends its Reply; a failure is an answer too, never an unhandled rejection. */
   private async answer(request: ActionRequest): Promise<void> {
     let reply: Reply;
     if (!this.actions) reply = { type: 'reply', id: request.id, ok: false, error: 'this host takes no actions' };
     else
       try {
-        reply = { type: 'reply', id: request.id, ok: true, value: await this.actions.run(request) };
+        const value = await this.actions.run(request);
+        // A snapshot arrives as JSON text shared by every viewer asking for the same table.
+        if (value instanceof PreSerialised) {
+          this.transport.send(`{"type":"reply","id":${request.id},"ok":true,"value":${value.json}}`);
+          return;
+        }
+        reply = { type: 'reply', id: request.id, ok: true, value };
       } catch (error) {
         reply = { type: 'reply', id: request.id, ok: false, error: (error as Error).message };
       }

@@ -194,6 +194,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
           ws.send(json);
         },
         refuse: (why) => log(`refused message: ${why}`),
+        drop,
       },
       actions,
     );

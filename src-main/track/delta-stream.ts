@@ -151,7 +151,9 @@ export class DeltaStream<Id> {
       return;
     }
     if (!sub.pending) return;
-    const delta: Delta = { ...sub.pending, since: sub.seq };
+    // A subscriber in step gets the published delta itself: one object that every such subscriber
+    // shares, so the host serialises it once however many subscribers there are.
+    const delta: Delta = sub.pending.since === sub.seq ? sub.pending : { ...sub.pending, since: sub.seq };
     sub.pending = null;
     sub.seq = delta.seq;
     sub.inFlight++;

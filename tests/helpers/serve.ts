@@ -35,8 +35,9 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startServe(args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+/** @param nodeArgs options for Node itself (e.g. --cpu-prof when the soak benchmark profiles the server) */
+export async function startServe(args: string[] = [], nodeArgs: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,193 @@
+// npm run soak: `porthole serve` under hostile and busy conditions for a minute (issue 10).
+// 20 viewers: 18 well-behaved (subscribe and acknowledge, as the UI does), one that never reads,
+// one that sends snapshot requests as fast as it can; 2,000 short loopback connections a second.
+// Prints the server's memory, each good viewer's longest wait between deltas, what happened to the
+// two bad ones, and whether the server lived, against the goals.
+// Usage: npm run soak [-- --seconds 60 --rate 2000 --interval 500 --node-arg=--cpu-prof]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type ServerMessage } from '../src-main/shared/ipc';
+import { startServe, type Served } from '../tests/helpers/serve';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    rate: { type: 'string', default: '2000' },
+    interval: { type: 'string', default: '500' },
+    /** e.g. --node-arg=--cpu-prof to see where the server spends its time */
+    'node-arg': { type: 'string', multiple: true, default: [] },
+  },
+});
+const SECONDS = Number(values.seconds);
+const RATE = Number(values.rate);
+const GOOD_VIEWERS = 18;
+const RSS_GOAL_MB = 300;
+const GAP_GOAL_MS = 1000;
+const root = join(__dirname, '..', '..'); // out/bench → the project
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+function connect(served: Served): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${served.port}/stream`,
+      [SERVE_PROTOCOL, SERVE_TOKEN_PREFIX + served.token],
+      {
+        headers: { origin: `http://127.0.0.1:${served.port}` },
+      },
+    );
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** A viewer like the UI: acknowledges each message; records the longest wait between deltas. */
+async function goodViewer(served: Served) {
+  const ws = await connect(served);
+  /** `from`: gaps count from the moment the soak starts (setting up 20 viewers is not the test). */
+  const state = { deltas: 0, last: 0, from: Infinity, maxGapMs: 0, maxGapAt: 0, closed: false, scanMs: [] as number[] };
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if (message.type === 'delta' || message.type === 'resync') {
+      const now = performance.now();
+      if (state.last >= state.from && now - state.last > state.maxGapMs) {
+        state.maxGapMs = now - state.last;
+        state.maxGapAt = now - state.from;
+      }
+      state.last = now;
+      if (message.type === 'delta') {
+        state.deltas++;
+        if (message.delta.stats) state.scanMs.push(message.delta.stats.scanMs);
+      }
+      ws.send(JSON.stringify({ type: 'ack' }));
+    }
+  });
+  ws.on('close', () => (state.closed = true));
+  ws.send(JSON.stringify({ type: 'subscribe' }));
+  return { ws, state };
+}
+
+/** Subscribes, asks for snapshots, and never reads a byte again. */
+async function nonReader(served: Served) {
+  const ws = await connect(served);
+  const state = { closeCode: 0 };
+  ws.on('error', () => {});
+  ws.on('close', (code) => (state.closeCode = code));
+  ws.send(JSON.stringify({ type: 'subscribe' }));
+  (ws as unknown as { _socket: Socket })._socket.pause();
+  let id = 0;
+  const timer = setInterval(() => {
+    if (ws.readyState === ws.OPEN) for (let i = 0; i < 20; i++) ws.send(JSON.stringify({ type: 'snapshot', id: ++id }));
+  }, 100);
+  return { ws, state, stop: () => clearInterval(timer), sent: () => id };
+}
+
+/** Reads everything, and keeps 64 snapshot requests outstanding at all times. */
+async function flooder(served: Served) {
+  const ws = await connect(served);
+  const state = { ok: 0, busy: 0, closeCode: 0 };
+  let id = 0;
+  const ask = () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'snapshot', id: ++id }));
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if (message.type !== 'reply') return;
+    if (message.ok) state.ok++;
+    else state.busy++;
+    ask();
+  });
+  ws.on('error', () => {});
+  ws.on('close', (code) => (state.closeCode = code));
+  for (let i = 0; i < 64; i++) ask();
+  return { ws, state };
+}
+
+function startLoad(): Promise<{ made: () => number; stop: () => void }> {
+  const child = spawn(process.execPath, [join(root, 'tests/helpers/background-load.cjs'), '0', String(RATE)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let made = 0;
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      made = (JSON.parse(line) as { made: number }).made;
+      resolve({ made: () => made, stop: () => child.kill('SIGKILL') });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const served = await startServe(['--interval', values.interval], values['node-arg']);
+  const exited = new Promise<number | null>((resolve) => served.child.once('exit', (code) => resolve(code)));
+  let serverExit: number | null | 'alive' = 'alive';
+  void exited.then((code) => (serverExit = code));
+  const rssStart = rssMb(served.child.pid!);
+  const good = await Promise.all(Array.from({ length: GOOD_VIEWERS }, () => goodViewer(served)));
+  const silent = await nonReader(served);
+  const flood = await flooder(served);
+  const load = await startLoad();
+  const madeAtStart = load.made();
+  const rss: number[] = [];
+  const started = performance.now();
+  for (const v of good) v.state.from = started;
+  console.log(`soak: ${SECONDS} s, ${RATE} short connections/s, serve --interval ${values.interval}, 20 viewers`);
+  while (performance.now() - started < SECONDS * 1000 && serverExit === 'alive') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (serverExit === 'alive') rss.push(rssMb(served.child.pid!));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const made = load.made() - madeAtStart;
+  load.stop();
+  silent.stop();
+  // Read every outcome before this script closes anything itself.
+  const alive = serverExit === 'alive';
+  const goodClosed = good.filter((v) => v.state.closed).length;
+  const minDeltas = Math.min(...good.map((v) => v.state.deltas));
+  const silentClose = silent.state.closeCode;
+  const floodOutcome = { ...flood.state };
+  const gaps = good.map((v) => v.state.maxGapMs).sort((a, b) => a - b);
+  const worstAt = good.reduce((w, v) => (v.state.maxGapMs > w.state.maxGapMs ? v : w)).state.maxGapAt;
+  const scans = good[0].state.scanMs.sort((a, b) => a - b);
+  const peak = Math.max(...rss);
+  const drops = served.stderr.filter((l) => l.startsWith('dropped a viewer'));
+  for (const v of [...good.map((g) => g.ws), silent.ws, flood.ws]) v.terminate();
+  await served.stop();
+
+  const row = (label: string, value: string, goal = '') =>
+    console.log(`  ${label.padEnd(44)} ${value.padEnd(30)} ${goal}`);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('');
+  row('short connections made', `${made} (${(made / elapsed).toFixed(0)}/s)`, `asked ${RATE}/s`);
+  row(
+    'server RSS: start / median / peak',
+    `${rssStart.toFixed(0)} / ${rss.sort((a, b) => a - b)[rss.length >> 1]?.toFixed(0)} / ${peak.toFixed(0)} MB`,
+    `goal < ${RSS_GOAL_MB} MB: ${verdict(peak < RSS_GOAL_MB)}`,
+  );
+  row(
+    'good viewers: longest wait between deltas',
+    `median ${gaps[gaps.length >> 1].toFixed(0)} ms, max ${gaps[gaps.length - 1].toFixed(0)} ms (at ${(worstAt / 1000).toFixed(1)} s)`,
+    `goal ≤ ${GAP_GOAL_MS} ms: ${verdict(gaps[gaps.length - 1] <= GAP_GOAL_MS)}`,
+  );
+  row(
+    'poll duration (scanMs): median / max',
+    `${scans[scans.length >> 1]?.toFixed(0)} / ${scans.at(-1)?.toFixed(0)} ms`,
+  );
+  row('good viewers: deltas received (fewest)', String(minDeltas));
+  row('good viewers closed by the server', String(goodClosed), `goal 0: ${verdict(goodClosed === 0)}`);
+  row('non-reading viewer', `${silent.sent()} requests sent`, silentClose ? `closed (${silentClose})` : 'still open');
+  row(
+    'flooding viewer',
+    `${floodOutcome.ok} snapshots, ${floodOutcome.busy} busy`,
+    floodOutcome.closeCode ? `closed (${floodOutcome.closeCode})` : 'still served',
+  );
+  for (const line of drops) console.log(`    server said: ${line}`);
+  row('server', alive ? 'alive throughout' : `EXITED (${serverExit})`, `goal alive: ${verdict(alive)}`);
+  const met = peak < RSS_GOAL_MB && gaps[gaps.length - 1] <= GAP_GOAL_MS && alive && goodClosed === 0;
+  console.log(`\nsoak: ${met ? 'every goal met' : 'a goal was MISSED'}`);
+  process.exitCode = met ? 0 : 1;
+}
+
+void main();
