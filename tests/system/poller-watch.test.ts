@@ -170,12 +170,12 @@ describe('porthole watch', () => {
 
   it('ends quietly with 0 when its reader goes away (watch --json | head -c 100)', async () => {
     const watch = launch([CLI, 'watch', '--json', '--interval', '250']);
+    const exited = new Promise((resolve) => watch.child.once('exit', resolve));
     await new Promise<void>((resolve) => watch.child.stdout!.once('data', () => resolve()));
     watch.child.stdout!.destroy(); // what head does after 100 bytes
     // The next line it writes finds the pipe closed: a new listener makes sure there is one.
     await workload.start({ role: 'listen', host: '127.0.0.1' });
-    const code = await new Promise((resolve) => watch.child.once('exit', resolve));
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
     expect(watch.stderr.join('\n')).not.toMatch(/EPIPE|Error|at /);
     if (root)
       expect(readdirSync('/sys/kernel/tracing/instances').filter((n) => n.includes(`-${watch.child.pid}-`))).toEqual(
