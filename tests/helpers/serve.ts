@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI, PROJECT_ROOT } from './cli';
+import { interruptThenKill } from './workload';
 
 export interface Served {
   url: string;
@@ -18,21 +19,9 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** SIGINT (it removes its tracefs instance), then SIGKILL if it has not ended within 3 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      running.delete(child);
-      resolve();
-    };
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      done();
-    });
-    child.kill('SIGINT');
-  });
+async function stopChild(child: ChildProcess): Promise<void> {
+  await interruptThenKill(child);
+  running.delete(child);
 }
 
 /** @param nodeArgs options for Node itself (e.g. --cpu-prof when the soak benchmark profiles the server) */

@@ -66,6 +66,22 @@ export class Workload {
   }
 }
 
+/**
+ * Ends a Porthole child: SIGINT first (a watcher or server then removes its tracefs instance),
+ * SIGKILL if it has not ended within 3 s.
+ */
+export function interruptThenKill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
+
 /** Polls `check` until it returns a value, or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

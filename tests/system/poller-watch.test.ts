@@ -10,26 +10,12 @@ import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/serve/poller';
 import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';
 import { at, socketsAt, theListener } from '../helpers/identity';
-import { eventually, HELPERS, Workload } from '../helpers/workload';
+import { eventually, HELPERS, interruptThenKill, Workload } from '../helpers/workload';
 
 const workload = new Workload();
 const running: ChildProcess[] = [];
 afterEach(async () => {
-  // SIGINT first: a watcher then removes its tracefs instance; SIGKILL if it does not end.
-  await Promise.all(
-    running.splice(0).map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGINT');
-        }),
-    ),
-  );
+  await Promise.all(running.splice(0).map(interruptThenKill));
   await workload.stop();
 });
 
