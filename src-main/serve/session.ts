@@ -12,6 +12,8 @@ export interface ViewerTransport {
   refuse(reason: string): void;
   /** Ends this viewer's connection, for a viewer that floods; without it, its excess messages are refused. */
   drop?(reason: string): void;
+  /** True while the viewer has more waiting to be read than a host lets it hold: answers are then "busy". */
+  congested?(): boolean;
 }
 
 /**
@@ -72,19 +74,23 @@ export class ViewerSession {
       default:
         if (this.pendingActions >= MAX_PENDING_ACTIONS) {
           this.transport.refuse(`${request.type}: ${MAX_PENDING_ACTIONS} requests already in flight`);
-          this.transport.send(
-            JSON.stringify({
-              type: 'reply',
-              id: request.id,
-              ok: false,
-              error: `busy: ${MAX_PENDING_ACTIONS} requests are already being answered; wait for them`,
-            } satisfies Reply),
-          );
+          this.busy(request, `${MAX_PENDING_ACTIONS} requests are already being answered; wait for them`);
+          return;
+        }
+        if (this.transport.congested?.()) {
+          this.busy(request, 'earlier answers are still waiting to be read; ask again once they are');
           return;
         }
         this.pendingActions++;
         void this.answer(request).finally(() => this.pendingActions--);
     }
+  }
+
+  /** A small refusal instead of an answer: the viewer may ask again. */
+  private busy(request: ActionRequest, why: string): void {
+    this.transport.send(
+      JSON.stringify({ type: 'reply', id: request.id, ok: false, error: `busy: ${why}` } satisfies Reply),
+    );
   }
 
   /** A token bucket: refills at the allowed rate, holds a burst of two seconds' worth. */
@@ -107,6 +113,11 @@ export class ViewerSession {
     else
       try {
         const value = await this.actions.run(request);
+        // Ready, but the viewer has not read what it was sent before: queue nothing large for it.
+        if (this.transport.congested?.()) {
+          this.busy(request, 'earlier answers are still waiting to be read; ask again once they are');
+          return;
+        }
         // A snapshot arrives as JSON text shared by every viewer asking for the same table.
         if (value instanceof PreSerialised) {
           this.transport.send(`{"type":"reply","id":${request.id},"ok":true,"value":${value.json}}`);

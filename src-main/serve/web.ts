@@ -47,10 +47,13 @@ const MAX_MESSAGE_BYTES = 4096;
 /** Viewers at once; more are refused (503) rather than each holding a stream and its buffers. */
 export const MAX_VIEWERS = 32;
 /**
- * Bytes queued for one viewer that is not reading. Deltas are flow-controlled by acks, so only
- * replies (a snapshot of 50k sockets is ≈ 7 MB) can pile up; past this the viewer is dropped.
+ * Bytes queued for one viewer past which it is congested. Deltas are flow-controlled by acks, so
+ * only replies (a snapshot of 50k sockets is ≈ 7 MB) can pile up: while congested, its requests
+ * are answered "busy" and no large reply is queued, so a viewer holds at most this plus one reply.
  */
 export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** A congested viewer whose queue has not shrunk for this long is not reading: it is dropped. */
+export const STALLED_MS = 10_000;
 /** How long a dropped viewer's close handshake may take before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -193,22 +196,31 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const drop = (why: string) => {
       if (dropped) return;
       dropped = true;
+      clearInterval(stallCheck);
       log(`dropped a viewer: ${why}`);
       ws.close(1008, why.slice(0, 120));
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     };
+    const congested = () => ws.bufferedAmount > MAX_BUFFERED_BYTES;
+    // Congested and not draining for STALLED_MS: the viewer has stopped reading.
+    let stalled: { since: number; bytes: number } | null = null;
+    const stallCheck = setInterval(() => {
+      if (!congested()) stalled = null;
+      else if (!stalled || ws.bufferedAmount < stalled.bytes) stalled = { since: Date.now(), bytes: ws.bufferedAmount };
+      else if (Date.now() - stalled.since >= STALLED_MS)
+        drop(`not reading: ${ws.bufferedAmount} bytes waiting, none taken for ${STALLED_MS / 1000} s`);
+    }, 1000);
+    stallCheck.unref();
     const session = new ViewerSession(
       options.poller,
       {
         send: (json) => {
           if (dropped || ws.readyState !== ws.OPEN) return;
-          const bytes = encoded(json);
-          if (ws.bufferedAmount + bytes.length > MAX_BUFFERED_BYTES)
-            return drop(`not reading: over ${MAX_BUFFERED_BYTES} bytes waiting to be sent`);
-          ws.send(bytes, { binary: false });
+          ws.send(encoded(json), { binary: false });
         },
         refuse: (why) => log(`refused message: ${why}`),
         drop,
+        congested,
       },
       actions,
     );
@@ -224,7 +236,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       }
       session.handle(message);
     });
-    ws.on('close', () => session.close());
+    ws.on('close', () => {
+      clearInterval(stallCheck);
+      session.close();
+    });
   };
 
   await new Promise<void>((resolve, reject) => {
