@@ -1,17 +1,43 @@
 // Background load for the test suite (issue 16): a busy host, so that a test which finds a socket by
 // one port, or counts on a quiet table, fails here rather than on a user's machine.
-// Usage: node background-load.cjs INITIAL RATE
-//   INITIAL short loopback connections are made first (ends in TIME_WAIT, half on each side), then
-//   RATE short connections per second go on until stdin closes (the suite ended) or it is killed.
-// Prints one JSON line when the initial burst is done: {pid, ports, initialMs}; then, once a
-// second, {made, failed} so the suite can say what ran. Loopback only: 127.0.0.1 and ::1.
+// Usage: node background-load.cjs TIME_WAIT_GOAL RATE
+//   Short loopback connections are made until the host holds TIME_WAIT_GOAL sockets in TIME_WAIT
+//   with at least 30 s left (counted in /proc/net/tcp{,6}: the kernel may reuse some loopback
+//   TIME_WAIT ports at once, and old ones are about to go), then RATE a second until stdin closes
+//   (the suite ended) or it is killed.
+// Prints one JSON line when the first phase is done: {pid, ports, initialMs, timeWait, made, failed};
+// then, once a second, {made, failed}. Loopback only: 127.0.0.1 and ::1.
 const net = require('node:net');
 
-const INITIAL = Number(process.argv[2] ?? 20_000);
+const { readFileSync } = require('node:fs');
+
+const TIME_WAIT_GOAL = Number(process.argv[2] ?? 20_000);
 const RATE = Number(process.argv[3] ?? 100);
-// Connections in flight at once during the initial burst: enough to take seconds, not minutes,
+// Connections in flight at once during the first phase: enough to take seconds, not minutes,
 // without starving the machine's two cores.
 const CONCURRENCY = 128;
+/** The first phase gives up after this long, and says how far it got. */
+const FIRST_PHASE_MS = 60_000;
+
+/** Seconds a TIME_WAIT socket must still have to count towards the goal: it outlasts the first tests. */
+const FRESH_SECONDS = 30;
+/** USER_HZ: the kernel prints a timer's remaining time (`tr:tm->when`, hex) in clock ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** TIME_WAIT rows (state 06) in the host's TCP tables: all of them, and those with FRESH_SECONDS left. */
+function countTimeWait() {
+  let all = 0;
+  let fresh = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6'])
+    for (const line of readFileSync(table, 'latin1').split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] !== '06') continue;
+      all++;
+      const when = parseInt(fields[5]?.split(':')[1] ?? '', 16);
+      if (when >= FRESH_SECONDS * TICKS_PER_SECOND) fresh++;
+    }
+  return { all, fresh };
+}
 
 let made = 0;
 let failed = 0;
@@ -69,20 +95,28 @@ function connectOnce(target) {
   const pick = () => targets[next++ % targets.length];
 
   const started = Date.now();
-  let issued = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (issued < INITIAL) {
-        issued++;
-        await connectOnce(pick());
-      }
-    }),
-  );
+  let timeWait = countTimeWait();
+  // Batches of a few thousand, counted after each, until the host holds the goal.
+  while (timeWait.fresh < TIME_WAIT_GOAL && Date.now() - started < FIRST_PHASE_MS) {
+    let issued = 0;
+    const batch = Math.min(5000, Math.max(1000, Math.ceil((TIME_WAIT_GOAL - timeWait.fresh) * 1.05)));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (issued < batch) {
+          issued++;
+          await connectOnce(pick());
+        }
+      }),
+    );
+    timeWait = countTimeWait();
+  }
   process.stdout.write(
     JSON.stringify({
       pid: process.pid,
       ports: targets.map((t) => t.port),
       initialMs: Date.now() - started,
+      timeWait: timeWait.all,
+      freshTimeWait: timeWait.fresh,
       made,
       failed,
     }) + '\n',
