@@ -46,6 +46,8 @@ export async function openServedUi(serveArgs: string[]): Promise<ServedUi> {
   try {
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
+    // A step that cannot happen fails with its locator named, well before the test's own timeout.
+    page.setDefaultTimeout(10_000);
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(served.url);

@@ -23,7 +23,13 @@ export interface StateSample {
   counts: Partial<Record<SocketState, number>>;
 }
 
-const FEED_LIMIT = 500;
+/**
+ * Changes kept for the feed, newest first. A busy host makes hundreds a second, so the feed keeps
+ * far more than it shows: a filter for one connection still finds its changes a minute later.
+ */
+const FEED_KEPT = 10_000;
+/** Rows the feed shows: the newest that match the filter. */
+export const FEED_SHOWN = 500;
 /** Finished connections kept from event mode (the bursts are computed over them). */
 const CHAIN_LIMIT = 20_000;
 const SAMPLE_LIMIT = 120;
@@ -93,7 +99,7 @@ export const useTransitionStore = defineStore('transitions', () => {
       if (socket)
         events.push({ id: nextId++, at: delta.at, key, kind: 'closed', from: socket.state, to: null, socket });
     }
-    if (events.length) feed.value = [...events.reverse(), ...feed.value].slice(0, FEED_LIMIT);
+    if (events.length) feed.value = markRaw([...events.reverse(), ...feed.value].slice(0, FEED_KEPT));
     const counts: Partial<Record<SocketState, number>> = {};
     for (const socket of table) if (socket.protocol === 'tcp') counts[socket.state] = (counts[socket.state] ?? 0) + 1;
     samples.value = [...samples.value, { at: delta.at, counts }].slice(-SAMPLE_LIMIT);
