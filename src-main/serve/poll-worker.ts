@@ -70,18 +70,25 @@ const jsonOf = (message: StreamMessage): string => {
   return json;
 };
 let outbox: Map<string, SubscriberId[]> | null = null;
+/** Subscribers with a message in the outbox: a second one for the same subscriber flushes first, so its order holds. */
+const waiting = new Set<SubscriberId>();
+const flushOutbox = (): void => {
+  if (!outbox) return;
+  for (const [json, ids] of outbox) post({ type: 'stream', ids, json });
+  outbox = null;
+  waiting.clear();
+};
 const sendStream = (id: SubscriberId, message: StreamMessage): void => {
+  if (waiting.has(id)) flushOutbox();
   if (!outbox) {
     outbox = new Map();
-    queueMicrotask(() => {
-      for (const [json, ids] of outbox!) post({ type: 'stream', ids, json });
-      outbox = null;
-    });
+    queueMicrotask(flushOutbox);
   }
   const json = jsonOf(message);
   const ids = outbox.get(json);
   if (ids) ids.push(id);
   else outbox.set(json, [id]);
+  waiting.add(id);
 };
 /** The table as it is now, as one Resync per table version, shared by all who ask for it at once. */
 let lastResync: Resync | null = null;
