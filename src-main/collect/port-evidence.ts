@@ -13,7 +13,7 @@ import {
 } from '../track/port-doctor';
 import { createCollector, type Collector } from '.';
 import { probeBind, probeStrictTcpBind } from './bind-probe';
-import { containerOf } from './linux/container';
+import { containerFromProxyCommand } from './containers/cgroup';
 import { readTimeWaitRemaining } from './linux/time-wait';
 
 const ALL_INTERFACES = ['0.0.0.0', '::'];
@@ -54,7 +54,7 @@ async function nearbyFreePorts(request: DoctorRequest, taken: Set<number>, lowes
 
 export async function gatherPortEvidence(
   request: DoctorRequest,
-  scan: Pick<Scan, 'sockets' | 'processes'>,
+  scan: Pick<Scan, 'sockets' | 'processes' | 'publishedPorts'>,
 ): Promise<PortEvidence> {
   const ofProtocol = scan.sockets.filter((s) => s.protocol === request.protocol);
   const sockets = ofProtocol.filter((s) => s.localPort === request.port);
@@ -62,11 +62,11 @@ export async function gatherPortEvidence(
   const processes = scan.processes.filter((p) => owners.has(p.pid));
   const linux = process.platform === 'linux';
   const containers: PortEvidence['containers'] = {};
-  if (linux)
-    for (const p of processes) {
-      const container = containerOf(p.pid, p.command);
-      if (container) containers[p.pid] = container;
-    }
+  for (const p of processes) {
+    // Docker's forwarder runs on the host: what it stands for is its target, not its own cgroup.
+    const container = containerFromProxyCommand(p.command) ?? p.container;
+    if (container) containers[p.pid] = container;
+  }
   const binds = await bindAll(request, request.port);
   // Without SO_REUSEADDR a bind differs only when sockets other than listeners use the port.
   const leftovers = sockets.some((s) => s.state !== 'LISTEN' && s.remoteAddress !== null);
@@ -80,12 +80,14 @@ export async function gatherPortEvidence(
   const unprivilegedStart = unprivilegedPortStart();
   const lowest = privileged ? 1 : unprivilegedStart;
   const verdictFree = usable(binds) && strictBinds.every((b) => b.outcome === 'free');
-  const taken = new Set(ofProtocol.map((s) => s.localPort ?? 0));
+  // Ports taken in Porthole's own namespace: another namespace's do not stop a bind here.
+  const taken = new Set(ofProtocol.filter((s) => s.netns === undefined).map((s) => s.localPort ?? 0));
   return {
     request,
     sockets,
     processes,
     containers,
+    publishedPorts: (scan.publishedPorts ?? []).filter((p) => p.hostPort === request.port),
     timeWaitRemainingMs: linux && request.protocol === 'tcp' ? readTimeWaitRemaining(request.port) : [],
     binds,
     strictBinds,

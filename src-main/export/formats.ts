@@ -24,7 +24,7 @@ export function renderSnapshot(snapshot: Snapshot, format: ExportFormat): string
 }
 
 function cellText(value: Socket[keyof Socket]): string {
-  if (value === null) return '';
+  if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.join(' ');
   return String(value);
 }

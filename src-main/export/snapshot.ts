@@ -4,7 +4,9 @@ import type {
   ConnectionChain,
   EventMode,
   HostInfo,
+  NetNamespace,
   ProcessInfo,
+  PublishedPort,
   Snapshot,
   Socket,
   ScanStats,
@@ -18,6 +20,8 @@ export function buildSnapshot(
     stats: ScanStats;
     eventMode?: EventMode | null;
     chains?: ConnectionChain[];
+    namespaces?: NetNamespace[];
+    publishedPorts?: PublishedPort[];
   },
   host: HostInfo,
   takenAt: Date,
@@ -33,5 +37,7 @@ export function buildSnapshot(
     // Optional fields only when known, so a plain poll's snapshot stays the shape of DESIGN §4.
     ...(content.eventMode ? { eventMode: content.eventMode } : {}),
     ...(content.chains?.length ? { chains: content.chains } : {}),
+    ...(content.namespaces ? { namespaces: content.namespaces } : {}),
+    ...(content.publishedPorts?.length ? { publishedPorts: content.publishedPorts } : {}),
   };
 }

@@ -43,7 +43,13 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
     const table = await current();
     if (serialised?.seq !== table.seq) {
       const snapshot: Snapshot = buildSnapshot(
-        { sockets: table.sockets, processes: table.processes, stats: table.stats ?? emptyStats() },
+        {
+          sockets: table.sockets,
+          processes: table.processes,
+          stats: table.stats ?? emptyStats(),
+          namespaces: table.namespaces,
+          publishedPorts: table.publishedPorts,
+        },
         { hostname: hostname(), platform: process.platform, release: release() },
         new Date(table.at || Date.now()),
       );
@@ -59,7 +65,7 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
           const { port, protocol, address } = request;
           const evidence = await gatherPortEvidence(
             { port, protocol, address },
-            { sockets: table.sockets, processes: table.processes },
+            { sockets: table.sockets, processes: table.processes, publishedPorts: table.publishedPorts },
           );
           return diagnosePort(evidence);
         }

@@ -52,10 +52,68 @@ export interface Socket {
   pids: number[];
   /** The last process seen owning it, kept once the owner is gone (TIME_WAIT); null otherwise. */
   lastPid: number | null;
+  /**
+   * The inode of the network namespace the socket lives in, when that is not Porthole's own (a
+   * container, an `ip netns`): the same 4-tuple can exist once in each namespace. Absent for
+   * Porthole's own namespace, and where the OS has only one.
+   */
+  netns?: number;
+  /** That namespace's name (see NetNamespace.name); present exactly when `netns` is. */
+  netnsName?: string;
 }
 
 /** The key of a socket's identity: see track/identity.ts. */
 export type SocketKey = string;
+
+/** A container, named by its runtime (cgroup path) and, where readable, the runtime's own API or state. */
+export interface ContainerInfo {
+  /** docker, podman, containerd, cri-o, kubernetes, lxc, nspawn; docker-proxy for Docker's forwarder. */
+  runtime: string;
+  /** The container id (12 hex digits) or, for lxc and nspawn, the machine name. */
+  id: string;
+  /** The container's name, from the runtime; absent when the runtime could not be asked. */
+  name?: string;
+  image?: string;
+  /** Kubernetes: the pod and its namespace. */
+  pod?: string;
+  podNamespace?: string;
+}
+
+/** One network namespace: its own sockets, addresses and ports. */
+export interface NetNamespace {
+  /** The inode of /proc/<pid>/ns/net: unique on the machine while the namespace exists. */
+  inode: number;
+  /**
+   * What to call it: 'host' for Porthole's own, else an `ip netns` name, a container's name (or a
+   * pod's namespace/name), a runtime and short id, and failing all, `net:[inode]`.
+   */
+  name: string;
+  /** Porthole's own namespace (its sockets carry no `netns`). */
+  own: boolean;
+  /** Names it is bind-mounted under (`ip netns`: /run/netns/<name>; Docker's sandboxes). */
+  mounts: string[];
+  /** The containers whose processes are in it (a pod's containers share one). */
+  containers: ContainerInfo[];
+  /** Processes in it that Porthole can see; 0 for one held only by a bind mount. */
+  processCount: number;
+  /** Why its sockets could not be read (not permitted…); null when they were. */
+  unreadable: string | null;
+}
+
+/** A host port that the container runtime forwards into a namespace (`docker run -p`). */
+export interface PublishedPort {
+  protocol: 'tcp' | 'udp';
+  hostAddress: string;
+  hostPort: number;
+  /** The namespace it leads into, when known; null when the target address is in no namespace Porthole reads. */
+  netns: number | null;
+  /** The address and port inside; address null when the runtime did not say. */
+  address: string | null;
+  port: number;
+  container: ContainerInfo | null;
+  /** Where Porthole learnt it: the forwarder's command line, or the runtime's API. */
+  via: 'docker-proxy' | 'docker' | 'podman';
+}
 
 export interface ProcessInfo {
   pid: number;
@@ -70,6 +128,8 @@ export interface ProcessInfo {
   startedAt: string | null;
   /** null when not permitted to see it. */
   cwd: string | null;
+  /** The container it runs in, when it is not Porthole's own (Linux). */
+  container?: ContainerInfo;
 }
 
 export interface HostInfo {
@@ -93,6 +153,16 @@ export interface ScanStats {
   hiddenProcesses: number;
   /** Wall time of the scan in milliseconds. */
   scanMs: number;
+  /** Network namespaces whose sockets were read (Linux; absent elsewhere: one namespace). */
+  namespaces?: number;
+  /**
+   * Namespaces whose sockets could not be read (not permitted, entry failed), and the names of
+   * the first few: their sockets are missing from the table, which says so.
+   */
+  unreadableNamespaces?: number;
+  unreadableNamespaceNames?: string[];
+  /** Processes whose namespace could not be told (not permitted): their namespace may be missing. */
+  hiddenNamespaceProcesses?: number;
 }
 
 /** Stats of a table no scan has described yet (before the first poll, or a replayed moment). */
@@ -106,6 +176,9 @@ export interface Scan {
   /** The owners of the sockets, one entry per pid. */
   processes: ProcessInfo[];
   stats: ScanStats;
+  /** Every network namespace read or seen (Linux). */
+  namespaces?: NetNamespace[];
+  publishedPorts?: PublishedPort[];
 }
 
 export const SNAPSHOT_FORMAT = 'porthole.snapshot';
@@ -120,6 +193,10 @@ export interface Snapshot {
   sockets: Socket[];
   processes: ProcessInfo[];
   stats: ScanStats;
+  /** The network namespaces the sockets live in (absent: one namespace, or not known). */
+  namespaces?: NetNamespace[];
+  /** Host ports forwarded into containers. */
+  publishedPorts?: PublishedPort[];
   /** Whether kernel events were recorded where the snapshot was taken (absent: not known). */
   eventMode?: EventMode;
   /**
@@ -144,6 +221,8 @@ export const SOCKET_COLUMNS = [
   'inode',
   'pids',
   'lastPid',
+  'netns',
+  'netnsName',
 ] as const satisfies readonly (keyof Socket)[];
 
 export interface SocketChange {
@@ -200,6 +279,9 @@ export interface Delta {
   /** Connections that ended since the previous delta, with their whole chain (event mode only). */
   chains?: ConnectionChain[];
   eventMode?: EventMode;
+  /** The namespaces and published ports, whole, when they changed since the previous delta. */
+  namespaces?: NetNamespace[];
+  publishedPorts?: PublishedPort[];
 }
 
 /** The whole state at `seq`: what a subscriber starts from, or resyncs to after a gap. */
@@ -209,6 +291,8 @@ export interface Resync {
   sockets: Socket[];
   processes: ProcessInfo[];
   stats: ScanStats | null;
+  namespaces?: NetNamespace[];
+  publishedPorts?: PublishedPort[];
   eventMode?: EventMode;
   /** How often the host polls now (ms), so a viewer shows the real setting. */
   intervalMs?: number;

@@ -44,6 +44,11 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
   if (chains.length > 0) composed.chains = chains.slice(-MAX_COALESCED_CHAINS);
   const eventMode = b.eventMode ?? a.eventMode;
   if (eventMode) composed.eventMode = eventMode;
+  // Sent whole when they change: the newest whole list wins.
+  const namespaces = b.namespaces ?? a.namespaces;
+  if (namespaces) composed.namespaces = namespaces;
+  const publishedPorts = b.publishedPorts ?? a.publishedPorts;
+  if (publishedPorts) composed.publishedPorts = publishedPorts;
   return composed;
 }
 

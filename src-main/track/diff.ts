@@ -35,6 +35,8 @@ export function changedFields(before: Socket, after: Socket): Partial<Socket> | 
   if (before.inode !== after.inode) (from ??= {}).inode = before.inode;
   if (before.pids !== after.pids && !samePids(before.pids, after.pids)) (from ??= {}).pids = before.pids;
   if (before.lastPid !== after.lastPid) (from ??= {}).lastPid = before.lastPid;
+  // The namespace is part of the identity; its name is not (a container's name arrives later).
+  if (before.netnsName !== after.netnsName) (from ??= {}).netnsName = before.netnsName;
   return from;
 }
 

@@ -14,8 +14,10 @@ export function formatEndpoint(address: string, port: number | null): string {
  */
 export function socketKey(socket: Socket): SocketKey {
   const local = formatEndpoint(socket.localAddress, socket.localPort);
+  // Another namespace can hold the very same 4-tuple (every container has its own 127.0.0.1).
+  const where = socket.netns === undefined ? '' : `|net:${socket.netns}`;
   if (socket.protocol === 'tcp' && socket.remoteAddress !== null) {
-    return `tcp|${local}|${formatEndpoint(socket.remoteAddress, socket.remotePort)}`;
+    return `tcp|${local}|${formatEndpoint(socket.remoteAddress, socket.remotePort)}${where}`;
   }
-  return `${socket.protocol}|${local}|${socket.inode}`;
+  return `${socket.protocol}|${local}|${socket.inode}${where}`;
 }

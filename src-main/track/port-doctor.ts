@@ -2,7 +2,7 @@
 // bind, say in plain words who holds the port, why a bind fails, and what to do. Pure: the evidence
 // is gathered elsewhere (collect/port-evidence.ts), so every case is testable from data.
 
-import type { ProcessInfo, Socket } from '../shared/contract';
+import type { ContainerInfo, ProcessInfo, PublishedPort, Socket } from '../shared/contract';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from './identity';
 import { addressScope, isListening } from './views';
@@ -25,12 +25,7 @@ export interface BindAttempt {
   outcome: string;
 }
 
-export interface ContainerInfo {
-  /** docker, podman, containerd, kubernetes, lxc, or docker-proxy for Docker's port forwarder. */
-  runtime: string;
-  /** The container id (short) or name; for a docker-proxy, the container address it forwards to. */
-  id: string;
-}
+export type { ContainerInfo };
 
 export interface PortEvidence {
   request: DoctorRequest;
@@ -39,6 +34,8 @@ export interface PortEvidence {
   processes: ProcessInfo[];
   /** Container of an owning pid, when it differs from Porthole's own. */
   containers: Record<number, ContainerInfo>;
+  /** Host ports the container runtime forwards into a container, for this port (absent: none known). */
+  publishedPorts?: PublishedPort[];
   /** Milliseconds until each TIME_WAIT socket on the port expires, by its local→remote endpoints. */
   timeWaitRemainingMs: number[];
   /** The bind(s) the user asked about: one per address (both stacks for "all interfaces"). */
@@ -65,6 +62,20 @@ export interface ListenerFinding {
   container: ContainerInfo | null;
   /** Why this listener stands in the way of the requested bind; null when it does not. */
   blocks: string | null;
+  /** Where a runtime's forwarder on this port sends connections (docker-proxy). */
+  forwardsTo: PublishedPort | null;
+}
+
+/** A listener on the port inside another network namespace: no conflict with a bind here. */
+export interface ElsewhereFinding {
+  socket: Socket;
+  endpoint: string;
+  /** The namespace's name (container, `ip netns`…). */
+  namespace: string;
+  process: ProcessInfo | null;
+  container: ContainerInfo | null;
+  /** The host port that leads to it, when the runtime publishes one. */
+  publishedAs: PublishedPort | null;
 }
 
 export interface Diagnosis {
@@ -73,6 +84,10 @@ export interface Diagnosis {
   /** One sentence: the answer. */
   summary: string;
   listeners: ListenerFinding[];
+  /** Listeners on the same port in other network namespaces (containers): they do not conflict. */
+  elsewhere: ElsewhereFinding[];
+  /** Published ports for this host port without a host listener (forwarded by NAT rules). */
+  natPublished: PublishedPort[];
   timeWait: { count: number; clearsInMs: number | null };
   /** Connected sockets still using the port as their local end (a dead server's children, clients). */
   connected: Socket[];
@@ -126,6 +141,23 @@ function describeProcess(process: ProcessInfo | null, socket: Socket, privileged
   return `a process of uid ${socket.uid ?? '?'} (run as root to see which)`;
 }
 
+/** `db (postgres:16)`, `kube-system/coredns`, `docker 1a2b3c4d5e6f`; null for none. */
+export function describeContainer(container: ContainerInfo | null | undefined): string | null {
+  if (!container) return null;
+  if (container.runtime === 'docker-proxy') return `docker-proxy ${container.id}`;
+  const name = container.pod
+    ? `${container.podNamespace ? `${container.podNamespace}/` : ''}${container.pod}${container.name ? ` (${container.name})` : ''}`
+    : (container.name ?? `${container.runtime} ${container.id}`);
+  return container.image && !container.pod ? `${name} (${container.image})` : name;
+}
+
+function describeElsewhere(finding: ElsewhereFinding): string {
+  const container = describeContainer(finding.container);
+  return container && container !== finding.namespace
+    ? `${finding.namespace}: ${container}`
+    : (container ?? finding.namespace);
+}
+
 function outcomeWords(outcome: string): string {
   switch (outcome) {
     case 'free':
@@ -165,28 +197,52 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
   const processes = new Map(evidence.processes.map((p) => [p.pid, p]));
   const portLabel = `${request.protocol} port ${request.port}${request.address === null ? '' : ` on ${request.address}`}`;
 
-  const listeners: ListenerFinding[] = evidence.sockets.filter(isListening).map((socket) => {
+  // A bind happens in Porthole's own namespace: only its sockets can conflict with it.
+  const here = evidence.sockets.filter((s) => s.netns === undefined);
+  const published = (evidence.publishedPorts ?? []).filter(
+    (p) => p.protocol === request.protocol && p.hostPort === request.port,
+  );
+  const containerOf = (socket: Socket, process: ProcessInfo | null): ContainerInfo | null =>
+    (socket.pid === null ? null : (evidence.containers[socket.pid] ?? null)) ?? process?.container ?? null;
+  const listeners: ListenerFinding[] = here.filter(isListening).map((socket) => {
     const process = socket.pid === null ? null : (processes.get(socket.pid) ?? null);
+    const forwardsTo = published.find((p) => p.hostAddress === socket.localAddress) ?? null;
     return {
       socket,
       endpoint: formatEndpoint(socket.localAddress, socket.localPort),
       scope: `${addressScope(socket.localAddress)} ${socket.family === 4 ? 'IPv4' : isDualStackWildcard(socket) ? 'dual-stack' : 'IPv6'}`,
       process,
       owners: socket.pids.map((pid) => processes.get(pid)).filter((p): p is ProcessInfo => p !== undefined),
-      container: socket.pid === null ? null : (evidence.containers[socket.pid] ?? null),
+      container: forwardsTo?.container ?? containerOf(socket, process),
       blocks: whyBlocks(socket, request.address),
+      forwardsTo,
     };
   });
-  const timeWaitSockets = evidence.sockets.filter((s) => s.state === 'TIME_WAIT');
+  const elsewhere: ElsewhereFinding[] = evidence.sockets
+    .filter((s) => s.netns !== undefined && isListening(s))
+    .map((socket) => {
+      const process = socket.pid === null ? null : (processes.get(socket.pid) ?? null);
+      return {
+        socket,
+        endpoint: formatEndpoint(socket.localAddress, socket.localPort),
+        namespace: socket.netnsName ?? `net:[${socket.netns}]`,
+        process,
+        container: containerOf(socket, process),
+        publishedAs:
+          (evidence.publishedPorts ?? []).find(
+            (p) => p.netns === socket.netns && p.port === socket.localPort && p.protocol === socket.protocol,
+          ) ?? null,
+      };
+    });
+  const natPublished = published.filter((p) => !listeners.some((l) => l.forwardsTo === p));
+  const timeWaitSockets = here.filter((s) => s.state === 'TIME_WAIT');
   const clearsInMs =
     timeWaitSockets.length === 0
       ? null
       : evidence.timeWaitRemainingMs.length > 0
         ? Math.max(...evidence.timeWaitRemainingMs)
         : TIME_WAIT_MS;
-  const connected = evidence.sockets.filter(
-    (s) => !isListening(s) && s.state !== 'TIME_WAIT' && s.remoteAddress !== null,
-  );
+  const connected = here.filter((s) => !isListening(s) && s.state !== 'TIME_WAIT' && s.remoteAddress !== null);
 
   const binds = decisive(evidence.binds, request);
   const denied = binds.some((b) => b.outcome === 'EACCES');
@@ -198,9 +254,14 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
   const advice: string[] = [];
   for (const finding of blockers) {
     const who = describeProcess(finding.process, finding.socket, evidence.privileged);
-    if (finding.container) {
+    if (finding.forwardsTo) {
+      const target = finding.forwardsTo;
       advice.push(
-        `Stop the ${finding.container.runtime} container ${finding.container.id} that publishes ${finding.endpoint}, or map it to another port.`,
+        `Stop the container ${describeContainer(target.container) ?? `at ${target.address ?? '?'}`} that publishes ${finding.endpoint} → ${formatEndpoint(target.address ?? '?', target.port)}, or publish it on another host port (-p ${evidence.freePorts[0] ?? request.port + 1}:${target.port}).`,
+      );
+    } else if (finding.container) {
+      advice.push(
+        `Stop the container (${describeContainer(finding.container)}) that publishes ${finding.endpoint}, or map it to another port.`,
       );
     } else if (finding.process) {
       advice.push(`Stop ${who}: porthole kill ${request.port}${request.protocol === 'udp' ? '/udp' : ''}`);
@@ -226,24 +287,34 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
     advice.push(`Or use a free port nearby (a bind just succeeded): ${evidence.freePorts.join(', ')}.`);
   }
 
+  for (const p of natPublished)
+    advice.push(
+      `${describeContainer(p.container) ?? 'A container'} is published on ${formatEndpoint(p.hostAddress, p.hostPort)} by NAT rules: connections to that address reach the container, not a server bound here.`,
+    );
+
   let summary: string;
   if (verdict === 'free') {
     summary = strictFails
       ? `${portLabel} is free to bind with SO_REUSEADDR; without it the TIME_WAIT leftovers still block it.`
       : listeners.length > 0
         ? `${portLabel} is free to bind: the listeners on this port are on other addresses.`
-        : `${portLabel} is free to bind.`;
+        : elsewhere.length > 0
+          ? `${portLabel} is free to bind here, but ${describeElsewhere(elsewhere[0])} listens on ${elsewhere[0].endpoint} inside its own network namespace${elsewhere.length > 1 ? ` (and ${elsewhere.length - 1} more elsewhere)` : ''}: no conflict with a bind here.`
+          : `${portLabel} is free to bind.`;
   } else if (verdict === 'denied') {
     summary = `${portLabel} is privileged: binding it needs root or CAP_NET_BIND_SERVICE.`;
   } else if (blockers.length > 0) {
     const first = blockers[0];
-    summary = `${portLabel} is in use: ${describeProcess(first.process, first.socket, evidence.privileged)} listens on ${first.endpoint}${blockers.length > 1 ? ` (and ${blockers.length - 1} more)` : ''}.`;
+    const forward = first.forwardsTo
+      ? `, forwarding to ${describeContainer(first.forwardsTo.container) ?? 'a container'} ${formatEndpoint(first.forwardsTo.address ?? '?', first.forwardsTo.port)}`
+      : '';
+    summary = `${portLabel} is in use: ${describeProcess(first.process, first.socket, evidence.privileged)} listens on ${first.endpoint}${forward}${blockers.length > 1 ? ` (and ${blockers.length - 1} more)` : ''}.`;
   } else if (timeWaitSockets.length > 0) {
     summary = `${portLabel} is held only by ${timeWaitSockets.length} TIME_WAIT socket(s): no process to stop; they clear within ${seconds(clearsInMs ?? TIME_WAIT_MS)}.`;
   } else if (connected.length > 0) {
     summary = `${portLabel} is in use by ${connected.length} connected socket(s) that still have it as their local port.`;
   } else {
-    summary = `${portLabel} is not free to bind, though no socket on it is visible (another network namespace, or it just changed).`;
+    summary = `${portLabel} is not free to bind, though no socket on it is visible (a namespace Porthole could not read, or it just changed).`;
   }
 
   return {
@@ -251,6 +322,8 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
     verdict,
     summary,
     listeners,
+    elsewhere,
+    natPublished,
     timeWait: { count: timeWaitSockets.length, clearsInMs },
     connected,
     binds: evidence.binds,
@@ -286,8 +359,23 @@ export function diagnosisText(diagnosis: Diagnosis): string {
       } else {
         lines.push(`    process  unknown (uid ${l.socket.uid ?? '?'}): not permitted to see it`);
       }
-      if (l.container) lines.push(`    container ${l.container.runtime} ${l.container.id}`);
+      if (l.container) lines.push(`    container ${printable(describeContainer(l.container) ?? '')}`);
+      if (l.forwardsTo)
+        lines.push(
+          `    forwards to ${formatEndpoint(l.forwardsTo.address ?? '?', l.forwardsTo.port)} (${l.forwardsTo.via})`,
+        );
       if (l.blocks) lines.push(`    blocks   ${l.blocks}`);
+    }
+    lines.push('');
+  }
+  if (diagnosis.elsewhere.length > 0) {
+    lines.push('In other network namespaces (no conflict with a bind here):');
+    for (const e of diagnosis.elsewhere) {
+      const who = e.process ? `${printable(e.process.name)} (pid ${e.process.pid})` : 'owner unknown';
+      const via = e.publishedAs
+        ? `, published on ${formatEndpoint(e.publishedAs.hostAddress, e.publishedAs.hostPort)}`
+        : '';
+      lines.push(`  ${request.protocol} ${e.endpoint}  in ${printable(describeElsewhere(e))}: ${who}${via}`);
     }
     lines.push('');
   }

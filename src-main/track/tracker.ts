@@ -14,7 +14,8 @@ import { changedFields, type SocketTable } from './diff';
 import { socketKey } from './identity';
 
 function processSignature(info: ProcessInfo): string {
-  return `${info.startedAt}|${info.command}|${info.cwd}`;
+  const c = info.container;
+  return `${info.startedAt}|${info.command}|${info.cwd}|${c ? `${c.id}|${c.name}|${c.image}|${c.pod}` : ''}`;
 }
 
 export class Tracker {
@@ -26,6 +27,9 @@ export class Tracker {
   private seq = 0;
   private lastScan: Scan | null = null;
   private lastAt = new Date(0).toISOString();
+  /** The namespaces and published ports as last sent, and their text, to send them only when they change. */
+  private namespaces: Pick<Scan, 'namespaces' | 'publishedPorts'> = {};
+  private namespacesText = '';
 
   get currentSeq(): number {
     return this.seq;
@@ -90,7 +94,7 @@ export class Tracker {
     this.lastScan = scan;
     this.lastAt = at.toISOString();
     this.seq += 1;
-    return {
+    const delta: Delta = {
       seq: this.seq,
       since: this.seq - 1,
       at: at.toISOString(),
@@ -100,6 +104,16 @@ export class Tracker {
       processes,
       stats: scan.stats,
     };
+    // A handful of entries, sent whole when any changed: simpler than diffing them, and as small.
+    const namespacesText =
+      scan.namespaces || scan.publishedPorts ? JSON.stringify([scan.namespaces, scan.publishedPorts]) : '';
+    if (namespacesText !== this.namespacesText) {
+      this.namespacesText = namespacesText;
+      this.namespaces = { namespaces: scan.namespaces ?? [], publishedPorts: scan.publishedPorts ?? [] };
+      delta.namespaces = this.namespaces.namespaces;
+      delta.publishedPorts = this.namespaces.publishedPorts;
+    }
+    return delta;
   }
 
   /**
@@ -129,6 +143,7 @@ export class Tracker {
       sockets: [...this.table.values()],
       processes: [...this.processes.values()],
       stats: this.lastScan?.stats ?? null,
+      ...(this.namespaces.namespaces ? this.namespaces : {}),
     };
   }
 

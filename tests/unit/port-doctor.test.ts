@@ -9,7 +9,7 @@ import {
   whyBlocks,
   type PortEvidence,
 } from '../../src-main/track/port-doctor';
-import { containerFromCgroup, containerFromProxyCommand } from '../../src-main/collect/linux/container';
+import { containerFromCgroup, containerFromProxyCommand } from '../../src-main/collect/containers/cgroup';
 import { timeWaitRemaining } from '../../src-main/collect/linux/time-wait';
 import { tcp } from '../helpers/sockets';
 
@@ -87,9 +87,9 @@ describe('diagnosePort', () => {
       }),
     );
     expect(d.verdict).toBe('in-use');
-    expect(d.advice[0]).toMatch(/Stop the docker-proxy container for the container at 172\.17\.0\.2:80/);
+    expect(d.advice[0]).toMatch(/Stop the container \(docker-proxy for the container at 172\.17\.0\.2:80\)/);
     expect(d.advice[1]).toMatch(/free port nearby.*3001/);
-    expect(diagnosisText(d)).toMatch(/container docker-proxy/);
+    expect(diagnosisText(d)).toMatch(/container docker-proxy for the container at 172\.17\.0\.2:80/);
   });
 
   it('lists every owner of a shared listener once, and says who it cannot see', () => {
@@ -144,8 +144,12 @@ describe('containers', () => {
     expect(containerFromCgroup(`0::/system.slice/docker-${id}.scope\n`)).toEqual({
       runtime: 'docker',
       id: 'aaaaaaaaaaaa',
+      fullId: id,
     });
-    expect(containerFromCgroup(`12:memory:/docker/${id}\n0::/\n`)).toEqual({ runtime: 'docker', id: 'aaaaaaaaaaaa' });
+    expect(containerFromCgroup(`12:memory:/docker/${id}\n0::/\n`)).toMatchObject({
+      runtime: 'docker',
+      id: 'aaaaaaaaaaaa',
+    });
     expect(containerFromCgroup(`0::/machine.slice/libpod-${id}.scope/container\n`)).toMatchObject({
       runtime: 'podman',
     });
@@ -154,7 +158,7 @@ describe('containers', () => {
         `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-${id}.scope\n`,
       ),
     ).toMatchObject({ runtime: 'kubernetes' });
-    expect(containerFromCgroup('0::/lxc.payload.web1/init.scope\n')).toEqual({ runtime: 'lxc', id: 'web1' });
+    expect(containerFromCgroup('0::/lxc.payload.web1/init.scope\n')).toMatchObject({ runtime: 'lxc', id: 'web1' });
     expect(containerFromCgroup('0::/user.slice/user-1000.slice/session-2.scope\n')).toBeNull();
     expect(containerFromCgroup('4:memory:/process_api/76fe20596df699214628a691ca8fbc4a\n0::/\n')).toBeNull();
   });

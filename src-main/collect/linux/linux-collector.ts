@@ -4,12 +4,27 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { ProcessInfo, Socket } from '../../shared/contract';
 import type { Collector, Scan } from '../collector';
+import { NamespaceNamer } from '../containers/naming';
 import type { ByteOrder } from './addresses';
+import {
+  MAX_ENTERED_PER_POLL,
+  NamespaceSurveyor,
+  parseFibTrieLocal,
+  parseIfInet6,
+  readTablesEntered,
+  type NamespaceEntry,
+  type TableFile,
+} from './namespaces';
 import { OwnerResolver } from './owners';
-import { InetTableParser, type InetRow } from './proc-net';
-import { parseUnixCandidates, resolveUnixCandidates, type UnixRow } from './proc-net-unix';
+import { InetTableParser, type InetRow, type RowNamespace } from './proc-net';
+import { parseUnixCandidates, resolveUnixCandidates, type UnixCandidate, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
+
+/** A namespace's own addresses are read again after this long (they change when a container restarts). */
+const ADDRESSES_KEPT_MS = 10_000;
+/** Names of unreadable namespaces listed in stats; the count covers the rest. */
+const UNREADABLE_NAMES_LISTED = 8;
 
 const INET_TABLES = [
   { file: 'tcp', protocol: 'tcp', family: 4 },
@@ -25,12 +40,13 @@ const INET_TABLES = [
 class TableReader {
   private buffer = Buffer.allocUnsafe(1 << 20);
 
-  read(path: string): Buffer {
+  /** The file's bytes, or null when it cannot be opened (absent, or its process is gone). */
+  read(path: string): Buffer | null {
     let fd: number;
     try {
       fd = openSync(path, 'r');
     } catch {
-      return Buffer.alloc(0); // e.g. no IPv6 in this kernel: an absent table is an empty one
+      return null;
     }
     try {
       let length = 0;
@@ -61,11 +77,29 @@ function isSocketFile(path: string): boolean {
 export interface LinuxCollectorOptions {
   procRoot?: string;
   byteOrder?: ByteOrder;
+  /** Where bind-mounted namespaces are looked for; [] reads processes' namespaces only. */
+  namespaceMountDirs?: string[];
+  namer?: NamespaceNamer;
+}
+
+/** One namespace's tables this poll, parsed, before they join the others. */
+interface NamespaceRows {
+  inet: InetRow[];
+  unix: UnixCandidate[];
+  malformed: number;
+  where: RowNamespace | undefined;
 }
 
 export class LinuxCollector implements Collector {
   readonly owners: OwnerResolver;
   private readonly processes: ProcessReader;
+  private readonly surveyor: NamespaceSurveyor;
+  readonly namer: NamespaceNamer;
+  /** Each namespace's own addresses, by inode, for telling where a forwarded port leads. */
+  private readonly addresses = new Map<number, { at: number; list: string[] }>();
+  /** Process details with their container, one object while neither changes. */
+  private readonly decorated = new Map<number, { base: ProcessInfo; info: ProcessInfo }>();
+  private collectedOnce = false;
   private readonly procRoot: string;
   private readonly byteOrder: ByteOrder;
   private readonly reader = new TableReader();
@@ -83,6 +117,8 @@ export class LinuxCollector implements Collector {
     this.inetParser = new InetTableParser(this.byteOrder);
     this.owners = new OwnerResolver(this.procRoot);
     this.processes = new ProcessReader(this.procRoot);
+    this.surveyor = new NamespaceSurveyor(this.procRoot, options.namespaceMountDirs);
+    this.namer = options.namer ?? new NamespaceNamer(this.procRoot);
   }
 
   /**
@@ -92,6 +128,14 @@ export class LinuxCollector implements Collector {
    * calls are the fast path.
    */
   async collect(): Promise<Scan> {
+    // Container names come from the runtime's API, asked in the background of polls; only the
+    // first scan waits for it (a one-shot `snapshot` should name what it shows).
+    const directory = this.namer.directory;
+    if (directory.due(this.namer.containerIds())) {
+      const asked = directory.refresh();
+      if (!this.collectedOnce) await asked;
+    }
+    this.collectedOnce = true;
     const scan = this.scan();
     for (;;) {
       const step = scan.next();
@@ -130,21 +174,28 @@ export class LinuxCollector implements Collector {
       since = performance.now();
     };
     this.owners.refresh();
+    const survey = this.surveyor.survey(this.owners.listedPids, (pid) => this.owners.fdsChanged(pid));
+    const namespaces = this.namer.namespacesOf(survey.namespaces);
+    const unreadable = new Map<number, string>();
     let malformed = 0;
     const rawInetRows: InetRow[] = [];
-    for (const table of INET_TABLES) {
-      const parsed = this.inetParser.parse(
-        this.reader.read(`${this.procRoot}/net/${table.file}`),
-        table.protocol,
-        table.family,
-        this.inetReconciler.previousRows(),
-      );
-      for (const row of parsed.rows) rawInetRows.push(row);
-      malformed += parsed.malformed;
-      yield* pause();
+    const unixTables: { candidates: UnixCandidate[]; where: RowNamespace | undefined }[] = [];
+    let entered = 0;
+    for (let n = 0; n < survey.namespaces.length; n++) {
+      const entry = survey.namespaces[n];
+      const where = entry.own ? undefined : { netns: entry.inode, netnsName: namespaces[n].name };
+      let read: NamespaceRows | string;
+      if (entry.own || entry.pids.length > 0) read = yield* this.readThroughProcess(entry, where, pause);
+      else if (entered++ < MAX_ENTERED_PER_POLL) read = this.readEntered(entry, where);
+      else read = `not read: more than ${MAX_ENTERED_PER_POLL} namespaces without a process`;
+      if (typeof read === 'string') {
+        if (read !== GONE) unreadable.set(entry.inode, read);
+        continue;
+      }
+      for (const row of read.inet) rawInetRows.push(row);
+      unixTables.push({ candidates: read.unix, where: read.where });
+      malformed += read.malformed;
     }
-    const unix = parseUnixCandidates(this.reader.read(`${this.procRoot}/net/unix`).toString('latin1'));
-    malformed += unix.malformed;
     yield* pause();
 
     // Inet rows are reconciled before owners are refreshed: proving a skipped row still exists
@@ -156,10 +207,11 @@ export class LinuxCollector implements Collector {
     const unixInodes = new Set<number>();
     const fresh = [...inet.fresh];
     const inetByInode = this.inetReconciler.previousRows(); // this poll's, once reconciled
-    for (const c of unix.candidates) {
-      unixInodes.add(c.row.inode);
-      if (!previousUnix.has(c.row.inode)) fresh.push(c.row.inode);
-    }
+    for (const table of unixTables)
+      for (const c of table.candidates) {
+        unixInodes.add(c.row.inode);
+        if (!previousUnix.has(c.row.inode)) fresh.push(c.row.inode);
+      }
     this.owners.resolve(
       { fresh, gone: inet.gone, has: (inode) => inetByInode.has(inode) || unixInodes.has(inode) },
       this.listenerOwnersLookup(inetRows),
@@ -167,11 +219,22 @@ export class LinuxCollector implements Collector {
     yield* pause();
 
     const seesAllProcesses = this.owners.hiddenProcessCount === 0 && process.getuid?.() === 0;
-    const { rows: resolvedUnixRows } = resolveUnixCandidates(unix.candidates, {
-      isOwned: (inode) => this.owners.ownersOf(inode).length > 0,
-      isSocketFile,
-      seesAllProcesses,
-    });
+    // Each namespace's table is its own text: a path never continues into another's rows.
+    const resolvedUnixRows: UnixRow[] = [];
+    for (const table of unixTables) {
+      const { rows } = resolveUnixCandidates(table.candidates, {
+        isOwned: (inode) => this.owners.ownersOf(inode).length > 0,
+        isSocketFile,
+        seesAllProcesses,
+      });
+      for (const row of rows) {
+        if (table.where) {
+          row.netns = table.where.netns;
+          row.netnsName = table.where.netnsName;
+        }
+        resolvedUnixRows.push(row);
+      }
+    }
     const unixReconciled = this.unixReconciler.reconcile(resolvedUnixRows, stillHeld);
     this.owners.forget(unixReconciled.gone);
     const ownersUnchanged = this.owners.version === this.attributedAtVersion;
@@ -180,7 +243,7 @@ export class LinuxCollector implements Collector {
     const infoOf = (pid: number): ProcessInfo | null => {
       let info = processes.get(pid);
       if (info === undefined) {
-        info = this.processes.read(pid);
+        info = this.withContainer(this.processes.read(pid));
         processes.set(pid, info);
       }
       return info;
@@ -217,7 +280,17 @@ export class LinuxCollector implements Collector {
 
     const owners: ProcessInfo[] = [];
     for (const info of processes.values()) if (info) owners.push(info);
-    this.processes.retain(new Set(processes.keys()));
+    const kept = new Set(processes.keys());
+    this.processes.retain(kept);
+    for (const pid of this.decorated.keys()) if (!kept.has(pid)) this.decorated.delete(pid);
+    this.namer.retain(new Set(this.owners.listedPids));
+
+    for (const ns of namespaces) ns.unreadable = unreadable.get(ns.inode) ?? null;
+    const publishedPorts = this.namer.publishedPorts(owners, namespaces, (inode) =>
+      this.localAddresses(survey.namespaces.find((e) => e.inode === inode)),
+    );
+    const unreadableNames = namespaces.filter((ns) => ns.unreadable !== null).map((ns) => ns.name);
+    const readCount = namespaces.length - unreadableNames.length;
     return {
       sockets,
       processes: owners.sort((a, b) => a.pid - b.pid),
@@ -227,8 +300,121 @@ export class LinuxCollector implements Collector {
         repairedRows: inet.duplicates + inet.restored + unixReconciled.duplicates + unixReconciled.restored,
         hiddenProcesses: this.owners.hiddenProcessCount,
         scanMs: Math.round((busyMs + performance.now() - since) * 10) / 10,
+        namespaces: readCount,
+        unreadableNamespaces: unreadableNames.length + survey.skipped,
+        unreadableNamespaceNames: unreadableNames.slice(0, UNREADABLE_NAMES_LISTED),
+        hiddenNamespaceProcesses: survey.hiddenPids,
       },
+      namespaces,
+      publishedPorts,
     };
+  }
+
+  /**
+   * A namespace's tables through one of its processes (/proc/<pid>/net), trying the next when one
+   * exits mid-read or has moved to another namespace since the survey: the rows are then not its.
+   */
+  private *readThroughProcess(
+    entry: NamespaceEntry,
+    where: RowNamespace | undefined,
+    pause: Pause,
+  ): Generator<void, NamespaceRows | string> {
+    if (entry.own) return (yield* this.readTables(`${this.procRoot}/net`, where, true, pause)) ?? GONE;
+    for (const pid of entry.pids.slice(0, 4)) {
+      const rows = yield* this.readTables(`${this.procRoot}/${pid}/net`, where, false, pause);
+      if (rows && this.surveyor.namespaceOf(pid) === entry.inode) return rows;
+    }
+    return entry.mounts.length > 0 ? this.readEntered(entry, where) : GONE;
+  }
+
+  /** A namespace that only a bind mount holds: entered for this read. */
+  private readEntered(entry: NamespaceEntry, where: RowNamespace | undefined): NamespaceRows | string {
+    const mount = entry.mounts[0];
+    if (!mount) return GONE;
+    const result = readTablesEntered(mount.path);
+    if ('error' in result) return result.error;
+    return this.collectSyncOf(this.parseTables((file) => result.tables.get(file) ?? Buffer.alloc(0), where, null));
+  }
+
+  private collectSyncOf<T>(phases: Generator<void, T>): T {
+    for (;;) {
+      const step = phases.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /** The five tables under one /proc net folder; null when one cannot be opened (its process left). */
+  private *readTables(
+    base: string,
+    where: RowNamespace | undefined,
+    own: boolean,
+    pause: Pause,
+  ): Generator<void, NamespaceRows | null> {
+    let lost = false;
+    const rows = yield* this.parseTables(
+      (file) => {
+        const data = this.reader.read(`${base}/${file}`);
+        // Porthole's own: an absent table is an empty one (no IPv6 in this kernel).
+        if (data === null && !own) lost = true;
+        return data ?? Buffer.alloc(0);
+      },
+      where,
+      pause,
+    );
+    return lost ? null : rows;
+  }
+
+  /** Parses one namespace's tables; a big table gives the event loop a turn after it (see collect()). */
+  private *parseTables(
+    read: (file: TableFile) => Buffer,
+    where: RowNamespace | undefined,
+    pause: Pause | null,
+  ): Generator<void, NamespaceRows> {
+    const rows: NamespaceRows = { inet: [], unix: [], malformed: 0, where };
+    for (const table of INET_TABLES) {
+      const parsed = this.inetParser.parse(
+        read(table.file),
+        table.protocol,
+        table.family,
+        this.inetReconciler.previousRows(),
+        where,
+      );
+      for (const row of parsed.rows) rows.inet.push(row);
+      rows.malformed += parsed.malformed;
+      if (pause && parsed.rows.length > YIELD_AFTER_ROWS) yield* pause();
+    }
+    const unix = parseUnixCandidates(read('unix').toString('latin1'));
+    rows.unix = unix.candidates;
+    rows.malformed += unix.malformed;
+    return rows;
+  }
+
+  /** A namespace's own addresses (cached): where a forwarder's target address lives. */
+  private localAddresses(entry: NamespaceEntry | undefined): readonly string[] {
+    if (!entry || entry.pids.length === 0) return [];
+    const now = performance.now();
+    const cached = this.addresses.get(entry.inode);
+    if (cached && now - cached.at < ADDRESSES_KEPT_MS) return cached.list;
+    const base = `${this.procRoot}/${entry.pids[0]}/net`;
+    const list = [
+      ...parseFibTrieLocal(this.reader.read(`${base}/fib_trie`)?.toString('latin1') ?? ''),
+      ...parseIfInet6(this.reader.read(`${base}/if_inet6`)?.toString('latin1') ?? ''),
+    ];
+    if (this.addresses.size > 1024) this.addresses.clear();
+    this.addresses.set(entry.inode, { at: now, list });
+    return list;
+  }
+
+  /** Process details with the container they run in, one object while neither changes. */
+  private withContainer(base: ProcessInfo | null): ProcessInfo | null {
+    if (!base) return null;
+    const container = this.namer.containerOf(base.pid);
+    if (!container) return base;
+    const known = this.decorated.get(base.pid);
+    if (known && known.base === base && known.info.container === container) return known.info;
+    const info = { ...base, container };
+    this.decorated.set(base.pid, { base, info });
+    return info;
   }
 
   /**
@@ -253,8 +439,16 @@ export class LinuxCollector implements Collector {
   }
 }
 
+/** Gives the event loop a turn, keeping the scan's own time apart from the turns it gave. */
+type Pause = () => Generator<void, void>;
+/** A table this long takes milliseconds to parse: a turn is given to other work after it. */
+const YIELD_AFTER_ROWS = 2_000;
+
+/** A namespace that was there at the survey and is gone now: normal, not a loss. */
+const GONE = 'gone';
+
 function unixSocket(row: UnixRow): Socket {
-  return {
+  const socket: Socket = {
     protocol: 'unix',
     family: null,
     localAddress: row.path ?? '',
@@ -269,4 +463,9 @@ function unixSocket(row: UnixRow): Socket {
     pids: [],
     lastPid: null,
   };
+  if (row.netns !== undefined) {
+    socket.netns = row.netns;
+    socket.netnsName = row.netnsName;
+  }
+  return socket;
 }

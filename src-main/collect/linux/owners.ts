@@ -93,6 +93,19 @@ export class OwnerResolver {
   private pids: number[] = [];
   private scannedThisPoll = new Set<number>();
 
+  /** Every process of this poll (after refresh()). */
+  get listedPids(): readonly number[] {
+    return this.pids;
+  }
+
+  /**
+   * Whether a process is new this poll or its fds changed, so what else is known about it may be
+   * stale (its network namespace, say); always true where the kernel gives no fd counts.
+   */
+  fdsChanged(pid: number): boolean {
+    return this.scannedThisPoll.has(pid) || !this.pidFdCount.get(pid);
+  }
+
   /**
    * Step 1 of a poll, before the socket table is read: re-reads the processes that are new or
    * whose fd count changed. Reading fds first means every socket the table then shows either was

@@ -9,6 +9,9 @@ export interface UnixRow {
   state: SocketState;
   /** The bound path, `@name` for abstract sockets, null when unbound. */
   path: string | null;
+  /** The namespace it was read from, when not Porthole's own. */
+  netns?: number;
+  netnsName?: string;
 }
 
 /** A line shaped like a row; `ambiguous` when it could also be the tail of the previous row's path. */

@@ -16,6 +16,12 @@ export interface InetRow extends Socket {
   uid: number;
 }
 
+/** The namespace a table was read from, when not Porthole's own: every row carries it. */
+export interface RowNamespace {
+  netns: number;
+  netnsName: string;
+}
+
 export interface TableParse<Row> {
   rows: Row[];
   /** Lines that were not a well-formed row and were skipped. */
@@ -87,6 +93,7 @@ export class InetTableParser {
     protocol: 'tcp' | 'udp',
     family: 4 | 6,
     previous?: ReadonlyMap<number, InetRow>,
+    where?: RowNamespace,
   ): TableParse<InetRow> {
     const rows: InetRow[] = [];
     let malformed = 0;
@@ -99,7 +106,7 @@ export class InetTableParser {
         start = end + 1;
         continue;
       }
-      const row = this.parseLine(data, start, end, protocol, family, previous);
+      const row = this.parseLine(data, start, end, protocol, family, previous, where);
       if (row) rows.push(row);
       else if (!this.isBlank(data, start, end)) malformed++;
       start = end + 1;
@@ -115,6 +122,7 @@ export class InetTableParser {
     protocol: 'tcp' | 'udp',
     family: 4 | 6,
     previous?: ReadonlyMap<number, InetRow>,
+    where?: RowNamespace,
   ): InetRow | null {
     const b = this.bounds;
     let fields = 0;
@@ -147,12 +155,13 @@ export class InetTableParser {
       before.localAddress === local.address &&
       before.remotePort === (connected ? remote.port : null) &&
       before.remoteAddress === (connected ? remote.address : null) &&
-      before.uid === uid
+      before.uid === uid &&
+      before.netnsName === where?.netnsName
     ) {
       return before;
     }
     // Field order is the export's column order (DESIGN §4).
-    return {
+    const row: InetRow = {
       protocol,
       family,
       localAddress: local.address,
@@ -167,6 +176,11 @@ export class InetTableParser {
       pids: NO_OWNERS,
       lastPid: null,
     };
+    if (where) {
+      row.netns = where.netns;
+      row.netnsName = where.netnsName;
+    }
+    return row;
   }
 
   /** `HEXADDR:PORT`: 8 or 32 hex digits for the address, 4 for the port. */
