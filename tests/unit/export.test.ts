@@ -56,7 +56,7 @@ describe('CSV', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(SOCKET_COLUMNS.join(','));
     expect(lines[1]).toBe('tcp,4,127.0.0.1,3000,,,LISTEN,100,node,1000,5000,100 101,,,');
-    expect(lines[2]).toBe(`unix,,/tmp/=cmd|calc,,,,LISTEN,100,node,1000,11,100,`);
+    expect(lines[2]).toBe(`unix,,/tmp/=cmd|calc,,,,LISTEN,100,node,1000,11,100,,,`);
     expect(lines[3]).toBe('');
   });
 
