@@ -3,6 +3,7 @@
 
 import { SOCKET_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
 import { formatEndpoint } from '../track/identity';
+import { describePublished, namespaceOf } from '../track/namespaces';
 import { chainWithDurations, groupChains, groupDuration } from '../track/connection-chains';
 import { printable } from '../shared/printable';
 
@@ -54,15 +55,46 @@ const PROTOCOL_ORDER = { tcp: 0, udp: 1, unix: 2 } as const;
 
 const TABLE_HEADER = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'UID', 'INODE'];
 
-/** The rows a person reads (text and Markdown), sorted by protocol, port and address. */
-function tableRows(snapshot: Snapshot): string[][] {
-  const sockets = [...snapshot.sockets].sort(
+/** The table a person reads, with a NAMESPACE column when sockets of other namespaces are in it. */
+function socketTable(snapshot: Snapshot): { header: string[]; rows: string[][] } {
+  const rows = tableRows(snapshot);
+  if (!snapshot.sockets.some((s) => s.netns !== undefined)) return { header: TABLE_HEADER, rows };
+  const sorted = sortedSockets(snapshot);
+  return {
+    header: [...TABLE_HEADER, 'NAMESPACE'],
+    rows: rows.map((row, i) => [...row, printable(namespaceOf(sorted[i]))]),
+  };
+}
+
+function sortedSockets(snapshot: Snapshot): Socket[] {
+  return [...snapshot.sockets].sort(
     (a, b) =>
       PROTOCOL_ORDER[a.protocol] - PROTOCOL_ORDER[b.protocol] ||
       (a.localPort ?? 0) - (b.localPort ?? 0) ||
-      a.localAddress.localeCompare(b.localAddress),
+      a.localAddress.localeCompare(b.localAddress) ||
+      namespaceOf(a).localeCompare(namespaceOf(b)),
   );
-  return sockets.map((s) => [
+}
+
+/** Published ports and namespaces that could not be read, as lines under the table. */
+function namespaceLines(snapshot: Snapshot): string[] {
+  const lines: string[] = [];
+  const published = snapshot.publishedPorts ?? [];
+  if (published.length > 0)
+    lines.push('', 'Published ports:', ...published.map((p) => `  ${printable(describePublished(p))}`));
+  const unreadable = (snapshot.namespaces ?? []).filter((n) => n.unreadable !== null);
+  if (unreadable.length > 0)
+    lines.push(
+      '',
+      `Network namespaces not read (their sockets are missing above):`,
+      ...unreadable.map((n) => `  ${printable(n.name)}: ${printable(n.unreadable ?? '')}`),
+    );
+  return lines;
+}
+
+/** The rows a person reads (text and Markdown), sorted by protocol, port and address. */
+function tableRows(snapshot: Snapshot): string[][] {
+  return sortedSockets(snapshot).map((s) => [
     s.family === 6 ? `${s.protocol}6` : s.protocol,
     printable(formatEndpoint(s.localAddress, s.localPort) || '*'),
     s.remoteAddress === null ? '*' : formatEndpoint(s.remoteAddress, s.remotePort),
@@ -84,7 +116,12 @@ function summaryLine(snapshot: Snapshot): string {
         ? ` (${stats.hiddenProcesses} processes could not be inspected: run as root to see every owner)`
         : ' (held outside this PID namespace, or in flight)'
       : '') +
-    (stats.malformedRows > 0 ? `, ${stats.malformedRows} unreadable rows skipped` : '')
+    (stats.malformedRows > 0 ? `, ${stats.malformedRows} unreadable rows skipped` : '') +
+    (stats.namespaces !== undefined && stats.namespaces > 1 ? `, ${stats.namespaces} network namespaces` : '') +
+    (stats.unreadableNamespaces ? `, ${stats.unreadableNamespaces} namespaces not read` : '') +
+    (stats.hiddenNamespaceProcesses
+      ? `, ${stats.hiddenNamespaceProcesses} processes whose namespace could not be seen`
+      : '')
   );
 }
 
@@ -143,7 +180,8 @@ function endedConnections(snapshot: Snapshot): { title: string; bursts: string[]
 }
 
 export function toText(snapshot: Snapshot): string {
-  const lines = [summaryLine(snapshot), '', ...alignedTable(TABLE_HEADER, tableRows(snapshot))];
+  const table = socketTable(snapshot);
+  const lines = [summaryLine(snapshot), '', ...alignedTable(table.header, table.rows), ...namespaceLines(snapshot)];
   const ended = endedConnections(snapshot);
   if (ended) {
     lines.push('', ended.title);
@@ -164,7 +202,13 @@ function markdownTable(header: string[], rows: string[][]): string[] {
 }
 
 export function toMarkdown(snapshot: Snapshot): string {
-  const lines = [`### ${markdownCell(summaryLine(snapshot))}`, '', ...markdownTable(TABLE_HEADER, tableRows(snapshot))];
+  const table = socketTable(snapshot);
+  const lines = [
+    `### ${markdownCell(summaryLine(snapshot))}`,
+    '',
+    ...markdownTable(table.header, table.rows),
+    ...namespaceLines(snapshot).map(markdownCell),
+  ];
   const ended = endedConnections(snapshot);
   if (ended) {
     lines.push('', markdownCell(ended.title));
@@ -185,7 +229,8 @@ export function describeSocket(socket: Socket): string {
         ? `(was pid ${socket.lastPid})`
         : '';
   const proto = socket.family === 6 ? `${socket.protocol}6` : socket.protocol;
-  return printable(`${proto} ${local}${remote} ${owner}`.trimEnd());
+  const where = socket.netns === undefined ? '' : ` (in ${namespaceOf(socket)})`;
+  return printable(`${proto} ${local}${remote} ${owner}`.trimEnd() + where);
 }
 
 const owner = (o: { pid: number | null; name: string | null }) =>

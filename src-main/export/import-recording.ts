@@ -14,6 +14,7 @@ import {
   Invalid,
   MAX_SNAPSHOT_BYTES,
   object,
+  namespaceLists,
   onlyKeys,
   parseUntrustedJson,
   processInfo,
@@ -43,7 +44,17 @@ function message(value: unknown): StreamMessage {
   if (m.type === 'resync') {
     onlyKeys(m, 'the line', ['type', 'resync']);
     const r = object(m.resync, 'resync');
-    onlyKeys(r, 'resync', ['seq', 'at', 'sockets', 'processes', 'stats', 'eventMode', 'intervalMs']);
+    onlyKeys(r, 'resync', [
+      'seq',
+      'at',
+      'sockets',
+      'processes',
+      'stats',
+      'eventMode',
+      'intervalMs',
+      'namespaces',
+      'publishedPorts',
+    ]);
     const sockets = array(r.sockets, 'resync.sockets', MAX_ROWS).map((s, i) => socket(s, `resync.sockets[${i}]`));
     return {
       type: 'resync',
@@ -59,6 +70,7 @@ function message(value: unknown): StreamMessage {
         ...(r.intervalMs === undefined
           ? {}
           : { intervalMs: integer(r.intervalMs, 'resync.intervalMs', 1, 86_400_000) }),
+        ...namespaceLists(r, 'resync.'),
       },
     };
   }
@@ -76,6 +88,8 @@ function message(value: unknown): StreamMessage {
       'stats',
       'chains',
       'eventMode',
+      'namespaces',
+      'publishedPorts',
     ]);
     const added = array(d.added, 'delta.added', MAX_ROWS).map((s, i) => socket(s, `delta.added[${i}]`));
     return {
@@ -95,6 +109,7 @@ function message(value: unknown): StreamMessage {
           ? {}
           : { chains: array(d.chains, 'delta.chains', MAX_ROWS).map((c, i) => chain(c, `delta.chains[${i}]`)) }),
         ...(d.eventMode === undefined ? {} : { eventMode: eventMode(d.eventMode, 'delta.eventMode') }),
+        ...namespaceLists(d, 'delta.'),
       },
     };
   }

@@ -9,8 +9,11 @@ import {
   SOCKET_COLUMNS,
   SOCKET_STATES,
   type ConnectionChain,
+  type ContainerInfo,
   type EventMode,
+  type NetNamespace,
   type ProcessInfo,
+  type PublishedPort,
   type ScanStats,
   type Snapshot,
   type Socket,
@@ -133,10 +136,82 @@ export function socket(value: unknown, path: string): Socket {
           : [pid]
         : array(s.pids, `${path}.pids`, 4096).map((p, i) => integer(p, `${path}.pids[${i}]`, 1, PID_MAX)),
     lastPid: s.lastPid === undefined ? null : integer(s.lastPid, `${path}.lastPid`, 1, PID_MAX, true),
+    ...socketNamespace(s, path),
   };
 }
 
-const PROCESS_FIELDS = ['pid', 'ppid', 'name', 'command', 'user', 'uid', 'startedAt', 'cwd'];
+const NAME_MAX = 256;
+const MAX_NAMESPACES = 4096;
+
+/** A socket outside the snapshot taker's own namespace carries both its namespace's inode and name. */
+function socketNamespace(s: Json, path: string): Pick<Socket, 'netns' | 'netnsName'> {
+  if (s.netns === undefined && s.netnsName === undefined) return {};
+  if (s.netns === undefined || s.netnsName === undefined)
+    throw new Invalid(path, 'must have both netns and netnsName, or neither');
+  return {
+    netns: integer(s.netns, `${path}.netns`, 1, Number.MAX_SAFE_INTEGER),
+    netnsName: shortString(s.netnsName, `${path}.netnsName`),
+  };
+}
+
+function shortString(value: unknown, path: string): string {
+  const text = string(value, path);
+  if (text.length > NAME_MAX) throw new Invalid(path, `is longer than ${NAME_MAX} characters`);
+  return text;
+}
+
+const CONTAINER_FIELDS = ['runtime', 'id', 'name', 'image', 'pod', 'podNamespace'] as const;
+
+export function containerInfo(value: unknown, path: string): ContainerInfo {
+  const c = object(value, path);
+  onlyKeys(c, path, CONTAINER_FIELDS);
+  const info: ContainerInfo = {
+    runtime: shortString(c.runtime, `${path}.runtime`),
+    id: shortString(c.id, `${path}.id`),
+  };
+  for (const field of ['name', 'image', 'pod', 'podNamespace'] as const)
+    if (c[field] !== undefined) info[field] = shortString(c[field], `${path}.${field}`);
+  return info;
+}
+
+const NAMESPACE_FIELDS = ['inode', 'name', 'own', 'mounts', 'containers', 'processCount', 'unreadable'];
+
+export function netNamespace(value: unknown, path: string): NetNamespace {
+  const n = object(value, path);
+  onlyKeys(n, path, NAMESPACE_FIELDS);
+  if (typeof n.own !== 'boolean') throw new Invalid(`${path}.own`, 'must be true or false');
+  return {
+    inode: integer(n.inode, `${path}.inode`, 1, Number.MAX_SAFE_INTEGER),
+    name: shortString(n.name, `${path}.name`),
+    own: n.own,
+    mounts: array(n.mounts ?? [], `${path}.mounts`, 64).map((m, i) => shortString(m, `${path}.mounts[${i}]`)),
+    containers: array(n.containers ?? [], `${path}.containers`, 64).map((c, i) =>
+      containerInfo(c, `${path}.containers[${i}]`),
+    ),
+    processCount: integer(n.processCount ?? 0, `${path}.processCount`, 0, PID_MAX),
+    unreadable: n.unreadable === undefined ? null : string(n.unreadable, `${path}.unreadable`, true),
+  };
+}
+
+const PUBLISHED_FIELDS = ['protocol', 'hostAddress', 'hostPort', 'netns', 'address', 'port', 'container', 'via'];
+
+export function publishedPort(value: unknown, path: string): PublishedPort {
+  const p = object(value, path);
+  onlyKeys(p, path, PUBLISHED_FIELDS);
+  return {
+    protocol: oneOf(p.protocol, `${path}.protocol`, ['tcp', 'udp'] as const),
+    hostAddress: shortString(p.hostAddress, `${path}.hostAddress`),
+    hostPort: integer(p.hostPort, `${path}.hostPort`, 1, 65535),
+    netns: p.netns === undefined ? null : integer(p.netns, `${path}.netns`, 1, Number.MAX_SAFE_INTEGER, true),
+    address: p.address === undefined ? null : string(p.address, `${path}.address`, true),
+    port: integer(p.port, `${path}.port`, 1, 65535),
+    container:
+      p.container === undefined || p.container === null ? null : containerInfo(p.container, `${path}.container`),
+    via: oneOf(p.via, `${path}.via`, ['docker-proxy', 'docker', 'podman'] as const),
+  };
+}
+
+const PROCESS_FIELDS = ['pid', 'ppid', 'name', 'command', 'user', 'uid', 'startedAt', 'cwd', 'container'];
 
 export function processInfo(value: unknown, path: string): ProcessInfo {
   const p = object(value, path);
@@ -150,10 +225,22 @@ export function processInfo(value: unknown, path: string): ProcessInfo {
     uid: p.uid === undefined ? null : integer(p.uid, `${path}.uid`, 0, UID_MAX, true),
     startedAt: date(p.startedAt, `${path}.startedAt`, true),
     cwd: p.cwd === undefined ? null : string(p.cwd, `${path}.cwd`, true),
+    ...(p.container === undefined ? {} : { container: containerInfo(p.container, `${path}.container`) }),
   };
 }
 
-const STATS_FIELDS = ['unattributed', 'malformedRows', 'repairedRows', 'hiddenProcesses', 'scanMs'] as const;
+const STATS_FIELDS = [
+  'unattributed',
+  'malformedRows',
+  'repairedRows',
+  'hiddenProcesses',
+  'scanMs',
+  'namespaces',
+  'unreadableNamespaces',
+  'unreadableNamespaceNames',
+  'hiddenNamespaceProcesses',
+] as const;
+const OPTIONAL_COUNTS = ['namespaces', 'unreadableNamespaces', 'hiddenNamespaceProcesses'] as const;
 
 export function stats(value: unknown, path: string, sockets: Socket[]): ScanStats {
   if (value === undefined)
@@ -166,17 +253,24 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
     };
   const s = object(value, path);
   onlyKeys(s, path, STATS_FIELDS);
-  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs'>) =>
+  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs' | 'unreadableNamespaceNames'>) =>
     s[field] === undefined ? 0 : integer(s[field], `${path}.${field}`, 0, Number.MAX_SAFE_INTEGER);
   if (s.scanMs !== undefined && !(typeof s.scanMs === 'number' && Number.isFinite(s.scanMs) && s.scanMs >= 0))
     throw new Invalid(`${path}.scanMs`, 'must be a number of milliseconds ≥ 0');
-  return {
+  const result: ScanStats = {
     unattributed: count('unattributed'),
     malformedRows: count('malformedRows'),
     repairedRows: count('repairedRows'),
     hiddenProcesses: count('hiddenProcesses'),
     scanMs: (s.scanMs as number | undefined) ?? 0,
   };
+  // Namespace counts came later: absent in older files, and absent stays absent.
+  for (const field of OPTIONAL_COUNTS) if (s[field] !== undefined) result[field] = count(field);
+  if (s.unreadableNamespaceNames !== undefined)
+    result.unreadableNamespaceNames = array(s.unreadableNamespaceNames, `${path}.unreadableNamespaceNames`, 64).map(
+      (n, i) => shortString(n, `${path}.unreadableNamespaceNames[${i}]`),
+    );
+  return result;
 }
 
 function milliseconds(value: unknown, path: string): number {
@@ -221,7 +315,19 @@ export function eventMode(value: unknown, path: string): EventMode | undefined {
   return { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
 }
 
-const ROOT_FIELDS = ['format', 'version', 'takenAt', 'host', 'sockets', 'processes', 'stats', 'eventMode', 'chains'];
+const ROOT_FIELDS = [
+  'format',
+  'version',
+  'takenAt',
+  'host',
+  'sockets',
+  'processes',
+  'stats',
+  'eventMode',
+  'chains',
+  'namespaces',
+  'publishedPorts',
+];
 
 /** Validates a parsed document as a version-1 snapshot, building a fresh object from checked fields. */
 export function validateSnapshot(document: unknown): Snapshot {
@@ -253,7 +359,25 @@ export function validateSnapshot(document: unknown): Snapshot {
     ...(root.chains === undefined
       ? {}
       : { chains: array(root.chains, 'chains', MAX_ROWS).map((c, i) => chain(c, `chains[${i}]`)) }),
+    ...namespaceLists(root, ''),
   };
+}
+
+/** The optional namespace and published-port lists of a snapshot, resync or delta. */
+export function namespaceLists(
+  holder: Json,
+  prefix: string,
+): { namespaces?: NetNamespace[]; publishedPorts?: PublishedPort[] } {
+  const lists: { namespaces?: NetNamespace[]; publishedPorts?: PublishedPort[] } = {};
+  if (holder.namespaces !== undefined)
+    lists.namespaces = array(holder.namespaces, `${prefix}namespaces`, MAX_NAMESPACES).map((n, i) =>
+      netNamespace(n, `${prefix}namespaces[${i}]`),
+    );
+  if (holder.publishedPorts !== undefined)
+    lists.publishedPorts = array(holder.publishedPorts, `${prefix}publishedPorts`, 65_536 * 2).map((p, i) =>
+      publishedPort(p, `${prefix}publishedPorts[${i}]`),
+    );
+  return lists;
 }
 
 /** JSON.parse with the nesting limit and without prototype keys; `fail` words the reason. */

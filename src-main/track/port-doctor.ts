@@ -5,6 +5,7 @@
 import type { ContainerInfo, ProcessInfo, PublishedPort, Socket } from '../shared/contract';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from './identity';
+import { describeContainer } from './namespaces';
 import { addressScope, isListening } from './views';
 
 export type DoctorProtocol = 'tcp' | 'udp';
@@ -26,6 +27,7 @@ export interface BindAttempt {
 }
 
 export type { ContainerInfo };
+export { describeContainer };
 
 export interface PortEvidence {
   request: DoctorRequest;
@@ -139,16 +141,6 @@ function describeProcess(process: ProcessInfo | null, socket: Socket, privileged
     return `${printable(process.name)} (pid ${process.pid}${process.user ? `, user ${printable(process.user)}` : ''})`;
   if (privileged) return `a process Porthole could not see (uid ${socket.uid ?? '?'})`;
   return `a process of uid ${socket.uid ?? '?'} (run as root to see which)`;
-}
-
-/** `db (postgres:16)`, `kube-system/coredns`, `docker 1a2b3c4d5e6f`; null for none. */
-export function describeContainer(container: ContainerInfo | null | undefined): string | null {
-  if (!container) return null;
-  if (container.runtime === 'docker-proxy') return `docker-proxy ${container.id}`;
-  const name = container.pod
-    ? `${container.podNamespace ? `${container.podNamespace}/` : ''}${container.pod}${container.name ? ` (${container.name})` : ''}`
-    : (container.name ?? `${container.runtime} ${container.id}`);
-  return container.image && !container.pod ? `${name} (${container.image})` : name;
 }
 
 function describeElsewhere(finding: ElsewhereFinding): string {
