@@ -17,19 +17,35 @@ export const at = (address: string, port: number | undefined): Endpoint => {
 const sameEnd = (address: string | null, port: number | null, end: Endpoint | null) =>
   end === null ? address === null && port === null : address === end.address && port === end.port;
 
-/** Every socket with this protocol and these two endpoints (`null`: no remote end). */
-export function socketsAt(sockets: readonly Socket[], protocol: Protocol, local: Endpoint, remote: Endpoint | null) {
+/**
+ * Every socket with this protocol and these two endpoints (`null`: no remote end), in one network
+ * namespace: Porthole's own unless `netns` names another (every namespace has its own 127.0.0.1).
+ */
+export function socketsAt(
+  sockets: readonly Socket[],
+  protocol: Protocol,
+  local: Endpoint,
+  remote: Endpoint | null,
+  netns?: number,
+) {
   return sockets.filter(
     (s) =>
       s.protocol === protocol &&
+      s.netns === netns &&
       sameEnd(s.localAddress, s.localPort, local) &&
       sameEnd(s.remoteAddress, s.remotePort, remote),
   );
 }
 
 /** The one socket with this identity; throws, naming it and what was found, if there is not exactly one. */
-export function theSocket(sockets: readonly Socket[], protocol: Protocol, local: Endpoint, remote: Endpoint | null) {
-  const found = socketsAt(sockets, protocol, local, remote);
+export function theSocket(
+  sockets: readonly Socket[],
+  protocol: Protocol,
+  local: Endpoint,
+  remote: Endpoint | null,
+  netns?: number,
+) {
+  const found = socketsAt(sockets, protocol, local, remote, netns);
   if (found.length !== 1) {
     const name = `${protocol} ${formatEndpoint(local.address, local.port)} → ${remote ? formatEndpoint(remote.address, remote.port) : '*'}`;
     throw new Error(`expected one socket ${name}, found ${found.length}: ${JSON.stringify(found)}`);
@@ -38,11 +54,12 @@ export function theSocket(sockets: readonly Socket[], protocol: Protocol, local:
 }
 
 /** The listener on exactly this address and port (a LISTEN TCP socket, or an unconnected UDP one). */
-export function theListener(sockets: readonly Socket[], protocol: 'tcp' | 'udp', local: Endpoint) {
+export function theListener(sockets: readonly Socket[], protocol: 'tcp' | 'udp', local: Endpoint, netns?: number) {
   return theSocket(
     sockets.filter((s) => s.state === (protocol === 'tcp' ? 'LISTEN' : 'UNCONN')),
     protocol,
     local,
     null,
+    netns,
   );
 }

@@ -1,0 +1,76 @@
+// Real network namespaces for system tests (root): `ip netns add`, veth pairs, processes inside.
+// Names carry the test runner's pid, so parallel files and leftovers of a killed run never clash.
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HELPERS, type Workload, type ChildInfo } from './workload';
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+export class TestNamespaces {
+  private readonly names: string[] = [];
+  private readonly links: string[] = [];
+  private static count = 0;
+
+  /** A new namespace with its loopback up; returns its name. */
+  add(tag: string): string {
+    const name = `pt${process.pid}${tag}`;
+    ip('netns', 'add', name);
+    this.names.push(name);
+    ip('-n', name, 'link', 'set', 'lo', 'up');
+    return name;
+  }
+
+  /** The namespace's inode, as Porthole reports it. */
+  inode(name: string): number {
+    return statSync(`/run/netns/${name}`).ino;
+  }
+
+  /** A veth pair from the host into `name`, a /30 of 10.233.0.0/16 of its own: both ends' addresses. */
+  veth(name: string): { host: string; inside: string } {
+    const n = (process.pid % 60) * 4 + TestNamespaces.count++;
+    const hostLink = `ph${process.pid % 100000}x${n % 100}`;
+    const insideLink = `pn${process.pid % 100000}x${n % 100}`;
+    const subnet = `10.233.${n % 250}`;
+    ip('link', 'add', hostLink, 'type', 'veth', 'peer', 'name', insideLink);
+    this.links.push(hostLink);
+    ip('link', 'set', insideLink, 'netns', name);
+    ip('addr', 'add', `${subnet}.1/30`, 'dev', hostLink);
+    ip('link', 'set', hostLink, 'up');
+    ip('-n', name, 'addr', 'add', `${subnet}.2/30`, 'dev', insideLink);
+    ip('-n', name, 'link', 'set', insideLink, 'up');
+    return { host: `${subnet}.1`, inside: `${subnet}.2` };
+  }
+
+  /** Starts a socket-child inside the namespace (same plans as Workload.start). */
+  start(workload: Workload, name: string, plan: Record<string, unknown>): Promise<ChildInfo> {
+    return workload.run('ip', [
+      'netns',
+      'exec',
+      name,
+      process.execPath,
+      join(HELPERS, 'socket-child.cjs'),
+      JSON.stringify(plan),
+    ]);
+  }
+
+  delete(name: string): void {
+    try {
+      ip('netns', 'delete', name);
+    } catch {
+      // already gone
+    }
+    const i = this.names.indexOf(name);
+    if (i >= 0) this.names.splice(i, 1);
+  }
+
+  cleanup(): void {
+    for (const link of this.links.splice(0))
+      try {
+        ip('link', 'delete', link);
+      } catch {
+        // went with its namespace
+      }
+    for (const name of [...this.names]) this.delete(name);
+  }
+}
