@@ -145,9 +145,9 @@ function describeProcess(process: ProcessInfo | null, socket: Socket, privileged
 
 function describeElsewhere(finding: ElsewhereFinding): string {
   const container = describeContainer(finding.container);
-  return container && container !== finding.namespace
-    ? `${finding.namespace}: ${container}`
-    : (container ?? finding.namespace);
+  if (!container) return finding.namespace;
+  // A namespace named after its container says it once.
+  return container.startsWith(finding.namespace) ? container : `${finding.namespace}: ${container}`;
 }
 
 function outcomeWords(outcome: string): string {
