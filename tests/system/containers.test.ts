@@ -150,7 +150,7 @@ describe('a container named by its cgroup and its runtime', () => {
 
     // The doctor: free on the host, held inside the container, and how it is published.
     const diagnosis = diagnosePort(
-      await gatherPortEvidence({ port: server.port, protocol: 'tcp', address: null }, scan),
+      await gatherPortEvidence({ port: server.port!, protocol: 'tcp', address: null }, scan),
     );
     expect(diagnosis.verdict).toBe('free');
     expect(diagnosis.summary).toContain(`but db (postgres:16) listens on 127.0.0.1:${server.port} inside its own`);

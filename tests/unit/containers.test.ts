@@ -2,7 +2,7 @@
 // state files and API answers (tests/fixtures/containers says where those come from), and the
 // runtime API client's bounds against a daemon that hangs, floods or lies.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,7 +118,7 @@ describe('the runtime API client', () => {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     rmSync(dir, { recursive: true, force: true });
   });
-  const serve = async (name: string, handler: Parameters<typeof createServer>[0]): Promise<string> => {
+  const serve = async (name: string, handler: RequestListener): Promise<string> => {
     const path = join(dir, name);
     const server = createServer(handler);
     servers.push(server);
