@@ -1,7 +1,8 @@
 // What the UI shows, derived from the socket table: listeners grouped by port, and a port's fan-out.
 // Pure functions: the renderer's stores compute them, the tests check them.
 
-import type { Socket, SocketState } from '../shared/contract';
+import type { PublishedPort, Socket, SocketState } from '../shared/contract';
+import { namespaceOf } from './namespaces';
 
 export type AddressScope = 'loopback' | 'wildcard' | 'specific';
 /** `dual-stack` is a `::` listener, which Linux lets IPv4 clients reach unless IPV6_V6ONLY is set. */
@@ -27,22 +28,38 @@ export function isListening(socket: Socket): boolean {
 }
 
 export interface ListenerGroup {
-  /** `tcp:3000`, `udp:53`, or `unix:/run/x.sock`. */
+  /** `tcp:3000`, `udp:53`, or `unix:/run/x.sock`; `@<netns inode>` after it in another namespace. */
   id: string;
   protocol: Socket['protocol'];
   port: number | null;
+  /** The namespace's inode, null for Porthole's own; and its name ('host' for Porthole's own). */
+  netns: number | null;
+  namespace: string;
+  /** Host ports the runtime forwards to this port of this namespace (a container's published port). */
+  publishedAs: PublishedPort[];
+  /** Where a forwarder on this host port sends connections (into a container). */
+  forwardsTo: PublishedPort[];
   /** The listening sockets on this port: one per address, or SO_REUSEPORT siblings. */
   listeners: Socket[];
   /** Connected sockets on the listening side of this port, now. */
   connections: number;
 }
 
-export function groupId(socket: Socket): string {
-  return socket.protocol === 'unix' ? `unix:${socket.localAddress}` : `${socket.protocol}:${socket.localPort}`;
+export function groupId(socket: Pick<Socket, 'protocol' | 'localAddress' | 'localPort' | 'netns'>): string {
+  const id = socket.protocol === 'unix' ? `unix:${socket.localAddress}` : `${socket.protocol}:${socket.localPort}`;
+  return socket.netns === undefined ? id : `${id}@${socket.netns}`;
 }
 
-/** Every listening socket, grouped by protocol and port, with how many connections it has now. */
-export function listenerGroups(sockets: Iterable<Socket>): ListenerGroup[] {
+/** Whether a published port leads to this protocol and port inside that namespace. */
+const leadsTo = (p: PublishedPort, protocol: Socket['protocol'], port: number | null, netns: number | null) =>
+  netns !== null && p.netns === netns && p.protocol === protocol && p.port === port;
+
+/**
+ * Every listening socket, grouped by namespace, protocol and port, with how many connections it
+ * has now, and the published ports that join a host port to a container's: Porthole's own
+ * namespace first, then the others by name.
+ */
+export function listenerGroups(sockets: Iterable<Socket>, published: readonly PublishedPort[] = []): ListenerGroup[] {
   const groups = new Map<string, ListenerGroup>();
   const connected: Socket[] = [];
   for (const socket of sockets) {
@@ -52,18 +69,41 @@ export function listenerGroups(sockets: Iterable<Socket>): ListenerGroup[] {
     }
     const id = groupId(socket);
     let group = groups.get(id);
-    if (!group)
+    if (!group) {
+      const netns = socket.netns ?? null;
       groups.set(
         id,
-        (group = { id, protocol: socket.protocol, port: socket.localPort, listeners: [], connections: 0 }),
+        (group = {
+          id,
+          protocol: socket.protocol,
+          port: socket.localPort,
+          netns,
+          namespace: namespaceOf(socket),
+          publishedAs: published.filter((p) => leadsTo(p, socket.protocol, socket.localPort, netns)),
+          forwardsTo:
+            netns === null
+              ? published.filter((p) => p.protocol === socket.protocol && p.hostPort === socket.localPort)
+              : [],
+          listeners: [],
+          connections: 0,
+        }),
       );
+    }
     group.listeners.push(socket);
   }
   for (const socket of connected) {
-    const group = groups.get(`tcp:${socket.localPort}`);
+    const group = groups.get(
+      socket.netns === undefined ? `tcp:${socket.localPort}` : `tcp:${socket.localPort}@${socket.netns}`,
+    );
     if (group && serves(group, socket)) group.connections++;
   }
-  return [...groups.values()].sort((a, b) => (a.port ?? 0) - (b.port ?? 0) || a.id.localeCompare(b.id));
+  return [...groups.values()].sort(
+    (a, b) =>
+      Number(a.netns !== null) - Number(b.netns !== null) ||
+      a.namespace.localeCompare(b.namespace) ||
+      (a.port ?? 0) - (b.port ?? 0) ||
+      a.id.localeCompare(b.id),
+  );
 }
 
 /** Whether a connected socket is the listening side of one of the group's listeners. */
@@ -83,17 +123,43 @@ export interface Peer {
   byState: Partial<Record<SocketState, number>>;
 }
 
+/** One hop of a path across namespaces: a published host port and the group at its other end. */
+export interface Crossing {
+  published: PublishedPort;
+  /** The group at the other end (the host port's, or the container's), when it is in the table. */
+  groupId: string | null;
+  /** Connections on that other end now. */
+  connections: number;
+}
+
 export interface FanOut {
   group: ListenerGroup | null;
   peers: Peer[];
   byState: Partial<Record<SocketState, number>>;
   total: number;
+  /** A container's port: the host ports that lead here, and the clients connected there. */
+  from: Crossing[];
+  /** A host port a forwarder holds: the container port it leads to. */
+  to: Crossing[];
 }
 
-/** One listening port and the connected sockets behind it, each told apart by its remote end. */
-export function fanOut(sockets: Iterable<Socket>, protocol: Socket['protocol'], port: number): FanOut {
+/**
+ * One listening port of one namespace and the connected sockets behind it, each told apart by its
+ * remote end; with the published ports that carry host clients into the namespace.
+ * @param netns the namespace's inode; null (default) for Porthole's own
+ */
+export function fanOut(
+  sockets: Iterable<Socket>,
+  protocol: Socket['protocol'],
+  port: number,
+  netns: number | null = null,
+  published: readonly PublishedPort[] = [],
+): FanOut {
   const all = [...sockets];
-  const group = listenerGroups(all).find((g) => g.protocol === protocol && g.port === port) ?? null;
+  const groups = listenerGroups(all, published);
+  const group = groups.find((g) => g.protocol === protocol && g.port === port && g.netns === netns) ?? null;
+  const other = (inNamespace: number | null, p: number) =>
+    groups.find((g) => g.protocol === protocol && g.port === p && g.netns === inNamespace) ?? null;
   const peers = new Map<string, Peer>();
   const byState: Partial<Record<SocketState, number>> = {};
   let total = 0;
@@ -101,6 +167,7 @@ export function fanOut(sockets: Iterable<Socket>, protocol: Socket['protocol'], 
     if (
       socket.protocol !== protocol ||
       socket.localPort !== port ||
+      (socket.netns ?? null) !== netns ||
       socket.remoteAddress === null ||
       isListening(socket)
     )
@@ -115,5 +182,17 @@ export function fanOut(sockets: Iterable<Socket>, protocol: Socket['protocol'], 
     total++;
   }
   for (const peer of peers.values()) peer.sockets.sort((a, b) => (a.remotePort ?? 0) - (b.remotePort ?? 0));
-  return { group, peers: [...peers.values()].sort((a, b) => b.sockets.length - a.sockets.length), byState, total };
+  const crossing = (p: PublishedPort, at: ListenerGroup | null): Crossing => ({
+    published: p,
+    groupId: at?.id ?? null,
+    connections: at?.connections ?? 0,
+  });
+  return {
+    group,
+    peers: [...peers.values()].sort((a, b) => b.sockets.length - a.sockets.length),
+    byState,
+    total,
+    from: (group?.publishedAs ?? []).map((p) => crossing(p, other(null, p.hostPort))),
+    to: (group?.forwardsTo ?? []).map((p) => crossing(p, other(p.netns, p.port))),
+  };
 }

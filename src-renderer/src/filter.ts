@@ -1,6 +1,7 @@
 // Filtering and sorting the connections table: pure functions over sockets.
 import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
+import { namespaceOf } from '../../src-main/track/namespaces';
 import { isListening } from '../../src-main/track/views';
 
 export interface SocketFilter {
@@ -9,9 +10,11 @@ export interface SocketFilter {
   state: Socket['state'] | 'all';
   role: 'all' | 'listening' | 'connected';
   pid: number | null;
+  /** 'all', or a namespace's name ('host' for Porthole's own). */
+  namespace?: string;
 }
 
-export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process';
+export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process' | 'namespace';
 
 export function matches(socket: Socket, filter: SocketFilter, process?: ProcessInfo): boolean {
   if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
@@ -19,6 +22,7 @@ export function matches(socket: Socket, filter: SocketFilter, process?: ProcessI
   if (filter.role === 'listening' && !isListening(socket)) return false;
   if (filter.role === 'connected' && socket.remoteAddress === null) return false;
   if (filter.pid !== null && socket.pid !== filter.pid) return false;
+  if (filter.namespace && filter.namespace !== 'all' && namespaceOf(socket) !== filter.namespace) return false;
   const text = filter.text.trim().toLowerCase();
   if (!text) return true;
   const haystack = [
@@ -29,6 +33,7 @@ export function matches(socket: Socket, filter: SocketFilter, process?: ProcessI
     socket.state,
     socket.protocol,
     process?.command ?? '',
+    socket.netnsName ?? '',
   ]
     .join(' ')
     .toLowerCase();
@@ -41,6 +46,7 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   remote: (s) => (s.remoteAddress ?? '') + ':' + String(s.remotePort ?? 0).padStart(5, '0'),
   state: (s) => s.state,
   process: (s) => s.processName ?? '~',
+  namespace: (s) => (s.netns === undefined ? '' : namespaceOf(s)),
 };
 
 /** Sorts in place. Keys are computed once per row, not once per comparison (20k rows ≈ 300k). */

@@ -36,8 +36,8 @@ export interface ServedUi {
 }
 
 /** The real UI in Chromium: `porthole serve` with `serveArgs`, one page at the app's window size. */
-export async function openServedUi(serveArgs: string[]): Promise<ServedUi> {
-  const served = await startServe(serveArgs);
+export async function openServedUi(serveArgs: string[], prefix: string[] = []): Promise<ServedUi> {
+  const served = await startServe(serveArgs, [], prefix);
   let browser: Browser | undefined;
   const close = async () => {
     await browser?.close().catch(() => {});

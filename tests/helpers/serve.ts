@@ -24,9 +24,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
   running.delete(child);
 }
 
-/** @param nodeArgs options for Node itself (e.g. --cpu-prof when the soak benchmark profiles the server) */
-export async function startServe(args: string[] = [], nodeArgs: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', ...args], {
+/**
+ * @param nodeArgs options for Node itself (e.g. --cpu-prof when the soak benchmark profiles the server)
+ * @param prefix a command that runs it (AS_NOBODY: the server unprivileged)
+ */
+export async function startServe(args: string[] = [], nodeArgs: string[] = [], prefix: string[] = []): Promise<Served> {
+  const [command, ...rest] = [...prefix, process.execPath, ...nodeArgs, CLI, 'serve', '--port', '0', ...args];
+  const child = spawn(command, rest, {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

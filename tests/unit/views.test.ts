@@ -58,3 +58,51 @@ describe('fan-out', () => {
     expect(new Set(view.peers[0].sockets.map((s) => s.remotePort)).size).toBe(12);
   });
 });
+
+describe('across network namespaces', () => {
+  const inside = { netns: 4026532300, netnsName: 'db' };
+  const published = {
+    protocol: 'tcp' as const,
+    hostAddress: '0.0.0.0',
+    hostPort: 15432,
+    netns: inside.netns,
+    address: '172.17.0.2',
+    port: 5432,
+    container: { runtime: 'docker', id: 'abababababab', name: 'db', image: 'postgres:16' },
+    via: 'docker-proxy' as const,
+  };
+  const sockets = [
+    // The host: a developer's own server on 5432, and docker-proxy on 15432 with two clients.
+    tcp('127.0.0.1:5432', null, { inode: 1 }),
+    tcp('0.0.0.0:15432', null, { inode: 2, pid: 900, processName: 'docker-proxy' }),
+    tcp('127.0.0.1:15432', '127.0.0.1:40001', { inode: 3, pid: 900 }),
+    tcp('127.0.0.1:15432', '127.0.0.1:40002', { inode: 4, pid: 900 }),
+    // The container: postgres on 5432, with the proxy's two connections arriving from the bridge.
+    tcp('0.0.0.0:5432', null, { inode: 10, ...inside }),
+    tcp('172.17.0.2:5432', '172.17.0.1:50001', { inode: 11, ...inside }),
+    tcp('172.17.0.2:5432', '172.17.0.1:50002', { inode: 12, ...inside }),
+  ];
+
+  it('keeps one port in two namespaces as two groups, the host first, each counting its own connections', () => {
+    const groups = listenerGroups(sockets, [published]);
+    expect(groups.map((g) => [g.id, g.namespace, g.connections])).toEqual([
+      ['tcp:5432', 'host', 0],
+      ['tcp:15432', 'host', 2],
+      [`tcp:5432@${inside.netns}`, 'db', 2],
+    ]);
+    expect(groups[1].forwardsTo).toEqual([published]);
+    expect(groups[2].publishedAs).toEqual([published]);
+    expect(groups[0].publishedAs).toEqual([]); // the host's own 5432 is not the container's
+  });
+
+  it("follows a container port's fan-out back to the host port and its clients, and the host port forward", () => {
+    const container = fanOut(sockets, 'tcp', 5432, inside.netns, [published]);
+    expect(container.total).toBe(2);
+    expect(container.peers.map((p) => p.host)).toEqual(['172.17.0.1']);
+    expect(container.from).toEqual([{ published, groupId: 'tcp:15432', connections: 2 }]);
+    const host = fanOut(sockets, 'tcp', 15432, null, [published]);
+    expect(host.to).toEqual([{ published, groupId: `tcp:5432@${inside.netns}`, connections: 2 }]);
+    // The host's own 5432 has neither: nothing is published into the host.
+    expect(fanOut(sockets, 'tcp', 5432, null, [published])).toMatchObject({ total: 0, from: [], to: [] });
+  });
+});

@@ -3,7 +3,9 @@
 import type {
   Delta,
   EventMode,
+  NetNamespace,
   ProcessInfo,
+  PublishedPort,
   Resync,
   ScanStats,
   Socket,
@@ -33,6 +35,9 @@ export class LiveTable {
   eventMode: EventMode | null = null;
   /** The host's poll interval (ms); null until told. */
   intervalMs: number | null = null;
+  /** The network namespaces and published ports, as last sent whole (empty: one namespace). */
+  namespaces: NetNamespace[] = [];
+  publishedPorts: PublishedPort[] = [];
 
   /**
    * Applies one message. Returns the delta it amounted to (a resync is turned into the difference
@@ -62,6 +67,8 @@ export class LiveTable {
     this.at = delta.at;
     this.stats = delta.stats;
     if (delta.eventMode) this.eventMode = delta.eventMode;
+    if (delta.namespaces) this.namespaces = delta.namespaces;
+    if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
     return delta;
   }
 
@@ -100,6 +107,8 @@ export class LiveTable {
     this.stats = resync.stats;
     if (resync.eventMode) this.eventMode = resync.eventMode;
     if (resync.intervalMs) this.intervalMs = resync.intervalMs;
+    this.namespaces = resync.namespaces ?? [];
+    this.publishedPorts = resync.publishedPorts ?? [];
     // A first resync is the table, not news: nothing is highlighted.
     if (delta.since >= 0)
       for (const socket of added) this.highlights.set(socketKey(socket), { kind: 'added', at: now });

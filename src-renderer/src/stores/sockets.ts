@@ -90,6 +90,8 @@ export const useSocketStore = defineStore('sockets', () => {
           processes: snapshot.processes,
           stats: snapshot.stats,
           ...(snapshot.eventMode ? { eventMode: snapshot.eventMode } : {}),
+          ...(snapshot.namespaces ? { namespaces: snapshot.namespaces } : {}),
+          ...(snapshot.publishedPorts ? { publishedPorts: snapshot.publishedPorts } : {}),
         },
       },
       Date.now(),
@@ -128,6 +130,8 @@ export const useSocketStore = defineStore('sockets', () => {
           sockets: [...live.sockets.values()],
           processes: [...live.processes.values()],
           stats: live.stats,
+          namespaces: live.namespaces,
+          publishedPorts: live.publishedPorts,
         },
       } satisfies StreamMessage),
     ];
@@ -148,8 +152,11 @@ export const useSocketStore = defineStore('sockets', () => {
   });
   const listeners = computed(() => {
     void version.value;
-    return listenerGroups(shown.sockets.values());
+    return listenerGroups(shown.sockets.values(), shown.publishedPorts);
   });
+  /** The namespaces of what is shown (empty: one namespace), and the ports published into them. */
+  const namespaces = computed(() => (void version.value, shown.namespaces));
+  const publishedPorts = computed(() => (void version.value, shown.publishedPorts));
   const stats = computed(() => (void version.value, shown.stats));
   /** The host's mode now (the status bar), and the mode of what is shown (a snapshot's may differ). */
   const eventMode = computed(() => (void version.value, live.eventMode));
@@ -165,6 +172,8 @@ export const useSocketStore = defineStore('sockets', () => {
     resyncs,
     rows,
     listeners,
+    namespaces,
+    publishedPorts,
     stats,
     eventMode,
     shownEventMode,

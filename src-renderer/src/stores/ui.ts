@@ -5,7 +5,7 @@ import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
 export type View = 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
 export type Selection =
-  | { kind: 'port'; protocol: Protocol; port: number }
+  | { kind: 'port'; protocol: Protocol; port: number; netns: number | null }
   | { kind: 'connection'; key: string }
   | { kind: 'process'; pid: number }
   | null;
@@ -17,6 +17,8 @@ export const useUiStore = defineStore('ui', () => {
   const state = ref<SocketState | 'all'>('all');
   const role = ref<'all' | 'listening' | 'connected'>('all');
   const pid = ref<number | null>(null);
+  /** Which network namespace to show: 'all', or one by name ('host' is Porthole's own). */
+  const namespace = ref<string>('all');
   const selection = ref<Selection>(null);
   /** The port the Port Doctor was opened for (`3000`, `53/udp`). */
   const doctorPort = ref<string | null>(null);
@@ -24,5 +26,5 @@ export const useUiStore = defineStore('ui', () => {
     doctorPort.value = protocol === 'udp' ? `${port}/udp` : String(port);
     view.value = 'doctor';
   }
-  return { view, text, protocol, state, role, pid, selection, doctorPort, openDoctor };
+  return { view, text, protocol, state, role, pid, namespace, selection, doctorPort, openDoctor };
 });
