@@ -78,6 +78,7 @@ describe('the UI across network namespaces', () => {
     // The host port the forwarder holds says where it leads.
     const onHost = page.getByTestId(`listener-tcp:${hostPort}`);
     expect(await onHost.getByTestId('published').textContent()).toContain(`${link.inside}:${server.port}`);
+    expect(await onHost.getByTestId('owner').textContent()).toContain(String(proxy.pid));
     expect(await page.getByTestId('namespace-count').textContent()).toMatch(/\d+ network namespaces/);
     await page.screenshot({ path: join(SCREENSHOTS, 'namespaces-listeners.png') });
   });
