@@ -1,6 +1,7 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000 and 20,000 loopback sockets held by ~20 processes. Prints medians side by side.
-// Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 20 --renderer-rows 20000]
+// Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 20 --renderer-rows 20000
+//                        --namespaces 1,10,50 --only namespaces]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { LinuxCollector } from '../src-main/collect/linux/linux-collector';
 import { Workload, type ChildInfo } from '../tests/helpers/workload';
 import { benchRenderer } from './renderer-bench';
 import { benchEventToUi } from './event-to-ui';
+import { benchMountOnly, benchNamespaces, printNamespaceFigures } from './namespaces';
 
 const root = join(__dirname, '..', '..'); // out/bench → the project
 const helpers = join(root, 'tests/helpers');
@@ -18,8 +20,22 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '7' },
     'loop-seconds': { type: 'string', default: '20' },
     'renderer-rows': { type: 'string', default: '20000' },
+    namespaces: { type: 'string', default: '1,10,50' },
+    only: { type: 'string' },
   },
 });
+
+/** N namespaces × 200 sockets against one namespace (issue 11); root only. */
+async function namespaceSection(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('\nNetwork namespaces: not measured (making namespaces needs root).');
+    return;
+  }
+  const counts = values.namespaces.split(',').map(Number);
+  const figures = await benchNamespaces(helpers, counts, Math.max(runs, 5));
+  const mountOnly = benchMountOnly(10, Math.max(runs, 5));
+  printNamespaceFigures(figures, { count: 10, ...mountOnly });
+}
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 const loopSeconds = Number(values['loop-seconds']);
@@ -121,6 +137,7 @@ function runLoopProbe(seconds: number, mode: 'events' | 'poll' = 'events'): Prom
 }
 
 async function main(): Promise<void> {
+  if (values.only === 'namespaces') return namespaceSection();
   const rows = new Map<string, Row>();
   const record = (tool: string, size: number, sample: Sample) => {
     if (!rows.has(tool)) rows.set(tool, { tool, bySize: new Map() });
@@ -225,6 +242,8 @@ async function main(): Promise<void> {
   console.log(`\nGoals at ${big} sockets:`);
   for (const [goal, value, met, unit] of goals)
     console.log(`  ${met ? 'met ' : 'MISSED'}  ${goal}: ${value.toFixed(2)}${unit}`);
+
+  await namespaceSection();
 
   // Event mode under churn: ~500 short connections a second, ~10 TCP state changes each (both
   // ends), with the kernel's events recorded, against the same with polling only.
