@@ -106,6 +106,16 @@ const roles = {
     if (plan.connectTo) await new Promise((resolve) => socket.connect(plan.connectTo, plan.host, resolve));
     ready({ port: socket.address().port });
   },
+  // A TCP listener on { host, port } that SIGUSR1 replaces with one on { port2 } within a tick:
+  // one socket closed and one opened, the fd count unchanged, no packet sent.
+  async relisten() {
+    let server = await listen({ host: plan.host, port: plan.port });
+    process.on('SIGUSR1', () => {
+      server.close();
+      listen({ host: plan.host, port: plan.port2 }).then((next) => (server = next), fail);
+    });
+    ready({ port: server.address().port });
+  },
   // A Unix stream listener at `path` (a leading NUL makes it abstract).
   async unixListen() {
     await listen({ path: plan.path });

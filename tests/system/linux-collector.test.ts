@@ -1,5 +1,6 @@
 // The Linux collector against a real workload of loopback sockets held by several child processes,
 // checked socket by socket and then against `ss -tuanp` taken at the same moment.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,36 @@ describe('Linux collector on a real workload', () => {
       cwd: process.cwd(),
     });
     expect(scan.processes.find((p) => p.pid === fanServer.pid)!.command).toContain('socket-child.cjs');
+  });
+
+  it('keeps an owner found a poll late on the polls after, while nothing changes', async () => {
+    // A listener replaced in one tick keeps its process's fd count. The race this covers, made
+    // certain: the new socket appears after a poll has read the fds and before it reads the table,
+    // so that poll shows it without an owner and the next one finds the owner. The polls after
+    // must keep showing it.
+    const child = await workload.start({ role: 'relisten', host: LO, port: 0, port2: 0 });
+    const listenersOf = (pid: number) =>
+      execFileSync('ss', ['-tlnpH'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(`pid=${pid},`));
+    const collector = new LinuxCollector();
+    collector.collectSync();
+    const refresh = collector.owners.refresh.bind(collector.owners);
+    collector.owners.refresh = () => {
+      refresh();
+      process.kill(child.pid, 'SIGUSR1');
+      const deadline = Date.now() + 5000;
+      while (!listenersOf(child.pid).some((line) => !line.includes(`:${child.port} `)) && Date.now() < deadline)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    };
+    const raced = collector.collectSync();
+    collector.owners.refresh = refresh;
+    const port = Number(/:(\d+) /.exec(listenersOf(child.pid)[0])![1]);
+    expect(port).not.toBe(child.port);
+    expect(theListener(raced.sockets, 'tcp', at(LO, port))).toMatchObject({ pid: null });
+    expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
+    for (let i = 0; i < 3; i++)
+      expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
   });
 
   it('agrees with ss -tuanp taken at the same moment on (protocol, local, remote, state, pids)', () => {

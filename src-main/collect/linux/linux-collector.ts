@@ -269,12 +269,14 @@ export class LinuxCollector implements Collector {
       const pid = owner?.pid ?? null;
       const processName = owner?.name ?? null;
       if (socket.pid === pid && socket.processName === processName && socket.pids === pids) continue;
-      // Last poll's row object may be held by the tracker: change a copy, never the original.
+      // Last poll's row object may be held by the tracker: change a copy, never the original, and
+      // keep the copy for the next poll (else a row read unchanged would come back with the old owner).
       const target = reused ? (sockets[i] = { ...socket }) : socket;
       target.pid = pid;
       target.processName = processName;
       target.pids = pids as number[];
       if (target.protocol === 'unix') target.uid = owner?.uid ?? null;
+      else if (reused) this.inetReconciler.replace(target as InetRow);
     }
     this.attributedAtVersion = this.owners.version;
 

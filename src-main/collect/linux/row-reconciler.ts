@@ -30,6 +30,18 @@ export class RowReconciler<Row extends { inode: number }> {
     return this.rowsByInode;
   }
 
+  /**
+   * Puts a changed copy of this poll's row in place of the original (whose object a subscriber may
+   * hold), so the next poll starts from the copy: an unchanged socket read again is handed back as
+   * it was last shown, owner included.
+   */
+  replace(row: Row): void {
+    const before = this.rowsByInode.get(row.inode) as (Row & Stamped) | undefined;
+    if (before === undefined) return;
+    (row as Row & Stamped)[SEEN] = before[SEEN];
+    this.rowsByInode.set(row.inode, row);
+  }
+
   reconcile(rows: readonly Row[], stillHeld: (inode: number) => boolean): ReconciledRows<Row> {
     const poll = ++this.poll;
     const byInode = this.rowsByInode;
