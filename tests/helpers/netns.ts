@@ -54,6 +54,11 @@ export class TestNamespaces {
     ]);
   }
 
+  /** `ss -tan` inside the namespace: the kernel's own word on its TCP sockets, one per line. */
+  ssTcp(name: string): string {
+    return execFileSync('ss', ['-N', name, '-tanH'], { encoding: 'utf8' });
+  }
+
   delete(name: string): void {
     try {
       ip('netns', 'delete', name);

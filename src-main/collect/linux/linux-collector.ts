@@ -20,11 +20,21 @@ import { InetTableParser, type InetRow, type RowNamespace } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixCandidate, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
+import { parseTcpCounters, tcpTablesNeeded, type TcpCounters } from './tcp-counters';
 
 /** A namespace's own addresses are read again after this long (they change when a container restarts). */
 const ADDRESSES_KEPT_MS = 10_000;
 /** Names of unreadable namespaces listed in stats; the count covers the rest. */
 const UNREADABLE_NAMES_LISTED = 8;
+/**
+ * Another namespace's TCP rows are kept while its counters and its processes' fds stay the same,
+ * and read again at least every this many polls (each namespace in its own poll, so the reads
+ * spread out): the one change the counters cannot see — a process closing a listener and opening
+ * another in one poll, with no packet — shows within this many polls.
+ */
+export const TCP_REREAD_EVERY_POLLS = 30;
+/** A namespace that only a bind mount holds and that was empty is entered again every this many polls. */
+export const EMPTY_ENTERED_EVERY_POLLS = 5;
 
 const INET_TABLES = [
   { file: 'tcp', protocol: 'tcp', family: 4 },
@@ -90,6 +100,33 @@ interface NamespaceRows {
   where: RowNamespace | undefined;
 }
 
+/** Another namespace's TCP rows as last read, and what they were read under. */
+interface KeptTcpRows {
+  signature: string;
+  /** The namespace's processes then (a process coming or going may bring or take a socket). */
+  pids: string;
+  name: string | undefined;
+  rows: InetRow[];
+}
+
+/**
+ * How the last scan came by each namespace's TCP rows: tables read (`read`: tcp and tcp6, or the
+ * one of them that can hold rows), none needed (`empty`: its counters say it has no TCP socket),
+ * `kept` from an earlier read (counters and fds unchanged), or `spared`: held only by a bind mount,
+ * empty when last entered, not entered this poll.
+ */
+export type TcpRowsSource = 'read' | 'empty' | 'kept' | 'spared';
+
+export interface NamespaceReadStats {
+  /** tcp and tcp6 tables read (each walks the kernel's shared hash). */
+  tcpTablesRead: number;
+  /** Namespaces whose TCP rows were kept from an earlier read. */
+  tcpKept: number;
+  /** Namespaces entered with nsenter. */
+  entered: number;
+  byNamespace: Map<number, TcpRowsSource>;
+}
+
 export class LinuxCollector implements Collector {
   readonly owners: OwnerResolver;
   private readonly processes: ProcessReader;
@@ -110,6 +147,11 @@ export class LinuxCollector implements Collector {
   /** The owners' version the last attribution was made at. */
   private attributedAtVersion = -1;
   private scanning = false;
+  private poll = 0;
+  private readonly keptTcp = new Map<number, KeptTcpRows>();
+  /** Bind-mount-only namespaces whose last entry found no socket: inode → that poll. */
+  private readonly emptyEntered = new Map<number, number>();
+  lastNamespaceReads: NamespaceReadStats = { tcpTablesRead: 0, tcpKept: 0, entered: 0, byNamespace: new Map() };
 
   constructor(options: LinuxCollectorOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -173,6 +215,8 @@ export class LinuxCollector implements Collector {
       yield;
       since = performance.now();
     };
+    this.poll++;
+    this.lastNamespaceReads = { tcpTablesRead: 0, tcpKept: 0, entered: 0, byNamespace: new Map() };
     this.owners.refresh();
     const survey = this.surveyor.survey(this.owners.listedPids, (pid) => this.owners.fdsChanged(pid));
     const namespaces = this.namer.namespacesOf(survey.namespaces);
@@ -186,7 +230,10 @@ export class LinuxCollector implements Collector {
       const where = entry.own ? undefined : { netns: entry.inode, netnsName: namespaces[n].name };
       let read: NamespaceRows | string;
       if (entry.own || entry.pids.length > 0) read = yield* this.readThroughProcess(entry, where, pause);
-      else if (entered++ < MAX_ENTERED_PER_POLL) read = this.readEntered(entry, where);
+      else if (this.spareEntry(entry)) {
+        read = { inet: [], unix: [], malformed: 0, where };
+        this.lastNamespaceReads.byNamespace.set(entry.inode, 'spared');
+      } else if (entered++ < MAX_ENTERED_PER_POLL) read = this.readEntered(entry, where);
       else read = `not read: more than ${MAX_ENTERED_PER_POLL} namespaces without a process`;
       if (typeof read === 'string') {
         if (read !== GONE) unreadable.set(entry.inode, read);
@@ -196,6 +243,9 @@ export class LinuxCollector implements Collector {
       unixTables.push({ candidates: read.unix, where: read.where });
       malformed += read.malformed;
     }
+    const present = new Set(survey.namespaces.map((e) => e.inode));
+    for (const inode of this.keptTcp.keys()) if (!present.has(inode)) this.keptTcp.delete(inode);
+    for (const inode of this.emptyEntered.keys()) if (!present.has(inode)) this.emptyEntered.delete(inode);
     yield* pause();
 
     // Inet rows are reconciled before owners are refreshed: proving a skipped row still exists
@@ -321,21 +371,87 @@ export class LinuxCollector implements Collector {
     where: RowNamespace | undefined,
     pause: Pause,
   ): Generator<void, NamespaceRows | string> {
-    if (entry.own) return (yield* this.readTables(`${this.procRoot}/net`, where, true, pause)) ?? GONE;
+    if (entry.own) {
+      const base = `${this.procRoot}/net`;
+      const plan = { ...tcpTablesNeeded(this.readTcpCounters(base)), keptTcp: null };
+      const rows = yield* this.readTables(base, where, true, pause, plan);
+      if (!rows) return GONE;
+      this.noteTcpSource(entry.inode, plan);
+      return rows;
+    }
     for (const pid of entry.pids.slice(0, 4)) {
-      const rows = yield* this.readTables(`${this.procRoot}/${pid}/net`, where, false, pause);
-      if (rows && this.surveyor.namespaceOf(pid) === entry.inode) return rows;
+      const base = `${this.procRoot}/${pid}/net`;
+      // Counters first: a table read after them holds every change they count.
+      const counters = this.readTcpCounters(base);
+      const keptTcp = this.keptTcpRows(entry, where, counters);
+      const plan = { ...tcpTablesNeeded(counters), keptTcp };
+      const rows = yield* this.readTables(base, where, false, pause, plan);
+      if (!rows || this.surveyor.namespaceOf(pid) !== entry.inode) continue;
+      this.noteTcpSource(entry.inode, plan);
+      if (keptTcp) this.lastNamespaceReads.tcpKept++;
+      else if (counters)
+        this.keptTcp.set(entry.inode, {
+          signature: counters.signature,
+          pids: entry.pids.join(','),
+          name: where?.netnsName,
+          rows: rows.inet.filter((row) => row.protocol === 'tcp'),
+        });
+      else this.keptTcp.delete(entry.inode);
+      return rows;
     }
     return entry.mounts.length > 0 ? this.readEntered(entry, where) : GONE;
+  }
+
+  private noteTcpSource(inode: number, plan: TablePlan): void {
+    const source = plan.keptTcp ? 'kept' : plan.tcp || plan.tcp6 ? 'read' : 'empty';
+    this.lastNamespaceReads.byNamespace.set(inode, source);
+  }
+
+  private readTcpCounters(base: string): TcpCounters | null {
+    const text = (file: string) => this.reader.read(`${base}/${file}`)?.toString('latin1') ?? '';
+    return parseTcpCounters(text('sockstat'), text('sockstat6'), text('snmp'));
+  }
+
+  /**
+   * Last read's TCP rows of another namespace, when nothing that moves a TCP row can have happened
+   * there since: same counters, same processes, none of whose fds changed, same name; and this is
+   * not the namespace's poll for reading anyway. null: read the tables.
+   */
+  private keptTcpRows(
+    entry: NamespaceEntry,
+    where: RowNamespace | undefined,
+    counters: TcpCounters | null,
+  ): InetRow[] | null {
+    const kept = this.keptTcp.get(entry.inode);
+    if (!kept || !counters || kept.signature !== counters.signature || kept.name !== where?.netnsName) return null;
+    if ((this.poll + entry.inode) % TCP_REREAD_EVERY_POLLS === 0) return null;
+    if (kept.pids !== entry.pids.join(',') || entry.pids.some((pid) => this.owners.fdsChanged(pid))) return null;
+    // What a read would have given: last poll's object for a socket with an inode (unchanged, so
+    // the parser would hand it back), a new one for a TIME_WAIT row (the parser makes those anew).
+    const previous = this.inetReconciler.previousRows();
+    return kept.rows.map((row) => (row.inode === 0 ? { ...row } : (previous.get(row.inode) ?? row)));
+  }
+
+  /** A bind-mount-only namespace found empty is entered again only in its own poll of every few. */
+  private spareEntry(entry: NamespaceEntry): boolean {
+    return this.emptyEntered.has(entry.inode) && (this.poll + entry.inode) % EMPTY_ENTERED_EVERY_POLLS !== 0;
   }
 
   /** A namespace that only a bind mount holds: entered for this read. */
   private readEntered(entry: NamespaceEntry, where: RowNamespace | undefined): NamespaceRows | string {
     const mount = entry.mounts[0];
     if (!mount) return GONE;
+    this.lastNamespaceReads.entered++;
+    this.lastNamespaceReads.byNamespace.set(entry.inode, 'read');
     const result = readTablesEntered(mount.path);
     if ('error' in result) return result.error;
-    return this.collectSyncOf(this.parseTables((file) => result.tables.get(file) ?? Buffer.alloc(0), where, null));
+    const rows = this.collectSyncOf(
+      this.parseTables((file) => result.tables.get(file) ?? Buffer.alloc(0), where, null, ALL_TABLES),
+    );
+    if (rows.inet.length === 0 && rows.unix.length === 0 && entry.pids.length === 0)
+      this.emptyEntered.set(entry.inode, this.poll);
+    else this.emptyEntered.delete(entry.inode);
+    return rows;
   }
 
   private collectSyncOf<T>(phases: Generator<void, T>): T {
@@ -351,6 +467,7 @@ export class LinuxCollector implements Collector {
     where: RowNamespace | undefined,
     own: boolean,
     pause: Pause,
+    plan: TablePlan,
   ): Generator<void, NamespaceRows | null> {
     let lost = false;
     const rows = yield* this.parseTables(
@@ -362,6 +479,7 @@ export class LinuxCollector implements Collector {
       },
       where,
       pause,
+      plan,
     );
     return lost ? null : rows;
   }
@@ -371,9 +489,16 @@ export class LinuxCollector implements Collector {
     read: (file: TableFile) => Buffer,
     where: RowNamespace | undefined,
     pause: Pause | null,
+    plan: TablePlan,
   ): Generator<void, NamespaceRows> {
     const rows: NamespaceRows = { inet: [], unix: [], malformed: 0, where };
+    if (plan.keptTcp) for (const row of plan.keptTcp) rows.inet.push(row);
     for (const table of INET_TABLES) {
+      if (table.protocol === 'tcp') {
+        if (plan.keptTcp) continue;
+        if (!plan[table.file]) continue;
+        this.lastNamespaceReads.tcpTablesRead++;
+      }
       const parsed = this.inetParser.parse(
         read(table.file),
         table.protocol,
@@ -445,6 +570,14 @@ export class LinuxCollector implements Collector {
 type Pause = () => Generator<void, void>;
 /** A table this long takes milliseconds to parse: a turn is given to other work after it. */
 const YIELD_AFTER_ROWS = 2_000;
+
+/** Which of a namespace's TCP tables to read, or the rows kept in their place. */
+interface TablePlan {
+  tcp: boolean;
+  tcp6: boolean;
+  keptTcp: InetRow[] | null;
+}
+const ALL_TABLES: TablePlan = { tcp: true, tcp6: true, keptTcp: null };
 
 /** A namespace that was there at the survey and is gone now: normal, not a loss. */
 const GONE = 'gone';
