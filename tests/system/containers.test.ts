@@ -128,7 +128,7 @@ describe('a container named by its cgroup and its runtime', () => {
   });
 
   it('names the namespace, its sockets and its process after the container, and finds its published ports', async () => {
-    const directory = new ContainerDirectory([{ path: socketPath, runtime: 'docker' }]);
+    const directory = new ContainerDirectory(() => [{ path: socketPath, runtime: 'docker' }]);
     const collector = new LinuxCollector({ namer: new NamespaceNamer('/proc', directory) });
     const scan = await collector.collect();
     const container = { runtime: 'docker', id: id.slice(0, 12), name: 'db', image: 'postgres:16' };

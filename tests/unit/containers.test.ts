@@ -1,14 +1,19 @@
 // Naming containers and namespaces from their evidence (issue 11): cgroup paths, the runtimes'
 // state files and API answers (tests/fixtures/containers says where those come from), and the
 // runtime API client's bounds against a daemon that hangs, floods or lies.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { containerFromCgroup, publishedFromProxyCommand } from '../../src-main/collect/containers/cgroup';
 import { namespaceName } from '../../src-main/collect/containers/naming';
-import { ContainerDirectory, getJson, parseContainerList } from '../../src-main/collect/containers/runtime-api';
+import {
+  ContainerDirectory,
+  getJson,
+  parseContainerList,
+  runtimeSockets,
+} from '../../src-main/collect/containers/runtime-api';
 import { namesFromOciConfig, runtimeStatePaths } from '../../src-main/collect/containers/runtime-state';
 import { namespaceInodeOf, parseFibTrieLocal, parseIfInet6 } from '../../src-main/collect/linux/namespaces';
 import { parseSnapshot } from '../../src-main/export/import-snapshot';
@@ -111,6 +116,22 @@ describe("names from the runtime's state and API", () => {
 });
 
 describe('the runtime API client', () => {
+  it('asks the system-wide sockets and each user’s rootless Podman socket', () => {
+    const runUser = mkdtempSync(join(tmpdir(), 'porthole-run-user-'));
+    try {
+      for (const name of ['1000', '1001', 'not-a-uid']) mkdirSync(join(runUser, name));
+      expect(runtimeSockets(runUser)).toEqual([
+        { path: '/var/run/docker.sock', runtime: 'docker' },
+        { path: '/run/podman/podman.sock', runtime: 'podman' },
+        { path: `${runUser}/1000/podman/podman.sock`, runtime: 'podman' },
+        { path: `${runUser}/1001/podman/podman.sock`, runtime: 'podman' },
+      ]);
+      expect(runtimeSockets(join(runUser, 'absent'))).toHaveLength(2);
+    } finally {
+      rmSync(runUser, { recursive: true, force: true });
+    }
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'porthole-api-'));
   const servers: Server[] = [];
   afterAll(async () => {
@@ -146,7 +167,7 @@ describe('the runtime API client', () => {
     const denied = await serve('denied.sock', (_req, res) => res.writeHead(403).end());
     await expect(getJson(denied, '/containers/json')).rejects.toThrow(/answered 403/);
 
-    const directory = new ContainerDirectory([{ path: garbage, runtime: 'podman' }]);
+    const directory = new ContainerDirectory(() => [{ path: garbage, runtime: 'podman' }]);
     await directory.refresh();
     expect([...directory.all()]).toEqual([]);
     expect(directory.lastErrors).toEqual([`${garbage}: /containers/json answered something that is not JSON`]);
@@ -160,7 +181,10 @@ describe('the runtime API client', () => {
       res.writeHead(200).end(answer);
     });
     let now = 0;
-    const directory = new ContainerDirectory([{ path, runtime: 'docker' }], () => now);
+    const directory = new ContainerDirectory(
+      () => [{ path, runtime: 'docker' }],
+      () => now,
+    );
     expect(directory.due([])).toBe(true);
     await directory.refresh();
     expect(directory.lookup(ID)?.name).toBe('db');

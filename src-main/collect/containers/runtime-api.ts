@@ -4,7 +4,7 @@
 // for longer than a poll can spare, and an absent or hung daemon only costs the names.
 
 import { request } from 'node:http';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import type { PublishedPort } from '../../shared/contract';
 
 export type RuntimeName = 'docker' | 'podman';
@@ -24,11 +24,32 @@ export interface RuntimeContainer {
   ports: PublishedPort[];
 }
 
-/** The sockets tried, in order; the first that answers names the containers of its runtime. */
-export const RUNTIME_SOCKETS: { path: string; runtime: RuntimeName }[] = [
+export interface RuntimeSocket {
+  path: string;
+  runtime: RuntimeName;
+}
+
+/** The system-wide sockets; each is asked, and every container it lists is named. */
+export const RUNTIME_SOCKETS: RuntimeSocket[] = [
   { path: '/var/run/docker.sock', runtime: 'docker' },
   { path: '/run/podman/podman.sock', runtime: 'podman' },
 ];
+/** Rootless Podman: one API socket per user, whose ports its rootlessport process forwards. */
+const MAX_USER_SOCKETS = 64;
+
+/** The system-wide sockets and each user's rootless Podman socket under /run/user. */
+export function runtimeSockets(runUser = '/run/user'): RuntimeSocket[] {
+  const sockets = [...RUNTIME_SOCKETS];
+  let uids: string[] = [];
+  try {
+    uids = readdirSync(runUser).filter((name) => /^\d+$/.test(name));
+  } catch {
+    // no per-user runtime directories here
+  }
+  for (const uid of uids.slice(0, MAX_USER_SOCKETS))
+    sockets.push({ path: `${runUser}/${uid}/podman/podman.sock`, runtime: 'podman' });
+  return sockets;
+}
 
 /** A list of a thousand containers is ~2 MB: more than this is refused, not buffered. */
 const MAX_RESPONSE_BYTES = 8 << 20;
@@ -154,7 +175,7 @@ export class ContainerDirectory {
   lastErrors: string[] = [];
 
   constructor(
-    private readonly sockets = RUNTIME_SOCKETS,
+    private readonly sockets: () => RuntimeSocket[] = runtimeSockets,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -170,8 +191,8 @@ export class ContainerDirectory {
   due(ids: Iterable<string>): boolean {
     const age = this.now() - this.askedAt;
     if (age < MIN_INTERVAL_MS) return false;
-    if (age >= CACHE_MS) return this.sockets.some((s) => isSocket(s.path));
-    for (const id of ids) if (!this.byId.has(id)) return this.sockets.some((s) => isSocket(s.path));
+    if (age >= CACHE_MS) return this.sockets().some((s) => isSocket(s.path));
+    for (const id of ids) if (!this.byId.has(id)) return this.sockets().some((s) => isSocket(s.path));
     return false;
   }
 
@@ -182,7 +203,7 @@ export class ContainerDirectory {
     this.pending = (async () => {
       const byId = new Map<string, RuntimeContainer>();
       const errors: string[] = [];
-      for (const { path, runtime } of this.sockets) {
+      for (const { path, runtime } of this.sockets()) {
         if (!isSocket(path)) continue;
         try {
           for (const c of parseContainerList(await getJson(path, '/containers/json'), runtime)) byId.set(c.id, c);
