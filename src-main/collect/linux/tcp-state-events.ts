@@ -2,6 +2,10 @@
 // tracefs instance of Porthole's own (never the global trace buffer) that is removed on close and
 // on exit. Polling cannot see a connection that opens and closes between two polls; this can.
 // Needs root (or CAP_SYS_ADMIN / tracefs access); without it, open() says why and nothing is left.
+// The ring buffer is read in its binary form, a page at a time per CPU (trace-ring.ts); the text
+// of trace_pipe, which the kernel formats event by event, is the fallback for a layout this reader
+// does not know. Events the kernel could not keep (its buffer full) are counted from its own
+// per-CPU stats, never silently missing.
 
 import {
   closeSync,
@@ -10,6 +14,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   rmdirSync,
   writeFileSync,
@@ -18,13 +23,25 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { TCP_STATES, type TcpState } from '../../shared/contract';
 import type { KernelTcpEvent } from '../../track/connection-chains';
+import {
+  parsePageLayout,
+  parseTcpEventLayout,
+  parseTracePage,
+  type PageLayout,
+  type TcpEventLayout,
+} from './trace-ring';
 
 export type { KernelTcpEvent };
 
 const TRACEFS = '/sys/kernel/tracing';
 const EVENT = 'events/sock/inet_sock_set_state';
 const INSTANCE_PREFIX = 'porthole-';
-const BUFFER_KB_PER_CPU = 4096;
+/** ~50,000 events per CPU: a second of 10,000 connections a second, if a drain were that late. */
+export const BUFFER_KB_PER_CPU = 4096;
+export const MIN_BUFFER_KB = 8;
+export const MAX_BUFFER_KB = 1 << 20;
+/** tracefs hands trace_pipe_raw out a page at a time; a page is this or smaller on every arch. */
+const MAX_PAGE_BYTES = 65_536;
 
 /** TCP_NEW_SYN_RECV (12) is a request socket: shown as SYN_RECV, as the poll does. */
 function stateName(kernel: string): TcpState | null {
@@ -64,24 +81,44 @@ const pidAlive = (pid: number) => existsSync(`/proc/${pid}`);
 
 export type TracerOpening = { ok: true; tracer: TcpStateTracer } | { ok: false; reason: string };
 
+/** The binary way in: one trace_pipe_raw per CPU, and the layouts to read its pages. */
+interface RawReader {
+  fds: number[];
+  page: PageLayout;
+  event: TcpEventLayout;
+}
+
 export class TcpStateTracer {
-  private fd: number | null;
+  private closed = false;
   private readonly buffer = Buffer.alloc(1 << 20);
   private partial = '';
   private readonly offsetMs: number;
-  /** Lines the kernel reported as lost (its buffer overflowed between reads). */
+  private readonly v4Text = new Map<number, string>();
+  /**
+   * Events the kernel could not keep since recording began: overwritten or dropped when its
+   * buffer was full (its per-CPU stats), or announced as LOST in the text stream.
+   */
   lost = 0;
+  private lostLines = 0;
+  /** Whether pages are read in binary (the fast way) or the text stream is parsed. */
+  readonly format: 'binary' | 'text';
 
   private constructor(
     private readonly dir: string,
-    fd: number,
+    /** trace_pipe, read when the binary pages cannot be. */
+    private readonly textFd: number | null,
+    private readonly raw: RawReader | null,
+    private readonly statsPaths: string[],
   ) {
-    this.fd = fd;
+    this.format = raw ? 'binary' : 'text';
     this.offsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
   }
 
-  /** Creates Porthole's own instance and starts recording; says why when it cannot. */
-  static open(root = TRACEFS): TracerOpening {
+  /**
+   * Creates Porthole's own instance and starts recording; says why when it cannot.
+   * @param bufferKbPerCpu the kernel's buffer for it (tests make it small to see it fill)
+   */
+  static open(root = TRACEFS, bufferKbPerCpu = BUFFER_KB_PER_CPU): TracerOpening {
     if (process.platform !== 'linux') return { ok: false, reason: 'kernel TCP events are a Linux feature' };
     if (!existsSync(`${root}/instances`)) {
       // tracefs is not mounted here: root may mount it (it holds no state until used).
@@ -97,11 +134,14 @@ export class TcpStateTracer {
     try {
       mkdirSync(dir);
       writeFileSync(`${dir}/trace_clock`, 'mono');
-      writeFileSync(`${dir}/buffer_size_kb`, String(BUFFER_KB_PER_CPU));
+      writeFileSync(`${dir}/buffer_size_kb`, String(bufferKbPerCpu));
       writeFileSync(`${dir}/${EVENT}/filter`, 'protocol == 6');
       writeFileSync(`${dir}/${EVENT}/enable`, '1');
-      const fd = openSync(`${dir}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
-      const tracer = new TcpStateTracer(dir, fd);
+      const cpus = readdirSync(`${dir}/per_cpu`).filter((name) => /^cpu\d+$/.test(name));
+      const raw = openRawReader(root, dir, cpus);
+      const fd = raw ? null : openSync(`${dir}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
+      const stats = cpus.map((cpu) => `${dir}/per_cpu/${cpu}/stats`);
+      const tracer = new TcpStateTracer(dir, fd, raw, stats);
       process.once('exit', () => tracer.close());
       return { ok: true, tracer };
     } catch (error) {
@@ -119,12 +159,42 @@ export class TcpStateTracer {
 
   /** Every event recorded since the last call, in order. */
   drain(): KernelTcpEvent[] {
-    if (this.fd === null) return [];
+    if (this.closed) return [];
+    const events = this.raw ? this.drainPages(this.raw) : this.drainText(this.textFd!);
+    let lost = 0;
+    for (const path of this.statsPaths) lost += lostOf(path);
+    this.lost = Math.max(this.lost, this.lostLines, lost);
+    return events;
+  }
+
+  /** Every CPU's pages until none is left, merged by time. */
+  private drainPages(raw: RawReader): KernelTcpEvent[] {
+    const events: KernelTcpEvent[] = [];
+    const page = this.buffer.subarray(0, MAX_PAGE_BYTES);
+    for (const fd of raw.fds) {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, page, 0, page.length, null);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw error;
+        }
+        if (n <= 0) break;
+        for (const event of parseTracePage(page.subarray(0, n), raw.page, raw.event, this.offsetMs, this.v4Text).events)
+          events.push(event);
+      }
+    }
+    // Each CPU's pages are in order; one connection's events may be on two CPUs.
+    return events.sort((a, b) => a.at - b.at);
+  }
+
+  private drainText(fd: number): KernelTcpEvent[] {
     const events: KernelTcpEvent[] = [];
     for (;;) {
       let n: number;
       try {
-        n = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+        n = readSync(fd, this.buffer, 0, this.buffer.length, null);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
         throw error;
@@ -135,7 +205,7 @@ export class TcpStateTracer {
       for (const line of lines) {
         const event = parseTraceLine(line, this.offsetMs);
         if (event) events.push(event);
-        else if (line.includes('LOST')) this.lost += Number(/LOST (\d+)/.exec(line)?.[1] ?? 1);
+        else if (line.includes('LOST')) this.lostLines += Number(/LOST (\d+)/.exec(line)?.[1] ?? 1);
       }
     }
     return events;
@@ -143,10 +213,47 @@ export class TcpStateTracer {
 
   /** Stops recording and removes the instance: nothing is left behind in tracefs. */
   close(): void {
-    if (this.fd === null) return;
-    closeSync(this.fd);
-    this.fd = null;
+    if (this.closed) return;
+    this.closed = true;
+    if (this.textFd !== null) closeSync(this.textFd);
+    for (const fd of this.raw?.fds ?? []) closeSync(fd);
     removeInstance(this.dir);
+  }
+}
+
+/** The per-CPU binary pipes, when this reader knows the layouts tracefs describes; else null. */
+function openRawReader(root: string, dir: string, cpus: string[]): RawReader | null {
+  let page: PageLayout | null;
+  let event: TcpEventLayout | null;
+  try {
+    page = parsePageLayout(readFileSync(`${root}/events/header_page`, 'latin1'));
+    event = parseTcpEventLayout(readFileSync(`${dir}/${EVENT}/format`, 'latin1'));
+  } catch {
+    return null;
+  }
+  if (!page || !event || cpus.length === 0) return null;
+  const fds: number[] = [];
+  try {
+    for (const cpu of cpus)
+      fds.push(openSync(`${dir}/per_cpu/${cpu}/trace_pipe_raw`, constants.O_RDONLY | constants.O_NONBLOCK));
+  } catch {
+    for (const fd of fds) closeSync(fd);
+    return null;
+  }
+  return { fds, page, event };
+}
+
+/** Events one CPU's buffer lost since the instance began: overwritten (`overrun`, `commit overrun`) or dropped. */
+export function parseLostFromStats(stats: string): number {
+  const value = (name: string) => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  return value('overrun') + value('commit overrun') + value('dropped events');
+}
+
+function lostOf(statsPath: string): number {
+  try {
+    return parseLostFromStats(readFileSync(statsPath, 'latin1'));
+  } catch {
+    return 0;
   }
 }
 
