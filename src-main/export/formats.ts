@@ -144,6 +144,14 @@ const CHAIN_HEADER = ['CONNECTION', 'TASK', 'STARTED', 'CHAIN (time in each stat
 
 /** What event mode saw end before the snapshot: one row per burst, then each connection. */
 function endedConnections(snapshot: Snapshot): { title: string; bursts: string[][]; each: string[][] } | null {
+  const ended = endedConnectionsFound(snapshot);
+  const lost = snapshot.eventMode?.lost ?? 0;
+  if (ended && lost > 0)
+    ended.title += ` The kernel lost ${lost.toLocaleString('en-US')} TCP events while recording (its buffer was full): some connections are missing or incomplete.`;
+  return ended;
+}
+
+function endedConnectionsFound(snapshot: Snapshot): { title: string; bursts: string[][]; each: string[][] } | null {
   const chains = snapshot.chains ?? [];
   if (chains.length === 0) {
     if (snapshot.eventMode?.active === false)

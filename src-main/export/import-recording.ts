@@ -87,6 +87,7 @@ function message(value: unknown): StreamMessage {
       'processes',
       'stats',
       'chains',
+      'chainsDropped',
       'eventMode',
       'namespaces',
       'publishedPorts',
@@ -108,6 +109,9 @@ function message(value: unknown): StreamMessage {
         ...(d.chains === undefined
           ? {}
           : { chains: array(d.chains, 'delta.chains', MAX_ROWS).map((c, i) => chain(c, `delta.chains[${i}]`)) }),
+        ...(d.chainsDropped === undefined
+          ? {}
+          : { chainsDropped: integer(d.chainsDropped, 'delta.chainsDropped', 0, Number.MAX_SAFE_INTEGER) }),
         ...(d.eventMode === undefined ? {} : { eventMode: eventMode(d.eventMode, 'delta.eventMode') }),
         ...namespaceLists(d, 'delta.'),
       },

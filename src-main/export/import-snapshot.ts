@@ -310,9 +310,11 @@ export function chain(value: unknown, path: string): ConnectionChain {
 export function eventMode(value: unknown, path: string): EventMode | undefined {
   if (value === undefined) return undefined;
   const e = object(value, path);
-  onlyKeys(e, path, ['active', 'reason']);
+  onlyKeys(e, path, ['active', 'reason', 'lost']);
   if (typeof e.active !== 'boolean') throw new Invalid(`${path}.active`, 'must be true or false');
-  return { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
+  const mode: EventMode = { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
+  if (e.lost !== undefined) mode.lost = integer(e.lost, `${path}.lost`, 0, Number.MAX_SAFE_INTEGER);
+  return mode;
 }
 
 const ROOT_FIELDS = [

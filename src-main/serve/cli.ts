@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCollector } from '../collect';
 import { isIpLiteral } from '../shared/ip-literal';
+import { MAX_BUFFER_KB, MIN_BUFFER_KB } from '../collect/linux/tcp-state-events';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
 import { createInterface } from 'node:readline/promises';
 import type { ConnectionChain, Delta, EventMode, Socket, StreamMessage } from '../shared/contract';
@@ -50,11 +51,13 @@ const USAGE = `Usage:
   porthole diff BEFORE.json AFTER.json [--json]
       Listeners opened and closed, connections appeared and gone, state and owner changes.
       Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.
-  porthole watch [--json] [--interval MS]
+  porthole watch [--json] [--interval MS] [--event-buffer-kb KB]
       A line per change to the socket table. With --json, NDJSON stream messages: the whole
-      table first ({"type":"resync",…}), then each change ({"type":"delta",…}).
-  porthole serve [--port N] [--interval MS]
+      table first ({"type":"resync",…}), then each change ({"type":"delta",…}). As root, also
+      every connection that ended (kernel events), and a line when the kernel lost events.
+  porthole serve [--port N] [--interval MS] [--event-buffer-kb KB]
       The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints.
+  --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
   porthole help
 `;
 
@@ -87,6 +90,17 @@ function parseInterval(text: string | undefined): number {
       `--interval takes whole milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, not "${printable(text)}".`,
     );
   return ms;
+}
+
+/** --event-buffer-kb: the kernel's event buffer per CPU, for hosts with longer bursts. */
+function parseEventBuffer(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const kb = /^\d{1,8}$/.test(text) ? Number(text) : NaN;
+  if (!(kb >= MIN_BUFFER_KB && kb <= MAX_BUFFER_KB))
+    throw new UsageError(
+      `--event-buffer-kb takes whole KiB from ${MIN_BUFFER_KB} to ${MAX_BUFFER_KB}, not "${printable(text)}".`,
+    );
+  return kb;
 }
 
 class UsageError extends Error {}
@@ -158,9 +172,26 @@ export function describeDelta(delta: Delta, gone: Socket[]): string[] {
 /** What a watcher sees, said once: every TCP change (kernel events), or only what polls catch. */
 export function eventModeWords(mode: EventMode | undefined, intervalMs: number): string {
   const polling = `polling every ${intervalMs / 1000} s`;
+  const lost = mode?.lost ? ` (${mode.lost.toLocaleString('en-US')} lost so far)` : '';
   return mode?.active
-    ? `${polling} and recording every TCP state change from kernel events.`
+    ? `${polling} and recording every TCP state change from kernel events${lost}.`
     : `${polling}; connections shorter than that are not seen${mode?.reason ? ` (kernel events: ${mode.reason})` : ''}.`;
+}
+
+/** What did not reach this watcher: kernel events lost since `before`, finished connections not sent. */
+export function describeLosses(delta: Delta, lostBefore: number): string[] {
+  const time = delta.at.slice(11, 23);
+  const lines: string[] = [];
+  const lost = delta.eventMode?.lost ?? lostBefore;
+  if (lost > lostBefore)
+    lines.push(
+      `${time} ! the kernel lost ${(lost - lostBefore).toLocaleString('en-US')} TCP events (its buffer was full; ${lost.toLocaleString('en-US')} in all): some connections are missing or incomplete`,
+    );
+  if (delta.chainsDropped)
+    lines.push(
+      `${time} ! ${delta.chainsDropped.toLocaleString('en-US')} finished connections were not sent to this watcher (it fell behind)`,
+    );
+  return lines;
 }
 
 /** Finished connections (event mode), a line per burst: 1,000 connections to one port are one line. */
@@ -180,15 +211,20 @@ export function describeChains(chains: ConnectionChain[]): string[] {
 }
 
 async function watchCommand(args: string[], io: CliIo): Promise<number> {
-  const values = parse(args, { json: { type: 'boolean' }, interval: { type: 'string' } });
+  const values = parse(args, {
+    json: { type: 'boolean' },
+    interval: { type: 'string' },
+    'event-buffer-kb': { type: 'string' },
+  });
   const intervalMs = parseInterval(values.interval);
-  const poller = new Poller({ intervalMs });
+  const poller = new Poller({ intervalMs, eventBufferKb: parseEventBuffer(values['event-buffer-kb']) });
   const table: AppliedTable = new Map();
   poller.onError((message) => io.stderr(`${message}\n`));
   // The worker may not have polled yet when we subscribe (a resync at seq 0): the first real
   // reading then arrives as a delta adding everything, which is the table, not news.
   let seq = 0;
   let eventMode: EventMode | undefined;
+  let lost = 0;
   const header = () =>
     io.stderr(`Watching ${table.size} sockets, ${eventModeWords(eventMode, intervalMs)} Ctrl-C stops.\n`);
   const subscription = poller.subscribe((json) => {
@@ -196,6 +232,7 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
     if (values.json) io.stdout(json + '\n');
     if (message.type === 'resync') {
       eventMode = message.resync.eventMode;
+      lost = eventMode?.lost ?? lost;
       table.clear();
       applyDelta(table, { added: message.resync.sockets, removed: [], changed: [] });
       if (seq === 0 && message.resync.seq > 0 && !values.json) header();
@@ -206,7 +243,10 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
         if (seq === 0) header();
         else for (const line of describeDelta(message.delta, gone)) io.stdout(line + '\n');
         for (const line of describeChains(message.delta.chains ?? [])) io.stdout(line + '\n');
+        for (const line of describeLosses(message.delta, lost)) io.stdout(line + '\n');
       }
+      if (message.delta.eventMode) eventMode = message.delta.eventMode;
+      lost = eventMode?.lost ?? lost;
       seq = message.delta.seq;
     }
     subscription.ack();
@@ -218,17 +258,22 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  const values = parse(args, { port: { type: 'string' }, interval: { type: 'string' } });
+  const values = parse(args, {
+    port: { type: 'string' },
+    interval: { type: 'string' },
+    'event-buffer-kb': { type: 'string' },
+  });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port takes 0-65535, not "${printable(values.port ?? '')}".`);
   const intervalMs = parseInterval(values.interval);
+  const eventBufferKb = parseEventBuffer(values['event-buffer-kb']);
   const rendererDir = join(__dirname, '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     io.stderr(`The UI is not built (${rendererDir} is missing): run "npm run build" first.\n`);
     return EXIT_FAILURE;
   }
-  const poller = new Poller({ intervalMs });
+  const poller = new Poller({ intervalMs, eventBufferKb });
   poller.onError((message) => io.stderr(`${message}\n`));
   let server;
   try {

@@ -9,6 +9,8 @@ export interface PollWorkerOptions {
   intervalMs: number;
   /** Record every TCP state change from the kernel's events where permitted (default true). */
   events?: boolean;
+  /** The kernel's event buffer per CPU (KiB); the tracer's default when absent. */
+  eventBufferKb?: number;
 }
 
 /** A subscriber: one window, one browser tab, one `watch`. */

@@ -34,9 +34,15 @@ const post = (message: FromPollWorker) => port.postMessage(message);
 
 // Event mode: the kernel's TCP events fill in what happens between polls. Without permission the
 // reason is said once (in every resync and delta) and polling goes on.
-const opening = options.events === false ? { ok: false as const, reason: 'turned off' } : TcpStateTracer.open();
+const opening =
+  options.events === false
+    ? { ok: false as const, reason: 'turned off' }
+    : TcpStateTracer.open(undefined, options.eventBufferKb);
 const tracer = opening.ok ? opening.tracer : null;
-const eventMode: EventMode = { active: tracer !== null, reason: opening.ok ? null : opening.reason };
+/** Replaced, never changed, when the kernel's lost count moves: a message once sent stays as it was. */
+let eventMode: EventMode = tracer
+  ? { active: true, reason: null, lost: 0 }
+  : { active: false, reason: opening.ok ? null : opening.reason };
 const assembler = new ChainAssembler();
 /** Drained this often, so a finished connection reaches the viewers well before the next poll. */
 const EVENT_DRAIN_MS = 200;
@@ -50,6 +56,7 @@ function drainEvents(): ConnectionChain[] {
     const chain = assembler.push(event);
     if (chain) finished.push(chain);
   }
+  if (tracer.lost !== eventMode.lost) eventMode = { ...eventMode, lost: tracer.lost };
   return finished;
 }
 
@@ -93,7 +100,11 @@ const sendStream = (id: SubscriberId, message: StreamMessage): void => {
 /** The table as it is now, as one Resync per table version, shared by all who ask for it at once. */
 let lastResync: Resync | null = null;
 const currentResync = (): Resync => {
-  if (lastResync?.seq !== tracker.currentSeq || lastResync.intervalMs !== intervalMs)
+  if (
+    lastResync?.seq !== tracker.currentSeq ||
+    lastResync.intervalMs !== intervalMs ||
+    lastResync.eventMode !== eventMode
+  )
     lastResync = { ...tracker.current(), eventMode, intervalMs };
   return lastResync;
 };

@@ -12,6 +12,8 @@ export interface PollerOptions {
   workerPath?: string;
   /** Record every TCP state change from kernel events where permitted (default true). */
   events?: boolean;
+  /** The kernel's event buffer per CPU (KiB): bigger holds longer bursts between two reads. */
+  eventBufferKb?: number;
 }
 
 /** One subscriber's end of the stream. */
@@ -34,7 +36,11 @@ export class Poller {
   private nextRequestId = 1;
 
   constructor(options: PollerOptions) {
-    const workerData: PollWorkerOptions = { intervalMs: options.intervalMs, events: options.events ?? true };
+    const workerData: PollWorkerOptions = {
+      intervalMs: options.intervalMs,
+      events: options.events ?? true,
+      ...(options.eventBufferKb ? { eventBufferKb: options.eventBufferKb } : {}),
+    };
     this.worker = new Worker(options.workerPath ?? join(__dirname, 'poll-worker.js'), { workerData });
     this.worker.on('message', (message: FromPollWorker) => this.receive(message));
     this.worker.on('error', (error) => this.errorListeners.forEach((l) => l(error.message)));

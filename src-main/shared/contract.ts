@@ -258,6 +258,11 @@ export interface EventMode {
   active: boolean;
   /** Why not, when inactive (not root, no tracefs …). */
   reason: string | null;
+  /**
+   * Kernel events lost since recording began (the kernel's buffer was full): the connections they
+   * belonged to are missing or incomplete. Absent where none was counted (older files).
+   */
+  lost?: number;
 }
 
 /** One step of the delta stream: strictly increasing `seq`. */
@@ -278,6 +283,11 @@ export interface Delta {
   stats: ScanStats;
   /** Connections that ended since the previous delta, with their whole chain (event mode only). */
   chains?: ConnectionChain[];
+  /**
+   * Finished connections this subscriber was not sent since its previous delta: it fell behind and
+   * they were past what is kept for it. Counted once, in the next delta it gets.
+   */
+  chainsDropped?: number;
   eventMode?: EventMode;
   /** The namespaces and published ports, whole, when they changed since the previous delta. */
   namespaces?: NetNamespace[];

@@ -40,8 +40,11 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
     stats: b.stats,
   };
   const chains = [...(a.chains ?? []), ...(b.chains ?? [])];
-  // A subscriber far behind keeps the newest finished connections, not an unbounded history.
+  // A subscriber far behind keeps the newest finished connections, not an unbounded history, and
+  // is told how many it was not sent.
   if (chains.length > 0) composed.chains = chains.slice(-MAX_COALESCED_CHAINS);
+  const dropped = (a.chainsDropped ?? 0) + (b.chainsDropped ?? 0) + Math.max(0, chains.length - MAX_COALESCED_CHAINS);
+  if (dropped > 0) composed.chainsDropped = dropped;
   const eventMode = b.eventMode ?? a.eventMode;
   if (eventMode) composed.eventMode = eventMode;
   // Sent whole when they change: the newest whole list wins.
@@ -71,7 +74,11 @@ interface Subscriber {
   paused: boolean;
   pending: Delta | null;
   needsResync: boolean;
+  /** Finished connections it was owed and not sent (a resync carries none), for its next delta. */
+  droppedChains: number;
 }
+
+const chainCount = (d: Delta | null) => (d?.chains?.length ?? 0) + (d?.chainsDropped ?? 0);
 
 const size = (d: Delta) => d.added.length + d.removed.length + d.changed.length;
 
@@ -86,7 +93,14 @@ export class DeltaStream<Id> {
 
   /** A new subscriber starts from the whole current state. */
   subscribe(id: Id): void {
-    this.subscribers.set(id, { seq: -1, inFlight: 0, paused: false, pending: null, needsResync: true });
+    this.subscribers.set(id, {
+      seq: -1,
+      inFlight: 0,
+      paused: false,
+      pending: null,
+      needsResync: true,
+      droppedChains: 0,
+    });
     this.flush(id);
   }
 
@@ -96,9 +110,14 @@ export class DeltaStream<Id> {
 
   publish(delta: Delta): void {
     for (const [id, sub] of this.subscribers) {
-      if (sub.needsResync) continue; // the resync it is owed will include this
+      if (sub.needsResync) {
+        // The resync it is owed will include this table, but no finished connection.
+        if (sub.seq >= 0) sub.droppedChains += chainCount(delta);
+        continue;
+      }
       sub.pending = sub.pending ? composeDeltas(sub.pending, delta) : delta;
       if (size(sub.pending) > this.limits.maxPendingEntries) {
+        sub.droppedChains += chainCount(sub.pending);
         sub.pending = null;
         sub.needsResync = true;
       }
@@ -126,6 +145,7 @@ export class DeltaStream<Id> {
   requestResync(id: Id): void {
     const sub = this.subscribers.get(id);
     if (!sub) return;
+    if (sub.seq >= 0) sub.droppedChains += chainCount(sub.pending);
     sub.pending = null;
     sub.needsResync = true;
     this.flush(id);
@@ -149,6 +169,7 @@ export class DeltaStream<Id> {
     if (sub.needsResync) {
       const resync = this.current();
       sub.needsResync = false;
+      if (sub.seq >= 0) sub.droppedChains += chainCount(sub.pending);
       sub.pending = null;
       sub.seq = resync.seq;
       sub.inFlight++;
@@ -158,7 +179,11 @@ export class DeltaStream<Id> {
     if (!sub.pending) return;
     // A subscriber in step gets the published delta itself: one object that every such subscriber
     // shares, so the host serialises it once however many subscribers there are.
-    const delta: Delta = sub.pending.since === sub.seq ? sub.pending : { ...sub.pending, since: sub.seq };
+    let delta: Delta = sub.pending.since === sub.seq ? sub.pending : { ...sub.pending, since: sub.seq };
+    if (sub.droppedChains > 0) {
+      delta = { ...delta, chainsDropped: (delta.chainsDropped ?? 0) + sub.droppedChains };
+      sub.droppedChains = 0;
+    }
     sub.pending = null;
     sub.seq = delta.seq;
     sub.inFlight++;

@@ -140,6 +140,34 @@ describe('porthole watch', () => {
     expect(watch.stdout.filter((l) => l.includes(`127.0.0.1:${server.port} ←`)).length).toBeLessThanOrEqual(5);
   });
 
+  it.skipIf(!root)('says when the kernel lost events, on a line of its own and in the JSON stream', async () => {
+    // An 8 KiB buffer a CPU holds ~100 events: 300 connections (3,000 changes) overflow it at once.
+    const watch = launch([CLI, 'watch', '--interval', '1000', '--event-buffer-kb', '8']);
+    const json = launch([CLI, 'watch', '--json', '--interval', '1000', '--event-buffer-kb', '8']);
+    await eventually(() => watch.stderr[0], 10_000);
+    await eventually(() => json.stdout[0], 10_000);
+    const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
+    await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '300']);
+    const line = await eventually(() => watch.stdout.find((l) => / ! the kernel lost /.test(l)), 5000);
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} ! the kernel lost [\d,]+ TCP events \(its buffer was full; [\d,]+ in all\): some connections are missing or incomplete$/,
+    );
+    const lost = await eventually(() => {
+      const messages = json.stdout.map((l) => JSON.parse(l) as StreamMessage);
+      const modes = messages.map((m) => (m.type === 'delta' ? m.delta.eventMode : m.resync.eventMode));
+      return modes.find((mode) => (mode?.lost ?? 0) > 0);
+    }, 5000);
+    expect(lost).toMatchObject({ active: true, reason: null, lost: expect.any(Number) });
+  });
+
+  it('refuses an event buffer outside 8 KiB-1 GiB with exit 2 and the range', async () => {
+    for (const value of ['4', 'big', '9999999999']) {
+      const run = launch([CLI, 'watch', '--event-buffer-kb', value]);
+      expect(await new Promise((resolve) => run.child.once('exit', resolve))).toBe(2);
+      expect(run.stderr[0]).toBe(`--event-buffer-kb takes whole KiB from 8 to 1048576, not "${value}".`);
+    }
+  });
+
   it('refuses an interval outside 250-10000 ms with exit 2 and the range (watch and serve)', async () => {
     for (const [command, value] of [
       ['watch', 'soon'],

@@ -1,9 +1,9 @@
 // The delta stream: coalescing is exact, a slow subscriber is held to a bounded backlog and catches
 // up to the same table, a gap leads to a resync.
 import { describe, expect, it } from 'vitest';
-import type { Delta, Scan, Socket, StreamMessage } from '../../src-main/shared/contract';
+import type { ConnectionChain, Delta, Scan, Socket, StreamMessage } from '../../src-main/shared/contract';
 import { applyDelta, type AppliedTable } from '../../src-main/track/apply-delta';
-import { composeDeltas, DeltaStream } from '../../src-main/track/delta-stream';
+import { composeDeltas, DeltaStream, MAX_COALESCED_CHAINS } from '../../src-main/track/delta-stream';
 import { socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
 import { tcp } from '../helpers/sockets';
@@ -167,6 +167,46 @@ describe('DeltaStream', () => {
     stream.setPaused('hidden', false);
     expect(inbox).toHaveLength(1);
     expect(inbox[0]).toMatchObject({ type: 'resync', resync: { seq: 50 } });
+  });
+
+  it('tells a subscriber how many finished connections it was not sent: past the coalescing bound, and across a resync', () => {
+    const chainsOf = (n: number, from: number): ConnectionChain[] =>
+      Array.from({ length: n }, (_, i) => ({
+        key: `tcp|127.0.0.1:${from + i}|127.0.0.1:80`,
+        localAddress: '127.0.0.1',
+        localPort: from + i,
+        remoteAddress: '127.0.0.1',
+        remotePort: 80,
+        pid: 1,
+        steps: [],
+        complete: true,
+      }));
+    const withChains = (delta: Delta, n: number, from: number): Delta => ({ ...delta, chains: chainsOf(n, from) });
+    const { tracker, inbox, stream } = setup({ window: 1, maxPendingEntries: 50_000 });
+    stream.subscribe('slow');
+    inbox.length = 0; // the resync, unacknowledged: deltas wait
+    for (let i = 0; i < 3; i++) stream.publish(withChains(tracker.between(new Date()), 4_000, i * 4_000));
+    stream.ack('slow');
+    const [coalesced] = inbox.splice(0) as { type: 'delta'; delta: Delta }[];
+    expect(coalesced.delta.chains).toHaveLength(MAX_COALESCED_CHAINS);
+    expect(coalesced.delta.chains!.at(-1)!.localPort).toBe(11_999); // the newest are kept
+    expect(coalesced.delta.chainsDropped).toBe(2_000);
+
+    // A resync carries the table, not finished connections: those it replaced are counted in the
+    // next delta the subscriber gets.
+    stream.publish(withChains(tracker.between(new Date()), 5, 0));
+    stream.requestResync('slow');
+    stream.ack('slow');
+    expect(inbox.splice(0).map((m) => m.type)).toEqual(['resync']);
+    stream.publish(withChains(tracker.between(new Date()), 7, 0));
+    stream.ack('slow');
+    const [next] = inbox.splice(0) as { type: 'delta'; delta: Delta }[];
+    expect(next.delta.chains).toHaveLength(7);
+    expect(next.delta.chainsDropped).toBe(5);
+    // Counted once: the delta after says nothing more.
+    stream.publish(tracker.between(new Date()));
+    stream.ack('slow');
+    expect((inbox[0] as { delta: Delta }).delta.chainsDropped).toBeUndefined();
   });
 
   it('a subscriber that reports a gap is resynced', () => {

@@ -194,6 +194,23 @@ describe('connections that ended (event mode)', () => {
     );
   });
 
+  it('says how many kernel events were lost, in text and Markdown, and the count reads back from JSON', () => {
+    const snapshot = withChains([short(50000, 8080, T0)]);
+    snapshot.eventMode = { active: true, reason: null, lost: 12_345 };
+    const said =
+      'The kernel lost 12,345 TCP events while recording (its buffer was full): some connections are missing or incomplete.';
+    expect(toText(snapshot)).toContain(said);
+    expect(toMarkdown(snapshot)).toContain(said);
+    expect(parseSnapshot(Buffer.from(renderSnapshot(snapshot, 'json'))).eventMode).toEqual({
+      active: true,
+      reason: null,
+      lost: 12_345,
+    });
+    // None lost: not a word about it.
+    snapshot.eventMode = { active: true, reason: null, lost: 0 };
+    expect(toText(snapshot)).not.toContain('lost');
+  });
+
   it('Markdown has a table per section, and a hostile address cannot break out of its cell', () => {
     const markdown = toMarkdown(withChains([short(50000, 8080, T0, '1.2.3.4|x`y\n## z')]));
     expect(markdown).toContain('| CONNECTIONS | CHAIN | DURATION |');

@@ -35,6 +35,8 @@ export class LiveTable {
   eventMode: EventMode | null = null;
   /** The host's poll interval (ms); null until told. */
   intervalMs: number | null = null;
+  /** Finished connections the host could not send to this view (it fell behind), since it opened. */
+  chainsDropped = 0;
   /** The network namespaces and published ports, as last sent whole (empty: one namespace). */
   namespaces: NetNamespace[] = [];
   publishedPorts: PublishedPort[] = [];
@@ -67,6 +69,7 @@ export class LiveTable {
     this.at = delta.at;
     this.stats = delta.stats;
     if (delta.eventMode) this.eventMode = delta.eventMode;
+    this.chainsDropped += delta.chainsDropped ?? 0;
     if (delta.namespaces) this.namespaces = delta.namespaces;
     if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
     return delta;

@@ -162,6 +162,7 @@ export const useSocketStore = defineStore('sockets', () => {
   const eventMode = computed(() => (void version.value, live.eventMode));
   const shownEventMode = computed(() => (void version.value, shown.eventMode));
   const intervalMs = computed(() => (void version.value, live.intervalMs));
+  const chainsDropped = computed(() => (void version.value, live.chainsDropped));
   const seq = computed(() => (void version.value, shown.seq));
   const size = computed(() => (void version.value, shown.sockets.size));
 
@@ -178,6 +179,7 @@ export const useSocketStore = defineStore('sockets', () => {
     eventMode,
     shownEventMode,
     intervalMs,
+    chainsDropped,
     seq,
     size,
     receive,
