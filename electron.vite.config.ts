@@ -12,6 +12,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/serve/cli-main.ts'),
           'poll-worker': resolve(__dirname, 'src-main/serve/poll-worker.ts'),
+          'event-worker': resolve(__dirname, 'src-main/serve/event-worker.ts'),
         },
         // Shared chunks sit beside the entries, so __dirname is out/main in every module (the
         // Poller finds poll-worker.js there).

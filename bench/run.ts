@@ -1,7 +1,7 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000 and 20,000 loopback sockets held by ~20 processes. Prints medians side by side.
 // Usage: npm run bench [-- --sizes 200,2000,20000 --runs 7 --loop-seconds 20 --renderer-rows 20000
-//                        --namespaces 1,10,50 --only namespaces]
+//                        --namespaces 1,10,50 --only namespaces|event-rate]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { Workload, type ChildInfo } from '../tests/helpers/workload';
 import { benchRenderer } from './renderer-bench';
 import { benchEventToUi } from './event-to-ui';
 import { benchMountOnly, benchNamespaces, printNamespaceFigures } from './namespaces';
+import { benchEventRate, buildLoadClient, printEventRate } from './event-rate';
 
 const root = join(__dirname, '..', '..'); // out/bench → the project
 const helpers = join(root, 'tests/helpers');
@@ -35,6 +36,19 @@ async function namespaceSection(): Promise<void> {
   const figures = await benchNamespaces(helpers, counts, Math.max(runs, 5));
   const mountOnly = benchMountOnly(10, Math.max(runs, 5));
   printNamespaceFigures(figures, { count: 10, ...mountOnly });
+}
+/** Event mode at 20,000 back-to-back connections and 10,000 a second (issue 12); root only. */
+async function eventRateSection(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('\nEvent mode at full rate: not measured (kernel events need root).');
+    return;
+  }
+  const client = buildLoadClient(root);
+  if ('reason' in client) {
+    console.log(`\nEvent mode at full rate: not measured (${client.reason}).`);
+    return;
+  }
+  printEventRate(await benchEventRate(root, client.path));
 }
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
@@ -138,6 +152,7 @@ function runLoopProbe(seconds: number, mode: 'events' | 'poll' = 'events'): Prom
 
 async function main(): Promise<void> {
   if (values.only === 'namespaces') return namespaceSection();
+  if (values.only === 'event-rate') return eventRateSection();
   const rows = new Map<string, Row>();
   const record = (tool: string, size: number, sample: Sample) => {
     if (!rows.has(tool)) rows.set(tool, { tool, bySize: new Map() });
@@ -271,6 +286,7 @@ async function main(): Promise<void> {
   } finally {
     await churn.stop();
   }
+  await eventRateSection();
   const toUi = await benchEventToUi(helpers, RATE, 5);
   console.log(
     toUi.available

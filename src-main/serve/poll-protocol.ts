@@ -3,6 +3,7 @@
 // its window or socket without parsing (a string is copied in one piece, where a 20k-object
 // array would be cloned field by field on the main thread).
 
+import type { ConnectionChain } from '../shared/contract';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
 
 export interface PollWorkerOptions {
@@ -31,6 +32,19 @@ export type FromPollWorker =
   | { type: 'stream'; ids: SubscriberId[]; json: string }
   /** The whole current state (a Resync) as JSON. */
   | { type: 'current'; requestId: number; json: string }
+  | { type: 'error'; message: string };
+
+/** The event reader thread (event-worker.ts), started by the poll worker. */
+export interface EventWorkerOptions {
+  /** The kernel's event buffer per CPU (KiB); the tracer's default when absent. */
+  bufferKbPerCpu?: number;
+}
+
+export type FromEventWorker =
+  /** First, once: whether kernel events are recorded, and why not. */
+  | { type: 'mode'; active: boolean; reason: string | null }
+  /** Connections that ended since the last message, and the kernel's lost count so far. */
+  | { type: 'chains'; chains: ConnectionChain[]; lost: number }
   | { type: 'error'; message: string };
 
 /** The poll interval a user may choose: faster costs CPU, slower hides more short connections. */

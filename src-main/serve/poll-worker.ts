@@ -1,24 +1,27 @@
 // The poll loop, in a worker thread so that reading /proc never blocks a UI or a server. It owns the
-// tracker and every subscriber's delta stream; the main thread only forwards text.
+// tracker and every subscriber's delta stream; the main thread only forwards text. Kernel events
+// are read by a thread of its own (event-worker.ts), whose finished connections ride this stream.
 
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { join } from 'node:path';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { createCollector } from '../collect';
-import { DeltaStream } from '../track/delta-stream';
+import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
 import { Tracker } from '../track/tracker';
-import { ChainAssembler, type ConnectionChain } from '../track/connection-chains';
-import { TcpStateTracer } from '../collect/linux/tcp-state-events';
+import type { ConnectionChain } from '../track/connection-chains';
 import type { Delta, EventMode, Resync, StreamMessage } from '../shared/contract';
 import {
   clampInterval,
+  type EventWorkerOptions,
+  type FromEventWorker,
   type FromPollWorker,
   type PollWorkerOptions,
   type SubscriberId,
   type ToPollWorker,
 } from './poll-protocol';
 
+if (!parentPort) throw new Error('poll-worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('poll-worker must run in a worker thread');
 
 try {
   // On Linux this lowers this thread only: when both cores are busy, the UI thread goes first.
@@ -32,37 +35,67 @@ const collector = createCollector();
 const tracker = new Tracker();
 const post = (message: FromPollWorker) => port.postMessage(message);
 
-// Event mode: the kernel's TCP events fill in what happens between polls. Without permission the
-// reason is said once (in every resync and delta) and polling goes on.
-const opening =
+// Event mode: the kernel's TCP events fill in what happens between polls, read by a thread of
+// their own (event-worker.ts) so that a long poll never keeps them waiting in the kernel's buffer.
+// Without permission the reason is said once (in every resync and delta) and polling goes on.
+const eventReader =
   options.events === false
-    ? { ok: false as const, reason: 'turned off' }
-    : TcpStateTracer.open(undefined, options.eventBufferKb);
-const tracer = opening.ok ? opening.tracer : null;
+    ? null
+    : new Worker(join(__dirname, 'event-worker.js'), {
+        workerData: { bufferKbPerCpu: options.eventBufferKb } satisfies EventWorkerOptions,
+      });
 /** Replaced, never changed, when the kernel's lost count moves: a message once sent stays as it was. */
-let eventMode: EventMode = tracer
-  ? { active: true, reason: null, lost: 0 }
-  : { active: false, reason: opening.ok ? null : opening.reason };
-const assembler = new ChainAssembler();
-/** Drained this often, so a finished connection reaches the viewers well before the next poll. */
-const EVENT_DRAIN_MS = 200;
-/** A connection with no change for this long lost its end (events dropped): forget it. */
-const OPEN_CHAIN_MAX_AGE_MS = 10 * 60_000;
+let eventMode: EventMode = { active: false, reason: 'turned off' };
+let readerExited = false;
+eventReader?.once('exit', () => (readerExited = true));
+/** Finished connections from the reader, until the next delta carries them (bounded). */
+let finished: ConnectionChain[] = [];
+/** Finished connections past that bound, for the next delta (no viewer got them). */
+let finishedDropped = 0;
+const MAX_FINISHED = MAX_COALESCED_CHAINS;
+/** Published this often, so a finished connection reaches the viewers well before the next poll. */
+const EVENT_PUBLISH_MS = 200;
+/** Settles once the reader has said whether events are recorded: the first resync says it too. */
+const eventModeKnown = new Promise<void>((resolve) => {
+  if (!eventReader) return resolve();
+  const giveUp = setTimeout(() => {
+    eventMode = { active: false, reason: 'the kernel event reader did not start' };
+    resolve();
+  }, 5_000);
+  eventReader.on('message', (message: FromEventWorker) => {
+    if (message.type === 'mode') {
+      clearTimeout(giveUp);
+      eventMode = message.active ? { active: true, reason: null, lost: 0 } : { active: false, reason: message.reason };
+      resolve();
+    } else if (message.type === 'chains') {
+      for (const chain of message.chains) finished.push(chain);
+      if (finished.length > MAX_FINISHED) {
+        finishedDropped += finished.length - MAX_FINISHED;
+        finished = finished.slice(-MAX_FINISHED);
+      }
+      if (message.lost !== eventMode.lost) eventMode = { ...eventMode, lost: message.lost };
+    } else post({ type: 'error', message: message.message });
+  });
+  eventReader.on('error', (error) => {
+    clearTimeout(giveUp);
+    eventMode = { active: false, reason: `the kernel event reader failed: ${error.message}` };
+    resolve();
+  });
+});
 
 function drainEvents(): ConnectionChain[] {
-  if (!tracer) return [];
-  const finished: ConnectionChain[] = [];
-  for (const event of tracer.drain()) {
-    const chain = assembler.push(event);
-    if (chain) finished.push(chain);
-  }
-  if (tracer.lost !== eventMode.lost) eventMode = { ...eventMode, lost: tracer.lost };
-  return finished;
+  const chains = finished;
+  finished = [];
+  return chains;
 }
 
 const withEvents = (delta: Delta, chains: ConnectionChain[]): Delta => {
   delta.eventMode = eventMode;
   if (chains.length > 0) delta.chains = chains;
+  if (finishedDropped > 0) {
+    delta.chainsDropped = finishedDropped;
+    finishedDropped = 0;
+  }
   return delta;
 };
 
@@ -119,25 +152,24 @@ async function pollOnce(): Promise<void> {
   try {
     const scan = await collector.collect();
     stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
-    assembler.prune(Date.now(), OPEN_CHAIN_MAX_AGE_MS);
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
   }
   if (!stopped) timer = setTimeout(() => void pollOnce(), Math.max(0, intervalMs - (Date.now() - started)));
 }
 
-const eventTimer = tracer
+const eventTimer = eventReader
   ? setInterval(() => {
-      try {
-        const chains = drainEvents();
-        if (chains.length > 0) stream.publish(withEvents(tracker.between(new Date()), chains));
-      } catch (error) {
-        post({ type: 'error', message: `Reading kernel TCP events failed: ${(error as Error).message}` });
-      }
-    }, EVENT_DRAIN_MS)
+      const chains = drainEvents();
+      if (chains.length > 0 || finishedDropped > 0) stream.publish(withEvents(tracker.between(new Date()), chains));
+    }, EVENT_PUBLISH_MS)
   : null;
 
-port.on('message', (message: ToPollWorker) => {
+// Until the event reader has said whether events are recorded, requests wait: a resync sent
+// before would say the wrong mode.
+port.on('message', (message: ToPollWorker) => void eventModeKnown.then(() => handle(message)));
+
+function handle(message: ToPollWorker): void {
   switch (message.type) {
     case 'interval':
       intervalMs = clampInterval(message.ms);
@@ -168,10 +200,14 @@ port.on('message', (message: ToPollWorker) => {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (eventTimer) clearInterval(eventTimer);
-      tracer?.close();
-      port.close();
+      // The reader removes its tracefs instance, then ends; this worker ends when it has.
+      if (eventReader && !readerExited) {
+        eventReader.postMessage({ type: 'stop' });
+        eventReader.once('exit', () => port.close());
+        setTimeout(() => port.close(), 2_000).unref();
+      } else port.close();
       break;
   }
-});
+}
 
-void pollOnce();
+void eventModeKnown.then(() => pollOnce());

@@ -55,8 +55,9 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
   return composed;
 }
 
-/** Finished connections kept when deltas are coalesced for a slow subscriber. */
-export const MAX_COALESCED_CHAINS = 10_000;
+/** Finished connections kept when deltas are coalesced for a slow subscriber: a burst of 20,000
+ * connections (40,000 ends) in under a second fits whole. */
+export const MAX_COALESCED_CHAINS = 50_000;
 
 export interface StreamLimits {
   /** Messages a subscriber may have unacknowledged before its deltas are held and coalesced. */

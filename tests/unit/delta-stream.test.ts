@@ -185,12 +185,13 @@ describe('DeltaStream', () => {
     const { tracker, inbox, stream } = setup({ window: 1, maxPendingEntries: 50_000 });
     stream.subscribe('slow');
     inbox.length = 0; // the resync, unacknowledged: deltas wait
-    for (let i = 0; i < 3; i++) stream.publish(withChains(tracker.between(new Date()), 4_000, i * 4_000));
+    const each = (MAX_COALESCED_CHAINS * 2) / 5; // three of them: 6/5 of the bound
+    for (let i = 0; i < 3; i++) stream.publish(withChains(tracker.between(new Date()), each, i * each));
     stream.ack('slow');
     const [coalesced] = inbox.splice(0) as { type: 'delta'; delta: Delta }[];
     expect(coalesced.delta.chains).toHaveLength(MAX_COALESCED_CHAINS);
-    expect(coalesced.delta.chains!.at(-1)!.localPort).toBe(11_999); // the newest are kept
-    expect(coalesced.delta.chainsDropped).toBe(2_000);
+    expect(coalesced.delta.chains!.at(-1)!.localPort).toBe(3 * each - 1); // the newest are kept
+    expect(coalesced.delta.chainsDropped).toBe(3 * each - MAX_COALESCED_CHAINS);
 
     // A resync carries the table, not finished connections: those it replaced are counted in the
     // next delta the subscriber gets.
