@@ -92,6 +92,13 @@ async function runOnce(
   const run = JSON.parse(result) as { made: number; seconds: number };
   const count_ = (local: (e: (typeof ends)[number]) => boolean, path: string) =>
     ends.filter((e) => local(e) && e.complete && e.path === path).length;
+  const ours = ends.filter((e) => e.remote === port || e.local === port);
+  const incomplete = ours.filter((e) => !e.complete).length;
+  const otherPaths = ours.filter((e) => e.complete && e.path !== CLIENT && e.path !== SERVER);
+  if (process.env.BENCH_DEBUG)
+    console.error(
+      `   (ends seen ${ours.length} of ${2 * run.made}: ${incomplete} incomplete; other paths: ${[...new Set(otherPaths.map((e) => e.path))].slice(0, 3).join(' | ')} ×${otherPaths.length})`,
+    );
   return {
     made: run.made,
     seconds: run.seconds,

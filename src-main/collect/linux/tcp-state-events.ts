@@ -40,6 +40,8 @@ const INSTANCE_PREFIX = 'porthole-';
 export const BUFFER_KB_PER_CPU = 4096;
 export const MIN_BUFFER_KB = 8;
 export const MAX_BUFFER_KB = 1 << 20;
+/** An event is stamped a little before it is committed to its page: held back this much more. */
+const HOLD_BACK_MS = 1;
 /** tracefs hands trace_pipe_raw out a page at a time; a page is this or smaller on every arch. */
 const MAX_PAGE_BYTES = 65_536;
 
@@ -94,6 +96,8 @@ export class TcpStateTracer {
   private partial = '';
   private readonly offsetMs: number;
   private readonly v4Text = new Map<number, string>();
+  /** Events newer than the last drain's start, for the next (see drainPages). */
+  private held: KernelTcpEvent[] = [];
   /**
    * Events the kernel could not keep since recording began: overwritten or dropped when its
    * buffer was full (its per-CPU stats), or announced as LOST in the text stream.
@@ -167,9 +171,16 @@ export class TcpStateTracer {
     return events;
   }
 
-  /** Every CPU's pages until none is left, merged by time. */
+  /**
+   * Every CPU's pages until none is left, merged by time. The CPUs are read one after the other:
+   * an event stamped after this drain began may be in a later CPU's pages while an earlier one,
+   * on a CPU already read, waits for the next drain. One connection's events are often on two
+   * CPUs, so what is newer than the drain's start is held back until the next one: events are
+   * handed out in time order.
+   */
   private drainPages(raw: RawReader): KernelTcpEvent[] {
-    const events: KernelTcpEvent[] = [];
+    const horizon = Number(process.hrtime.bigint()) / 1e6 + this.offsetMs - HOLD_BACK_MS;
+    const events: KernelTcpEvent[] = this.held;
     const page = this.buffer.subarray(0, MAX_PAGE_BYTES);
     for (const fd of raw.fds) {
       for (;;) {
@@ -185,8 +196,12 @@ export class TcpStateTracer {
           events.push(event);
       }
     }
-    // Each CPU's pages are in order; one connection's events may be on two CPUs.
-    return events.sort((a, b) => a.at - b.at);
+    events.sort((a, b) => a.at - b.at);
+    let ready = events.length;
+    while (ready > 0 && events[ready - 1].at > horizon) ready--;
+    this.held = events.slice(ready);
+    events.length = ready;
+    return events;
   }
 
   private drainText(fd: number): KernelTcpEvent[] {
