@@ -37,9 +37,13 @@ describe('poll worker', () => {
     const poller = new Poller({ intervalMs: 250, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
     const messages: StreamMessage[] = [];
     let acking = true;
+    let acked = 0;
     const subscription = poller.subscribe((json) => {
       messages.push(JSON.parse(json) as StreamMessage);
-      if (acking) subscription.ack();
+      if (acking) {
+        subscription.ack();
+        acked++;
+      }
     });
     try {
       await eventually(() => messages[0]);
@@ -63,9 +67,9 @@ describe('poll worker', () => {
         expect(delta.since).toBe(seq);
         seq = delta.seq;
       }
-      // Stop acknowledging: after the window is full, nothing more arrives.
+      // Stop acknowledging: once the window (4 messages) is full, nothing more arrives.
       acking = false;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await eventually(() => (messages.length - acked >= 4 ? true : undefined), 10_000);
       const count = messages.length;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(messages.length).toBe(count);
