@@ -144,7 +144,7 @@ describe('a container named by its cgroup and its runtime', () => {
       netns: ns!.inode,
       address: '172.18.0.2',
       port: 5432,
-      container: { runtime: 'docker', id: id.slice(0, 12), name: 'db' },
+      container,
       via: 'docker',
     });
 

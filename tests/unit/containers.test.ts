@@ -108,8 +108,8 @@ describe("names from the runtime's state and API", () => {
     expect(db).toMatchObject({ id: ID, name: 'db', image: 'postgres:16', addresses: ['172.18.0.2'] });
     // Exposed-only ports are not published; both host addresses of a published one are.
     expect(db.ports.map(describePublished)).toEqual([
-      'tcp 127.0.0.1:15432 → db 172.18.0.2:5432',
-      'tcp [::1]:15432 → db 172.18.0.2:5432',
+      'tcp 127.0.0.1:15432 → db (postgres:16) 172.18.0.2:5432',
+      'tcp [::1]:15432 → db (postgres:16) 172.18.0.2:5432',
     ]);
     expect(dns).toMatchObject({ pod: 'coredns-5dd5756b68-x2x7d', podNamespace: 'kube-system', ports: [] });
   });
@@ -212,6 +212,14 @@ describe('naming namespaces', () => {
       'shop/web-1',
     );
     expect(namespaceName(entry, [db])).toBe('db');
+    // Podman's own bind mount in /run/netns is not a name the user gave: the container's wins.
+    const podmanMount = {
+      name: 'netns-828dabd7-e40f-aa69-d570-e6a2d743ae9d',
+      path: '/run/netns/netns-828dabd7-e40f-aa69-d570-e6a2d743ae9d',
+      dir: '/run/netns',
+    };
+    expect(namespaceName({ ...entry, mounts: [podmanMount] }, [db])).toBe('db');
+    expect(namespaceName({ ...entry, mounts: [podmanMount] }, [])).toBe(podmanMount.name);
     expect(namespaceName(entry, [{ runtime: 'podman', id: '0123456789ab' }])).toBe('podman 0123456789ab');
     const sandbox = {
       name: '1f2e3d4c5b6a7988',

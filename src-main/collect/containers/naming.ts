@@ -145,18 +145,23 @@ export class NamespaceNamer {
 }
 
 /** What a person calls a namespace: see NetNamespace.name. */
+/** A name Podman (netns-<uuid>) or a CNI runtime (cni-<uuid>) gave its bind mount: not the user's own. */
+const RUNTIME_MADE_NETNS = /^(netns|cni)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function namespaceName(
   entry: Pick<NamespaceEntry, 'inode' | 'own' | 'mounts'>,
   containers: ContainerInfo[],
 ): string {
   if (entry.own) return 'host';
-  const ipNetns = entry.mounts.find((m) => m.dir.endsWith('/netns') && !m.dir.includes('docker'));
+  const netnsDir = entry.mounts.filter((m) => m.dir.endsWith('/netns') && !m.dir.includes('docker'));
+  const ipNetns = netnsDir.find((m) => !RUNTIME_MADE_NETNS.test(m.name));
   if (ipNetns) return ipNetns.name;
   const pod = containers.find((c) => c.pod);
   if (pod) return pod.podNamespace ? `${pod.podNamespace}/${pod.pod}` : pod.pod!;
   const named = containers.find((c) => c.name);
   if (named) return named.name!;
   if (containers.length > 0) return `${containers[0].runtime} ${containers[0].id}`;
+  if (netnsDir.length > 0) return netnsDir[0].name;
   const sandbox = entry.mounts[0];
   if (sandbox) return `docker sandbox ${sandbox.name.slice(0, 12)}`;
   return `net:[${entry.inode}]`;

@@ -112,7 +112,12 @@ export function parseContainerList(json: unknown, runtime: RuntimeName): Runtime
         netns: null,
         address: addresses.find((a) => !a.includes(':')) ?? addresses[0] ?? null,
         port: inner,
-        container: { runtime, id: id.slice(0, 12), ...(name ? { name } : {}) },
+        container: {
+          runtime,
+          id: id.slice(0, 12),
+          ...(name ? { name } : {}),
+          ...(container.image ? { image: container.image } : {}),
+        },
         via: runtime,
       });
     }
