@@ -2,14 +2,13 @@
 // "container" (a namespace of its own, behind a veth pair, in Docker's cgroup layout) whose port a
 // forwarder with docker-proxy's command line publishes on the host, with host clients through it.
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { AS_NOBODY } from '../helpers/cli';
-import { TestNamespaces } from '../helpers/netns';
-import { eventually, HELPERS, Workload, type ChildInfo } from '../helpers/workload';
+import { startForwarder, TestNamespaces } from '../helpers/netns';
+import { eventually, Workload, type ChildInfo } from '../helpers/workload';
 
 const namespaces = new TestNamespaces();
 const workload = new Workload();
@@ -24,14 +23,6 @@ let server: ChildInfo;
 let proxy: ChildInfo;
 let hostPort: number;
 
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 beforeAll(async () => {
   name = namespaces.add('ui');
   inode = namespaces.inode(name);
@@ -39,12 +30,7 @@ beforeAll(async () => {
   server = await namespaces.start(workload, name, { role: 'listen', host: '0.0.0.0' });
   mkdirSync(cgroup, { recursive: true });
   writeFileSync(`${cgroup}/cgroup.procs`, String(server.pid));
-  hostPort = await freePort();
-  proxy = await workload.run(process.execPath, [
-    join(HELPERS, 'docker-proxy'),
-    ...['-proto', 'tcp', '-host-ip', '127.0.0.1', '-host-port', String(hostPort)],
-    ...['-container-ip', link.inside, '-container-port', String(server.port)],
-  ]);
+  ({ proxy, hostPort } = await startForwarder(workload, { address: link.inside, port: server.port! }));
   await workload.start({ role: 'connect', host: '127.0.0.1', port: hostPort, count: 3 });
   ui = await openServedUi(['--interval', '250']);
   page = ui.page;

@@ -2,10 +2,31 @@
 // Names carry the test runner's pid, so parallel files and leftovers of a killed run never clash.
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HELPERS, type Workload, type ChildInfo } from './workload';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/**
+ * A forwarder with docker-proxy's command line (tests/helpers/docker-proxy) from 127.0.0.1 on a
+ * host port free right now to `to`: a port published into a namespace, as Docker does it.
+ */
+export async function startForwarder(
+  workload: Workload,
+  to: { address: string; port: number },
+): Promise<{ proxy: ChildInfo; hostPort: number }> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const hostPort = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const proxy = await workload.run(process.execPath, [
+    join(HELPERS, 'docker-proxy'),
+    ...['-proto', 'tcp', '-host-ip', '127.0.0.1', '-host-port', String(hostPort)],
+    ...['-container-ip', to.address, '-container-port', String(to.port)],
+  ]);
+  return { proxy, hostPort };
+}
 
 export class TestNamespaces {
   private readonly names: string[] = [];

@@ -3,7 +3,6 @@
 // line, and the runtime API's answer (tests/fixtures/containers: no Docker engine runs here).
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import type { Snapshot } from '../../src-main/shared/contract';
 import { diagnosePort, diagnosisText } from '../../src-main/track/port-doctor';
 import { runPorthole } from '../helpers/cli';
 import { at, theListener } from '../helpers/identity';
-import { TestNamespaces } from '../helpers/netns';
+import { startForwarder, TestNamespaces } from '../helpers/netns';
 import { eventually, HELPERS, Workload, type ChildInfo } from '../helpers/workload';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'containers');
@@ -29,15 +28,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A port free on the host right now. */
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('a port published into a namespace by a forwarder (docker-proxy)', () => {
   let inside: { host: string; inside: string };
   let name: string;
@@ -49,12 +39,7 @@ describe('a port published into a namespace by a forwarder (docker-proxy)', () =
     name = namespaces.add('p');
     inside = namespaces.veth(name);
     server = await namespaces.start(workload, name, { role: 'listen', host: '0.0.0.0' });
-    hostPort = await freePort();
-    proxy = await workload.run(process.execPath, [
-      join(HELPERS, 'docker-proxy'),
-      ...['-proto', 'tcp', '-host-ip', '127.0.0.1', '-host-port', String(hostPort)],
-      ...['-container-ip', inside.inside, '-container-port', String(server.port)],
-    ]);
+    ({ proxy, hostPort } = await startForwarder(workload, { address: inside.inside, port: server.port! }));
   });
 
   it('is listed with the namespace it leads into, in the JSON and the text snapshot', () => {
