@@ -179,6 +179,11 @@ async function main(): Promise<void> {
       steady.collectSync();
       steady.collectSync();
       record('porthole steady-state poll', size, await measure(runs, () => steady.collectSync()));
+      // The same through /proc/net text, where netlink is not available.
+      const steadyProc = new LinuxCollector({ engine: 'proc' });
+      steadyProc.collectSync();
+      steadyProc.collectSync();
+      record('porthole steady-state poll, /proc', size, await measure(runs, () => steadyProc.collectSync()));
 
       // 1% churn between polls: a client process holding 1% of the connections is replaced.
       const churnCount = Math.max(1, Math.round(size / 200));

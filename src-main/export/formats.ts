@@ -121,7 +121,8 @@ function summaryLine(snapshot: Snapshot): string {
     (stats.unreadableNamespaces ? `, ${stats.unreadableNamespaces} namespaces not read` : '') +
     (stats.hiddenNamespaceProcesses
       ? `, ${stats.hiddenNamespaceProcesses} processes whose namespace could not be seen`
-      : '')
+      : '') +
+    (stats.engine ? `; read through ${stats.engine === 'netlink' ? 'netlink sock_diag' : '/proc/net'}` : '')
   );
 }
 

@@ -239,6 +239,7 @@ const STATS_FIELDS = [
   'unreadableNamespaces',
   'unreadableNamespaceNames',
   'hiddenNamespaceProcesses',
+  'engine',
 ] as const;
 const OPTIONAL_COUNTS = ['namespaces', 'unreadableNamespaces', 'hiddenNamespaceProcesses'] as const;
 
@@ -253,7 +254,7 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
     };
   const s = object(value, path);
   onlyKeys(s, path, STATS_FIELDS);
-  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs' | 'unreadableNamespaceNames'>) =>
+  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs' | 'unreadableNamespaceNames' | 'engine'>) =>
     s[field] === undefined ? 0 : integer(s[field], `${path}.${field}`, 0, Number.MAX_SAFE_INTEGER);
   if (s.scanMs !== undefined && !(typeof s.scanMs === 'number' && Number.isFinite(s.scanMs) && s.scanMs >= 0))
     throw new Invalid(`${path}.scanMs`, 'must be a number of milliseconds ≥ 0');
@@ -266,6 +267,7 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
   };
   // Namespace counts came later: absent in older files, and absent stays absent.
   for (const field of OPTIONAL_COUNTS) if (s[field] !== undefined) result[field] = count(field);
+  if (s.engine !== undefined) result.engine = oneOf(s.engine, `${path}.engine`, ['netlink', 'proc'] as const);
   if (s.unreadableNamespaceNames !== undefined)
     result.unreadableNamespaceNames = array(s.unreadableNamespaceNames, `${path}.unreadableNamespaceNames`, 64).map(
       (n, i) => shortString(n, `${path}.unreadableNamespaceNames[${i}]`),

@@ -163,6 +163,11 @@ export interface ScanStats {
   unreadableNamespaceNames?: string[];
   /** Processes whose namespace could not be told (not permitted): their namespace may be missing. */
   hiddenNamespaceProcesses?: number;
+  /**
+   * How Porthole's own namespace's TCP and UDP tables were read (Linux): `netlink` (sock_diag, as
+   * `ss` does) or `proc` (/proc/net text, where netlink is unavailable).
+   */
+  engine?: 'netlink' | 'proc';
 }
 
 /** Stats of a table no scan has described yet (before the first poll, or a replayed moment). */

@@ -45,6 +45,13 @@ describe('the live UI in Chromium', () => {
     expect(await page.getByLabel('Poll interval').inputValue()).toBe('250');
   });
 
+  it('says in the status bar how the socket table is read (netlink here, as root on Linux)', async () => {
+    const engine = page.getByTestId('engine');
+    await engine.waitFor({ timeout: 5000 });
+    expect(await engine.textContent()).toBe('netlink');
+    expect(await engine.getAttribute('title')).toContain('netlink sock_diag');
+  });
+
   it('shows a new listener with its owning pid and its 12 connections within 3 s', async () => {
     server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     clients = await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 12 });

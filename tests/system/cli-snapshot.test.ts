@@ -70,6 +70,7 @@ describe('porthole snapshot', () => {
     expect(run.status).toBe(0);
     const [summary, blank, header, ...rows] = run.stdout.trimEnd().split('\n');
     expect(summary).toMatch(/^Porthole snapshot of .+: \d+ sockets, \d+ without a visible owner/);
+    expect(summary).toMatch(/; read through netlink sock_diag$/);
     expect(blank).toBe('');
     // NAMESPACE only when sockets of other namespaces are on the host (tests in parallel make some).
     expect(header).toMatch(/^PROTO\s+LOCAL\s+REMOTE\s+STATE\s+PID\s+PROCESS\s+UID\s+INODE(\s+NAMESPACE)?$/);

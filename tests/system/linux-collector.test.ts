@@ -206,6 +206,32 @@ describe('Linux collector on a real workload', () => {
       expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
   });
 
+  it('reads the same sockets through netlink as through /proc, field by field', () => {
+    // The test's sockets, by their whole identity; others on a busy host change between the reads.
+    const children = [v4, v6, wildcard, dualStack, dualClient, fanServer, fanClients, backlog, pending];
+    children.push(halfServer, halfClient, twServer, twClient, udpPeer, udpBound, udpConnected);
+    const ports = new Set(children.flatMap((c) => [c.port, ...(c.localPorts ?? []), c.localPort]).filter(Boolean));
+    const ours = (s: Scan['sockets'][number]) =>
+      s.protocol !== 'unix' && (ports.has(s.localPort!) || ports.has(s.remotePort!));
+    const key = (s: Scan['sockets'][number]) => JSON.stringify(s);
+    const netlink = new LinuxCollector();
+    const proc = new LinuxCollector({ engine: 'proc' });
+    netlink.collectSync();
+    proc.collectSync();
+    const viaNetlink = netlink.collectSync();
+    const viaProc = proc.collectSync();
+    expect(viaNetlink.stats.engine).toBe('netlink');
+    expect(netlink.engineReason).toBeNull();
+    expect(viaProc.stats.engine).toBe('proc');
+    const a = viaNetlink.sockets.filter(ours);
+    expect(a.length).toBeGreaterThan(40);
+    // Every kind: listeners v4/v6/dual-stack, established, SYN_SENT, FIN_WAIT2/CLOSE_WAIT, TIME_WAIT, UDP.
+    expect(new Set(a.map((s) => `${s.protocol} ${s.state}`))).toEqual(
+      new Set(viaProc.sockets.filter(ours).map((s) => `${s.protocol} ${s.state}`)),
+    );
+    expect(a.map(key).sort()).toEqual(viaProc.sockets.filter(ours).map(key).sort());
+  });
+
   it('agrees with ss -tuanp taken at the same moment on (protocol, local, remote, state, pids)', () => {
     // The test's sockets: those its processes hold, and the ownerless ones it made by their 4-tuple
     // (the TIME_WAIT end, connections queued behind the never-accepting listener). Other sockets of

@@ -20,6 +20,7 @@ import { InetTableParser, type InetRow, type RowNamespace } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixCandidate, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
+import { SockDiagReader } from './sock-diag';
 import { parseTcpCounters, tcpTablesNeeded, type TcpCounters } from './tcp-counters';
 
 /** A namespace's own addresses are read again after this long (they change when a container restarts). */
@@ -90,6 +91,11 @@ export interface LinuxCollectorOptions {
   /** Where bind-mounted namespaces are looked for; [] reads processes' namespaces only. */
   namespaceMountDirs?: string[];
   namer?: NamespaceNamer;
+  /**
+   * How to read Porthole's own namespace's TCP and UDP tables: `auto` tries netlink sock_diag
+   * first and falls back to /proc/net (always so with another procRoot); `proc` reads /proc only.
+   */
+  engine?: 'auto' | 'proc';
 }
 
 /** One namespace's tables this poll, parsed, before they join the others. */
@@ -148,6 +154,14 @@ export class LinuxCollector implements Collector {
   private attributedAtVersion = -1;
   private scanning = false;
   private poll = 0;
+  /** The netlink reader for Porthole's own namespace; null: /proc (see engineReason). */
+  private diag: SockDiagReader | null = null;
+  /** Why the own namespace is read from /proc, when it is; null while netlink serves. */
+  engineReason: string | null = null;
+  /** Tables whose netlink dump the kernel refused (e.g. no udp_diag module), and why: read from /proc. */
+  private readonly diagRefused = new Map<string, string>();
+  /** Whether this scan read every own-namespace table it needed through netlink. */
+  private scanUsedProc = false;
   private readonly keptTcp = new Map<number, KeptTcpRows>();
   /** Bind-mount-only namespaces whose last entry found no socket: inode → that poll. */
   private readonly emptyEntered = new Map<number, number>();
@@ -161,6 +175,13 @@ export class LinuxCollector implements Collector {
     this.processes = new ProcessReader(this.procRoot);
     this.surveyor = new NamespaceSurveyor(this.procRoot, options.namespaceMountDirs);
     this.namer = options.namer ?? new NamespaceNamer(this.procRoot);
+    if (options.engine === 'proc') this.engineReason = 'asked to read /proc';
+    else if (this.procRoot !== '/proc') this.engineReason = 'reading another /proc';
+    else {
+      const opening = SockDiagReader.shared();
+      if (opening.ok) this.diag = opening.reader;
+      else this.engineReason = opening.reason;
+    }
   }
 
   /**
@@ -216,6 +237,7 @@ export class LinuxCollector implements Collector {
       since = performance.now();
     };
     this.poll++;
+    this.scanUsedProc = this.diag === null;
     this.lastNamespaceReads = { tcpTablesRead: 0, tcpKept: 0, entered: 0, byNamespace: new Map() };
     this.owners.refresh();
     const survey = this.surveyor.survey(this.owners.listedPids, (pid) => this.owners.fdsChanged(pid));
@@ -356,6 +378,7 @@ export class LinuxCollector implements Collector {
         unreadableNamespaces: unreadableNames.length + survey.skipped,
         unreadableNamespaceNames: unreadableNames.slice(0, UNREADABLE_NAMES_LISTED),
         hiddenNamespaceProcesses: survey.hiddenPids,
+        engine: this.scanUsedProc ? 'proc' : 'netlink',
       },
       namespaces,
       publishedPorts,
@@ -373,7 +396,7 @@ export class LinuxCollector implements Collector {
   ): Generator<void, NamespaceRows | string> {
     if (entry.own) {
       const base = `${this.procRoot}/net`;
-      const plan = { ...tcpTablesNeeded(this.readTcpCounters(base)), keptTcp: null };
+      const plan = { ...tcpTablesNeeded(this.readTcpCounters(base)), keptTcp: null, diag: this.diag };
       const rows = yield* this.readTables(base, where, true, pause, plan);
       if (!rows) return GONE;
       this.noteTcpSource(entry.inode, plan);
@@ -384,7 +407,7 @@ export class LinuxCollector implements Collector {
       // Counters first: a table read after them holds every change they count.
       const counters = this.readTcpCounters(base);
       const keptTcp = this.keptTcpRows(entry, where, counters);
-      const plan = { ...tcpTablesNeeded(counters), keptTcp };
+      const plan = { ...tcpTablesNeeded(counters), keptTcp, diag: null };
       const rows = yield* this.readTables(base, where, false, pause, plan);
       if (!rows || this.surveyor.namespaceOf(pid) !== entry.inode) continue;
       this.noteTcpSource(entry.inode, plan);
@@ -499,21 +522,36 @@ export class LinuxCollector implements Collector {
         if (!plan[table.file]) continue;
         this.lastNamespaceReads.tcpTablesRead++;
       }
-      const parsed = this.inetParser.parse(
-        read(table.file),
-        table.protocol,
-        table.family,
-        this.inetReconciler.previousRows(),
-        where,
-      );
+      const parsed = this.dumpOrParse(table, read, where, plan.diag);
       for (const row of parsed.rows) rows.inet.push(row);
       rows.malformed += parsed.malformed;
       if (pause && parsed.rows.length > YIELD_AFTER_ROWS) yield* pause();
     }
+    if (plan.diag && this.diagRefused.size > 0)
+      this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
     const unix = parseUnixCandidates(read('unix').toString('latin1'));
     rows.unix = unix.candidates;
     rows.malformed += unix.malformed;
     return rows;
+  }
+
+  /** One inet table: through netlink when given (and the kernel answers), else its /proc text. */
+  private dumpOrParse(
+    table: (typeof INET_TABLES)[number],
+    read: (file: TableFile) => Buffer,
+    where: RowNamespace | undefined,
+    diag: SockDiagReader | null,
+  ): { rows: InetRow[]; malformed: number } {
+    const previous = this.inetReconciler.previousRows();
+    if (diag && !this.diagRefused.has(table.file)) {
+      try {
+        return diag.dump(table.protocol, table.family, previous);
+      } catch (error) {
+        this.diagRefused.set(table.file, (error as Error).message);
+      }
+    }
+    if (!where) this.scanUsedProc = true; // Porthole's own namespace, read from /proc
+    return this.inetParser.parse(read(table.file), table.protocol, table.family, previous, where);
   }
 
   /** A namespace's own addresses (cached): where a forwarder's target address lives. */
@@ -571,13 +609,15 @@ type Pause = () => Generator<void, void>;
 /** A table this long takes milliseconds to parse: a turn is given to other work after it. */
 const YIELD_AFTER_ROWS = 2_000;
 
-/** Which of a namespace's TCP tables to read, or the rows kept in their place. */
+/** Which of a namespace's TCP tables to read, or the rows kept in their place; and how to read them. */
 interface TablePlan {
   tcp: boolean;
   tcp6: boolean;
   keptTcp: InetRow[] | null;
+  /** Netlink for Porthole's own namespace; null: its /proc text. */
+  diag: SockDiagReader | null;
 }
-const ALL_TABLES: TablePlan = { tcp: true, tcp6: true, keptTcp: null };
+const ALL_TABLES: TablePlan = { tcp: true, tcp6: true, keptTcp: null, diag: null };
 
 /** A namespace that was there at the survey and is gone now: normal, not a loss. */
 const GONE = 'gone';

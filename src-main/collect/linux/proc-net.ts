@@ -69,7 +69,62 @@ function decimalValue(data: Uint8Array, start: number, end: number): number {
   return value;
 }
 
-function stateOf(protocol: 'tcp' | 'udp', code: number): SocketState | null {
+/**
+ * A socket's row as both readers (/proc/net text, netlink sock_diag) make it. An unchanged socket
+ * is handed back as last poll's object, so a steady-state poll allocates almost nothing and the
+ * tracker can skip it at once.
+ */
+export function inetRow(
+  protocol: 'tcp' | 'udp',
+  family: 4 | 6,
+  local: { address: string; port: number },
+  remote: { address: string; port: number },
+  state: SocketState,
+  uid: number,
+  inode: number,
+  previous?: ReadonlyMap<number, InetRow>,
+  where?: RowNamespace,
+): InetRow {
+  const connected = !(remote.port === 0 && (remote.address === '0.0.0.0' || remote.address === '::'));
+  const before = inode !== 0 ? previous?.get(inode) : undefined;
+  if (
+    before &&
+    before.state === state &&
+    before.protocol === protocol &&
+    before.localPort === local.port &&
+    before.localAddress === local.address &&
+    before.remotePort === (connected ? remote.port : null) &&
+    before.remoteAddress === (connected ? remote.address : null) &&
+    before.uid === uid &&
+    before.netnsName === where?.netnsName
+  ) {
+    return before;
+  }
+  // Field order is the export's column order (DESIGN §4).
+  const row: InetRow = {
+    protocol,
+    family,
+    localAddress: local.address,
+    localPort: local.port,
+    remoteAddress: connected ? remote.address : null,
+    remotePort: connected ? remote.port : null,
+    state,
+    pid: null,
+    processName: null,
+    uid,
+    inode,
+    pids: NO_OWNERS,
+    lastPid: null,
+  };
+  if (where) {
+    row.netns = where.netns;
+    row.netnsName = where.netnsName;
+  }
+  return row;
+}
+
+/** The kernel's state number for a socket of this protocol, as Porthole names it. */
+export function stateOf(protocol: 'tcp' | 'udp', code: number): SocketState | null {
   if (protocol === 'udp') return code === 7 ? 'UNCONN' : code === 1 ? 'ESTABLISHED' : null;
   if (code === 12) return 'SYN_RECV'; // TCP_NEW_SYN_RECV: a request socket, shown as SYN_RECV like ss
   return TCP_STATES[code - 1] ?? null;
@@ -145,42 +200,7 @@ export class InetTableParser {
     const uid = decimalValue(data, b[F_UID * 2], b[F_UID * 2 + 1]);
     const inode = decimalValue(data, b[F_INODE * 2], b[F_INODE * 2 + 1]);
     if (!local || !remote || !state || uid < 0 || inode < 0) return null;
-    const connected = !(remote.port === 0 && (remote.address === '0.0.0.0' || remote.address === '::'));
-    const before = inode !== 0 ? previous?.get(inode) : undefined;
-    if (
-      before &&
-      before.state === state &&
-      before.protocol === protocol &&
-      before.localPort === local.port &&
-      before.localAddress === local.address &&
-      before.remotePort === (connected ? remote.port : null) &&
-      before.remoteAddress === (connected ? remote.address : null) &&
-      before.uid === uid &&
-      before.netnsName === where?.netnsName
-    ) {
-      return before;
-    }
-    // Field order is the export's column order (DESIGN §4).
-    const row: InetRow = {
-      protocol,
-      family,
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: connected ? remote.address : null,
-      remotePort: connected ? remote.port : null,
-      state,
-      pid: null,
-      processName: null,
-      uid,
-      inode,
-      pids: NO_OWNERS,
-      lastPid: null,
-    };
-    if (where) {
-      row.netns = where.netns;
-      row.netnsName = where.netnsName;
-    }
-    return row;
+    return inetRow(protocol, family, local, remote, state, uid, inode, previous, where);
   }
 
   /** `HEXADDR:PORT`: 8 or 32 hex digits for the address, 4 for the port. */

@@ -1,0 +1,220 @@
+// The kernel's socket table through netlink (NETLINK_SOCK_DIAG, INET_DIAG: what `ss` uses), for
+// Porthole's own namespace: binary answers parsed straight from one reused buffer, no text to
+// format in the kernel nor to parse here. The calls go to libc through koffi (a prebuilt FFI: no
+// compiler on users' machines); without it, or without permission, the collector reads /proc.
+// The reply layout is the kernel's ABI (include/uapi/linux/inet_diag.h), fixed since 2.6.
+
+import { endianness } from 'node:os';
+import type { SocketState } from '../../shared/contract';
+import { formatIPv6 } from './addresses';
+import { inetRow, stateOf, type InetRow } from './proc-net';
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_SOCK_DIAG = 4;
+const SOCK_DIAG_BY_FAMILY = 20;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_DUMP = 0x300;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const HEADER = 16;
+const REQUEST = HEADER + 56;
+/** struct inet_diag_msg: family, state, timer, retrans, the socket id (48), expires, rqueue, wqueue, uid, inode. */
+const MESSAGE = 72;
+const ALL_STATES = 0xffffffff;
+
+/** libc through koffi, loaded once; null when koffi or libc cannot be loaded here. */
+interface Libc {
+  socket: (domain: number, type: number, protocol: number) => number;
+  send: (fd: number, buffer: Buffer, length: number, flags: number) => number;
+  recv: (fd: number, buffer: Buffer, length: number, flags: number) => number;
+  setsockopt: (fd: number, level: number, name: number, value: Buffer, length: number) => number;
+  close: (fd: number) => number;
+  errno: () => number;
+}
+
+let libc: Libc | null | undefined;
+let libcError = '';
+
+function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  try {
+    // Required lazily: the collector must run where koffi is absent (other platforms, a broken install).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const koffi = require('koffi') as typeof import('koffi');
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      socket: lib.func('int socket(int, int, int)'),
+      send: lib.func('long send(int, const void *, size_t, int)'),
+      recv: lib.func('long recv(int, void *, size_t, int)'),
+      setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
+      close: lib.func('int close(int)'),
+      errno: () => koffi.errno(),
+    };
+  } catch (error) {
+    libc = null;
+    libcError = (error as Error).message;
+  }
+  return libc;
+}
+
+export type SockDiagOpening = { ok: true; reader: SockDiagReader } | { ok: false; reason: string };
+
+export interface DiagDump {
+  rows: InetRow[];
+  /** Answers that were not a well-formed socket message: skipped. */
+  malformed: number;
+}
+
+/** One netlink socket, reused for every dump of every poll. */
+export class SockDiagReader {
+  private readonly buffer = Buffer.alloc(1 << 16);
+  private readonly request = Buffer.alloc(REQUEST);
+  private readonly v4Text = new Map<number, string>();
+  private seq = 0;
+  private fd: number;
+
+  private constructor(
+    private readonly lib: Libc,
+    fd: number,
+  ) {
+    this.fd = fd;
+  }
+
+  private static opened: SockDiagOpening | null = null;
+
+  /**
+   * The process's (thread's) one reader: a dump runs start to end in one call, so collectors in
+   * the same thread never interleave on it.
+   */
+  static shared(): SockDiagOpening {
+    return (SockDiagReader.opened ??= SockDiagReader.open());
+  }
+
+  /** Opens a netlink socket; says why when this system or build cannot. */
+  static open(): SockDiagOpening {
+    if (process.platform !== 'linux') return { ok: false, reason: 'netlink is a Linux interface' };
+    if (endianness() !== 'LE') return { ok: false, reason: 'this reader knows little-endian machines only' };
+    const lib = loadLibc();
+    if (!lib) return { ok: false, reason: `koffi could not load libc (${libcError})` };
+    const fd = lib.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return { ok: false, reason: `no netlink sock_diag socket (errno ${lib.errno()})` };
+    // A dump is answered at once; a second is a generous bound against a hang.
+    const timeout = Buffer.alloc(16);
+    timeout.writeBigInt64LE(1n, 0);
+    lib.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
+    return { ok: true, reader: new SockDiagReader(lib, fd) };
+  }
+
+  /**
+   * Every socket of one protocol and family, in every state (TIME_WAIT and request sockets too).
+   * @throws when the kernel refuses the dump (e.g. no udp_diag): the caller falls back to /proc
+   */
+  dump(protocol: 'tcp' | 'udp', family: 4 | 6, previous?: ReadonlyMap<number, InetRow>): DiagDump {
+    if (this.fd < 0) throw new Error('the netlink socket is closed');
+    const seq = ++this.seq;
+    const request = this.request.fill(0);
+    request.writeUInt32LE(REQUEST, 0);
+    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+    request.writeUInt32LE(seq, 8);
+    request[HEADER] = family === 4 ? AF_INET : AF_INET6;
+    request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    request.writeUInt32LE(ALL_STATES, HEADER + 4);
+    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
+      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    const result: DiagDump = { rows: [], malformed: 0 };
+    for (;;) {
+      const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
+      if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
+      if (n === 0) throw new Error('netlink closed the dump');
+      if (parseDiagMessages(this.buffer.subarray(0, n), seq, protocol, result, previous, this.v4Text)) return result;
+    }
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.lib.close(this.fd);
+    this.fd = -1;
+  }
+}
+
+/**
+ * Parses the messages of one recv() into `into`; true once the dump is done.
+ * @throws the kernel's error for the request
+ */
+export function parseDiagMessages(
+  data: Buffer,
+  seq: number,
+  protocol: 'tcp' | 'udp',
+  into: DiagDump,
+  previous?: ReadonlyMap<number, InetRow>,
+  v4Text: Map<number, string> = new Map(),
+): boolean {
+  let at = 0;
+  while (at + HEADER <= data.length) {
+    const length = data.readUInt32LE(at);
+    const type = data.readUInt16LE(at + 4);
+    if (length < HEADER || at + length > data.length) {
+      into.malformed++;
+      return false; // a cut message: the rest of this read cannot be trusted
+    }
+    if (data.readUInt32LE(at + 8) === seq) {
+      if (type === NLMSG_DONE) return true;
+      if (type === NLMSG_ERROR) {
+        const errno = length >= HEADER + 4 ? -data.readInt32LE(at + HEADER) : 0;
+        throw new Error(`the kernel refused the ${protocol} dump (errno ${errno})`);
+      }
+      if (type === SOCK_DIAG_BY_FAMILY && length >= HEADER + MESSAGE) {
+        const row = rowOf(data, at + HEADER, protocol, previous, v4Text);
+        if (row) into.rows.push(row);
+        else into.malformed++;
+      }
+    }
+    at += (length + 3) & ~3;
+  }
+  return false;
+}
+
+function rowOf(
+  data: Buffer,
+  at: number,
+  protocol: 'tcp' | 'udp',
+  previous: ReadonlyMap<number, InetRow> | undefined,
+  v4Text: Map<number, string>,
+): InetRow | null {
+  const family = data[at] === AF_INET ? 4 : data[at] === AF_INET6 ? 6 : null;
+  const state: SocketState | null = stateOf(protocol, data[at + 1]);
+  if (family === null || state === null) return null;
+  const local = { address: address(data, at + 8, family, v4Text), port: data.readUInt16BE(at + 4) };
+  const remote = { address: address(data, at + 24, family, v4Text), port: data.readUInt16BE(at + 6) };
+  return inetRow(
+    protocol,
+    family,
+    local,
+    remote,
+    state,
+    data.readUInt32LE(at + 64),
+    data.readUInt32LE(at + 68),
+    previous,
+  );
+}
+
+function address(data: Buffer, at: number, family: 4 | 6, v4Text: Map<number, string>): string {
+  if (family === 6) return formatIPv6(data.subarray(at, at + 16));
+  const value = data.readUInt32BE(at);
+  let text = v4Text.get(value);
+  if (text === undefined) {
+    text = `${data[at]}.${data[at + 1]}.${data[at + 2]}.${data[at + 3]}`;
+    if (v4Text.size > 65_536) v4Text.clear();
+    v4Text.set(value, text);
+  }
+  return text;
+}
