@@ -231,7 +231,10 @@ async function main(): Promise<void> {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  |  ');
-  console.log('\nMedian wall and CPU time per reading (CPU includes child processes).\n');
+  const engine = new LinuxCollector().collectSync().stats.engine;
+  console.log(
+    `\nMedian wall and CPU time per reading (CPU includes child processes). Porthole's own namespace read through: ${engine}.\n`,
+  );
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('--+--'));
   for (const row of table) console.log(line(row));
