@@ -25,6 +25,21 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
+/**
+ * The text of the IPv4 address at `at` (network order), from a cache kept by the caller: a table
+ * repeats few addresses (127.0.0.1 …), and building the string is most of the cost.
+ */
+export function cachedIPv4(bytes: Buffer, at: number, cache: Map<number, string>): string {
+  const value = bytes.readUInt32BE(at);
+  let text = cache.get(value);
+  if (text === undefined) {
+    text = formatIPv4(bytes, at);
+    if (cache.size > 65_536) cache.clear();
+    cache.set(value, text);
+  }
+  return text;
+}
+
 /** RFC 5952 text: lower case, the longest run of zero groups compressed, IPv4-mapped as ::ffff:a.b.c.d. */
 export function formatIPv6(bytes: Uint8Array): string {
   const groups: number[] = [];

@@ -6,7 +6,7 @@
 
 import { endianness } from 'node:os';
 import type { SocketState } from '../../shared/contract';
-import { formatIPv6 } from './addresses';
+import { cachedIPv4, formatIPv6 } from './addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
 
 const AF_NETLINK = 16;
@@ -208,13 +208,5 @@ function rowOf(
 }
 
 function address(data: Buffer, at: number, family: 4 | 6, v4Text: Map<number, string>): string {
-  if (family === 6) return formatIPv6(data.subarray(at, at + 16));
-  const value = data.readUInt32BE(at);
-  let text = v4Text.get(value);
-  if (text === undefined) {
-    text = `${data[at]}.${data[at + 1]}.${data[at + 2]}.${data[at + 3]}`;
-    if (v4Text.size > 65_536) v4Text.clear();
-    v4Text.set(value, text);
-  }
-  return text;
+  return family === 6 ? formatIPv6(data.subarray(at, at + 16)) : cachedIPv4(data, at, v4Text);
 }

@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { TCP_STATES, type TcpState } from '../../shared/contract';
 import type { KernelTcpEvent } from '../../track/connection-chains';
-import { formatIPv6 } from './addresses';
+import { cachedIPv4, formatIPv6 } from './addresses';
 
 /** Where a page's parts are, from events/header_page. */
 export interface PageLayout {
@@ -219,24 +219,13 @@ function readTcpEvent(
     at: whenMs,
     pid: page.readInt32LE(at + layout.pid),
     family: v6 ? 6 : 4,
-    localAddress: v6 ? ipv6(page, at + layout.saddrV6) : ipv4(page, at + layout.saddr, v4),
+    localAddress: v6 ? ipv6(page, at + layout.saddrV6) : cachedIPv4(page, at + layout.saddr, v4),
     localPort: page.readUInt16LE(at + layout.sport),
-    remoteAddress: v6 ? ipv6(page, at + layout.daddrV6) : ipv4(page, at + layout.daddr, v4),
+    remoteAddress: v6 ? ipv6(page, at + layout.daddrV6) : cachedIPv4(page, at + layout.daddr, v4),
     remotePort: page.readUInt16LE(at + layout.dport),
     from,
     to,
   };
-}
-
-function ipv4(page: Buffer, at: number, cache: Map<number, string>): string {
-  const value = page.readUInt32BE(at);
-  let text = cache.get(value);
-  if (text === undefined) {
-    text = `${page[at]}.${page[at + 1]}.${page[at + 2]}.${page[at + 3]}`;
-    if (cache.size > 65_536) cache.clear();
-    cache.set(value, text);
-  }
-  return text;
 }
 
 function ipv6(page: Buffer, at: number): string {
