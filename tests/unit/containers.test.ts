@@ -96,6 +96,21 @@ describe("names from the runtime's state and API", () => {
     expect(runtimeStatePaths({ runtime: 'kubernetes', id: '', fullId: '../../etc', engine: 'containerd' })).toEqual([]);
   });
 
+  it('reads the answer Podman really gave (recorded): name, image, address and the published port', () => {
+    const [db, ...rest] = parseContainerList(fixture('podman-containers.json'), 'podman');
+    expect(rest).toEqual([]);
+    expect(db).toMatchObject({
+      id: 'e45c32bc6261e3cca87b2786270711c50fccc8b4ae16acebaf9f238a55cc6df0',
+      name: 'db',
+      image: 'localhost/porthole-test-busybox:1',
+      addresses: ['10.88.0.9'],
+    });
+    expect(db.ports.map(describePublished)).toEqual([
+      'tcp 127.0.0.1:15432 → db (localhost/porthole-test-busybox:1) 10.88.0.9:5432',
+    ]);
+    expect(db.ports[0].via).toBe('podman');
+  });
+
   it('takes names, images, pods and published ports from a /containers/json answer, skipping what is not a container', () => {
     const containers = parseContainerList(fixture('docker-containers.json'), 'docker');
     // CONTAINER_ID is not an id until a test puts one in: that entry is skipped, like the junk ones.
