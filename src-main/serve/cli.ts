@@ -31,6 +31,7 @@ import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
 import { examinePort } from '../collect/port-evidence';
 import { killProcess } from '../actions/kill-process';
+import { closeConnection, findConnection } from '../actions/close-connection';
 import { Poller } from './poller';
 import { startWebServer } from './web';
 
@@ -48,6 +49,10 @@ const USAGE = `Usage:
   porthole kill PORT[/tcp|/udp] [--force] [--yes]
       Stop the processes listening on PORT (SIGTERM; SIGKILL after 3 s with --force), after a
       confirmation; a pid reused by another process since it was looked at is never signalled.
+  porthole close LOCAL REMOTE [--yes]
+      Close one TCP connection (root; the kernel aborts it, as ss -K does): its process keeps
+      running, gets ECONNABORTED on it, and the peer a reset. LOCAL and REMOTE as 127.0.0.1:5000
+      or [::1]:5000, after a confirmation that names both ends and the owner.
   porthole diff BEFORE.json AFTER.json [--json]
       Listeners opened and closed, connections appeared and gone, state and owner changes.
       Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.
@@ -370,6 +375,49 @@ async function killCommand(args: string[], io: CliIo): Promise<number> {
   return stopOwners(diagnosis, { force: values.force === true, yes: values.yes === true }, io);
 }
 
+/** `127.0.0.1:5000` or `[::1]:5000`: an IP literal and a port, else a usage error. */
+function parseEndpoint(text: string | undefined, which: string): { address: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text ?? '') ?? /^([^:[\]]+):(\d{1,5})$/.exec(text ?? '');
+  const port = Number(m?.[2]);
+  if (!m || !isIpLiteral(m[1]) || !(port >= 1 && port <= 65535))
+    throw new UsageError(
+      `${which} is an address and a port, e.g. 127.0.0.1:5000 or [::1]:5000, not "${printable(text ?? '')}".`,
+    );
+  return { address: m[1], port };
+}
+
+async function closeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, { yes: { type: 'boolean' } });
+  if (positionals.length !== 2)
+    throw new UsageError('close takes both ends of one TCP connection: porthole close LOCAL REMOTE');
+  const local = parseEndpoint(positionals[0], 'LOCAL');
+  const remote = parseEndpoint(positionals[1], 'REMOTE');
+  const scan = await createCollector().collect();
+  const found = findConnection(scan.sockets, {
+    localAddress: local.address,
+    localPort: local.port,
+    remoteAddress: remote.address,
+    remotePort: remote.port,
+  });
+  if (typeof found === 'string') {
+    io.stderr(`Nothing was closed: ${found}.\n`);
+    return EXIT_FAILURE;
+  }
+  const owner = scan.processes.find((p) => p.pid === found.pid);
+  io.stdout(
+    printable(
+      `${describeSocket(found)} ${found.state}, owner ${owner ? `${owner.name} (pid ${owner.pid}): ${owner.command || owner.name}` : 'unknown'}`,
+    ) + '\n',
+  );
+  if (!values.yes && !(await confirm('Close this connection (its process keeps running)?', io))) {
+    io.stderr(io.isTTY ? 'Nothing was closed.\n' : 'Nothing was closed: add --yes to confirm without a terminal.\n');
+    return EXIT_FAILURE;
+  }
+  const outcome = closeConnection(found);
+  io.stderr(outcome.ok ? `${outcome.message}.\n` : `Not closed: ${outcome.reason}.\n`);
+  return outcome.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
 async function diffCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseWithPositionals(args, { json: { type: 'boolean' } });
   if (positionals.length !== 2)
@@ -403,6 +451,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await whoCommand(rest, io);
       case 'kill':
         return await killCommand(rest, io);
+      case 'close':
+        return await closeCommand(rest, io);
       case 'diff':
         return await diffCommand(rest, io);
       case 'watch':

@@ -9,6 +9,7 @@ import { buildSnapshot } from '../export/snapshot';
 import { gatherPortEvidence } from '../collect/port-evidence';
 import { diagnosePort } from '../track/port-doctor';
 import { killProcess } from '../actions/kill-process';
+import { closeConnection, findConnection } from '../actions/close-connection';
 import type { Poller } from './poller';
 
 export interface HostActions {
@@ -75,6 +76,13 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
           if (!table.sockets.some((s) => s.pids.includes(request.pid)))
             throw new ActionRefused(`pid ${request.pid} owns no socket now; only socket owners can be stopped here`);
           return killProcess({ pid: request.pid, startedAt: request.startedAt }, { force: request.force });
+        }
+        case 'close': {
+          // Only a connection in the table now: not any 4-tuple a viewer can name.
+          const table = await current();
+          const found = findConnection(table.sockets, request);
+          if (typeof found === 'string') throw new ActionRefused(found);
+          return closeConnection(found);
         }
         case 'snapshot':
           return snapshotJson();

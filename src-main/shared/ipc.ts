@@ -24,6 +24,15 @@ export type ActionRequest =
   | { type: 'doctor'; id: number; port: number; protocol: 'tcp' | 'udp'; address: string | null }
   /** Stop a process, if it still is the one the user saw (same start time). */
   | { type: 'kill'; id: number; pid: number; startedAt: string; force: boolean }
+  /** Close one TCP connection (kernel SOCK_DESTROY), named by both ends. */
+  | {
+      type: 'close';
+      id: number;
+      localAddress: string;
+      localPort: number;
+      remoteAddress: string;
+      remotePort: number;
+    }
   /** The current table as a snapshot document (for export and compare). */
   | { type: 'snapshot'; id: number }
   /** Save text to a file the user picks in a native dialog (Electron only). */
@@ -35,6 +44,9 @@ export type ActionRequest =
 export type KillOutcome =
   | { ok: true; pid: number; signal: 'SIGTERM' | 'SIGKILL'; message: string }
   | { ok: false; pid: number; reason: string };
+
+/** The answer to a close request. */
+export type CloseOutcome = { ok: true; message: string } | { ok: false; reason: string };
 
 export type Reply = { type: 'reply'; id: number } & ({ ok: true; value: unknown } | { ok: false; error: string });
 
@@ -111,6 +123,7 @@ export function parseRendererRequest(
         : { ok: false, reason: 'interval takes { ms: number }' };
     case 'doctor':
     case 'kill':
+    case 'close':
     case 'snapshot':
     case 'save':
     case 'openFolder':
@@ -155,6 +168,26 @@ function parseActionRequest(
             request: { type: 'kill', id, pid: value.pid as number, startedAt: value.startedAt, force: value.force },
           }
         : refuse('{ id, pid > 1, startedAt: string, force: boolean }');
+    case 'close':
+      return keys === 'id,localAddress,localPort,remoteAddress,remotePort,type' &&
+        typeof value.localAddress === 'string' &&
+        isIpLiteral(value.localAddress) &&
+        typeof value.remoteAddress === 'string' &&
+        isIpLiteral(value.remoteAddress) &&
+        isPort(value.localPort) &&
+        isPort(value.remotePort)
+        ? {
+            ok: true,
+            request: {
+              type: 'close',
+              id,
+              localAddress: value.localAddress,
+              localPort: value.localPort,
+              remoteAddress: value.remoteAddress,
+              remotePort: value.remotePort,
+            },
+          }
+        : refuse('{ id, localAddress, localPort, remoteAddress, remotePort: IP literals and ports 1-65535 }');
     case 'snapshot':
       return keys === 'id,type' ? { ok: true, request: { type: 'snapshot', id } } : refuse('{ id }');
     case 'save':

@@ -110,7 +110,14 @@ describe('action requests', () => {
       parseRendererRequest({ type: 'kill', id: 2, pid: 4242, startedAt: '2026-11-24T09:00:00.000Z', force: false }).ok,
     ).toBe(true);
     expect(parseRendererRequest({ type: 'save', id: 3, name: 'x.json', text: '{}' }).ok).toBe(true);
+    const close = { type: 'close', id: 5, localAddress: '::1', localPort: 40000, remoteAddress: '::1', remotePort: 80 };
+    expect(parseRendererRequest(close).ok).toBe(true);
     for (const bad of [
+      { ...close, localAddress: 'localhost' },
+      { ...close, remoteAddress: '999.1.1.1' },
+      { ...close, localPort: 0 },
+      { ...close, remotePort: 65536 },
+      { ...close, netns: 1 },
       { type: 'doctor', id: 1, port: 0, protocol: 'tcp', address: null },
       { type: 'doctor', id: 1, port: 80, protocol: 'sctp', address: null },
       { type: 'doctor', id: 1, port: 80, protocol: 'tcp', address: 'evil.example' },

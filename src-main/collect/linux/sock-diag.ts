@@ -14,6 +14,8 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_SOCK_DIAG = 4;
 const SOCK_DIAG_BY_FAMILY = 20;
+const SOCK_DESTROY = 21;
+const NLM_F_ACK = 0x4;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_DUMP = 0x300;
 const NLMSG_ERROR = 2;
@@ -139,6 +141,53 @@ export class SockDiagReader {
     }
   }
 
+  /**
+   * Closes one TCP socket by its identity, as `ss -K` does (the kernel's tcp_abort: its owner gets
+   * ECONNABORTED, the peer a reset). Returns null when closed, else the kernel's errno.
+   */
+  destroy(target: {
+    family: 4 | 6;
+    localAddress: string;
+    localPort: number;
+    remoteAddress: string;
+    remotePort: number;
+  }): number | null {
+    if (this.fd < 0) throw new Error('the netlink socket is closed');
+    const local = addressBytes(target.localAddress, target.family);
+    const remote = addressBytes(target.remoteAddress, target.family);
+    if (!local || !remote) throw new Error('not an address of that family');
+    const seq = ++this.seq;
+    const request = this.request.fill(0);
+    request.writeUInt32LE(REQUEST, 0);
+    request.writeUInt16LE(SOCK_DESTROY, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+    request.writeUInt32LE(seq, 8);
+    request[HEADER] = target.family === 4 ? AF_INET : AF_INET6;
+    request[HEADER + 1] = IPPROTO_TCP;
+    request.writeUInt32LE(ALL_STATES, HEADER + 4);
+    request.writeUInt16BE(target.localPort, HEADER + 8);
+    request.writeUInt16BE(target.remotePort, HEADER + 10);
+    local.copy(request, HEADER + 12);
+    remote.copy(request, HEADER + 28);
+    request.writeUInt32LE(0xffffffff, HEADER + 48); // no cookie: match by the 4-tuple
+    request.writeUInt32LE(0xffffffff, HEADER + 52);
+    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
+      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    for (;;) {
+      const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
+      if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
+      for (let at = 0; at + HEADER + 4 <= n;) {
+        const length = this.buffer.readUInt32LE(at);
+        if (length < HEADER) break;
+        if (this.buffer.readUInt16LE(at + 4) === NLMSG_ERROR && this.buffer.readUInt32LE(at + 8) === seq) {
+          const errno = -this.buffer.readInt32LE(at + HEADER);
+          return errno === 0 ? null : errno;
+        }
+        at += (length + 3) & ~3;
+      }
+    }
+  }
+
   close(): void {
     if (this.fd < 0) return;
     this.lib.close(this.fd);
@@ -209,4 +258,40 @@ function rowOf(
 
 function address(data: Buffer, at: number, family: 4 | 6, v4Text: Map<number, string>): string {
   return family === 6 ? formatIPv6(data.subarray(at, at + 16)) : cachedIPv4(data, at, v4Text);
+}
+
+/** An address's bytes in network order (4 for IPv4, 16 for IPv6, IPv4-mapped included); null when it is not one. */
+export function addressBytes(text: string, family: 4 | 6): Buffer | null {
+  const v4 = (t: string): number[] | null => {
+    const parts = t.split('.');
+    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
+    return parts.map(Number);
+  };
+  if (family === 4) {
+    const bytes = v4(text);
+    return bytes ? Buffer.from(bytes) : null;
+  }
+  let head = text;
+  let tail: number[] = [];
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const bytes = v4(dotted[2]);
+    if (!bytes) return null;
+    head = dotted[1].endsWith('::') ? dotted[1] : dotted[1].slice(0, -1);
+    tail = bytes;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return null;
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(halves[0]);
+  const right = halves.length === 2 ? groups(halves[1]) : [];
+  const words = 8 - tail.length / 2;
+  if (!left.concat(right).every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return null;
+  const missing = words - left.length - right.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const all = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
+  const bytes = Buffer.alloc(16);
+  all.forEach((g, i) => bytes.writeUInt16BE(parseInt(g, 16), i * 2));
+  Buffer.from(tail).copy(bytes, 12);
+  return bytes;
 }
