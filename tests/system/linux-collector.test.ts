@@ -1,6 +1,7 @@
 // The Linux collector against a real workload of loopback sockets held by several child processes,
 // checked socket by socket and then against `ss -tuanp` taken at the same moment.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { Scan } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
 import { at, socketsAt, theListener, theSocket } from '../helpers/identity';
 import { readSs } from '../helpers/ss';
-import { eventually, Workload, type ChildInfo } from '../helpers/workload';
+import { eventually, HELPERS, Workload, type ChildInfo } from '../helpers/workload';
 
 const workload = new Workload();
 const dir = mkdtempSync(join(tmpdir(), 'porthole-sys-'));
@@ -204,6 +205,38 @@ describe('Linux collector on a real workload', () => {
     expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
     for (let i = 0; i < 3; i++)
       expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
+  });
+
+  it('names a process by what it runs after an exec, not by what it started as', async () => {
+    // Node's stdio pipes are Unix socket pairs: the shell owns sockets, so a poll reads it as "sh";
+    // then it execs node (same pid, same start time), which listens.
+    const child = spawn(
+      'sh',
+      [
+        '-c',
+        `read go; exec "${process.execPath}" "${join(HELPERS, 'socket-child.cjs')}" '{"role":"listen","host":"127.0.0.1"}'`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const collector = new LinuxCollector();
+      await eventually(() =>
+        collector.collectSync().processes.find((p) => p.pid === child.pid)?.name === 'sh' ? true : undefined,
+      );
+      const ready = new Promise<{ port: number }>((resolve) =>
+        createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { port: number })),
+      );
+      child.stdin!.write('go\n');
+      const { port } = await ready;
+      const scan = collector.collectSync();
+      expect(theListener(scan.sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid, processName: 'node' });
+      expect(scan.processes.find((p) => p.pid === child.pid)).toMatchObject({
+        name: 'node',
+        command: expect.stringContaining('socket-child.cjs'),
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('reads the same sockets through netlink as through /proc, field by field', () => {

@@ -60,13 +60,17 @@ export class ProcessReader {
     return text ? parseProcStat(text) : null;
   }
 
-  /** Details of a process, cached per (pid, start time) so a reused pid is read afresh. */
+  /**
+   * Details of a process, cached per (pid, start time) so a reused pid is read afresh, and per name:
+   * an exec (`exec node server.js` at the end of a shell script) keeps the pid and its start time
+   * but changes the name, and the command line with it.
+   */
   read(pid: number): ProcessInfo | null {
     const statText = readOrNull(`${this.procRoot}/${pid}/stat`);
     const stat = statText ? parseProcStat(statText) : null;
     if (!stat) return null;
     const cached = this.cache.get(pid);
-    if (cached && cached.startTicks === stat.startTicks) return cached.info;
+    if (cached && cached.startTicks === stat.startTicks && cached.info.name === stat.name) return cached.info;
 
     const cmdline = readOrNull(`${this.procRoot}/${pid}/cmdline`) ?? '';
     const uidLine = /^Uid:\s+(\d+)/m.exec(readOrNull(`${this.procRoot}/${pid}/status`) ?? '');
