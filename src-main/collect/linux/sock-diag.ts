@@ -120,18 +120,7 @@ export class SockDiagReader {
    * @throws when the kernel refuses the dump (e.g. no udp_diag): the caller falls back to /proc
    */
   dump(protocol: 'tcp' | 'udp', family: 4 | 6, previous?: ReadonlyMap<number, InetRow>): DiagDump {
-    if (this.fd < 0) throw new Error('the netlink socket is closed');
-    const seq = ++this.seq;
-    const request = this.request.fill(0);
-    request.writeUInt32LE(REQUEST, 0);
-    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
-    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-    request.writeUInt32LE(seq, 8);
-    request[HEADER] = family === 4 ? AF_INET : AF_INET6;
-    request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
-    request.writeUInt32LE(ALL_STATES, HEADER + 4);
-    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
-      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol);
     const result: DiagDump = { rows: [], malformed: 0 };
     for (;;) {
       const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
@@ -152,27 +141,17 @@ export class SockDiagReader {
     remoteAddress: string;
     remotePort: number;
   }): number | null {
-    if (this.fd < 0) throw new Error('the netlink socket is closed');
     const local = addressBytes(target.localAddress, target.family);
     const remote = addressBytes(target.remoteAddress, target.family);
     if (!local || !remote) throw new Error('not an address of that family');
-    const seq = ++this.seq;
-    const request = this.request.fill(0);
-    request.writeUInt32LE(REQUEST, 0);
-    request.writeUInt16LE(SOCK_DESTROY, 4);
-    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-    request.writeUInt32LE(seq, 8);
-    request[HEADER] = target.family === 4 ? AF_INET : AF_INET6;
-    request[HEADER + 1] = IPPROTO_TCP;
-    request.writeUInt32LE(ALL_STATES, HEADER + 4);
-    request.writeUInt16BE(target.localPort, HEADER + 8);
-    request.writeUInt16BE(target.remotePort, HEADER + 10);
-    local.copy(request, HEADER + 12);
-    remote.copy(request, HEADER + 28);
-    request.writeUInt32LE(0xffffffff, HEADER + 48); // no cookie: match by the 4-tuple
-    request.writeUInt32LE(0xffffffff, HEADER + 52);
-    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
-      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    const seq = this.send(SOCK_DESTROY, NLM_F_ACK, target.family, 'tcp', (id) => {
+      id.writeUInt16BE(target.localPort, 0);
+      id.writeUInt16BE(target.remotePort, 2);
+      local.copy(id, 4);
+      remote.copy(id, 20);
+      id.writeUInt32LE(0xffffffff, 40); // no cookie: match by the 4-tuple
+      id.writeUInt32LE(0xffffffff, 44);
+    });
     for (;;) {
       const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
       if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
@@ -186,6 +165,30 @@ export class SockDiagReader {
         at += (length + 3) & ~3;
       }
     }
+  }
+
+  /** Sends one request (a header and an inet_diag_req_v2, every state); returns its sequence number. */
+  private send(
+    type: number,
+    flags: number,
+    family: 4 | 6,
+    protocol: 'tcp' | 'udp',
+    socketId?: (id: Buffer) => void,
+  ): number {
+    if (this.fd < 0) throw new Error('the netlink socket is closed');
+    const seq = ++this.seq;
+    const request = this.request.fill(0);
+    request.writeUInt32LE(REQUEST, 0);
+    request.writeUInt16LE(type, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | flags, 6);
+    request.writeUInt32LE(seq, 8);
+    request[HEADER] = family === 4 ? AF_INET : AF_INET6;
+    request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    request.writeUInt32LE(ALL_STATES, HEADER + 4);
+    socketId?.(request.subarray(HEADER + 8, HEADER + 56));
+    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
+      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    return seq;
   }
 
   close(): void {
