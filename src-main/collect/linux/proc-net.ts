@@ -2,7 +2,7 @@
 // It reads bytes, not text: at 20k sockets, decoding the file to a string alone took longer than
 // the kernel took to produce it. Addresses repeat (127.0.0.1 …), so their text is cached.
 
-import { TCP_STATES, type Socket, type SocketState } from '../../shared/contract';
+import { TCP_STATES, type Socket, type SocketState, type TcpState } from '../../shared/contract';
 import { decodeHexAddress, formatIPv6, type ByteOrder } from './addresses';
 
 /**
@@ -126,6 +126,11 @@ export function inetRow(
 /** The kernel's state number for a socket of this protocol, as Porthole names it. */
 export function stateOf(protocol: 'tcp' | 'udp', code: number): SocketState | null {
   if (protocol === 'udp') return code === 7 ? 'UNCONN' : code === 1 ? 'ESTABLISHED' : null;
+  return tcpStateOf(code);
+}
+
+/** The kernel's TCP state number (include/net/tcp_states.h), as every reader names it. */
+export function tcpStateOf(code: number): TcpState | null {
   if (code === 12) return 'SYN_RECV'; // TCP_NEW_SYN_RECV: a request socket, shown as SYN_RECV like ss
   return TCP_STATES[code - 1] ?? null;
 }

@@ -5,7 +5,7 @@
 // Pure: fed with pages, tested with pages recorded from this kernel.
 
 import { endianness } from 'node:os';
-import { TCP_STATES, type TcpState } from '../../shared/contract';
+import { tcpStateOf } from './proc-net';
 import type { KernelTcpEvent } from '../../track/connection-chains';
 import { cachedIPv4, formatIPv6 } from './addresses';
 
@@ -114,12 +114,6 @@ const AF_INET6 = 10;
 const IPPROTO_TCP = 6;
 const ABSOLUTE_TS_BITS = 2 ** 59;
 
-/** The kernel's state numbers (include/net/tcp_states.h); 12, a request socket, shows as SYN_RECV. */
-function stateOf(code: number): TcpState | null {
-  if (code === 12) return 'SYN_RECV';
-  return TCP_STATES[code - 1] ?? null;
-}
-
 export interface PageEvents {
   events: KernelTcpEvent[];
   /** Events the kernel says it lost before this page (-1: some, count not stored). */
@@ -211,8 +205,8 @@ function readTcpEvent(
   if (page.readUInt16LE(at + layout.protocol) !== IPPROTO_TCP) return null;
   const family = page.readUInt16LE(at + layout.family);
   if (family !== AF_INET && family !== AF_INET6) return null;
-  const from = stateOf(page.readInt32LE(at + layout.oldstate));
-  const to = stateOf(page.readInt32LE(at + layout.newstate));
+  const from = tcpStateOf(page.readInt32LE(at + layout.oldstate));
+  const to = tcpStateOf(page.readInt32LE(at + layout.newstate));
   if (!from || !to) return null;
   const v6 = family === AF_INET6;
   return {
