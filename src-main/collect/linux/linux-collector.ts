@@ -527,8 +527,6 @@ export class LinuxCollector implements Collector {
       rows.malformed += parsed.malformed;
       if (pause && parsed.rows.length > YIELD_AFTER_ROWS) yield* pause();
     }
-    if (plan.diag && this.diagRefused.size > 0)
-      this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
     const unix = parseUnixCandidates(read('unix').toString('latin1'));
     rows.unix = unix.candidates;
     rows.malformed += unix.malformed;
@@ -548,6 +546,7 @@ export class LinuxCollector implements Collector {
         return diag.dump(table.protocol, table.family, previous);
       } catch (error) {
         this.diagRefused.set(table.file, (error as Error).message);
+        this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
       }
     }
     if (!where) this.scanUsedProc = true; // Porthole's own namespace, read from /proc
