@@ -113,6 +113,11 @@ export class TcpStateTracer {
     private readonly textFd: number | null,
     private readonly raw: RawReader | null,
     private readonly statsPaths: string[],
+    /**
+     * Pages read from one CPU in one drain at most: twice a buffer's worth (the kernel keeps one
+     * page aside for the reader, and writes on while it reads), so a drain is bounded.
+     */
+    private readonly pagesPerDrain: number,
   ) {
     this.format = raw ? 'binary' : 'text';
     this.offsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
@@ -145,7 +150,7 @@ export class TcpStateTracer {
       const raw = openRawReader(root, dir, cpus);
       const fd = raw ? null : openSync(`${dir}/trace_pipe`, constants.O_RDONLY | constants.O_NONBLOCK);
       const stats = cpus.map((cpu) => `${dir}/per_cpu/${cpu}/stats`);
-      const tracer = new TcpStateTracer(dir, fd, raw, stats);
+      const tracer = new TcpStateTracer(dir, fd, raw, stats, 2 * Math.ceil((bufferKbPerCpu * 1024) / 4096) + 2);
       process.once('exit', () => tracer.close());
       return { ok: true, tracer };
     } catch (error) {
@@ -179,11 +184,12 @@ export class TcpStateTracer {
    * handed out in time order.
    */
   private drainPages(raw: RawReader): KernelTcpEvent[] {
-    const horizon = Number(process.hrtime.bigint()) / 1e6 + this.offsetMs - HOLD_BACK_MS;
+    let horizon = Number(process.hrtime.bigint()) / 1e6 + this.offsetMs - HOLD_BACK_MS;
     const events: KernelTcpEvent[] = this.held;
     const page = this.buffer.subarray(0, MAX_PAGE_BYTES);
     for (const fd of raw.fds) {
-      for (;;) {
+      let pages = 0;
+      for (; pages < this.pagesPerDrain; pages++) {
         let n: number;
         try {
           n = readSync(fd, page, 0, page.length, null);
@@ -195,6 +201,8 @@ export class TcpStateTracer {
         for (const event of parseTracePage(page.subarray(0, n), raw.page, raw.event, this.offsetMs, this.v4Text).events)
           events.push(event);
       }
+      // Pages left on this CPU for the next drain: nothing newer than what was read of it goes out yet.
+      if (pages === this.pagesPerDrain && events.length > 0) horizon = Math.min(horizon, events[events.length - 1].at);
     }
     events.sort((a, b) => a.at - b.at);
     let ready = events.length;
