@@ -1,7 +1,8 @@
 // Renders a snapshot as JSON, CSV (RFC 4180), an aligned text table or Markdown for bug reports,
 // and a comparison of two tables as a report.
 
-import { SOCKET_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
+import { SOCKET_COLUMNS, TRAFFIC_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
+import { formatBytes, formatRate } from '../track/traffic';
 import { formatEndpoint } from '../track/identity';
 import { describePublished, namespaceOf } from '../track/namespaces';
 import { chainWithDurations, groupChains, groupDuration } from '../track/connection-chains';
@@ -24,7 +25,7 @@ export function renderSnapshot(snapshot: Snapshot, format: ExportFormat): string
   return toText(snapshot);
 }
 
-function cellText(value: Socket[keyof Socket]): string {
+function cellText(value: string | number | number[] | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.join(' ');
   return String(value);
@@ -43,10 +44,14 @@ export function csvCell(text: string): string {
   return formula || /[",]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** The socket columns, then the traffic columns when any socket has figures (empty cells where one has none). */
 export function toCsv(sockets: readonly Socket[]): string {
-  const lines = [SOCKET_COLUMNS.join(',')];
+  const traffic = sockets.some((s) => s.traffic);
+  const lines = [(traffic ? [...SOCKET_COLUMNS, ...TRAFFIC_COLUMNS] : SOCKET_COLUMNS).join(',')];
   for (const socket of sockets) {
-    lines.push(SOCKET_COLUMNS.map((column) => csvCell(cellText(socket[column]))).join(','));
+    const cells = SOCKET_COLUMNS.map((column) => csvCell(cellText(socket[column] as Parameters<typeof cellText>[0])));
+    if (traffic) for (const column of TRAFFIC_COLUMNS) cells.push(cellText(socket.traffic?.[column]));
+    lines.push(cells.join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -55,15 +60,25 @@ const PROTOCOL_ORDER = { tcp: 0, udp: 1, unix: 2 } as const;
 
 const TABLE_HEADER = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'UID', 'INODE'];
 
-/** The table a person reads, with a NAMESPACE column when sockets of other namespaces are in it. */
+/**
+ * The table a person reads, with SENT and RECEIVED columns when connections carry traffic figures,
+ * and a NAMESPACE column when sockets of other namespaces are in it.
+ */
 function socketTable(snapshot: Snapshot): { header: string[]; rows: string[][] } {
-  const rows = tableRows(snapshot);
-  if (!snapshot.sockets.some((s) => s.netns !== undefined)) return { header: TABLE_HEADER, rows };
+  let header = TABLE_HEADER;
+  let rows = tableRows(snapshot);
   const sorted = sortedSockets(snapshot);
-  return {
-    header: [...TABLE_HEADER, 'NAMESPACE'],
-    rows: rows.map((row, i) => [...row, printable(namespaceOf(sorted[i]))]),
-  };
+  if (snapshot.sockets.some((s) => s.traffic)) {
+    header = [...header, 'SENT', 'RECEIVED'];
+    rows = rows.map((row, i) => {
+      const t = sorted[i].traffic;
+      if (!t) return [...row, '-', '-'];
+      const rate = (r: number | null) => (r === null ? '' : ` (${formatRate(r)})`);
+      return [...row, formatBytes(t.bytesAcked) + rate(t.sendRate), formatBytes(t.bytesReceived) + rate(t.receiveRate)];
+    });
+  }
+  if (!snapshot.sockets.some((s) => s.netns !== undefined)) return { header, rows };
+  return { header: [...header, 'NAMESPACE'], rows: rows.map((row, i) => [...row, printable(namespaceOf(sorted[i]))]) };
 }
 
 function sortedSockets(snapshot: Snapshot): Socket[] {

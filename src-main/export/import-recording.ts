@@ -3,7 +3,13 @@
 // (each delta follows on from the one before, or a resync restarts), so a replay never shows a
 // table the stream never had.
 
-import { type ProcessInfo, type Socket, type SocketChange, type StreamMessage } from '../shared/contract';
+import {
+  type ProcessInfo,
+  type Socket,
+  type SocketChange,
+  type StreamMessage,
+  type TrafficUpdate,
+} from '../shared/contract';
 import {
   array,
   chain,
@@ -21,6 +27,7 @@ import {
   socket,
   stats,
   string,
+  tcpTraffic,
 } from './import-snapshot';
 
 const MAX_ROWS = 1_000_000;
@@ -37,6 +44,12 @@ function changeEntry(value: unknown, path: string): SocketChange {
   for (const field of Object.keys(from) as (keyof Socket)[])
     (previous as Record<string, unknown>)[field] = checked[field];
   return { key: string(c.key, `${path}.key`), from: previous, to };
+}
+
+function trafficUpdate(value: unknown, path: string): TrafficUpdate {
+  const u = object(value, path);
+  onlyKeys(u, path, ['key', 'traffic']);
+  return { key: string(u.key, `${path}.key`), traffic: tcpTraffic(u.traffic, `${path}.traffic`) };
 }
 
 function message(value: unknown): StreamMessage {
@@ -84,6 +97,7 @@ function message(value: unknown): StreamMessage {
       'added',
       'removed',
       'changed',
+      'traffic',
       'processes',
       'stats',
       'chains',
@@ -102,6 +116,13 @@ function message(value: unknown): StreamMessage {
         added,
         removed: array(d.removed, 'delta.removed', MAX_ROWS).map((k, i) => string(k, `delta.removed[${i}]`)),
         changed: array(d.changed, 'delta.changed', MAX_ROWS).map((c, i) => changeEntry(c, `delta.changed[${i}]`)),
+        ...(d.traffic === undefined
+          ? {}
+          : {
+              traffic: array(d.traffic, 'delta.traffic', MAX_ROWS).map((u, i) =>
+                trafficUpdate(u, `delta.traffic[${i}]`),
+              ),
+            }),
         processes: array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) =>
           processInfo(p, `delta.processes[${i}]`),
         ),

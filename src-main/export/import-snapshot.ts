@@ -8,6 +8,7 @@ import {
   SNAPSHOT_VERSION,
   SOCKET_COLUMNS,
   SOCKET_STATES,
+  TRAFFIC_COLUMNS,
   type ConnectionChain,
   type ContainerInfo,
   type EventMode,
@@ -16,7 +17,9 @@ import {
   type PublishedPort,
   type ScanStats,
   type Snapshot,
+  type Protocol,
   type Socket,
+  type TcpTraffic,
 } from '../shared/contract';
 
 export class ImportError extends Error {}
@@ -104,8 +107,8 @@ export function array(value: unknown, path: string, max: number): unknown[] {
 
 const PID_MAX = 4_194_304; // the kernel's limit (PID_MAX_LIMIT on 64-bit)
 const UID_MAX = 4_294_967_295;
-/** A socket has exactly the export's columns (shared/contract.ts). */
-const SOCKET_FIELDS: readonly string[] = SOCKET_COLUMNS;
+/** A socket has exactly the export's columns (shared/contract.ts), and its traffic figures where known. */
+const SOCKET_FIELDS: readonly string[] = [...SOCKET_COLUMNS, 'traffic'];
 
 export function socket(value: unknown, path: string): Socket {
   const s = object(value, path);
@@ -137,6 +140,32 @@ export function socket(value: unknown, path: string): Socket {
         : array(s.pids, `${path}.pids`, 4096).map((p, i) => integer(p, `${path}.pids[${i}]`, 1, PID_MAX)),
     lastPid: s.lastPid === undefined ? null : integer(s.lastPid, `${path}.lastPid`, 1, PID_MAX, true),
     ...socketNamespace(s, path),
+    ...(s.traffic === undefined ? {} : { traffic: tcpTraffic(s.traffic, `${path}.traffic`, protocol) }),
+  };
+}
+
+const COUNTER_MAX = Number.MAX_SAFE_INTEGER;
+
+/** A TCP connection's figures: counters and rates are non-negative integers, RTT a non-negative number. */
+export function tcpTraffic(value: unknown, path: string, protocol?: Protocol): TcpTraffic {
+  if (protocol !== undefined && protocol !== 'tcp') throw new Invalid(path, 'is for TCP sockets only');
+  const t = object(value, path);
+  onlyKeys(t, path, TRAFFIC_COLUMNS);
+  const counter = (field: (typeof TRAFFIC_COLUMNS)[number], nullable = false) =>
+    integer(t[field], `${path}.${field}`, 0, COUNTER_MAX, nullable);
+  const rtt = t.rttMs;
+  if (rtt !== null && (typeof rtt !== 'number' || !Number.isFinite(rtt) || rtt < 0 || rtt > 3_600_000))
+    throw new Invalid(`${path}.rttMs`, 'must be a number of milliseconds or null');
+  return {
+    bytesAcked: counter('bytesAcked'),
+    bytesReceived: counter('bytesReceived'),
+    segmentsOut: counter('segmentsOut'),
+    segmentsIn: counter('segmentsIn'),
+    retransmits: counter('retransmits'),
+    rttMs: rtt,
+    deliveryRate: counter('deliveryRate', true),
+    sendRate: counter('sendRate', true),
+    receiveRate: counter('receiveRate', true),
   };
 }
 

@@ -60,6 +60,40 @@ export interface Socket {
   netns?: number;
   /** That namespace's name (see NetNamespace.name); present exactly when `netns` is. */
   netnsName?: string;
+  /**
+   * What a TCP connection has carried (Linux, read through netlink): absent where it cannot be
+   * read (/proc engine, other namespaces, TIME_WAIT, other OSes). A change of it alone is not a
+   * change of the socket: the stream carries it apart, in `Delta.traffic`.
+   */
+  traffic?: TcpTraffic;
+}
+
+/** A TCP connection's counters as the kernel keeps them (tcp_info), and the rates between two readings. */
+export interface TcpTraffic {
+  /**
+   * Bytes sent and acknowledged by the peer (tcpi_bytes_acked), as the kernel counts them: its
+   * SYN and FIN, once acknowledged, count one each (a client that sent 100,000 bytes shows 100,001).
+   */
+  bytesAcked: number;
+  /** Bytes received (tcpi_bytes_received). */
+  bytesReceived: number;
+  segmentsOut: number;
+  segmentsIn: number;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
+  retransmits: number;
+  /** Smoothed round-trip time in milliseconds; null when the kernel has none yet. */
+  rttMs: number | null;
+  /** The kernel's latest delivery-rate estimate, bytes/s (tcpi_delivery_rate); null on kernels before 4.9. */
+  deliveryRate: number | null;
+  /** Bytes/s acknowledged and received since the previous reading; null at the first reading. */
+  sendRate: number | null;
+  receiveRate: number | null;
+}
+
+/** A connection's new traffic figures (the socket is otherwise unchanged). */
+export interface TrafficUpdate {
+  key: SocketKey;
+  traffic: TcpTraffic;
 }
 
 /** The key of a socket's identity: see track/identity.ts. */
@@ -230,6 +264,19 @@ export const SOCKET_COLUMNS = [
   'netnsName',
 ] as const satisfies readonly (keyof Socket)[];
 
+/** The traffic columns after them (empty where a socket has no traffic figures). */
+export const TRAFFIC_COLUMNS = [
+  'bytesAcked',
+  'bytesReceived',
+  'sendRate',
+  'receiveRate',
+  'segmentsOut',
+  'segmentsIn',
+  'retransmits',
+  'rttMs',
+  'deliveryRate',
+] as const satisfies readonly (keyof TcpTraffic)[];
+
 export interface SocketChange {
   key: SocketKey;
   /** Only the fields that changed, with their previous values. */
@@ -283,6 +330,11 @@ export interface Delta {
   added: Socket[];
   removed: SocketKey[];
   changed: SocketChange[];
+  /**
+   * Connections whose traffic figures changed and nothing else (an added or changed socket carries
+   * its own). Applied after `changed`.
+   */
+  traffic?: TrafficUpdate[];
   /** Processes first seen (or changed) since the previous delta. */
   processes: ProcessInfo[];
   stats: ScanStats;

@@ -6,7 +6,10 @@ import { socketKey } from './identity';
 export type AppliedTable = Map<SocketKey, Socket>;
 
 /** Mutates `table` in place; returns the sockets removed, for callers that show what went. */
-export function applyDelta(table: AppliedTable, delta: Pick<Delta, 'added' | 'removed' | 'changed'>): Socket[] {
+export function applyDelta(
+  table: AppliedTable,
+  delta: Pick<Delta, 'added' | 'removed' | 'changed' | 'traffic'>,
+): Socket[] {
   const gone: Socket[] = [];
   for (const key of delta.removed) {
     const socket = table.get(key);
@@ -15,5 +18,9 @@ export function applyDelta(table: AppliedTable, delta: Pick<Delta, 'added' | 're
   }
   for (const socket of delta.added) table.set(socketKey(socket), socket);
   for (const change of delta.changed) table.set(change.key, change.to);
+  for (const update of delta.traffic ?? []) {
+    const socket = table.get(update.key);
+    if (socket) table.set(update.key, { ...socket, traffic: update.traffic });
+  }
   return gone;
 }

@@ -2,7 +2,15 @@
 // applied; one that falls behind (slow link, hidden window) gets its deltas coalesced into one, and
 // one too far behind gets a full resync instead: nothing is ever queued without bound.
 
-import type { Delta, ProcessInfo, Resync, SocketChange, SocketKey, StreamMessage } from '../shared/contract';
+import type {
+  Delta,
+  ProcessInfo,
+  Resync,
+  SocketChange,
+  SocketKey,
+  StreamMessage,
+  TcpTraffic,
+} from '../shared/contract';
 import { socketKey } from './identity';
 
 /** `b` applied after `a`, as one delta: applying it equals applying `a` then `b`. */
@@ -27,6 +35,12 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
       earlier ? { key: change.key, from: { ...change.from, ...earlier.from }, to: change.to } : change,
     );
   }
+  // Traffic figures: the newest per connection; an added or changed socket carries its own.
+  const traffic = new Map<SocketKey, TcpTraffic>((a.traffic ?? []).map((u) => [u.key, u.traffic]));
+  for (const key of b.removed) traffic.delete(key);
+  for (const socket of b.added) traffic.delete(socketKey(socket));
+  for (const change of b.changed) traffic.delete(change.key);
+  for (const update of b.traffic ?? []) traffic.set(update.key, update.traffic);
   const processes = new Map<number, ProcessInfo>(a.processes.map((p) => [p.pid, p]));
   for (const p of b.processes) processes.set(p.pid, p);
   const composed: Delta = {
@@ -39,6 +53,7 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
     processes: [...processes.values()],
     stats: b.stats,
   };
+  if (traffic.size > 0) composed.traffic = [...traffic].map(([key, figures]) => ({ key, traffic: figures }));
   const chains = [...(a.chains ?? []), ...(b.chains ?? [])];
   // A subscriber far behind keeps the newest finished connections, not an unbounded history, and
   // is told how many it was not sent.

@@ -9,6 +9,8 @@ import {
   type Socket,
   type SocketChange,
   type SocketKey,
+  type TcpTraffic,
+  type TrafficUpdate,
 } from '../shared/contract';
 import { changedFields, type SocketTable } from './diff';
 import { socketKey } from './identity';
@@ -16,6 +18,31 @@ import { socketKey } from './identity';
 function processSignature(info: ProcessInfo): string {
   const c = info.container;
   return `${info.startedAt}|${info.command}|${info.cwd}|${c ? `${c.id}|${c.name}|${c.image}|${c.pod}` : ''}`;
+}
+
+const hasRate = (t: TcpTraffic | undefined): boolean => !!t && (!!t.sendRate || !!t.receiveRate);
+
+/**
+ * A connection's figures with their rates since the previous scan: `before` itself when nothing
+ * moved and its rates are already zero, so an idle connection costs no new object.
+ */
+export function withRates(before: TcpTraffic | undefined, now: TcpTraffic, elapsedMs: number): TcpTraffic {
+  if (!before || elapsedMs <= 0) return now;
+  const sent = now.bytesAcked - before.bytesAcked;
+  const received = now.bytesReceived - before.bytesReceived;
+  if (sent === 0 && received === 0 && before.sendRate === 0 && before.receiveRate === 0 && sameCounters(before, now))
+    return before;
+  // A counter that went back is another connection on the same 4-tuple: no rate from that.
+  if (sent < 0 || received < 0) return now;
+  return {
+    ...now,
+    sendRate: Math.round((sent * 1000) / elapsedMs),
+    receiveRate: Math.round((received * 1000) / elapsedMs),
+  };
+}
+
+function sameCounters(a: TcpTraffic, b: TcpTraffic): boolean {
+  return a.segmentsOut === b.segmentsOut && a.segmentsIn === b.segmentsIn && a.retransmits === b.retransmits;
 }
 
 export class Tracker {
@@ -27,6 +54,8 @@ export class Tracker {
   private seq = 0;
   private lastScan: Scan | null = null;
   private lastAt = new Date(0).toISOString();
+  /** When the last scan was taken (ms): traffic rates are per second between two scans. */
+  private lastScanMs: number | null = null;
   /** The namespaces and published ports as last sent, and their text, to send them only when they change. */
   private namespaces: Pick<Scan, 'namespaces' | 'publishedPorts'> = {};
   private namespacesText = '';
@@ -45,6 +74,8 @@ export class Tracker {
     const added: Socket[] = [];
     const changed: SocketChange[] = [];
     const removed: SocketKey[] = [];
+    const traffic: TrafficUpdate[] = [];
+    const elapsedMs = this.lastScanMs === null ? 0 : at.getTime() - this.lastScanMs;
     let seen = 0;
     const visit = (socket: Socket, key: SocketKey): void => {
       // Seen already this scan: the TIME_WAIT ghost of a live 4-tuple (live ones go first).
@@ -52,13 +83,19 @@ export class Tracker {
       this.seenAt.set(key, poll);
       seen++;
       const before = this.table.get(key);
-      if (before === socket) return;
-      const next = socket.pid === null && before ? this.rememberOwner(before, socket) : socket;
+      // Unchanged, and not a connection whose rates must now fall to zero.
+      if (before === socket && !hasRate(socket.traffic)) return;
+      let next = socket.pid === null && before ? this.rememberOwner(before, socket) : socket;
+      const figures = next.traffic && withRates(before?.traffic, next.traffic, elapsedMs);
+      const from = before ? changedFields(before, next) : null;
+      // Nothing moved: keep the row the table has (the collector's copy of it differs in rates only).
+      if (before && !from && figures === before.traffic) return;
+      if (figures !== next.traffic) next = { ...next, traffic: figures };
       if (!before) {
         added.push(next);
       } else {
-        const from = changedFields(before, next);
         if (from) changed.push({ key, from, to: next });
+        else if (figures) traffic.push({ key, traffic: figures });
         if (before.inode !== 0 && before.inode !== next.inode && this.keyByInode.get(before.inode) === key) {
           this.keyByInode.delete(before.inode);
         }
@@ -93,6 +130,7 @@ export class Tracker {
     this.processes = currentProcesses;
     this.lastScan = scan;
     this.lastAt = at.toISOString();
+    this.lastScanMs = at.getTime();
     this.seq += 1;
     const delta: Delta = {
       seq: this.seq,
@@ -104,6 +142,7 @@ export class Tracker {
       processes,
       stats: scan.stats,
     };
+    if (traffic.length > 0) delta.traffic = traffic;
     // A handful of entries, sent whole when any changed: simpler than diffing them, and as small.
     const namespacesText =
       scan.namespaces || scan.publishedPorts ? JSON.stringify([scan.namespaces, scan.publishedPorts]) : '';
@@ -135,7 +174,7 @@ export class Tracker {
     };
   }
 
-  /** The whole current state, for a subscriber that starts or resyncs at `seq`. */
+  /** The whole current state, for a subscriber that starts or resyncs at `seq` (sockets carry their traffic). */
   current(): Resync {
     return {
       seq: this.seq,

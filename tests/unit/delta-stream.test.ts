@@ -14,7 +14,19 @@ const scanOf = (sockets: Socket[]): Scan => ({
   stats: { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 },
 });
 
-/** A deterministic churning table: connections come and go, change state and owner. */
+const trafficOf = (bytesAcked: number, bytesReceived: number) => ({
+  bytesAcked,
+  bytesReceived,
+  segmentsOut: 1,
+  segmentsIn: 1,
+  retransmits: 0,
+  rttMs: null,
+  deliveryRate: null,
+  sendRate: null,
+  receiveRate: null,
+});
+
+/** A deterministic churning table (with traffic figures that move): connections come and go, change state and owner. */
 function* churn(rounds: number, size = 40): Generator<Socket[]> {
   let seed = 7;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -30,6 +42,7 @@ function* churn(rounds: number, size = 40): Generator<Socket[]> {
           state: states[Math.floor(random() * states.length)],
           pid,
           pids: [pid],
+          traffic: trafficOf(Math.floor(random() * 4) * 1000, round),
         }),
       );
     }
@@ -37,7 +50,8 @@ function* churn(rounds: number, size = 40): Generator<Socket[]> {
   }
 }
 
-const keysAndStates = (table: AppliedTable) => [...table.entries()].map(([k, s]) => `${k} ${s.state} ${s.pid}`).sort();
+const keysAndStates = (table: AppliedTable) =>
+  [...table.entries()].map(([k, s]) => `${k} ${s.state} ${s.pid} ${JSON.stringify(s.traffic)}`).sort();
 
 describe('composeDeltas', () => {
   it('applying the composition equals applying each delta in turn', () => {

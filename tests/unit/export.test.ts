@@ -60,6 +60,36 @@ describe('CSV', () => {
     expect(lines[3]).toBe('');
   });
 
+  it('adds the traffic columns after them when any connection has figures, empty cells where one has none', () => {
+    const traffic = {
+      bytesAcked: 100_001,
+      bytesReceived: 2_500,
+      segmentsOut: 12,
+      segmentsIn: 9,
+      retransmits: 1,
+      rttMs: 0.042,
+      deliveryRate: null,
+      sendRate: 50_000,
+      receiveRate: null,
+    };
+    const csv = toCsv([tcp('127.0.0.1:3000', null), tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6, traffic })]);
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toBe(
+      `${SOCKET_COLUMNS.join(',')},bytesAcked,bytesReceived,sendRate,receiveRate,segmentsOut,segmentsIn,retransmits,rttMs,deliveryRate`,
+    );
+    expect(lines[1].endsWith(',,,,,,,,,,')).toBe(true);
+    expect(lines[2].endsWith(',,,100001,2500,50000,,12,9,1,0.042,')).toBe(true);
+    const text = toText(
+      buildSnapshot(
+        { sockets: [tcp('127.0.0.1:3000', '127.0.0.1:5000', { traffic })], processes: [], stats },
+        host,
+        new Date(0),
+      ),
+    );
+    expect(text).toContain('SENT');
+    expect(text).toContain('100 KB (50 KB/s)  2.5 KB');
+  });
+
   it('neutralises a hostile process name', () => {
     const csv = toCsv([tcp('127.0.0.1:3000', null, { processName: '=cmd|/c calc' })]);
     expect(csv.split('\r\n')[1]).toContain(`"'=cmd|/c calc"`);

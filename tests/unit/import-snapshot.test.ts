@@ -59,7 +59,20 @@ describe('snapshot import', () => {
       {
         sockets: [
           tcp('127.0.0.1:3000', null),
-          tcp('[::ffff:127.0.0.1]:3000', '[::ffff:127.0.0.1]:5000', { pids: [100, 101] }),
+          tcp('[::ffff:127.0.0.1]:3000', '[::ffff:127.0.0.1]:5000', {
+            pids: [100, 101],
+            traffic: {
+              bytesAcked: 100_001,
+              bytesReceived: 2_500,
+              segmentsOut: 12,
+              segmentsIn: 9,
+              retransmits: 0,
+              rttMs: 0.042,
+              deliveryRate: null,
+              sendRate: 50_000,
+              receiveRate: null,
+            },
+          }),
         ],
         processes: [
           {

@@ -150,6 +150,72 @@ describe('tracker and delta stream', () => {
   });
 });
 
+describe('traffic figures', () => {
+  const figures = (bytesAcked: number, bytesReceived: number, segments = bytesAcked + bytesReceived) => ({
+    bytesAcked,
+    bytesReceived,
+    segmentsOut: segments,
+    segmentsIn: segments,
+    retransmits: 0,
+    rttMs: 0.05,
+    deliveryRate: null,
+    sendRate: null,
+    receiveRate: null,
+  });
+  const at = (s: number) => new Date(2026, 0, 1, 0, 0, s);
+
+  it('turns counters into rates per second between scans, sent apart from changes, and falls to zero once idle', () => {
+    const tracker = new Tracker();
+    const conn = (acked: number, received: number) =>
+      tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6, traffic: figures(acked, received) });
+    const first = tracker.update(scanOf([conn(0, 0)]), at(0));
+    expect(first.added[0].traffic).toMatchObject({ sendRate: null, receiveRate: null });
+    // Two seconds later: 4,000 bytes sent, 1,000 received.
+    const moved = tracker.update(scanOf([conn(4_000, 1_000)]), at(2));
+    expect(moved.changed).toEqual([]);
+    expect(moved.traffic).toEqual([
+      {
+        key: 'tcp|127.0.0.1:3000|127.0.0.1:5000',
+        traffic: { ...figures(4_000, 1_000), sendRate: 2_000, receiveRate: 500 },
+      },
+    ]);
+    // The collector hands the same row back while nothing moves: rates fall to zero once, then silence.
+    const same = conn(4_000, 1_000);
+    const idle = tracker.update(scanOf([same]), at(3));
+    expect(idle.traffic?.[0].traffic).toMatchObject({ sendRate: 0, receiveRate: 0, bytesAcked: 4_000 });
+    expect(tracker.update(scanOf([same]), at(4)).traffic).toBeUndefined();
+    expect(tracker.current().sockets[0].traffic).toMatchObject({ sendRate: 0, bytesAcked: 4_000 });
+  });
+
+  it('a state change carries the figures itself, and a counter that goes back gives no rate', () => {
+    const tracker = new Tracker();
+    const conn = tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6, traffic: figures(500, 0) });
+    tracker.update(scanOf([conn]), at(0));
+    const closing = tracker.update(scanOf([{ ...conn, state: 'CLOSE_WAIT', traffic: figures(1_500, 0) }]), at(1));
+    expect(closing.traffic).toBeUndefined();
+    expect(closing.changed[0].to.traffic).toMatchObject({ bytesAcked: 1_500, sendRate: 1_000 });
+    const reused = tracker.update(scanOf([{ ...conn, state: 'CLOSE_WAIT', traffic: figures(10, 0) }]), at(2));
+    expect(reused.traffic?.[0].traffic).toMatchObject({ bytesAcked: 10, sendRate: null });
+  });
+
+  it('a subscriber applying the deltas holds the tracker’s figures', () => {
+    const tracker = new Tracker();
+    const table = new Map();
+    for (let round = 0; round < 12; round++) {
+      const sockets = Array.from({ length: 8 }, (_, i) =>
+        tcp('127.0.0.1:3000', `127.0.0.1:${6000 + i}`, {
+          inode: 100 + i,
+          traffic: figures(i % 3 === 0 ? 1000 : round * 100 * i, round > 6 ? 7 : round),
+          state: round === 5 && i === 2 ? 'CLOSE_WAIT' : 'ESTABLISHED',
+        }),
+      );
+      applyDelta(table, tracker.update(scanOf(sockets), at(round)));
+      const expected = tracker.current().sockets.map((s) => [socketKey(s), s.traffic]);
+      expect([...table].map(([k, s]) => [k, s.traffic]).sort()).toEqual(expected.sort());
+    }
+  });
+});
+
 describe('transition log', () => {
   it('keeps each connection\u2019s states with timestamps: first seen, each state entered, gone', () => {
     const tracker = new Tracker();

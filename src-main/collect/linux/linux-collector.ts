@@ -96,6 +96,11 @@ export interface LinuxCollectorOptions {
    * first and falls back to /proc/net (always so with another procRoot); `proc` reads /proc only.
    */
   engine?: 'auto' | 'proc';
+  /**
+   * Whether netlink dumps carry each TCP connection's tcp_info (bytes, segments, RTT): on by
+   * default; the kernel fills ~230 more bytes per connection.
+   */
+  traffic?: boolean;
 }
 
 /** One namespace's tables this poll, parsed, before they join the others. */
@@ -162,6 +167,7 @@ export class LinuxCollector implements Collector {
   private readonly diagRefused = new Map<string, string>();
   /** Whether this scan read every own-namespace table it needed through netlink. */
   private scanUsedProc = false;
+  private readonly traffic: boolean;
   private readonly keptTcp = new Map<number, KeptTcpRows>();
   /** Bind-mount-only namespaces whose last entry found no socket: inode → that poll. */
   private readonly emptyEntered = new Map<number, number>();
@@ -175,6 +181,7 @@ export class LinuxCollector implements Collector {
     this.processes = new ProcessReader(this.procRoot);
     this.surveyor = new NamespaceSurveyor(this.procRoot, options.namespaceMountDirs);
     this.namer = options.namer ?? new NamespaceNamer(this.procRoot);
+    this.traffic = options.traffic ?? true;
     if (options.engine === 'proc') this.engineReason = 'asked to read /proc';
     else if (this.procRoot !== '/proc') this.engineReason = 'reading another /proc';
     else {
@@ -543,7 +550,7 @@ export class LinuxCollector implements Collector {
     const previous = this.inetReconciler.previousRows();
     if (diag && !this.diagRefused.has(table.file)) {
       try {
-        return diag.dump(table.protocol, table.family, previous);
+        return diag.dump(table.protocol, table.family, previous, this.traffic);
       } catch (error) {
         this.diagRefused.set(table.file, (error as Error).message);
         this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;

@@ -5,7 +5,7 @@
 // The reply layout is the kernel's ABI (include/uapi/linux/inet_diag.h), fixed since 2.6.
 
 import { endianness } from 'node:os';
-import type { SocketState } from '../../shared/contract';
+import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from './addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
 
@@ -31,6 +31,17 @@ const REQUEST = HEADER + 56;
 /** struct inet_diag_msg: family, state, timer, retrans, the socket id (48), expires, rqueue, wqueue, uid, inode. */
 const MESSAGE = 72;
 const ALL_STATES = 0xffffffff;
+/** The attribute carrying struct tcp_info (include/uapi/linux/inet_diag.h), and its request bit. */
+const INET_DIAG_INFO = 2;
+const INFO_EXTENSION = 1 << (INET_DIAG_INFO - 1);
+/** Offsets in struct tcp_info (include/uapi/linux/tcp.h); a field past the attribute's end is absent (older kernel). */
+const TCPI_RTT = 68;
+const TCPI_TOTAL_RETRANS = 100;
+const TCPI_BYTES_ACKED = 120;
+const TCPI_BYTES_RECEIVED = 128;
+const TCPI_SEGS_OUT = 136;
+const TCPI_SEGS_IN = 140;
+const TCPI_DELIVERY_RATE = 160;
 
 /** libc through koffi, loaded once; null when koffi or libc cannot be loaded here. */
 interface Libc {
@@ -116,11 +127,13 @@ export class SockDiagReader {
   }
 
   /**
-   * Every socket of one protocol and family, in every state (TIME_WAIT and request sockets too).
+   * Every socket of one protocol and family, in every state (TIME_WAIT and request sockets too);
+   * with `traffic`, TCP connections carry their tcp_info counters.
    * @throws when the kernel refuses the dump (e.g. no udp_diag): the caller falls back to /proc
    */
-  dump(protocol: 'tcp' | 'udp', family: 4 | 6, previous?: ReadonlyMap<number, InetRow>): DiagDump {
-    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol);
+  dump(protocol: 'tcp' | 'udp', family: 4 | 6, previous?: ReadonlyMap<number, InetRow>, traffic = false): DiagDump {
+    const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
+    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions);
     const result: DiagDump = { rows: [], malformed: 0 };
     for (;;) {
       const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
@@ -174,6 +187,7 @@ export class SockDiagReader {
     family: 4 | 6,
     protocol: 'tcp' | 'udp',
     socketId?: (id: Buffer) => void,
+    extensions = 0,
   ): number {
     if (this.fd < 0) throw new Error('the netlink socket is closed');
     const seq = ++this.seq;
@@ -184,6 +198,7 @@ export class SockDiagReader {
     request.writeUInt32LE(seq, 8);
     request[HEADER] = family === 4 ? AF_INET : AF_INET6;
     request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    request[HEADER + 2] = extensions;
     request.writeUInt32LE(ALL_STATES, HEADER + 4);
     socketId?.(request.subarray(HEADER + 8, HEADER + 56));
     if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
@@ -225,7 +240,7 @@ export function parseDiagMessages(
         throw new Error(`the kernel refused the ${protocol} dump (errno ${errno})`);
       }
       if (type === SOCK_DIAG_BY_FAMILY && length >= HEADER + MESSAGE) {
-        const row = rowOf(data, at + HEADER, protocol, previous, v4Text);
+        const row = rowOf(data, at + HEADER, at + length, protocol, previous, v4Text);
         if (row) into.rows.push(row);
         else into.malformed++;
       }
@@ -238,6 +253,7 @@ export function parseDiagMessages(
 function rowOf(
   data: Buffer,
   at: number,
+  end: number,
   protocol: 'tcp' | 'udp',
   previous: ReadonlyMap<number, InetRow> | undefined,
   v4Text: Map<number, string>,
@@ -247,7 +263,7 @@ function rowOf(
   if (family === null || state === null) return null;
   const local = { address: address(data, at + 8, family, v4Text), port: data.readUInt16BE(at + 4) };
   const remote = { address: address(data, at + 24, family, v4Text), port: data.readUInt16BE(at + 6) };
-  return inetRow(
+  const row = inetRow(
     protocol,
     family,
     local,
@@ -257,6 +273,61 @@ function rowOf(
     data.readUInt32LE(at + 68),
     previous,
   );
+  // A listener's counters say nothing (its connections have their own): only connections carry them.
+  const info = state === 'LISTEN' ? null : infoAttribute(data, at + MESSAGE, end);
+  // A kernel before 4.2 has no byte or segment counters: no figures rather than zeros.
+  if (!info || info.end - info.at < TCPI_SEGS_IN + 4) return row;
+  const before = row.traffic;
+  const acked = u64(data, info.at + TCPI_BYTES_ACKED, info.end);
+  const received = u64(data, info.at + TCPI_BYTES_RECEIVED, info.end);
+  const segmentsOut = u32(data, info.at + TCPI_SEGS_OUT, info.end);
+  const segmentsIn = u32(data, info.at + TCPI_SEGS_IN, info.end);
+  const retransmits = u32(data, info.at + TCPI_TOTAL_RETRANS, info.end);
+  if (
+    before &&
+    before.bytesAcked === acked &&
+    before.bytesReceived === received &&
+    before.segmentsOut === segmentsOut &&
+    before.segmentsIn === segmentsIn &&
+    before.retransmits === retransmits
+  ) {
+    return row; // nothing moved: last poll's row (and its figures) stand
+  }
+  const rtt = u32(data, info.at + TCPI_RTT, info.end);
+  const traffic: TcpTraffic = {
+    bytesAcked: acked,
+    bytesReceived: received,
+    segmentsOut,
+    segmentsIn,
+    retransmits,
+    rttMs: rtt > 0 ? rtt / 1000 : null,
+    deliveryRate:
+      info.at + TCPI_DELIVERY_RATE + 8 <= info.end ? u64(data, info.at + TCPI_DELIVERY_RATE, info.end) : null,
+    sendRate: null,
+    receiveRate: null,
+  };
+  // Last poll's row object may be held downstream: a new figure makes a copy, never a change.
+  return before || row === previous?.get(row.inode) ? { ...row, traffic } : Object.assign(row, { traffic });
+}
+
+/** The tcp_info attribute's bounds within one message, or null when the message has none. */
+function infoAttribute(data: Buffer, at: number, end: number): { at: number; end: number } | null {
+  while (at + 4 <= end) {
+    const length = data.readUInt16LE(at);
+    if (length < 4 || at + length > end) return null;
+    if (data.readUInt16LE(at + 2) === INET_DIAG_INFO) return { at: at + 4, end: at + length };
+    at += (length + 3) & ~3;
+  }
+  return null;
+}
+
+function u32(data: Buffer, at: number, end: number): number {
+  return at + 4 <= end ? data.readUInt32LE(at) : 0;
+}
+
+/** Exact up to 2^53 bytes: no connection carries more. */
+function u64(data: Buffer, at: number, end: number): number {
+  return at + 8 <= end ? data.readUInt32LE(at + 4) * 0x1_0000_0000 + data.readUInt32LE(at) : 0;
 }
 
 function address(data: Buffer, at: number, family: 4 | 6, v4Text: Map<number, string>): string {
