@@ -116,6 +116,41 @@ const roles = {
     });
     ready({ port: server.address().port });
   },
+  // One loopback connection that carries known traffic: { host, send, reply, rate? }. The client
+  // writes `send` bytes, the server reads them all and writes `reply` bytes back, the client reads
+  // them all; then ready. With `rate` (bytes/s) the client goes on writing at that pace in 20
+  // chunks a second until SIGUSR1; the server reads everything.
+  async transfer() {
+    let received = 0;
+    let serverSide;
+    const server = await listen({ host: plan.host, port: 0 });
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    const client = await connect(plan.host, server.address().port);
+    serverSide = await accepted;
+    const served = new Promise((resolve) =>
+      serverSide.on('data', (chunk) => {
+        received += chunk.length;
+        if (received === plan.send) resolve();
+      }),
+    );
+    client.write(Buffer.alloc(plan.send, 'a'));
+    await served;
+    let back = 0;
+    const answered = new Promise((resolve) =>
+      client.on('data', (chunk) => {
+        back += chunk.length;
+        if (back === plan.reply) resolve();
+      }),
+    );
+    serverSide.write(Buffer.alloc(plan.reply, 'b'));
+    await answered;
+    if (plan.rate) {
+      const chunk = Buffer.alloc(Math.round(plan.rate / 20), 'c');
+      const timer = setInterval(() => client.write(chunk), 50);
+      process.on('SIGUSR1', () => clearInterval(timer));
+    }
+    ready({ port: server.address().port, localPort: client.localPort });
+  },
   // A Unix stream listener at `path` (a leading NUL makes it abstract).
   async unixListen() {
     await listen({ path: plan.path });
