@@ -1,7 +1,7 @@
-// Traffic figures as a person reads them, and summed per process and per port: one source for the
-// text exports, the CLI and the renderer.
+// Traffic figures as a person reads them, and summed over connections (a process's, a port's): one
+// source for the text exports and the renderer.
 
-import type { Socket, TcpTraffic } from '../shared/contract';
+import type { TcpTraffic } from '../shared/contract';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -40,29 +40,4 @@ export function addTraffic(total: TrafficTotal, traffic: TcpTraffic): void {
   total.bytesReceived += traffic.bytesReceived;
   total.sendRate += traffic.sendRate ?? 0;
   total.receiveRate += traffic.receiveRate ?? 0;
-}
-
-/**
- * Totals per owning process and per local port (the port a connection was accepted on, or the
- * client's own port: a port is what a developer asks about), over the connections with figures.
- */
-export function trafficTotals(sockets: Iterable<Socket>): {
-  byPid: Map<number, TrafficTotal>;
-  byPort: Map<string, TrafficTotal>;
-} {
-  const byPid = new Map<number, TrafficTotal>();
-  const byPort = new Map<string, TrafficTotal>();
-  for (const socket of sockets) {
-    if (!socket.traffic) continue;
-    if (socket.pid !== null) {
-      let total = byPid.get(socket.pid);
-      if (!total) byPid.set(socket.pid, (total = emptyTotal()));
-      addTraffic(total, socket.traffic);
-    }
-    const port = `${socket.protocol}:${socket.localPort}`;
-    let total = byPort.get(port);
-    if (!total) byPort.set(port, (total = emptyTotal()));
-    addTraffic(total, socket.traffic);
-  }
-  return { byPid, byPort };
 }

@@ -14,7 +14,10 @@ export interface SocketFilter {
   namespace?: string;
 }
 
-export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process' | 'namespace';
+export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process' | 'namespace' | 'sent' | 'received';
+
+/** Columns whose natural first order is the largest first. */
+export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];
 
 export function matches(socket: Socket, filter: SocketFilter, process?: ProcessInfo): boolean {
   if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
@@ -47,6 +50,9 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   state: (s) => s.state,
   process: (s) => s.processName ?? '~',
   namespace: (s) => (s.netns === undefined ? '' : namespaceOf(s)),
+  // A socket without figures sorts below an idle connection.
+  sent: (s) => s.traffic?.sendRate ?? (s.traffic ? 0 : -1),
+  received: (s) => s.traffic?.receiveRate ?? (s.traffic ? 0 : -1),
 };
 
 /** Sorts in place. Keys are computed once per row, not once per comparison (20k rows ≈ 300k). */

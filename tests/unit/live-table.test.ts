@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Delta, Resync, ScanStats, Socket } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
-import { HIGHLIGHT_MS, LiveTable } from '../../src-renderer/src/stores/live-table';
+import {
+  HIGHLIGHT_MS,
+  HISTORY_CONNECTIONS,
+  HISTORY_SAMPLES,
+  LiveTable,
+} from '../../src-renderer/src/stores/live-table';
 import { tcp } from '../helpers/sockets';
 
 const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
@@ -83,5 +88,49 @@ describe('LiveTable', () => {
     table.receive({ type: 'delta', delta: delta(2, 1, { changed }) }, 0);
     expect(table.sockets.size).toBe(20_000);
     expect([...table.sockets.values()].filter((s) => s.state === 'CLOSE_WAIT')).toHaveLength(1000);
+  });
+
+  it('applies traffic updates to its rows and keeps a bounded history of rates for sparklines', () => {
+    const figures = (rate: number | null) => ({
+      bytesAcked: 10,
+      bytesReceived: 0,
+      segmentsOut: 1,
+      segmentsIn: 1,
+      retransmits: 0,
+      rttMs: null,
+      deliveryRate: null,
+      sendRate: rate,
+      receiveRate: rate === null ? null : 0,
+    });
+    const table = new LiveTable();
+    table.receive({ type: 'resync', resync: resync(1, [{ ...a, traffic: figures(null) }]) }, 0);
+    let seq = 1;
+    for (let i = 0; i < HISTORY_SAMPLES + 5; i++, seq++)
+      table.receive(
+        { type: 'delta', delta: delta(seq + 1, seq, { traffic: [{ key: socketKey(a), traffic: figures(i) }] }) },
+        0,
+      );
+    expect(table.sockets.get(socketKey(a))?.traffic?.sendRate).toBe(HISTORY_SAMPLES + 4);
+    const history = table.rateHistory.get(socketKey(a))!;
+    expect(history).toHaveLength(HISTORY_SAMPLES);
+    expect(history.at(-1)).toMatchObject({ sendRate: HISTORY_SAMPLES + 4, at: seq * 1000 });
+    // Many connections: the least recently moved go first, the busy one stays.
+    const many = Array.from({ length: HISTORY_CONNECTIONS + 10 }, (_, i) => ({
+      key: `tcp|127.0.0.1:1|127.0.0.1:${i}`,
+      traffic: figures(1),
+    }));
+    table.receive({ type: 'delta', delta: delta(seq + 1, seq, { traffic: many }) }, 0);
+    seq++;
+    table.receive(
+      { type: 'delta', delta: delta(seq + 1, seq, { traffic: [{ key: socketKey(a), traffic: figures(7) }] }) },
+      0,
+    );
+    expect(table.rateHistory.size).toBe(HISTORY_CONNECTIONS);
+    expect(table.rateHistory.has(socketKey(a))).toBe(true);
+    expect(table.rateHistory.has(many[0].key)).toBe(false);
+    // Gone: its history goes with it.
+    seq++;
+    table.receive({ type: 'delta', delta: delta(seq + 1, seq, { removed: [socketKey(a)] }) }, 0);
+    expect(table.rateHistory.has(socketKey(a))).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import type {
   Socket,
   SocketKey,
   StreamMessage,
+  TcpTraffic,
 } from '../../../src-main/shared/contract';
 import { applyDelta } from '../../../src-main/track/apply-delta';
 import { diffTables } from '../../../src-main/track/diff';
@@ -21,6 +22,17 @@ export type Highlight = 'added' | 'changed' | 'removed';
 
 /** How long new, changed and closed rows stay highlighted; closed rows linger that long. */
 export const HIGHLIGHT_MS = 4000;
+
+/** One reading of a connection's rates, for its sparkline. */
+export interface RateSample {
+  /** Wall-clock ms of the scan. */
+  at: number;
+  sendRate: number;
+  receiveRate: number;
+}
+/** Readings kept per connection (a minute at the default 1 s poll), and connections kept: bounded. */
+export const HISTORY_SAMPLES = 60;
+export const HISTORY_CONNECTIONS = 2_000;
 
 export class LiveTable {
   readonly sockets = new Map<SocketKey, Socket>();
@@ -40,6 +52,11 @@ export class LiveTable {
   /** The network namespaces and published ports, as last sent whole (empty: one namespace). */
   namespaces: NetNamespace[] = [];
   publishedPorts: PublishedPort[] = [];
+  /**
+   * Recent rates of the connections whose figures moved, newest connection last (the oldest is
+   * dropped beyond HISTORY_CONNECTIONS): a sparkline has a past from the moment one is opened.
+   */
+  readonly rateHistory = new Map<SocketKey, RateSample[]>();
 
   /**
    * Applies one message. Returns the delta it amounted to (a resync is turned into the difference
@@ -65,6 +82,11 @@ export class LiveTable {
         this.highlights.set(change.key, { kind: 'changed', at: now });
     }
     for (const p of delta.processes) this.processes.set(p.pid, p);
+    const at = Date.parse(delta.at);
+    for (const socket of delta.added) if (socket.traffic) this.sample(socketKey(socket), socket.traffic, at);
+    for (const change of delta.changed) if (change.to.traffic) this.sample(change.key, change.to.traffic, at);
+    for (const update of delta.traffic ?? []) this.sample(update.key, update.traffic, at);
+    for (const key of delta.removed) this.rateHistory.delete(key);
     this.seq = delta.seq;
     this.at = delta.at;
     this.stats = delta.stats;
@@ -73,6 +95,16 @@ export class LiveTable {
     if (delta.namespaces) this.namespaces = delta.namespaces;
     if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
     return delta;
+  }
+
+  private sample(key: SocketKey, traffic: TcpTraffic, at: number): void {
+    if (traffic.sendRate === null || traffic.receiveRate === null) return;
+    const samples = this.rateHistory.get(key) ?? [];
+    this.rateHistory.delete(key); // re-inserted last: the map's order is the least recently moved first
+    samples.push({ at, sendRate: traffic.sendRate, receiveRate: traffic.receiveRate });
+    if (samples.length > HISTORY_SAMPLES) samples.shift();
+    this.rateHistory.set(key, samples);
+    if (this.rateHistory.size > HISTORY_CONNECTIONS) this.rateHistory.delete(this.rateHistory.keys().next().value!);
   }
 
   /** Drops highlights and lingering rows older than HIGHLIGHT_MS; true when something went. */

@@ -1,0 +1,75 @@
+// Traffic in the UI (issue 12), in Chromium against a real `porthole serve`: a loopback connection
+// that streams at a known pace shows its rate in the Connections view's Sent/s column (sortable,
+// busiest first), its bytes, rates and sparkline in its details, and the totals of its port.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
+import { Workload, type ChildInfo } from '../helpers/workload';
+
+const RATE = 1_000_000;
+const workload = new Workload();
+let ui: ServedUi | undefined;
+let page: Page;
+let pair: ChildInfo;
+
+beforeAll(async () => {
+  pair = await workload.start({ role: 'transfer', host: '127.0.0.1', send: 3_000_000, reply: 20_000, rate: RATE });
+  ui = await openServedUi(['--interval', '500']);
+  page = ui.page;
+  await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await ui?.close();
+  await workload.stop();
+});
+
+const number = (text: string | null) => {
+  const match = /([\d.]+) (B|KB|MB|GB)/.exec(text ?? '');
+  if (!match) return NaN;
+  return Number(match[1]) * { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[match[2] as 'B'];
+};
+
+describe('traffic in the UI', () => {
+  it('shows a streaming connection’s rate, sorted busiest first, with its bytes and sparkline', async () => {
+    const local = `127.0.0.1:${pair.localPort}`;
+    const remote = `127.0.0.1:${pair.port}`;
+    await page.getByTestId('tab-connections').click();
+    await page.getByTestId('filter').fill(`${local} ${remote}`);
+    const row = page.getByTestId('connection-row').filter({ has: page.locator('.c-local', { hasText: local }) });
+    await row.first().waitFor({ timeout: 5000 });
+    // A rate needs two readings; then the column shows the sender's pace.
+    await expect
+      .poll(async () => number(await row.first().getByTestId('row-sent').textContent()), { timeout: 5000 })
+      .toBeGreaterThan(RATE * 0.7);
+    expect(number(await row.first().getByTestId('row-sent').textContent())).toBeLessThan(RATE * 1.3);
+
+    // Sorting by Sent/s puts the busiest first: with the filter cleared, ours leads the whole table.
+    await page.getByTestId('filter').fill('');
+    await page.getByTestId('sort-sent').click();
+    await expect
+      .poll(async () => page.getByTestId('connection-row').first().locator('.c-local').textContent(), {
+        timeout: 5000,
+      })
+      .toBe(local);
+
+    await page.getByTestId('connection-row').first().click();
+    const sent = page.getByTestId('traffic-sent');
+    await sent.waitFor({ timeout: 5000 });
+    expect(number(await sent.textContent())).toBeGreaterThan(3_000_000);
+    await page.getByTestId('traffic-sparkline').waitFor({ timeout: 5000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'traffic-connection.png') });
+  });
+
+  it('sums the traffic of a port’s connections in its fan-out', async () => {
+    await page.getByTestId('tab-listeners').click();
+    await page.getByTestId('filter').fill('');
+    await page.getByTestId(`listener-tcp:${pair.port}`).click();
+    const total = page.getByTestId('traffic-total');
+    await total.waitFor({ timeout: 5000 });
+    expect(await total.textContent()).toMatch(/Traffic of 1 connection: sent [\d.]+ KB/);
+    expect(number((await total.textContent())?.split('received')[1] ?? '')).toBeGreaterThan(3_000_000);
+    await page.screenshot({ path: join(SCREENSHOTS, 'traffic-port.png') });
+  });
+});
