@@ -198,7 +198,7 @@ export interface ScanStats {
   /** Processes whose namespace could not be told (not permitted): their namespace may be missing. */
   hiddenNamespaceProcesses?: number;
   /**
-   * How Porthole's own namespace's TCP and UDP tables were read (Linux): `netlink` (sock_diag, as
+   * How Porthole's own namespace's TCP, UDP and Unix tables were read (Linux): `netlink` (sock_diag, as
    * `ss` does) or `proc` (/proc/net text, where netlink is unavailable).
    */
   engine?: 'netlink' | 'proc';

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDiagMessages, type DiagDump } from '../../src-main/collect/linux/sock-diag';
+import { parseDiagMessages, parseUnixDiagMessages, type DiagDump } from '../../src-main/collect/linux/sock-diag';
+import type { UnixRow } from '../../src-main/collect/linux/proc-net-unix';
 import type { InetRow } from '../../src-main/collect/linux/proc-net';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/netlink', name));
@@ -121,5 +122,41 @@ describe('tcp_info in a dump (INET_DIAG_INFO)', () => {
     expect(cutTo(160)?.traffic).toMatchObject({ bytesAcked: 100_001, bytesReceived: 2_500, deliveryRate: null });
     expect(cutTo(104)?.traffic).toBeUndefined();
     expect(cutTo(104)?.state).toBe('ESTABLISHED');
+  });
+});
+
+describe('Unix sockets in a dump (UNIX_DIAG)', () => {
+  const DIR = '/tmp/kinds.Zb3G';
+  it('reads every kind of a recorded dump: names as /proc prints them, states as ss names them', () => {
+    const into = { rows: [] as UnixRow[], malformed: 0 };
+    expect(parseUnixDiagMessages(fixture('unix.dump'), SEQ, into)).toBe(true);
+    expect(into.malformed).toBe(0);
+    const byInode = new Map(into.rows.map((r) => [r.inode, r]));
+    expect(into.rows).toHaveLength(12);
+    expect(byInode.get(247275)).toEqual({ inode: 247275, state: 'LISTEN', path: `${DIR}/stream.sock` });
+    expect(byInode.get(247276)).toEqual({ inode: 247276, state: 'ESTABLISHED', path: null });
+    expect(byInode.get(247277)).toMatchObject({ state: 'ESTABLISHED', path: `${DIR}/stream.sock` });
+    expect(byInode.get(247278)).toMatchObject({ state: 'LISTEN', path: '@porthole-kinds@10630' });
+    expect(byInode.get(247279)).toMatchObject({ state: 'LISTEN', path: `${DIR}/two\nlines.sock` });
+    expect(byInode.get(247280)).toMatchObject({ state: 'LISTEN', path: `${DIR}/seq.sock` });
+    expect(byInode.get(247283)).toMatchObject({ state: 'ESTABLISHED', path: null });
+    expect(byInode.get(247285)).toMatchObject({ state: 'UNCONN', path: `${DIR}/dgram.sock` });
+    expect(byInode.get(247286)).toMatchObject({ state: 'UNCONN', path: null });
+  });
+
+  it('says the kernel’s refusal, and skips a message that is not a Unix socket', () => {
+    const data = Buffer.from(fixture('unix.dump'));
+    data[16] = 2; // the first message's family: AF_INET
+    const into = { rows: [] as UnixRow[], malformed: 0 };
+    parseUnixDiagMessages(data, SEQ, into);
+    expect(into.malformed).toBe(1);
+    const error = Buffer.alloc(36);
+    error.writeUInt32LE(36, 0);
+    error.writeUInt16LE(2, 4);
+    error.writeUInt32LE(SEQ, 8);
+    error.writeInt32LE(-2, 16);
+    expect(() => parseUnixDiagMessages(error, SEQ, { rows: [], malformed: 0 })).toThrow(
+      'the kernel refused the unix dump (errno 2)',
+    );
   });
 });

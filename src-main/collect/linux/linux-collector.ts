@@ -534,10 +534,40 @@ export class LinuxCollector implements Collector {
       rows.malformed += parsed.malformed;
       if (pause && parsed.rows.length > YIELD_AFTER_ROWS) yield* pause();
     }
-    const unix = parseUnixCandidates(read('unix').toString('latin1'));
+    const unix = this.unixDumpOrParse(read, where, plan.diag);
     rows.unix = unix.candidates;
     rows.malformed += unix.malformed;
     return rows;
+  }
+
+  /**
+   * The Unix table: through netlink when given (each row is the kernel's own, never text that a
+   * hostile path could shape like a row), else /proc/net/unix, whose rows are proven later.
+   */
+  private unixDumpOrParse(
+    read: (file: TableFile) => Buffer,
+    where: RowNamespace | undefined,
+    diag: SockDiagReader | null,
+  ): { candidates: UnixCandidate[]; malformed: number } {
+    if (diag && !this.diagRefused.has('unix')) {
+      try {
+        const dump = diag.dumpUnix();
+        return {
+          candidates: dump.rows.map((row) => ({ row, slot: '', text: '', ambiguous: false })),
+          malformed: dump.malformed,
+        };
+      } catch (error) {
+        this.refuseDiag('unix', error as Error);
+      }
+    }
+    if (!where) this.scanUsedProc = true;
+    return parseUnixCandidates(read('unix').toString('latin1'));
+  }
+
+  /** Notes that the kernel refused a table's dump: it is read from /proc from now on, and why is said. */
+  private refuseDiag(table: string, error: Error): void {
+    this.diagRefused.set(table, error.message);
+    this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
   }
 
   /** One inet table: through netlink when given (and the kernel answers), else its /proc text. */
@@ -552,8 +582,7 @@ export class LinuxCollector implements Collector {
       try {
         return diag.dump(table.protocol, table.family, previous, this.traffic);
       } catch (error) {
-        this.diagRefused.set(table.file, (error as Error).message);
-        this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
+        this.refuseDiag(table.file, error as Error);
       }
     }
     if (!where) this.scanUsedProc = true; // Porthole's own namespace, read from /proc

@@ -1,4 +1,4 @@
-// The kernel's socket table through netlink (NETLINK_SOCK_DIAG, INET_DIAG: what `ss` uses), for
+// The kernel's socket table through netlink (NETLINK_SOCK_DIAG, INET_DIAG and UNIX_DIAG: what `ss` uses), for
 // Porthole's own namespace: binary answers parsed straight from one reused buffer, no text to
 // format in the kernel nor to parse here. The calls go to libc through koffi (a prebuilt FFI: no
 // compiler on users' machines); without it, or without permission, the collector reads /proc.
@@ -8,6 +8,7 @@ import { endianness } from 'node:os';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from './addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
+import type { UnixRow } from './proc-net-unix';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -31,6 +32,14 @@ const REQUEST = HEADER + 56;
 /** struct inet_diag_msg: family, state, timer, retrans, the socket id (48), expires, rqueue, wqueue, uid, inode. */
 const MESSAGE = 72;
 const ALL_STATES = 0xffffffff;
+/** UNIX_DIAG (include/uapi/linux/unix_diag.h): struct unix_diag_req and unix_diag_msg, the name attribute. */
+const AF_UNIX = 1;
+const UNIX_REQUEST = HEADER + 24;
+const UNIX_MESSAGE = 16;
+const UDIAG_SHOW_NAME = 0x1;
+const UNIX_DIAG_NAME = 0;
+/** A Unix socket's sk_state (TCP numbers) as /proc/net/unix and ss name it. */
+const UNIX_STATE: Record<number, SocketState> = { 1: 'ESTABLISHED', 2: 'SYN_SENT', 7: 'UNCONN', 10: 'LISTEN' };
 /** The attribute carrying struct tcp_info (include/uapi/linux/inet_diag.h), and its request bit. */
 const INET_DIAG_INFO = 2;
 const INFO_EXTENSION = 1 << (INET_DIAG_INFO - 1);
@@ -90,6 +99,7 @@ export interface DiagDump {
 export class SockDiagReader {
   private readonly buffer = Buffer.alloc(1 << 16);
   private readonly request = Buffer.alloc(REQUEST);
+  private readonly unixRequest = Buffer.alloc(UNIX_REQUEST);
   private readonly v4Text = new Map<number, string>();
   private seq = 0;
   private fd: number;
@@ -135,11 +145,40 @@ export class SockDiagReader {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
     const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions);
     const result: DiagDump = { rows: [], malformed: 0 };
+    this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
+    return result;
+  }
+
+  /**
+   * Every Unix socket of this namespace with its bound name, as the kernel has it: binary, so a
+   * path with a newline in it is one name, never text shaped like another row (/proc/net/unix).
+   * @throws when the kernel refuses the dump (no unix_diag): the caller reads /proc
+   */
+  dumpUnix(): { rows: UnixRow[]; malformed: number } {
+    if (this.fd < 0) throw new Error('the netlink socket is closed');
+    const seq = ++this.seq;
+    const request = this.unixRequest.fill(0);
+    request.writeUInt32LE(UNIX_REQUEST, 0);
+    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+    request.writeUInt32LE(seq, 8);
+    request[HEADER] = AF_UNIX;
+    request.writeUInt32LE(ALL_STATES, HEADER + 4);
+    request.writeUInt32LE(UDIAG_SHOW_NAME, HEADER + 12);
+    if (this.lib.send(this.fd, request, UNIX_REQUEST, 0) !== UNIX_REQUEST)
+      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    const result = { rows: [] as UnixRow[], malformed: 0 };
+    this.receiveDump((data) => parseUnixDiagMessages(data, seq, result));
+    return result;
+  }
+
+  /** Reads a dump's answers into `parse` until it says the dump is done. */
+  private receiveDump(parse: (data: Buffer) => boolean): void {
     for (;;) {
       const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
       if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
       if (n === 0) throw new Error('netlink closed the dump');
-      if (parseDiagMessages(this.buffer.subarray(0, n), seq, protocol, result, previous, this.v4Text)) return result;
+      if (parse(this.buffer.subarray(0, n))) return;
     }
   }
 
@@ -225,6 +264,38 @@ export function parseDiagMessages(
   previous?: ReadonlyMap<number, InetRow>,
   v4Text: Map<number, string> = new Map(),
 ): boolean {
+  return walkDump(data, seq, protocol, MESSAGE, into, (at, end) => {
+    const row = rowOf(data, at, end, protocol, previous, v4Text);
+    if (row) into.rows.push(row);
+    return row !== null;
+  });
+}
+
+/** The same for a Unix dump (UNIX_DIAG). */
+export function parseUnixDiagMessages(
+  data: Buffer,
+  seq: number,
+  into: { rows: UnixRow[]; malformed: number },
+): boolean {
+  return walkDump(data, seq, 'unix', UNIX_MESSAGE, into, (at, end) => {
+    const row = unixRowOf(data, at, end);
+    if (row) into.rows.push(row);
+    return row !== null;
+  });
+}
+
+/**
+ * Walks the netlink messages of one recv(), handing each socket message of this dump (`seq`) from
+ * its payload to its end to `row`, which says whether it was a socket; true once the dump is done.
+ */
+function walkDump(
+  data: Buffer,
+  seq: number,
+  what: string,
+  minimum: number,
+  into: { malformed: number },
+  row: (at: number, end: number) => boolean,
+): boolean {
   let at = 0;
   while (at + HEADER <= data.length) {
     const length = data.readUInt32LE(at);
@@ -237,17 +308,35 @@ export function parseDiagMessages(
       if (type === NLMSG_DONE) return true;
       if (type === NLMSG_ERROR) {
         const errno = length >= HEADER + 4 ? -data.readInt32LE(at + HEADER) : 0;
-        throw new Error(`the kernel refused the ${protocol} dump (errno ${errno})`);
+        throw new Error(`the kernel refused the ${what} dump (errno ${errno})`);
       }
-      if (type === SOCK_DIAG_BY_FAMILY && length >= HEADER + MESSAGE) {
-        const row = rowOf(data, at + HEADER, at + length, protocol, previous, v4Text);
-        if (row) into.rows.push(row);
-        else into.malformed++;
-      }
+      if (type === SOCK_DIAG_BY_FAMILY && length >= HEADER + minimum && !row(at + HEADER, at + length))
+        into.malformed++;
     }
     at += (length + 3) & ~3;
   }
   return false;
+}
+
+function unixRowOf(data: Buffer, at: number, end: number): UnixRow | null {
+  const state = UNIX_STATE[data[at + 2]];
+  if (data[at] !== AF_UNIX || !state) return null;
+  const name = attribute(data, at + UNIX_MESSAGE, end, UNIX_DIAG_NAME);
+  return { inode: data.readUInt32LE(at + 4), state, path: name ? unixName(data.subarray(name.at, name.end)) : null };
+}
+
+/**
+ * A bound name as /proc/net/unix prints it: an abstract name's NUL bytes as `@`; a path without
+ * the NUL that ends it. Bytes as Latin-1, as the /proc reader reads them.
+ */
+function unixName(bytes: Buffer): string {
+  if (bytes.length > 0 && bytes[0] === 0) {
+    let text = '';
+    for (const byte of bytes) text += byte === 0 ? '@' : String.fromCharCode(byte);
+    return text;
+  }
+  const nul = bytes.indexOf(0);
+  return bytes.toString('latin1', 0, nul < 0 ? bytes.length : nul);
 }
 
 function rowOf(
@@ -274,7 +363,7 @@ function rowOf(
     previous,
   );
   // A listener's counters say nothing (its connections have their own): only connections carry them.
-  const info = state === 'LISTEN' ? null : infoAttribute(data, at + MESSAGE, end);
+  const info = state === 'LISTEN' ? null : attribute(data, at + MESSAGE, end, INET_DIAG_INFO);
   // A kernel before 4.2 has no byte or segment counters: no figures rather than zeros.
   if (!info || info.end - info.at < TCPI_SEGS_IN + 4) return row;
   const before = row.traffic;
@@ -310,12 +399,12 @@ function rowOf(
   return before || row === previous?.get(row.inode) ? { ...row, traffic } : Object.assign(row, { traffic });
 }
 
-/** The tcp_info attribute's bounds within one message, or null when the message has none. */
-function infoAttribute(data: Buffer, at: number, end: number): { at: number; end: number } | null {
+/** One attribute's payload bounds within a message (from `at`, its attributes), or null when it has none. */
+function attribute(data: Buffer, at: number, end: number, type: number): { at: number; end: number } | null {
   while (at + 4 <= end) {
     const length = data.readUInt16LE(at);
     if (length < 4 || at + length > end) return null;
-    if (data.readUInt16LE(at + 2) === INET_DIAG_INFO) return { at: at + 4, end: at + length };
+    if (data.readUInt16LE(at + 2) === type) return { at: at + 4, end: at + length };
     at += (length + 3) & ~3;
   }
   return null;
