@@ -119,7 +119,7 @@ const roles = {
   // One loopback connection that carries known traffic: { host, send, reply, rate? }. The client
   // writes `send` bytes, the server reads them all and writes `reply` bytes back, the client reads
   // them all; then ready. With `rate` (bytes/s) the client goes on writing at that pace in 20
-  // chunks a second until SIGUSR1; the server reads everything.
+  // chunks a second until SIGUSR1; the server reads everything. SIGHUP: `more` bytes once.
   async transfer() {
     let received = 0;
     let serverSide;
@@ -149,6 +149,8 @@ const roles = {
       const timer = setInterval(() => client.write(chunk), 50);
       process.on('SIGUSR1', () => clearInterval(timer));
     }
+    // SIGHUP: the client writes `more` bytes (default 50,000) once more.
+    process.on('SIGHUP', () => client.write(Buffer.alloc(plan.more ?? 50_000, 'd')));
     ready({ port: server.address().port, localPort: client.localPort });
   },
   // A Unix stream listener at `path` (a leading NUL makes it abstract).
