@@ -428,8 +428,10 @@ export class LinuxCollector implements Collector {
   ): Generator<void, NamespaceRows | null> {
     // Counters first: a table read after them holds every change they count.
     const counters = this.readTcpCounters(base);
-    const keptTcp = this.keptTcpRows(entry, where, counters);
-    const plan = { ...tcpTablesNeeded(counters), keptTcp, diag };
+    const needed = tcpTablesNeeded(counters);
+    let keptTcp = this.keptTcpRows(entry, where, counters);
+    if (keptTcp && diag && !this.sameListeners(diag, keptTcp, needed)) keptTcp = null;
+    const plan = { ...needed, keptTcp, diag };
     const rows = yield* this.readTables(base, where, entry.own, pause, plan);
     if (!rows) return null;
     this.noteTcpSource(entry.inode, plan);
@@ -473,6 +475,30 @@ export class LinuxCollector implements Collector {
     // the parser would hand it back), a new one for a TIME_WAIT row (the parser makes those anew).
     const previous = this.inetReconciler.previousRows();
     return kept.rows.map((row) => (row.inode === 0 ? { ...row } : (previous.get(row.inode) ?? row)));
+  }
+
+  /**
+   * Whether the listeners now are the kept rows' listeners (by inode). Closing a listener and
+   * opening another within one poll sends no segment and keeps the socket count: the one change
+   * the counters cannot see (a dev server re-listening in the same process). Through netlink the
+   * kernel lists listeners alone from its listening hash: far cheaper than the whole dump.
+   */
+  private sameListeners(diag: SockDiagReader, kept: InetRow[], needed: { tcp: boolean; tcp6: boolean }): boolean {
+    const keptListeners = new Set<number>();
+    for (const row of kept) if (row.state === 'LISTEN') keptListeners.add(row.inode);
+    let count = 0;
+    try {
+      for (const family of [4, 6] as const) {
+        if (!(family === 4 ? needed.tcp : needed.tcp6)) continue;
+        for (const row of diag.dump('tcp', family, undefined, false, 'listening').rows) {
+          if (!keptListeners.has(row.inode)) return false;
+          count++;
+        }
+      }
+    } catch {
+      return false; // the full dump decides (and says why, if the kernel refuses it too)
+    }
+    return count === keptListeners.size;
   }
 
   /** A bind-mount-only namespace found empty is entered again only in its own poll of every few. */

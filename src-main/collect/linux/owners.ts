@@ -51,6 +51,8 @@ export class OwnerResolver {
   private readonly pidInodes = new Map<number, SocketFds>();
   /** The size of /proc/<pid>/fd, which is the open-fd count on Linux ≥ 6.2 (0 before: then unused). */
   private readonly pidFdCount = new Map<number, number>();
+  /** Whether stat of /proc/<pid>/fd gives the open-fd count as its size (Linux 6.2+): some size was not 0. */
+  private fdSizesCount = false;
   private readonly deniedPids = new Set<number>();
   /** Inodes that a full scan found no visible owner for; forgotten when the socket goes. */
   private readonly ownerless = new Set<number>();
@@ -103,7 +105,10 @@ export class OwnerResolver {
    * stale (its network namespace, say); always true where the kernel gives no fd counts.
    */
   fdsChanged(pid: number): boolean {
-    return this.scannedThisPoll.has(pid) || !this.pidFdCount.get(pid);
+    if (this.scannedThisPoll.has(pid)) return true;
+    const count = this.pidFdCount.get(pid);
+    // 0 is a count (a kernel thread has no fds) only where the kernel gives counts at all.
+    return count === undefined || (count === 0 && !this.fdSizesCount);
   }
 
   /**
@@ -126,6 +131,7 @@ export class OwnerResolver {
       } catch {
         continue;
       }
+      if (fdCount > 0) this.fdSizesCount = true;
       const known = this.pidFdCount.get(pid);
       if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, this.scannedThisPoll);
       this.pidFdCount.set(pid, fdCount);

@@ -32,6 +32,8 @@ const REQUEST = HEADER + 56;
 /** struct inet_diag_msg: family, state, timer, retrans, the socket id (48), expires, rqueue, wqueue, uid, inode. */
 const MESSAGE = 72;
 const ALL_STATES = 0xffffffff;
+/** 1 << TCP_LISTEN (10). */
+const LISTEN_STATE = 1 << 10;
 /** UNIX_DIAG (include/uapi/linux/unix_diag.h): struct unix_diag_req and unix_diag_msg, the name attribute. */
 const AF_UNIX = 1;
 const UNIX_REQUEST = HEADER + 24;
@@ -138,12 +140,19 @@ export class SockDiagReader {
 
   /**
    * Every socket of one protocol and family, in every state (TIME_WAIT and request sockets too);
-   * with `traffic`, TCP connections carry their tcp_info counters.
+   * with `traffic`, TCP connections carry their tcp_info counters. `listening`: TCP listeners
+   * only, for which the kernel walks its (small) listening hash and not the connections'.
    * @throws when the kernel refuses the dump (e.g. no udp_diag): the caller falls back to /proc
    */
-  dump(protocol: 'tcp' | 'udp', family: 4 | 6, previous?: ReadonlyMap<number, InetRow>, traffic = false): DiagDump {
+  dump(
+    protocol: 'tcp' | 'udp',
+    family: 4 | 6,
+    previous?: ReadonlyMap<number, InetRow>,
+    traffic = false,
+    states: 'all' | 'listening' = 'all',
+  ): DiagDump {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
-    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions);
+    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states);
     const result: DiagDump = { rows: [], malformed: 0 };
     this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
     return result;
@@ -227,6 +236,7 @@ export class SockDiagReader {
     protocol: 'tcp' | 'udp',
     socketId?: (id: Buffer) => void,
     extensions = 0,
+    states: 'all' | 'listening' = 'all',
   ): number {
     if (this.fd < 0) throw new Error('the netlink socket is closed');
     const seq = ++this.seq;
@@ -238,7 +248,7 @@ export class SockDiagReader {
     request[HEADER] = family === 4 ? AF_INET : AF_INET6;
     request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
     request[HEADER + 2] = extensions;
-    request.writeUInt32LE(ALL_STATES, HEADER + 4);
+    request.writeUInt32LE(states === 'all' ? ALL_STATES : LISTEN_STATE, HEADER + 4);
     socketId?.(request.subarray(HEADER + 8, HEADER + 56));
     if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
       throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
