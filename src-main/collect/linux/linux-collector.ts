@@ -28,12 +28,12 @@ const ADDRESSES_KEPT_MS = 10_000;
 /** Names of unreadable namespaces listed in stats; the count covers the rest. */
 const UNREADABLE_NAMES_LISTED = 8;
 /**
- * Another namespace's TCP rows are kept while its counters and its processes' fds stay the same,
- * and read again at least every this many polls (each namespace in its own poll, so the reads
- * spread out): the one change the counters cannot see — a process closing a listener and opening
- * another in one poll, with no packet — shows within this many polls.
+ * A namespace's TCP rows are kept while its counters, its processes' fds and its listeners stay
+ * the same (the listeners are read alone each poll: the one change the counters cannot see is a
+ * listener closed and another opened within one poll, with no packet). They are read in full at
+ * least every this many polls regardless (each namespace in its own poll): a safety net.
  */
-export const TCP_REREAD_EVERY_POLLS = 30;
+export const TCP_REREAD_EVERY_POLLS = 300;
 /** A namespace that only a bind mount holds and that was empty is entered again every this many polls. */
 export const EMPTY_ENTERED_EVERY_POLLS = 5;
 
@@ -50,6 +50,47 @@ const INET_TABLES = [
  */
 class TableReader {
   private buffer = Buffer.allocUnsafe(1 << 20);
+
+  /**
+   * The header and the leading rows of a table for which `wanted` holds, read a few rows at a time:
+   * the kernel formats only what is asked for, so the read stops where those rows end. null when
+   * the file cannot be opened.
+   */
+  readLeading(path: string, wanted: (line: string) => boolean): Buffer | null {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      let length = 0;
+      let lineStart = 0;
+      let header = true;
+      for (;;) {
+        if (length + LEADING_READ > this.buffer.length) {
+          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+          this.buffer.copy(bigger, 0, 0, length);
+          this.buffer = bigger;
+        }
+        const n = readSync(fd, this.buffer, length, LEADING_READ, null);
+        if (n === 0) return this.buffer.subarray(0, lineStart);
+        length += n;
+        for (
+          let end = this.buffer.indexOf(10, lineStart);
+          end >= 0 && end < length;
+          end = this.buffer.indexOf(10, lineStart)
+        ) {
+          if (!header && !wanted(this.buffer.toString('latin1', lineStart, end)))
+            return this.buffer.subarray(0, lineStart);
+          header = false;
+          lineStart = end + 1;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
 
   /** The file's bytes, or null when it cannot be opened (absent, or its process is gone). */
   read(path: string): Buffer | null {
@@ -75,6 +116,15 @@ class TableReader {
       closeSync(fd);
     }
   }
+}
+
+/** A few /proc/net/tcp rows (~150 bytes each) per read when only the leading ones are wanted. */
+const LEADING_READ = 1024;
+const NONE = Buffer.alloc(0);
+
+/** A /proc/net/tcp row in state 0A (LISTEN): `sl local remote st …`. */
+function isListenerRow(line: string): boolean {
+  return line.trim().split(/\s+/, 4)[3] === '0A';
 }
 
 function isSocketFile(path: string): boolean {
@@ -430,7 +480,7 @@ export class LinuxCollector implements Collector {
     const counters = this.readTcpCounters(base);
     const needed = tcpTablesNeeded(counters);
     let keptTcp = this.keptTcpRows(entry, where, counters);
-    if (keptTcp && diag && !this.sameListeners(diag, keptTcp, needed)) keptTcp = null;
+    if (keptTcp && !this.sameListeners(keptTcp, needed, base, diag)) keptTcp = null;
     const plan = { ...needed, keptTcp, diag };
     const rows = yield* this.readTables(base, where, entry.own, pause, plan);
     if (!rows) return null;
@@ -480,23 +530,35 @@ export class LinuxCollector implements Collector {
   /**
    * Whether the listeners now are the kept rows' listeners (by inode). Closing a listener and
    * opening another within one poll sends no segment and keeps the socket count: the one change
-   * the counters cannot see (a dev server re-listening in the same process). Through netlink the
-   * kernel lists listeners alone from its listening hash: far cheaper than the whole dump.
+   * the counters cannot see (a dev server re-listening in its own process). Listeners alone are
+   * cheap to list: netlink asks the kernel for its listening hash only, and /proc/net/tcp prints
+   * them first, so its read stops at the first row that is not one (the connections' hash, which
+   * every namespace shares, is hardly walked).
    */
-  private sameListeners(diag: SockDiagReader, kept: InetRow[], needed: { tcp: boolean; tcp6: boolean }): boolean {
+  private sameListeners(
+    kept: InetRow[],
+    needed: { tcp: boolean; tcp6: boolean },
+    base: string,
+    diag: SockDiagReader | null,
+  ): boolean {
     const keptListeners = new Set<number>();
     for (const row of kept) if (row.state === 'LISTEN') keptListeners.add(row.inode);
     let count = 0;
     try {
       for (const family of [4, 6] as const) {
         if (!(family === 4 ? needed.tcp : needed.tcp6)) continue;
-        for (const row of diag.dump('tcp', family, undefined, false, 'listening').rows) {
-          if (!keptListeners.has(row.inode)) return false;
+        const file = family === 4 ? 'tcp' : 'tcp6';
+        const listeners = diag
+          ? diag.dump('tcp', family, undefined, false, 'listening').rows
+          : this.inetParser.parse(this.reader.readLeading(`${base}/${file}`, isListenerRow) ?? NONE, 'tcp', family)
+              .rows;
+        for (const row of listeners) {
+          if (row.state !== 'LISTEN' || !keptListeners.has(row.inode)) return false;
           count++;
         }
       }
     } catch {
-      return false; // the full dump decides (and says why, if the kernel refuses it too)
+      return false; // the full read decides (and says why, if the kernel refuses it too)
     }
     return count === keptListeners.size;
   }
