@@ -30,6 +30,7 @@ import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
 import { examinePort } from '../collect/port-evidence';
+import { waitVerdict, type WaitCondition } from '../track/port-wait';
 import { killProcess } from '../actions/kill-process';
 import { closeConnection, findConnection } from '../actions/close-connection';
 import { Poller } from './poller';
@@ -53,6 +54,10 @@ const USAGE = `Usage:
       Close one TCP connection (root; the kernel aborts it, as ss -K does): its process keeps
       running, gets ECONNABORTED on it, and the peer a reset. LOCAL and REMOTE as 127.0.0.1:5000
       or [::1]:5000, after a confirmation that names both ends and the owner.
+  porthole wait PORT[/tcp|/udp] --free|--listening [--address A] [--timeout S]
+      For scripts: return once PORT is free to bind (--free) or something listens on it
+      (--listening; at A, or a wildcard covering it, with --address). Exit 0 then, 1 after S
+      seconds with the Port Doctor's one-line reason (who still holds it), 2 on bad input.
   porthole diff BEFORE.json AFTER.json [--json]
       Listeners opened and closed, connections appeared and gone, state and owner changes.
       Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.
@@ -368,6 +373,55 @@ async function whoCommand(args: string[], io: CliIo): Promise<number> {
   return diagnosis.verdict === 'free' ? EXIT_OK : EXIT_FAILURE;
 }
 
+/** How often `wait` looks again: each look reads the table and tries a real bind. */
+const WAIT_POLL_MS = 250;
+/** `--timeout` bounds: a day is longer than any script waits for a port. */
+const MAX_WAIT_SECONDS = 86_400;
+
+async function waitCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, {
+    free: { type: 'boolean' },
+    listening: { type: 'boolean' },
+    address: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
+  if (values.free === values.listening) throw new UsageError('wait takes one of --free or --listening.');
+  const condition: WaitCondition = values.free ? 'free' : 'listening';
+  const request = portRequest(positionals[0], values.address);
+  const timeout = values.timeout === undefined ? null : Number(values.timeout);
+  if (timeout !== null && !(/^\d+(\.\d+)?$/.test(values.timeout!) && timeout > 0 && timeout <= MAX_WAIT_SECONDS))
+    throw new UsageError(
+      `--timeout takes seconds, more than 0 and at most ${MAX_WAIT_SECONDS}, not "${printable(values.timeout!)}".`,
+    );
+  const started = performance.now();
+  let stopped = false;
+  const stop = () => (stopped = true);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const collector = createCollector();
+  try {
+    for (;;) {
+      const verdict = waitVerdict(await examinePort(request, collector), condition);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (verdict.met) {
+        io.stderr(
+          printable(`${condition === 'free' ? 'Free' : 'Listening'} after ${seconds} s: ${verdict.reason}`) + '\n',
+        );
+        return EXIT_OK;
+      }
+      if (stopped || (timeout !== null && performance.now() - started >= timeout * 1000)) {
+        io.stderr(printable(`${stopped ? 'Stopped' : 'Timed out'} after ${seconds} s: ${verdict.reason}`) + '\n');
+        return EXIT_FAILURE;
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 async function killCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseWithPositionals(args, { force: { type: 'boolean' }, yes: { type: 'boolean' } });
   if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
@@ -453,6 +507,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await killCommand(rest, io);
       case 'close':
         return await closeCommand(rest, io);
+      case 'wait':
+        return await waitCommand(rest, io);
       case 'diff':
         return await diffCommand(rest, io);
       case 'watch':
