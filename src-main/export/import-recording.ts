@@ -52,7 +52,8 @@ function trafficUpdate(value: unknown, path: string): TrafficUpdate {
   return { key: string(u.key, `${path}.key`), traffic: tcpTraffic(u.traffic, `${path}.traffic`) };
 }
 
-function message(value: unknown): StreamMessage {
+/** One stream message (a resync or a delta), every field checked. */
+export function streamMessage(value: unknown): StreamMessage {
   const m = object(value, 'the line');
   if (m.type === 'resync') {
     onlyKeys(m, 'the line', ['type', 'resync']);
@@ -153,7 +154,7 @@ export function parseRecording(text: string, name = 'the recording'): StreamMess
     const at = (reason: string) => fail(`line ${i + 1}: ${reason}`);
     let parsed: StreamMessage;
     try {
-      parsed = message(parseUntrustedJson(lines[i], at));
+      parsed = streamMessage(parseUntrustedJson(lines[i], at));
     } catch (error) {
       if (error instanceof Invalid) throw at(`${error.path} ${error.message}`);
       throw error;

@@ -34,6 +34,7 @@ import { waitVerdict, type WaitCondition } from '../track/port-wait';
 import { killProcess } from '../actions/kill-process';
 import { closeConnection, findConnection } from '../actions/close-connection';
 import { Poller } from './poller';
+import { channelFromEnvironment } from './poll-channel';
 import { startWebServer } from './web';
 
 export const EXIT_OK = 0;
@@ -227,7 +228,11 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
     'event-buffer-kb': { type: 'string' },
   });
   const intervalMs = parseInterval(values.interval);
-  const poller = new Poller({ intervalMs, eventBufferKb: parseEventBuffer(values['event-buffer-kb']) });
+  const poller = new Poller({
+    intervalMs,
+    eventBufferKb: parseEventBuffer(values['event-buffer-kb']),
+    channel: channelFromEnvironment(),
+  });
   const table: AppliedTable = new Map();
   poller.onError((message) => io.stderr(`${message}\n`));
   // The worker may not have polled yet when we subscribe (a resync at seq 0): the first real
@@ -283,7 +288,7 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`The UI is not built (${rendererDir} is missing): run "npm run build" first.\n`);
     return EXIT_FAILURE;
   }
-  const poller = new Poller({ intervalMs, eventBufferKb });
+  const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
   poller.onError((message) => io.stderr(`${message}\n`));
   let server;
   try {

@@ -1,10 +1,13 @@
-// The main-thread side of the poll worker: starts it, routes each subscriber's stream messages, and
-// forwards acknowledgements and visibility. Messages stay JSON text: hosts forward them as they are.
+// The main-thread side of the poll loop: starts it (a worker thread, or the privileged helper: see
+// poll-channel.ts), routes each subscriber's stream messages, and forwards acknowledgements and
+// visibility. Messages stay JSON text: hosts forward them as they are. A loop that dies is started
+// again (bounded), and every subscriber continues from a resync.
 
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { FromPollWorker, PollWorkerOptions, SubscriberId, ToPollWorker } from './poll-protocol';
+import type { KillOutcome } from '../shared/ipc';
+import type { FromHelper, ToHelper } from './helper-protocol';
+import { workerChannel, type ChannelFactory, type PollChannel } from './poll-channel';
+import type { PollWorkerOptions, SubscriberId } from './poll-protocol';
 
 export interface PollerOptions {
   intervalMs: number;
@@ -14,8 +17,13 @@ export interface PollerOptions {
   events?: boolean;
   /** The kernel's event buffer per CPU (KiB): bigger holds longer bursts between two reads. */
   eventBufferKb?: number;
+  /** Where the loop runs (default: a worker thread); `restart` when it can be started again. */
+  channel?: { factory: ChannelFactory; restart: boolean };
 }
 
+/** Restarts allowed within RESTART_WINDOW_MS: a loop that keeps dying is given up on, and said so. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
 /** One subscriber's end of the stream. */
 export interface Subscription {
   readonly id: SubscriberId;
@@ -29,21 +37,34 @@ export interface Subscription {
 }
 
 export class Poller {
-  private readonly worker: Worker;
+  private channel: PollChannel;
   private readonly subscribers = new Map<SubscriberId, (json: string) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
   private readonly pending = new Map<number, (json: string) => void>();
+  private readonly stopping = new Map<number, (outcome: KillOutcome) => void>();
+  private readonly options: PollWorkerOptions;
+  private factory: ChannelFactory;
+  private restartable: boolean;
+  private restarts: number[] = [];
+  private intervalMs: number;
   private nextRequestId = 1;
+  private stopped = false;
 
   constructor(options: PollerOptions) {
-    const workerData: PollWorkerOptions = {
+    this.options = {
       intervalMs: options.intervalMs,
       events: options.events ?? true,
       ...(options.eventBufferKb ? { eventBufferKb: options.eventBufferKb } : {}),
     };
-    this.worker = new Worker(options.workerPath ?? join(__dirname, 'poll-worker.js'), { workerData });
-    this.worker.on('message', (message: FromPollWorker) => this.receive(message));
-    this.worker.on('error', (error) => this.errorListeners.forEach((l) => l(error.message)));
+    this.intervalMs = options.intervalMs;
+    this.factory = options.channel?.factory ?? workerChannel(options.workerPath);
+    this.restartable = options.channel?.restart ?? true;
+    this.channel = this.open();
+  }
+
+  /** 'helper' while the privileged helper polls (every owner visible), else 'worker'. */
+  get kind(): 'worker' | 'helper' {
+    return this.channel.kind;
   }
 
   /** Starts a stream: a resync first, then deltas, each as JSON text of a StreamMessage. */
@@ -78,28 +99,98 @@ export class Poller {
   }
 
   setInterval(ms: number): void {
+    this.intervalMs = ms;
     this.send({ type: 'interval', ms });
   }
 
-  async stop(): Promise<void> {
-    this.send({ type: 'stop' });
-    await new Promise<void>((resolve) => {
-      const timeout = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
-      this.worker.once('exit', () => {
-        clearTimeout(timeout);
-        resolve();
-      });
+  /**
+   * Stops a process through the privileged helper, which checks that it holds a socket in the
+   * table now and is the process the user saw (start time). Only while the helper polls.
+   */
+  stopProcess(target: { pid: number; startedAt: string; force: boolean }): Promise<KillOutcome> {
+    if (this.channel.kind !== 'helper')
+      return Promise.resolve({ ok: false, pid: target.pid, reason: 'no privileged helper is running' });
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.stopping.set(requestId, resolve);
+      this.send({ type: 'stop-process', requestId, ...target });
     });
   }
 
-  private send(message: ToPollWorker): void {
-    this.worker.postMessage(message);
+  /**
+   * Moves the loop elsewhere (e.g. to the privileged helper after the user's consent): the old one
+   * ends, every subscriber continues from a resync of the new one.
+   */
+  async switchTo(channel: { factory: ChannelFactory; restart: boolean }): Promise<void> {
+    const old = this.channel;
+    this.factory = channel.factory;
+    this.restartable = channel.restart;
+    this.restarts = [];
+    this.channel = this.open();
+    await old.close();
   }
 
-  private receive(message: FromPollWorker): void {
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.channel.close();
+  }
+
+  private open(): PollChannel {
+    const channel: PollChannel = this.factory(
+      {
+        message: (message) => {
+          if (this.channel === channel) this.receive(message);
+        },
+        error: (message) => this.errorListeners.forEach((l) => l(message)),
+        exit: () => {
+          if (this.channel === channel) this.lost();
+        },
+      },
+      { ...this.options, intervalMs: this.intervalMs },
+    );
+    return channel;
+  }
+
+  /** The loop ended on its own: start it again, within bounds, and resume every subscriber. */
+  private lost(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    this.restarts = this.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
+    const say = (message: string) => this.errorListeners.forEach((l) => l(message));
+    if (!this.restartable || this.restarts.length >= MAX_RESTARTS) {
+      say(
+        this.channel.kind === 'helper' && !this.restartable
+          ? 'The privileged helper ended; polling goes on without it (owners of other users’ sockets unknown).'
+          : `The poll loop ended ${this.restarts.length + 1} times within a minute; it is not started again.`,
+      );
+      if (this.channel.kind === 'helper' && !this.restartable) {
+        this.factory = workerChannel();
+        this.restartable = true;
+      } else return;
+    }
+    this.restarts.push(now);
+    say(`The ${this.channel.kind === 'helper' ? 'privileged helper' : 'poll worker'} ended; started again.`);
+    this.channel = this.open();
+    this.channel.send({ type: 'interval', ms: this.intervalMs });
+    for (const id of this.subscribers.keys()) this.channel.send({ type: 'subscribe', id });
+    for (const requestId of this.pending.keys()) this.channel.send({ type: 'current', requestId });
+    for (const [requestId, resolve] of this.stopping) {
+      resolve({ ok: false, pid: 0, reason: 'the privileged helper ended before it answered' });
+      this.stopping.delete(requestId);
+    }
+  }
+
+  private send(message: ToHelper): void {
+    this.channel.send(message);
+  }
+
+  private receive(message: FromHelper): void {
     if (message.type === 'stream') for (const id of message.ids) this.subscribers.get(id)?.(message.json);
     else if (message.type === 'error') this.errorListeners.forEach((l) => l(message.message));
-    else {
+    else if (message.type === 'stopped') {
+      this.stopping.get(message.requestId)?.(message.outcome);
+      this.stopping.delete(message.requestId);
+    } else {
       this.pending.get(message.requestId)?.(message.json);
       this.pending.delete(message.requestId);
     }

@@ -1,0 +1,166 @@
+// The privileged helper's channel (issue 13): the poll worker's protocol as newline-delimited JSON
+// over pipes the app hands to the helper when it starts it (pkexec passes them on), never a port.
+// Each side checks every line the other sends: the helper runs as root and believes nothing of the
+// app's but these few requests; the app treats the helper's stream like any imported recording.
+
+import { Invalid, integer, object, onlyKeys, parseUntrustedJson, string } from '../export/import-snapshot';
+import { streamMessage } from '../export/import-recording';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type KillOutcome } from '../shared/ipc';
+import type { FromPollWorker, ToPollWorker } from './poll-protocol';
+
+/** The one privileged action: stopping a process that owns a socket in the table now. */
+export interface StopProcessRequest {
+  type: 'stop-process';
+  requestId: number;
+  pid: number;
+  /** The start time the user saw: a pid reused since is never signalled. */
+  startedAt: string;
+  force: boolean;
+}
+
+export type ToHelper = Exclude<ToPollWorker, { type: 'stop' }> | StopProcessRequest;
+export type FromHelper = FromPollWorker | { type: 'stopped'; requestId: number; outcome: KillOutcome };
+
+/** App → helper: requests are a few dozen bytes. */
+export const MAX_TO_HELPER_LINE = 4096;
+/** Helper → app: a resync of 50,000 sockets is ~10 MB of JSON. */
+export const MAX_FROM_HELPER_LINE = 128 * 1024 * 1024;
+
+const REQUEST_ID_MAX = Number.MAX_SAFE_INTEGER;
+/** Subscriber ids are the app's randomUUID()s. */
+const SUBSCRIBER_ID = /^[0-9a-f-]{36}$/;
+
+function subscriberId(value: unknown): string {
+  const id = string(value, 'id');
+  if (!SUBSCRIBER_ID.test(id)) throw new Invalid('id', 'must be a subscriber id');
+  return id;
+}
+
+const fail = (reason: string) => new Invalid('the line', reason.replace(/^it /, ''));
+
+/** A line from the app, or throws Invalid with the reason (never quoting the line). */
+export function parseToHelper(line: string): ToHelper {
+  if (line.length > MAX_TO_HELPER_LINE)
+    throw new Invalid('the line', `is longer than ${MAX_TO_HELPER_LINE} characters`);
+  const m = object(parseUntrustedJson(line, fail), 'the line');
+  switch (m.type) {
+    case 'interval':
+      onlyKeys(m, 'interval', ['type', 'ms']);
+      return { type: 'interval', ms: integer(m.ms, 'ms', MIN_INTERVAL_MS, MAX_INTERVAL_MS) };
+    case 'subscribe':
+    case 'unsubscribe':
+    case 'ack':
+    case 'resync':
+      onlyKeys(m, m.type, ['type', 'id']);
+      return { type: m.type, id: subscriberId(m.id) };
+    case 'pause':
+      onlyKeys(m, 'pause', ['type', 'id', 'paused']);
+      if (typeof m.paused !== 'boolean') throw new Invalid('paused', 'must be true or false');
+      return { type: 'pause', id: subscriberId(m.id), paused: m.paused };
+    case 'current':
+      onlyKeys(m, 'current', ['type', 'requestId']);
+      return { type: 'current', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX) };
+    case 'stop-process': {
+      onlyKeys(m, 'stop-process', ['type', 'requestId', 'pid', 'startedAt', 'force']);
+      if (typeof m.force !== 'boolean') throw new Invalid('force', 'must be true or false');
+      const startedAt = string(m.startedAt, 'startedAt');
+      if (startedAt.length > 64) throw new Invalid('startedAt', 'is too long');
+      return {
+        type: 'stop-process',
+        requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX),
+        pid: integer(m.pid, 'pid', 2, 4_194_304),
+        startedAt,
+        force: m.force,
+      };
+    }
+    default:
+      throw new Invalid('type', 'is not a request the helper takes');
+  }
+}
+
+/**
+ * A line from the helper, or throws Invalid: the envelope, and the stream message inside checked
+ * as an imported recording's lines are, so a helper gone wrong cannot hand the renderer anything
+ * the contract does not allow.
+ */
+export function parseFromHelper(line: string): FromHelper {
+  if (line.length > MAX_FROM_HELPER_LINE) throw new Invalid('the line', 'is too long');
+  const m = object(parseUntrustedJson(line, fail), 'the line');
+  switch (m.type) {
+    case 'stream': {
+      onlyKeys(m, 'stream', ['type', 'ids', 'json']);
+      if (!Array.isArray(m.ids) || m.ids.length > 10_000) throw new Invalid('ids', 'must be a list of subscriber ids');
+      const json = string(m.json, 'json');
+      streamMessage(parseUntrustedJson(json, fail));
+      return { type: 'stream', ids: m.ids.map(subscriberId), json };
+    }
+    case 'current': {
+      onlyKeys(m, 'current', ['type', 'requestId', 'json']);
+      const json = string(m.json, 'json');
+      const resync = streamMessage({ type: 'resync', resync: parseUntrustedJson(json, fail) });
+      if (resync.type !== 'resync') throw new Invalid('json', 'must be the whole state');
+      return { type: 'current', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
+    }
+    case 'error': {
+      onlyKeys(m, 'error', ['type', 'message']);
+      const message = string(m.message, 'message');
+      return { type: 'error', message: message.slice(0, 1000) };
+    }
+    case 'stopped': {
+      onlyKeys(m, 'stopped', ['type', 'requestId', 'outcome']);
+      const o = object(m.outcome, 'outcome');
+      const pid = integer(o.pid, 'outcome.pid', 0, 4_194_304);
+      const outcome: KillOutcome =
+        o.ok === true
+          ? {
+              ok: true,
+              pid,
+              signal: o.signal === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM',
+              message: string(o.message, 'outcome.message').slice(0, 1000),
+            }
+          : { ok: false, pid, reason: string(o.reason, 'outcome.reason').slice(0, 1000) };
+      return { type: 'stopped', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), outcome };
+    }
+    default:
+      throw new Invalid('type', 'is not a message the helper sends');
+  }
+}
+
+/**
+ * Splits a byte stream into lines, bounded: a line past `max` is dropped whole (counted) up to
+ * its newline, so a peer that never ends a line cannot grow memory.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private skipping = false;
+  /** Lines dropped for being too long. */
+  dropped = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (!this.skipping && this.size + nl - start <= this.max) {
+        this.parts.push(chunk.subarray(start, nl));
+        lines.push(Buffer.concat(this.parts).toString('utf8'));
+      } else if (!this.skipping) this.dropped++;
+      this.parts = [];
+      this.size = 0;
+      this.skipping = false;
+      start = nl + 1;
+    }
+    if (start < chunk.length && !this.skipping) {
+      this.size += chunk.length - start;
+      if (this.size > this.max) {
+        this.dropped++;
+        this.skipping = true;
+        this.parts = [];
+        this.size = 0;
+      } else this.parts.push(Buffer.from(chunk.subarray(start)));
+    }
+    return lines;
+  }
+}

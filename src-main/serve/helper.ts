@@ -1,0 +1,114 @@
+// The privileged collector helper (issue 13): the poll worker in a process of its own, started by
+// the desktop app through the platform's consent dialog (Linux: pkexec, with the polkit policy in
+// resources/linux) so that the window itself never runs as root. It speaks the poll worker's
+// protocol as newline-delimited JSON on the stdin and stdout the app handed it, checks every line,
+// takes one privileged action (stopping a process that owns a socket in the table now, its start
+// time re-checked), listens on no port, and ends when the app closes its end.
+// Usage: helper.js [--interval MS]
+
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { killProcess } from '../actions/kill-process';
+import { Invalid } from '../export/import-snapshot';
+import type { Resync } from '../shared/contract';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
+import {
+  LineSplitter,
+  MAX_TO_HELPER_LINE,
+  parseToHelper,
+  type FromHelper,
+  type StopProcessRequest,
+} from './helper-protocol';
+import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './poll-protocol';
+
+const intervalArg = process.argv.indexOf('--interval');
+const intervalMs = intervalArg > 0 ? Number(process.argv[intervalArg + 1]) : 1000;
+if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+  process.stderr.write(`porthole helper: --interval takes ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} ms\n`);
+  process.exit(2);
+}
+
+const worker = new Worker(join(__dirname, 'poll-worker.js'), {
+  workerData: { intervalMs, events: true } satisfies PollWorkerOptions,
+});
+const send = (message: FromHelper) => process.stdout.write(JSON.stringify(message) + '\n');
+/** What the helper itself asked the worker for (the table, to check a stop request against). */
+const ownRequests = new Map<number, (json: string) => void>();
+/** The helper's own request ids count down from here, apart from the app's (which count up). */
+let nextOwnRequest = Number.MAX_SAFE_INTEGER;
+/** Stop requests handled one at a time: each waits for the table and a process's end. */
+let stopping: Promise<void> = Promise.resolve();
+
+worker.on('message', (message: FromPollWorker) => {
+  if (message.type === 'current' && ownRequests.has(message.requestId)) {
+    ownRequests.get(message.requestId)!(message.json);
+    ownRequests.delete(message.requestId);
+    return;
+  }
+  send(message);
+});
+worker.on('error', (error) => send({ type: 'error', message: `helper poll worker: ${error.message}` }));
+let ending = false;
+// The poll worker ended on its own (a crash): the helper ends too, and the app may start another.
+worker.on('exit', () => {
+  if (!ending) process.exit(1);
+});
+
+function currentTable(): Promise<Resync> {
+  const requestId = nextOwnRequest--;
+  return new Promise((resolve) => {
+    ownRequests.set(requestId, (json) => resolve(JSON.parse(json) as Resync));
+    worker.postMessage({ type: 'current', requestId } satisfies ToPollWorker);
+  });
+}
+
+/** Stops a process only if it holds a socket in the table now, with the start time the user saw. */
+async function stopProcess(request: StopProcessRequest): Promise<void> {
+  let table = await currentTable();
+  // Before the first poll the table is empty: a request that early waits for it (a few seconds at most).
+  for (let waited = 0; table.seq === 0 && waited < 5_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    table = await currentTable();
+  }
+  const holds = table.sockets.some((s) => s.pids.includes(request.pid));
+  const seen = table.processes.find((p) => p.pid === request.pid);
+  const outcome =
+    !holds || !seen
+      ? { ok: false as const, pid: request.pid, reason: `pid ${request.pid} holds no socket in the table now` }
+      : seen.startedAt !== request.startedAt
+        ? { ok: false as const, pid: request.pid, reason: `pid ${request.pid} is another process than the one shown` }
+        : await killProcess({ pid: request.pid, startedAt: request.startedAt }, { force: request.force });
+  send({ type: 'stopped', requestId: request.requestId, outcome });
+}
+
+const lines = new LineSplitter(MAX_TO_HELPER_LINE);
+let refused = 0;
+process.stdin.on('data', (chunk: Buffer) => {
+  const before = lines.dropped;
+  for (const line of lines.push(chunk)) {
+    if (line.trim() === '') continue;
+    let request;
+    try {
+      request = parseToHelper(line);
+    } catch (error) {
+      // Said back once per line, never quoting it; the helper goes on.
+      refused++;
+      const why = error instanceof Invalid ? `${error.path} ${error.message}` : 'not a request';
+      send({ type: 'error', message: `helper refused a request (${refused} so far): ${why}` });
+      continue;
+    }
+    if (request.type === 'stop-process') {
+      const next = request;
+      stopping = stopping.then(() => stopProcess(next));
+    } else worker.postMessage(request satisfies ToPollWorker);
+  }
+  if (lines.dropped > before) send({ type: 'error', message: 'helper refused a request longer than it takes' });
+});
+// The app closed its end (it quit, or crashed): the helper ends with it.
+process.stdin.on('end', () => {
+  ending = true;
+  worker.postMessage({ type: 'stop' } satisfies ToPollWorker);
+  setTimeout(() => process.exit(0), 2_000).unref();
+  worker.once('exit', () => process.exit(0));
+});
+process.stdout.on('error', () => process.exit(0));

@@ -1,0 +1,154 @@
+// Where the poll loop runs, behind one interface: a worker thread in this process (the default),
+// or the privileged helper process (helper.ts) over pipes, its every line checked.
+
+import { spawn } from 'node:child_process';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { Invalid } from '../export/import-snapshot';
+import { LineSplitter, MAX_FROM_HELPER_LINE, parseFromHelper, type FromHelper, type ToHelper } from './helper-protocol';
+import type { PollWorkerOptions, ToPollWorker } from './poll-protocol';
+
+export interface ChannelEvents {
+  message(message: FromHelper): void;
+  error(message: string): void;
+  /** It ended without being closed (the worker or the helper died, or its pipes closed). */
+  exit(): void;
+}
+
+export interface PollChannel {
+  /** 'helper': the privileged helper, which also stops processes; 'worker': this process's thread. */
+  readonly kind: 'worker' | 'helper';
+  send(message: ToHelper | { type: 'stop' }): void;
+  close(): Promise<void>;
+}
+
+export type ChannelFactory = (events: ChannelEvents, options: PollWorkerOptions) => PollChannel;
+
+/** The poll worker in a thread of this process. */
+export function workerChannel(workerPath?: string): ChannelFactory {
+  return (events, options) => {
+    const worker = new Worker(workerPath ?? join(__dirname, 'poll-worker.js'), { workerData: options });
+    let closing = false;
+    worker.on('message', (message: FromHelper) => events.message(message));
+    worker.on('error', (error) => events.error(error.message));
+    worker.on('exit', () => {
+      if (!closing) events.exit();
+    });
+    return {
+      kind: 'worker',
+      send: (message) => worker.postMessage(message as ToPollWorker),
+      close: async () => {
+        closing = true;
+        worker.postMessage({ type: 'stop' } satisfies ToPollWorker);
+        await new Promise<void>((resolve) => {
+          const timeout = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
+          worker.once('exit', () => {
+            clearTimeout(timeout);
+            resolve();
+          });
+        });
+      },
+    };
+  };
+}
+
+/** The helper's lines on `input`, requests written to `output`; `end` closes them. */
+function pipeChannel(input: Readable, output: Writable, events: ChannelEvents, end: () => Promise<void>): PollChannel {
+  const lines = new LineSplitter(MAX_FROM_HELPER_LINE);
+  let closing = false;
+  let refused = 0;
+  input.on('data', (chunk: Buffer) => {
+    for (const line of lines.push(chunk)) {
+      if (line === '') continue;
+      try {
+        events.message(parseFromHelper(line));
+      } catch (error) {
+        refused++;
+        const why = error instanceof Invalid ? `${error.path} ${error.message}` : 'not a message';
+        events.error(`the privileged helper sent a message that was refused (${refused} so far): ${why}`);
+      }
+    }
+  });
+  const ended = () => {
+    if (!closing) events.exit();
+    closing = true;
+  };
+  input.once('end', ended);
+  input.once('error', ended);
+  output.on('error', () => undefined); // a dead helper: its input's end says so
+  return {
+    kind: 'helper',
+    send: (message) => {
+      if (message.type === 'stop') return; // the helper ends when its input closes
+      if (!output.destroyed) output.write(JSON.stringify(message) + '\n');
+    },
+    close: async () => {
+      closing = true;
+      await end();
+    },
+  };
+}
+
+/**
+ * The helper started as `command args` (e.g. pkexec and the helper's path) with pipes for its
+ * stdin and stdout: it can be started again when it dies.
+ */
+export function helperProcessChannel(command: string, args: readonly string[]): ChannelFactory {
+  return (events, options) => {
+    const child = spawn(command, [...args, '--interval', String(options.intervalMs)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    child.once('error', (error) => events.error(`the privileged helper could not be started: ${error.message}`));
+    return pipeChannel(child.stdout, child.stdin, events, async () => {
+      child.stdin.end();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const timeout = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 3000);
+        child.once('exit', () => {
+          clearTimeout(timeout);
+          resolve();
+        });
+      });
+    });
+  };
+}
+
+/** A helper already running, reached through file descriptors this process inherited (read, write). */
+export function inheritedHelperChannel(readFd: number, writeFd: number): ChannelFactory {
+  return (events) => {
+    // Sockets, not fs streams: the pipes are non-blocking (their creator's libuv made them so),
+    // which a file stream reads as an error and a socket handles.
+    const input = new Socket({ fd: readFd, readable: true, writable: false });
+    const output = new Socket({ fd: writeFd, readable: false, writable: true });
+    return pipeChannel(input, output, events, async () => {
+      await new Promise<void>((resolve) => output.end(resolve));
+      input.destroy();
+    });
+  };
+}
+
+/**
+ * The channel the environment asks for: PORTHOLE_HELPER=fds:R,W (a helper started by whoever
+ * started Porthole, e.g. a consent dialog, on inherited pipes) or command:["cmd", "arg"…] (Porthole
+ * starts it, and again if it dies); else the worker thread.
+ */
+export function channelFromEnvironment(value = process.env.PORTHOLE_HELPER): {
+  factory: ChannelFactory;
+  restart: boolean;
+} {
+  const fds = /^fds:(\d{1,4}),(\d{1,4})$/.exec(value ?? '');
+  if (fds) return { factory: inheritedHelperChannel(Number(fds[1]), Number(fds[2])), restart: false };
+  if (value?.startsWith('command:')) {
+    const argv: unknown = JSON.parse(value.slice('command:'.length));
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+      throw new Error('PORTHOLE_HELPER=command: takes a JSON array of strings');
+    return { factory: helperProcessChannel(argv[0], argv.slice(1)), restart: true };
+  }
+  if (value) throw new Error('PORTHOLE_HELPER takes fds:R,W or command:["cmd", …]');
+  return { factory: workerChannel(), restart: true };
+}

@@ -1,0 +1,182 @@
+// The privileged helper (issue 13): the poll loop as root in a process of its own, the app side
+// unprivileged, joined by pipes the helper was started with (what pkexec hands on). Real
+// processes throughout: the helper as root, `porthole watch` as nobody.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/shared/contract';
+import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
+import { at, socketsAt } from '../helpers/identity';
+import { interruptThenKill, Workload } from '../helpers/workload';
+
+const root = process.getuid?.() === 0;
+const HELPER = join(PROJECT_ROOT, 'out/main/helper.js');
+const workload = new Workload();
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map(interruptThenKill));
+  await workload.stop();
+});
+
+function startHelper(): ChildProcess {
+  const helper = spawn(process.execPath, [HELPER, '--interval', '250'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(helper);
+  return helper;
+}
+
+/** The helper's lines, parsed, as they come. */
+function linesOf(child: ChildProcess) {
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return async () => JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
+}
+
+const listenerIn = (sockets: Socket[], port: number) => socketsAt(sockets, 'tcp', at('127.0.0.1', port), null)[0];
+
+describe.skipIf(!root)('the privileged helper', () => {
+  it('lets an unprivileged app side see the owners only root can see', async () => {
+    const held = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    // As nobody alone: root's listener is listed, its owner is not.
+    const alone = JSON.parse(runPorthole(['snapshot', '--format', 'json'], {}, AS_NOBODY).stdout) as Snapshot;
+    expect(listenerIn(alone.sockets, held.port!)).toMatchObject({ pid: null });
+
+    const helper = startHelper();
+    const app = spawn(
+      AS_NOBODY[0],
+      [...AS_NOBODY.slice(1), process.execPath, CLI, 'watch', '--json', '--interval', '250'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', helper.stdout!, helper.stdin!],
+        env: { ...process.env, PORTHOLE_HELPER: 'fds:3,4' },
+      },
+    );
+    children.push(app);
+    let appErrors = '';
+    app.stderr!.on('data', (chunk) => (appErrors += chunk));
+    const next = linesOf(app);
+    let owner: number | null | undefined;
+    for (let i = 0; i < 20 && !owner; i++) {
+      const message = (await next()) as unknown as StreamMessage;
+      const sockets = message.type === 'resync' ? message.resync.sockets : message.delta.added;
+      owner = listenerIn(sockets, held.port!)?.pid ?? owner;
+    }
+    expect(owner, appErrors).toBe(held.pid);
+  });
+
+  it('refuses every hostile line, says why without quoting it, and goes on; stops only a socket owner the user saw', async () => {
+    const holder = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const bystander = await workload.start({ role: 'udp', host: '127.0.0.1' });
+    const snapshot = JSON.parse(runPorthole(['snapshot', '--format', 'json']).stdout) as Snapshot;
+    const startedAt = (pid: number) => snapshot.processes.find((p) => p.pid === pid)!.startedAt!;
+    const helper = startHelper();
+    const next = linesOf(helper);
+    const say = (line: string) => helper.stdin!.write(line + '\n');
+    const hostile = [
+      'not json',
+      '{"type":"kill","pid":' + holder.pid + '}',
+      '{"type":"stop"}',
+      '{"type":"subscribe","id":"../../etc/passwd"}',
+      '{"type":"interval","ms":1}',
+      '{"type":"current","requestId":1,"__proto__":{"polluted":true}}',
+      '{"type":"stop-process","requestId":2,"pid":1,"startedAt":"x","force":true}',
+      '{"type":"current","requestId":3,"extra":"field"}',
+      'x'.repeat(10_000),
+    ];
+    for (const line of hostile) say(line);
+    const errors: string[] = [];
+    for (let i = 0; i < hostile.length; i++) {
+      const message = await next();
+      expect(message.type).toBe('error');
+      errors.push(message.message as string);
+    }
+    expect(errors.join('\n')).not.toContain('passwd');
+    expect(errors.join('\n')).not.toContain('xxxx');
+
+    // The one privileged action, refused for a process holding no socket (it does hold a UDP one:
+    // use a pid that holds none, the test runner's parent shell is not in the table)…
+    say(JSON.stringify({ type: 'stop-process', requestId: 4, pid: process.ppid, startedAt: 'x', force: false }));
+    expect(await next()).toMatchObject({ type: 'stopped', requestId: 4, outcome: { ok: false } });
+    // …for a socket owner whose start time is not the one the user saw (a reused pid)…
+    say(
+      JSON.stringify({
+        type: 'stop-process',
+        requestId: 5,
+        pid: bystander.pid,
+        startedAt: '2001-01-01T00:00:00.000Z',
+        force: false,
+      }),
+    );
+    expect(await next()).toMatchObject({
+      type: 'stopped',
+      requestId: 5,
+      outcome: { ok: false, reason: expect.stringContaining('another process') },
+    });
+    // …and done for the owner the user saw. Still alive after everything above.
+    say(
+      JSON.stringify({
+        type: 'stop-process',
+        requestId: 6,
+        pid: holder.pid,
+        startedAt: startedAt(holder.pid),
+        force: false,
+      }),
+    );
+    expect(await next()).toMatchObject({ type: 'stopped', requestId: 6, outcome: { ok: true, pid: holder.pid } });
+    expect(() => process.kill(holder.pid, 0)).toThrow();
+    expect(() => process.kill(bystander.pid, 0)).not.toThrow();
+  });
+
+  it('is started again when it dies, and every viewer continues from a resync', async () => {
+    const app = spawn(process.execPath, [CLI, 'watch', '--json', '--interval', '250'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORTHOLE_HELPER: `command:${JSON.stringify([process.execPath, HELPER])}` },
+    });
+    children.push(app);
+    let stderr = '';
+    app.stderr!.on('data', (chunk) => (stderr += chunk));
+    const next = linesOf(app);
+    expect((await next()).type).toBe('resync');
+    const helperPid = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find(
+          (p) => existsSync(`/proc/${p}/stat`) && readStat(p).ppid === app.pid && readStat(p).cmd.includes('helper.js'),
+        );
+    const first = Number(helperPid());
+    expect(first).toBeGreaterThan(0);
+    process.kill(first, 'SIGKILL');
+    let resynced: Resync | undefined;
+    for (let i = 0; i < 40 && !resynced; i++) {
+      const message = (await next()) as unknown as StreamMessage;
+      if (message.type === 'resync') resynced = message.resync;
+    }
+    expect(resynced).toBeDefined();
+    expect(stderr).toContain('privileged helper ended; started again');
+    const second = Number(helperPid());
+    expect(second).toBeGreaterThan(0);
+    expect(second).not.toBe(first);
+  });
+
+  it('ends when the app closes its end, and leaves no tracefs instance behind', async () => {
+    const helper = startHelper();
+    const next = linesOf(helper);
+    helper.stdin!.write(JSON.stringify({ type: 'current', requestId: 1 }) + '\n');
+    expect((await next()).type).toBe('current');
+    const ended = new Promise<number | null>((resolve) => helper.once('exit', (code) => resolve(code)));
+    helper.stdin!.end();
+    expect(await ended).toBe(0);
+    const instances = '/sys/kernel/tracing/instances';
+    if (existsSync(instances))
+      expect(readdirSync(instances).filter((n) => n.startsWith(`porthole-${helper.pid}`))).toEqual([]);
+  });
+});
+
+function readStat(pid: string): { ppid: number; cmd: string } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return { ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), cmd };
+  } catch {
+    return { ppid: -1, cmd: '' };
+  }
+}

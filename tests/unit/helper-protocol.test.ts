@@ -1,0 +1,78 @@
+// The privileged helper's channel, both directions: what each side accepts and what it refuses.
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, parseFromHelper, parseToHelper } from '../../src-main/serve/helper-protocol';
+import { tcp } from '../helpers/sockets';
+
+const ID = '0123abcd-0123-4567-89ab-0123456789ab';
+const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
+
+describe('app → helper', () => {
+  it('takes the poll worker’s requests and the one privileged action, checked', () => {
+    expect(parseToHelper(JSON.stringify({ type: 'subscribe', id: ID }))).toEqual({ type: 'subscribe', id: ID });
+    expect(parseToHelper(JSON.stringify({ type: 'interval', ms: 500 }))).toEqual({ type: 'interval', ms: 500 });
+    const stop = { type: 'stop-process', requestId: 3, pid: 4242, startedAt: '2026-11-29T10:00:00.000Z', force: false };
+    expect(parseToHelper(JSON.stringify(stop))).toEqual(stop);
+  });
+
+  it.each([
+    ['{"type":"stop"}', 'type'],
+    ['{"type":"kill","pid":9}', 'type'],
+    ['{"type":"subscribe","id":"../x"}', 'id'],
+    ['{"type":"interval","ms":10}', 'ms'],
+    ['{"type":"stop-process","requestId":1,"pid":1,"startedAt":"x","force":false}', 'pid'],
+    ['{"type":"stop-process","requestId":1,"pid":99,"startedAt":"x","force":"yes"}', 'force'],
+    ['{"type":"current","requestId":1,"constructor":{}}', 'the line'],
+    ['[1,2]', 'the line'],
+    ['x'.repeat(5000), 'the line'],
+  ])('refuses %s', (line, path) => {
+    expect(() => parseToHelper(line)).toThrow(expect.objectContaining({ path }));
+  });
+});
+
+describe('helper → app', () => {
+  const delta = (sockets: unknown[]) =>
+    JSON.stringify({
+      type: 'stream',
+      ids: [ID],
+      json: JSON.stringify({
+        type: 'delta',
+        delta: {
+          seq: 2,
+          since: 1,
+          at: '2026-11-29T10:00:00.000Z',
+          added: sockets,
+          removed: [],
+          changed: [],
+          processes: [],
+          stats,
+        },
+      }),
+    });
+
+  it('passes a well-formed stream message on as the text it was', () => {
+    const line = delta([tcp('127.0.0.1:3000', null)]);
+    const parsed = parseFromHelper(line);
+    expect(parsed.type === 'stream' && JSON.parse(parsed.json)).toMatchObject({ type: 'delta' });
+  });
+
+  it('refuses a stream message the contract does not allow, and unknown messages', () => {
+    expect(() => parseFromHelper(delta([{ ...tcp('127.0.0.1:3000', null), state: 'OWNED' }]))).toThrow();
+    expect(() => parseFromHelper(delta([{ ...tcp('127.0.0.1:3000', null), extra: 1 }]))).toThrow();
+    expect(() => parseFromHelper('{"type":"exec","command":"rm -rf /"}')).toThrow(
+      expect.objectContaining({ path: 'type' }),
+    );
+    expect(() => parseFromHelper('{"type":"stream","ids":["nope"],"json":"{}"}')).toThrow();
+  });
+});
+
+describe('LineSplitter', () => {
+  it('splits lines across chunks, drops a line past the bound whole, and goes on after it', () => {
+    const lines = new LineSplitter(10);
+    expect(lines.push(Buffer.from('abc\nde'))).toEqual(['abc']);
+    expect(lines.push(Buffer.from('f\n'))).toEqual(['def']);
+    expect(lines.push(Buffer.from('0123456789ABCDEF'))).toEqual([]);
+    expect(lines.push(Buffer.from('more of it\nok\n'))).toEqual(['ok']);
+    expect(lines.push(Buffer.from('01234567890123\nfine\n'))).toEqual(['fine']);
+    expect(lines.dropped).toBe(2);
+  });
+});
