@@ -49,9 +49,22 @@ module.exports = {
     maintainer: 'Porthole developers <porthole@users.noreply.github.com>',
     executableName: 'porthole-desktop',
     desktop: { entry: { Keywords: 'port;socket;network;netstat;ss;EADDRINUSE;' } },
+    // The privileged helper's wrapper and polkit action (resources/linux); deb and rpm install the action.
+    extraResources: [
+      { from: 'resources/linux/porthole-helper', to: 'porthole-helper' },
+      { from: 'resources/linux/dev.porthole.helper.policy', to: 'dev.porthole.helper.policy' },
+    ],
   },
-  deb: { depends: ['libnotify4', 'libsecret-1-0', 'policykit-1 | polkitd'] },
-  rpm: { depends: ['libnotify', 'polkit'] },
+  deb: {
+    depends: ['libnotify4', 'libsecret-1-0', 'policykit-1 | pkexec'],
+    afterInstall: 'resources/linux/after-install.sh',
+    afterRemove: 'resources/linux/after-remove.sh',
+  },
+  rpm: {
+    depends: ['libnotify', 'polkit'],
+    afterInstall: 'resources/linux/after-install.sh',
+    afterRemove: 'resources/linux/after-remove.sh',
+  },
   mac: {
     target: ['dmg', 'zip'],
     icon: 'resources/icon.icns',

@@ -9,6 +9,8 @@ import { writeFileAtomic } from './export/write-atomic';
 import { IPC, type MenuCommand } from './shared/ipc';
 import { registerIpc } from './serve/ipc';
 import { Poller } from './serve/poller';
+import { helperProcessChannel } from './serve/poll-channel';
+import { consentCommand } from './serve/consent';
 
 const RENDERER = join(__dirname, '../renderer/index.html');
 const APP_URL = pathToFileURL(RENDERER).href;
@@ -52,6 +54,24 @@ function createWindow(poller: Poller): BrowserWindow {
       const error = await shell.openPath(path);
       if (error) throw new Error(error);
     },
+    async showAllOwners() {
+      if (poller.kind === 'helper') return 'The privileged helper is already polling: every owner is shown.';
+      const consent = consentCommand({
+        platform: process.platform,
+        packaged: app.isPackaged,
+        resourcesPath: process.resourcesPath,
+        execPath: process.execPath,
+        helperScript: join(__dirname, 'helper.js'),
+      });
+      if ('unsupported' in consent) return `Not available: ${consent.unsupported}.`;
+      const started = await poller.switchTo({
+        factory: helperProcessChannel(consent.command, consent.args),
+        restart: true,
+      });
+      return started
+        ? 'Every owner is shown: the privileged helper polls (it ends when Porthole does).'
+        : 'Nothing changed: the administrator’s consent was not given, or pkexec is not installed.';
+    },
   });
   const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);
   // Hidden: poll less often; the renderer also pauses its stream (visibility request).
@@ -89,6 +109,7 @@ if (!app.requestSingleInstanceLock()) {
             { label: 'Open Snapshot or Recording…', accelerator: 'CmdOrCtrl+O', click: command('import') },
             { label: 'Start/Stop Recording', accelerator: 'CmdOrCtrl+Alt+R', click: command('record') },
             { label: 'Port Doctor', accelerator: 'CmdOrCtrl+D', click: command('doctor') },
+            { label: 'Show All Owners…', click: command('showAllOwners') },
             { type: 'separator' },
             { role: 'quit' },
           ],

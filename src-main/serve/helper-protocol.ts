@@ -36,6 +36,12 @@ function subscriberId(value: unknown): string {
   return id;
 }
 
+/** The stream message's text: as long as the line allows (a resync is megabytes). */
+function jsonText(value: unknown): string {
+  if (typeof value !== 'string') throw new Invalid('json', 'must be text');
+  return value;
+}
+
 const fail = (reason: string) => new Invalid('the line', reason.replace(/^it /, ''));
 
 /** A line from the app, or throws Invalid with the reason (never quoting the line). */
@@ -90,13 +96,13 @@ export function parseFromHelper(line: string): FromHelper {
     case 'stream': {
       onlyKeys(m, 'stream', ['type', 'ids', 'json']);
       if (!Array.isArray(m.ids) || m.ids.length > 10_000) throw new Invalid('ids', 'must be a list of subscriber ids');
-      const json = string(m.json, 'json');
+      const json = jsonText(m.json);
       streamMessage(parseUntrustedJson(json, fail));
       return { type: 'stream', ids: m.ids.map(subscriberId), json };
     }
     case 'current': {
       onlyKeys(m, 'current', ['type', 'requestId', 'json']);
-      const json = string(m.json, 'json');
+      const json = jsonText(m.json);
       const resync = streamMessage({ type: 'resync', resync: parseUntrustedJson(json, fail) });
       if (resync.type !== 'resync') throw new Invalid('json', 'must be the whole state');
       return { type: 'current', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };

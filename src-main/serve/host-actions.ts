@@ -20,6 +20,8 @@ export interface HostActions {
 export interface DesktopActions {
   save(name: string, text: string): Promise<string>;
   openFolder(path: string): Promise<void>;
+  /** Starts the privileged helper through the consent dialog; says what came of it. */
+  showAllOwners(): Promise<string>;
 }
 
 export class ActionRefused extends Error {}
@@ -75,6 +77,9 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
           const table = await current();
           if (!table.sockets.some((s) => s.pids.includes(request.pid)))
             throw new ActionRefused(`pid ${request.pid} owns no socket now; only socket owners can be stopped here`);
+          // With the privileged helper polling, it stops the process (as root, checking again).
+          if (poller.kind === 'helper')
+            return poller.stopProcess({ pid: request.pid, startedAt: request.startedAt, force: request.force });
           return killProcess({ pid: request.pid, startedAt: request.startedAt }, { force: request.force });
         }
         case 'close': {
@@ -90,6 +95,10 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
           if (!desktop)
             throw new ActionRefused('saving through the host is for the desktop app; the browser downloads');
           return desktop.save(request.name, request.text);
+        case 'showAllOwners':
+          if (!desktop)
+            throw new ActionRefused('the privileged helper is for the desktop app; run porthole serve as root');
+          return desktop.showAllOwners();
         case 'openFolder': {
           if (!desktop) throw new ActionRefused('opening folders is for the desktop app');
           const table = await current();

@@ -44,11 +44,16 @@ export class Poller {
   private readonly stopping = new Map<number, (outcome: KillOutcome) => void>();
   private readonly options: PollWorkerOptions;
   private factory: ChannelFactory;
+  private readonly workerPath: string | undefined;
   private restartable: boolean;
   private restarts: number[] = [];
   private intervalMs: number;
   private nextRequestId = 1;
   private stopped = false;
+  /** Whether the current channel has said anything yet (a helper refused consent never does). */
+  private delivered = false;
+  /** Settles a switchTo(): true at the new channel's first message, false if it ended first. */
+  private started: ((ok: boolean) => void) | null = null;
 
   constructor(options: PollerOptions) {
     this.options = {
@@ -57,6 +62,7 @@ export class Poller {
       ...(options.eventBufferKb ? { eventBufferKb: options.eventBufferKb } : {}),
     };
     this.intervalMs = options.intervalMs;
+    this.workerPath = options.workerPath;
     this.factory = options.channel?.factory ?? workerChannel(options.workerPath);
     this.restartable = options.channel?.restart ?? true;
     this.channel = this.open();
@@ -121,13 +127,16 @@ export class Poller {
    * Moves the loop elsewhere (e.g. to the privileged helper after the user's consent): the old one
    * ends, every subscriber continues from a resync of the new one.
    */
-  async switchTo(channel: { factory: ChannelFactory; restart: boolean }): Promise<void> {
+  async switchTo(channel: { factory: ChannelFactory; restart: boolean }): Promise<boolean> {
     const old = this.channel;
     this.factory = channel.factory;
     this.restartable = channel.restart;
     this.restarts = [];
-    this.channel = this.open();
+    const started = new Promise<boolean>((resolve) => (this.started = resolve));
+    this.reopen();
+    const ok = await started;
     await old.close();
+    return ok;
   }
 
   async stop(): Promise<void> {
@@ -136,10 +145,15 @@ export class Poller {
   }
 
   private open(): PollChannel {
+    this.delivered = false;
     const channel: PollChannel = this.factory(
       {
         message: (message) => {
-          if (this.channel === channel) this.receive(message);
+          if (this.channel !== channel) return;
+          this.delivered = true;
+          this.started?.(true);
+          this.started = null;
+          this.receive(message);
         },
         error: (message) => this.errorListeners.forEach((l) => l(message)),
         exit: () => {
@@ -154,22 +168,31 @@ export class Poller {
   /** The loop ended on its own: start it again, within bounds, and resume every subscriber. */
   private lost(): void {
     if (this.stopped) return;
+    const say = (message: string) => this.errorListeners.forEach((l) => l(message));
+    const withoutHelper = (why: string) => {
+      say(`${why}; polling goes on without it (owners of other users’ sockets unknown).`);
+      this.started?.(false);
+      this.started = null;
+      this.factory = workerChannel(this.workerPath);
+      this.restartable = true;
+      this.reopen();
+    };
+    // It never spoke: consent refused, or no helper to run.
+    if (this.channel.kind === 'helper' && !this.delivered) return withoutHelper('The privileged helper did not start');
+    if (this.channel.kind === 'helper' && !this.restartable) return withoutHelper('The privileged helper ended');
     const now = Date.now();
     this.restarts = this.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
-    const say = (message: string) => this.errorListeners.forEach((l) => l(message));
-    if (!this.restartable || this.restarts.length >= MAX_RESTARTS) {
-      say(
-        this.channel.kind === 'helper' && !this.restartable
-          ? 'The privileged helper ended; polling goes on without it (owners of other users’ sockets unknown).'
-          : `The poll loop ended ${this.restarts.length + 1} times within a minute; it is not started again.`,
-      );
-      if (this.channel.kind === 'helper' && !this.restartable) {
-        this.factory = workerChannel();
-        this.restartable = true;
-      } else return;
+    if (this.restarts.length >= MAX_RESTARTS) {
+      say(`The poll loop ended ${this.restarts.length + 1} times within a minute; it is not started again.`);
+      return;
     }
     this.restarts.push(now);
     say(`The ${this.channel.kind === 'helper' ? 'privileged helper' : 'poll worker'} ended; started again.`);
+    this.reopen();
+  }
+
+  /** A new channel, with the interval, every subscriber (each gets a resync) and what was asked. */
+  private reopen(): void {
     this.channel = this.open();
     this.channel.send({ type: 'interval', ms: this.intervalMs });
     for (const id of this.subscribers.keys()) this.channel.send({ type: 'subscribe', id });

@@ -38,7 +38,9 @@ export type ActionRequest =
   /** Save text to a file the user picks in a native dialog (Electron only). */
   | { type: 'save'; id: number; name: string; text: string }
   /** Show a process's working directory in the file manager (Electron only). */
-  | { type: 'openFolder'; id: number; path: string };
+  | { type: 'openFolder'; id: number; path: string }
+  /** Poll through the privileged helper, after the platform's consent dialog (Electron only). */
+  | { type: 'showAllOwners'; id: number };
 
 /** The answer to a kill request: what was sent, or why nothing was. */
 export type KillOutcome =
@@ -52,7 +54,7 @@ export type Reply = { type: 'reply'; id: number } & ({ ok: true; value: unknown 
 
 /** Everything the host sends a viewer: the stream, answers to requests, and menu commands. */
 export type ServerMessage = StreamMessage | Reply | { type: 'command'; command: MenuCommand };
-export type MenuCommand = 'export' | 'import' | 'record' | 'doctor';
+export type MenuCommand = 'export' | 'import' | 'record' | 'doctor' | 'showAllOwners';
 
 export const IPC = {
   /** renderer → main: a RendererRequest. */
@@ -127,6 +129,7 @@ export function parseRendererRequest(
     case 'snapshot':
     case 'save':
     case 'openFolder':
+    case 'showAllOwners':
       return parseActionRequest(value, keys);
     default:
       return { ok: false, reason: `unknown request type ${JSON.stringify(value.type)}` };
@@ -189,7 +192,8 @@ function parseActionRequest(
           }
         : refuse('{ id, localAddress, localPort, remoteAddress, remotePort: IP literals and ports 1-65535 }');
     case 'snapshot':
-      return keys === 'id,type' ? { ok: true, request: { type: 'snapshot', id } } : refuse('{ id }');
+    case 'showAllOwners':
+      return keys === 'id,type' ? { ok: true, request: { type: value.type, id } } : refuse('{ id }');
     case 'save':
       return keys === 'id,name,text,type' &&
         typeof value.name === 'string' &&

@@ -10,6 +10,8 @@ import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/sha
 import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { interruptThenKill, Workload } from '../helpers/workload';
+import { Poller } from '../../src-main/serve/poller';
+import { helperProcessChannel } from '../../src-main/serve/poll-channel';
 
 const root = process.getuid?.() === 0;
 const HELPER = join(PROJECT_ROOT, 'out/main/helper.js');
@@ -168,6 +170,35 @@ describe.skipIf(!root)('the privileged helper', () => {
     const instances = '/sys/kernel/tracing/instances';
     if (existsSync(instances))
       expect(readdirSync(instances).filter((n) => n.startsWith(`porthole-${helper.pid}`))).toEqual([]);
+  });
+});
+
+describe('the app side of the helper', () => {
+  it('without consent (the helper never starts), goes on polling as before and says so', async () => {
+    const poller = new Poller({ intervalMs: 250, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
+    const said: string[] = [];
+    poller.onError((message) => said.push(message));
+    const messages: StreamMessage[] = [];
+    const subscription = poller.subscribe((json) => {
+      messages.push(JSON.parse(json) as StreamMessage);
+      subscription.ack();
+    });
+    try {
+      // pkexec exits 126 when the user dismisses the dialog, before the helper says a word.
+      const started = await poller.switchTo({ factory: helperProcessChannel('sh', ['-c', 'exit 126']), restart: true });
+      expect(started).toBe(false);
+      expect(poller.kind).toBe('worker');
+      expect(said.join('\n')).toContain('The privileged helper did not start; polling goes on without it');
+      const before = messages.length;
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(messages.length).toBeGreaterThan(before);
+      expect(messages.some((m) => m.type === 'resync')).toBe(true);
+      // Stopping a process needs the helper: refused, nothing sent.
+      expect(await poller.stopProcess({ pid: 4242, startedAt: 'x', force: false })).toMatchObject({ ok: false });
+    } finally {
+      subscription.close();
+      await poller.stop();
+    }
   });
 });
 

@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { minimatch } from 'minimatch';
 import { validateConfiguration } from 'app-builder-lib/out/util/config/config';
 import { DebugLogger } from 'builder-util';
+import { consentCommand } from '../../src-main/serve/consent';
 
 const ROOT = join(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const config = require(join(ROOT, 'electron-builder.config.cjs')) as {
   files: string[];
   asarUnpack: string[];
-  linux: { icon: string };
+  linux: { icon: string; executableName: string; extraResources: { from: string; to: string }[] };
   mac: { icon: string; entitlements: string };
   win: { icon: string };
   [key: string]: unknown;
@@ -93,5 +94,26 @@ describe('packaging', () => {
     expect([ico.readUInt16LE(0), ico.readUInt16LE(2)]).toEqual([0, 1]); // reserved, type 1: an icon
     expect(ico.readUInt16LE(4)).toBeGreaterThanOrEqual(5); // sizes from 16 to 256
     expect(readFileSync(join(ROOT, config.mac.entitlements), 'utf8')).toContain('com.apple.security.cs.allow-jit');
+  });
+
+  it('ships the privileged helper: the polkit action names the wrapper pkexec is asked to run, which runs the packaged helper', () => {
+    const policy = readFileSync(join(ROOT, 'resources/linux/dev.porthole.helper.policy'), 'utf8');
+    const execPath = /key="org\.freedesktop\.policykit\.exec\.path">([^<]+)</.exec(policy)?.[1];
+    const installed = consentCommand({
+      platform: 'linux',
+      packaged: true,
+      resourcesPath: '/opt/Porthole/resources',
+      execPath: '',
+      helperScript: '',
+    });
+    expect(installed).toEqual({ command: 'pkexec', args: [execPath] });
+    expect(config.linux.extraResources.map((r) => r.to)).toEqual(['porthole-helper', 'dev.porthole.helper.policy']);
+    const wrapper = readFileSync(join(ROOT, 'resources/linux/porthole-helper'), 'utf8');
+    expect(wrapper).toContain(`$here/../${config.linux.executableName}`);
+    const script = /app\.asar\/(out\/main\/helper\.js)/.exec(wrapper)?.[1];
+    expect(script && packaged(script, config.files)).toBe(true);
+    expect(existsSync(join(ROOT, script!))).toBe(true);
+    expect(policy).toContain('<allow_active>auth_admin_keep</allow_active>');
+    expect(policy).toContain('<allow_any>no</allow_any>');
   });
 });

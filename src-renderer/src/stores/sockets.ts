@@ -48,6 +48,19 @@ export const useSocketStore = defineStore('sockets', () => {
   }
 
   const commandListeners: ((command: MenuCommand) => void)[] = [];
+  /** What came of the last "Show all owners…" (consent given or not). */
+  const ownersNote = ref<string | null>(null);
+
+  async function showAllOwners(): Promise<void> {
+    ownersNote.value = 'Asking for an administrator’s consent…';
+    try {
+      ownersNote.value = await (client
+        ? client.call<string>({ type: 'showAllOwners' })
+        : Promise.reject(new Error('not connected')));
+    } catch (error) {
+      ownersNote.value = (error as Error).message;
+    }
+  }
 
   function connect(to: PortholeClient): void {
     client = to;
@@ -186,6 +199,8 @@ export const useSocketStore = defineStore('sockets', () => {
     connect,
     onDelta,
     setPollInterval: setInterval_,
+    ownersNote,
+    showAllOwners,
     highlight: (key: string) => shown.highlights.get(key)?.kind,
     isGone: (key: string) => shown.lingering.has(key),
     process: (pid: number | null) => (pid === null ? undefined : shown.processes.get(pid)),
