@@ -3,7 +3,12 @@
 // (no Electron runtime), so everything it calls lives in modules tested under plain Node.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
+import { readFileSync } from 'node:fs';
+import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session, shell, Tray } from 'electron';
+import { restoredState } from './serve/window-state';
+import { trayModel } from './track/tray';
+import { listenerGroups } from './track/views';
+import type { Resync } from './shared/contract';
 import { createHostActions } from './serve/host-actions';
 import { writeFileAtomic } from './export/write-atomic';
 import { IPC, type MenuCommand } from './shared/ipc';
@@ -17,10 +22,27 @@ const APP_URL = pathToFileURL(RENDERER).href;
 const HIDDEN_INTERVAL_MS = 5000;
 const VISIBLE_INTERVAL_MS = 1000;
 
+const TRAY_EVERY_MS = 5000;
+const stateFile = () => join(app.getPath('userData'), 'window-state.json');
+
+function savedState(): unknown {
+  try {
+    return JSON.parse(readFileSync(stateFile(), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 function createWindow(poller: Poller): BrowserWindow {
+  const state = restoredState(
+    savedState(),
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
   const window = new BrowserWindow({
-    width: 1280,
-    height: 820,
+    x: state.x,
+    y: state.y,
+    width: state.width,
+    height: state.height,
     title: 'Porthole',
     show: false,
     webPreferences: {
@@ -80,6 +102,16 @@ function createWindow(poller: Poller): BrowserWindow {
   window.on('show', () => poller.setInterval(VISIBLE_INTERVAL_MS));
   window.on('restore', () => poller.setInterval(VISIBLE_INTERVAL_MS));
   window.on('closed', () => ipc.dispose());
+  // Its size and place for the next run (the view and theme the renderer keeps itself).
+  window.on('close', () => {
+    const bounds = window.getNormalBounds();
+    try {
+      writeFileAtomic(stateFile(), JSON.stringify({ ...bounds, maximized: window.isMaximized() }));
+    } catch {
+      // not saved: the next run opens at the default size
+    }
+  });
+  if (state.maximized) window.once('ready-to-show', () => window.maximize());
   window.once('ready-to-show', () => window.show());
   void window.loadURL(APP_URL);
   return window;
@@ -94,8 +126,13 @@ if (!app.requestSingleInstanceLock()) {
     window?.focus();
   });
   void app.whenReady().then(() => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(() => false);
+    // Notifications (alerts on watched ports) for Porthole's own page; every other permission refused.
+    session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+      callback(permission === 'notifications' && contents.getURL() === APP_URL),
+    );
+    session.defaultSession.setPermissionCheckHandler(
+      (contents, permission) => permission === 'notifications' && contents?.getURL() === APP_URL,
+    );
     // File menu items are commands the renderer carries out (the same as its own buttons).
     const command = (name: MenuCommand) => () =>
       window?.webContents.send(IPC.stream, JSON.stringify({ type: 'command', command: name }));
@@ -121,6 +158,30 @@ if (!app.requestSingleInstanceLock()) {
     );
     const poller = new Poller({ intervalMs: VISIBLE_INTERVAL_MS });
     window = createWindow(poller);
+    // The tray: the number of listening ports and the busiest, read from the table every few seconds.
+    const tray = new Tray(join(app.getAppPath(), 'resources/icons/32x32.png'));
+    const show = () => {
+      if (window?.isMinimized()) window.restore();
+      window?.show();
+      window?.focus();
+    };
+    tray.on('click', show);
+    const drawTray = async () => {
+      const model = trayModel(listenerGroups((JSON.parse(await poller.current()) as Resync).sockets));
+      tray.setToolTip(model.tooltip);
+      tray.setContextMenu(
+        Menu.buildFromTemplate([
+          { label: model.tooltip, enabled: false },
+          { type: 'separator' },
+          ...model.items.map((item) => ({ label: item.label, click: show })),
+          { type: 'separator' },
+          { label: 'Show Porthole', click: show },
+          { role: 'quit' as const },
+        ]),
+      );
+    };
+    const trayTimer = setInterval(() => void drawTray().catch(() => undefined), TRAY_EVERY_MS);
+    app.on('before-quit', () => clearInterval(trayTimer));
     app.on('window-all-closed', () => app.quit());
     // Every way out (last window closed, the Quit menu item) stops the poller first: its worker
     // removes Porthole's tracefs instance, which an exiting process would leave behind.

@@ -8,6 +8,12 @@ import type { Poller, Subscription } from './poller';
 export interface ViewerTransport {
   /** Sends one message (JSON text of a ServerMessage) to the viewer. */
   send(json: string): void;
+  /**
+   * Sends one message given in parts, without joining them: a snapshot reply is a few bytes around
+   * a megabyte-long body every viewer shares, which a transport can send as it is (WebSocket
+   * fragments) instead of copying it for each request. Without it, the parts are joined.
+   */
+  sendParts?(parts: readonly string[]): void;
   /** Reports a refused request (for a log); the viewer is not told why. */
   refuse(reason: string): void;
   /** Ends this viewer's connection, for a viewer that floods; without it, its excess messages are refused. */
@@ -120,7 +126,9 @@ export class ViewerSession {
         }
         // A snapshot arrives as JSON text shared by every viewer asking for the same table.
         if (value instanceof PreSerialised) {
-          this.transport.send(`{"type":"reply","id":${request.id},"ok":true,"value":${value.json}}`);
+          const parts = [`{"type":"reply","id":${request.id},"ok":true,"value":`, value.json, '}'];
+          if (this.transport.sendParts) this.transport.sendParts(parts);
+          else this.transport.send(parts.join(''));
           return;
         }
         reply = { type: 'reply', id: request.id, ok: true, value };

@@ -218,6 +218,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
           if (dropped || ws.readyState !== ws.OPEN) return;
           ws.send(encoded(json), { binary: false });
         },
+        // One text message in fragments: the shared body's bytes are encoded once and queued by
+        // reference however many viewers (or requests) wait for them.
+        sendParts: (parts) => {
+          if (dropped || ws.readyState !== ws.OPEN) return;
+          parts.forEach((part, i) =>
+            ws.send(i === 1 ? encoded(part) : Buffer.from(part), { binary: false, fin: i === parts.length - 1 }),
+          );
+        },
         refuse: (why) => log(`refused message: ${why}`),
         drop,
         congested,

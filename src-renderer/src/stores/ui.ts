@@ -1,6 +1,6 @@
 // What the user is looking at: the view, the filters, the selection.
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
 export type View = 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
@@ -10,8 +10,36 @@ export type Selection =
   | { kind: 'process'; pid: number }
   | null;
 
+export type Theme = 'system' | 'light' | 'dark';
+const VIEWS: readonly View[] = ['listeners', 'connections', 'transitions', 'doctor', 'snapshots'];
+const THEMES: readonly Theme[] = ['system', 'light', 'dark'];
+
+/** A remembered choice, if it is still one of the choices (localStorage is the user's to edit). */
+function remembered<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+  try {
+    const value = localStorage.getItem(key);
+    return allowed.includes(value as T) ? (value as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 export const useUiStore = defineStore('ui', () => {
-  const view = ref<View>('listeners');
+  // The last view and the theme are remembered across runs (the window's size: the Electron host).
+  const view = ref<View>(remembered('porthole.view', VIEWS, 'listeners'));
+  const theme = ref<Theme>(remembered('porthole.theme', THEMES, 'system'));
+  const dark = window.matchMedia?.('(prefers-color-scheme: dark)');
+  const applyTheme = () => {
+    const resolved = theme.value === 'system' ? (dark?.matches ? 'dark' : 'light') : theme.value;
+    document.documentElement.dataset.theme = resolved;
+  };
+  applyTheme();
+  dark?.addEventListener('change', applyTheme);
+  watch(theme, (value) => {
+    localStorage.setItem('porthole.theme', value);
+    applyTheme();
+  });
+  watch(view, (value) => localStorage.setItem('porthole.view', value));
   const text = ref('');
   const protocol = ref<Protocol | 'all'>('all');
   const state = ref<SocketState | 'all'>('all');
@@ -26,5 +54,5 @@ export const useUiStore = defineStore('ui', () => {
     doctorPort.value = protocol === 'udp' ? `${port}/udp` : String(port);
     view.value = 'doctor';
   }
-  return { view, text, protocol, state, role, pid, namespace, selection, doctorPort, openDoctor };
+  return { view, theme, text, protocol, state, role, pid, namespace, selection, doctorPort, openDoctor };
 });
