@@ -2,7 +2,7 @@
 // alerts a person wants — it became free, it was taken (by whom), its owner exited. Pure; the
 // renderer feeds it the table after each change and shows the alerts as notifications.
 
-import type { ProcessInfo, Socket } from '../shared/contract';
+import type { Socket } from '../shared/contract';
 import { formatEndpoint } from './identity';
 import { isListening } from './views';
 
@@ -64,11 +64,20 @@ export class PortWatch {
   }
 
   /**
-   * The alerts since the last reading. `processes` tells an owner that exited from one that only
-   * closed its listener.
+   * The alerts since the last reading. An owner that holds no socket at all any more is gone (the
+   * table knows processes only by their sockets: one that exited and one that closed every socket
+   * look the same); one that closed only its listener is not.
    */
-  update(sockets: readonly Socket[], processes: ReadonlyMap<number, ProcessInfo>): PortAlert[] {
+  update(sockets: readonly Socket[]): PortAlert[] {
     const alerts: PortAlert[] = [];
+    let holding: Set<number> | null = null;
+    const holdsAny = (pid: number) => {
+      if (!holding) {
+        holding = new Set();
+        for (const s of sockets) for (const p of s.pids) holding.add(p);
+      }
+      return holding.has(pid);
+    };
     for (const entry of this.watched.values()) {
       const now = holdersOf(sockets, entry.port);
       const before = entry.holders;
@@ -78,11 +87,11 @@ export class PortWatch {
       const pidsNow = new Set(now.map((h) => h.pid));
       const gone = before.filter((h) => !pidsNow.has(h.pid));
       for (const h of gone)
-        if (h.pid !== null && !processes.has(h.pid))
+        if (h.pid !== null && !holdsAny(h.pid))
           alerts.push({
             kind: 'owner-exited',
             port: entry.port,
-            message: `${who(h)}, which held ${label(entry.port)} (${h.endpoint}), exited.`,
+            message: `${who(h)}, which held ${label(entry.port)} (${h.endpoint}), is gone: it holds no socket now.`,
           });
       if (before.length > 0 && now.length === 0) {
         alerts.push({

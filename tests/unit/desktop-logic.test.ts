@@ -1,35 +1,28 @@
 // The desktop app's pure logic (issue 13): alerts on watched ports, the tray's summary.
 import { describe, expect, it } from 'vitest';
-import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
+import type { Socket } from '../../src-main/shared/contract';
 import { MAX_WATCHED_PORTS, PortWatch } from '../../src-main/track/port-alerts';
 import { trayModel } from '../../src-main/track/tray';
 import { listenerGroups } from '../../src-main/track/views';
 import { restoredState } from '../../src-main/serve/window-state';
 import { tcp } from '../helpers/sockets';
 
-const proc = (pid: number, name = 'node'): ProcessInfo => ({
-  pid,
-  ppid: 1,
-  name,
-  command: name,
-  user: 'dev',
-  uid: 1000,
-  startedAt: null,
-  cwd: null,
-});
 const listener = (port: number, pid: number, name = 'node'): Socket =>
   tcp(`127.0.0.1:${port}`, null, { pid, pids: [pid], processName: name, inode: port * 10 + pid });
-const table = (...pids: number[]) => new Map(pids.map((p) => [p, proc(p)]));
 
 describe('watching a port', () => {
-  it('says nothing at first, then when it becomes free, is taken (by whom), or its owner exits', () => {
+  const other = (pid: number): Socket => ({
+    ...tcp('127.0.0.1:9', '127.0.0.1:10', { pid, pids: [pid], inode: 900 + pid }),
+  });
+
+  it('says nothing at first, then when it becomes free, is taken (by whom), or its owner is gone', () => {
     const watch = new PortWatch();
     watch.watch({ protocol: 'tcp', port: 3000 });
-    expect(watch.update([listener(3000, 10)], table(10))).toEqual([]);
-    // The owner closed its listener but lives on: free.
-    expect(watch.update([], table(10)).map((a) => a.kind)).toEqual(['free']);
+    expect(watch.update([listener(3000, 10), other(10)])).toEqual([]);
+    // The owner closed its listener but holds another socket: free, the owner still there.
+    expect(watch.update([other(10)]).map((a) => a.kind)).toEqual(['free']);
     // Taken by another process.
-    const taken = watch.update([listener(3000, 20, 'vite')], table(10, 20));
+    const taken = watch.update([listener(3000, 20, 'vite'), other(10)]);
     expect(taken).toEqual([
       {
         kind: 'taken',
@@ -37,18 +30,22 @@ describe('watching a port', () => {
         message: 'tcp port 3000 was taken by vite (pid 20) on 127.0.0.1:3000.',
       },
     ]);
-    // Its owner exited: both what happened to the process and to the port.
-    expect(watch.update([], table(10)).map((a) => a.kind)).toEqual(['owner-exited', 'free']);
+    // Its owner is gone (no socket of its own left): what happened to it, then to the port.
+    const gone = watch.update([other(10)]);
+    expect(gone.map((a) => a.kind)).toEqual(['owner-exited', 'free']);
+    expect(gone[0].message).toBe(
+      'vite (pid 20), which held tcp port 3000 (127.0.0.1:3000), is gone: it holds no socket now.',
+    );
     // Nothing changed: nothing said.
-    expect(watch.update([], table(10))).toEqual([]);
+    expect(watch.update([other(10)])).toEqual([]);
   });
 
   it('tells a handover (one owner to another at once) as taken, and ignores other ports and namespaces', () => {
     const watch = new PortWatch();
     watch.watch({ protocol: 'tcp', port: 3000 });
-    watch.update([listener(3000, 10)], table(10));
+    watch.update([listener(3000, 10)]);
     const elsewhere = { ...listener(3000, 30), netns: 4026532000, netnsName: 'db' };
-    const alerts = watch.update([listener(3000, 20), listener(4000, 40), elsewhere], table(20, 30, 40));
+    const alerts = watch.update([listener(3000, 20), listener(4000, 40), elsewhere]);
     expect(alerts.map((a) => a.kind)).toEqual(['owner-exited', 'taken']);
   });
 

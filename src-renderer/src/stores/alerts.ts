@@ -47,7 +47,7 @@ export const useAlertsStore = defineStore('alerts', () => {
       // Asked once, when the first port is watched: the browser (or Electron) remembers the answer.
       if (typeof Notification !== 'undefined' && Notification.permission === 'default')
         void Notification.requestPermission().catch(() => undefined);
-      watch.update([...sockets.live.sockets.values()], sockets.live.processes);
+      watch.update([...sockets.live.sockets.values()]);
     }
     save();
     return true;
@@ -55,9 +55,10 @@ export const useAlertsStore = defineStore('alerts', () => {
 
   sockets.onDelta(() => {
     if (watch.ports.length === 0) return;
-    const alerts = watch.update([...sockets.live.sockets.values()], sockets.live.processes);
+    const alerts = watch.update([...sockets.live.sockets.values()]);
+    // Newest first, and within one change in the order told (an owner's exit before its port's freedom).
+    recent.value = [...alerts.map((a) => ({ ...a, at: Date.now() })), ...recent.value].slice(0, 20);
     for (const alert of alerts) {
-      recent.value = [{ ...alert, at: Date.now() }, ...recent.value].slice(0, 20);
       if (typeof Notification !== 'undefined' && Notification.permission === 'granted')
         new Notification('Porthole', { body: alert.message, tag: `${alert.port.protocol}:${alert.port.port}` });
     }
