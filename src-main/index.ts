@@ -14,7 +14,7 @@ import { writeFileAtomic } from './export/write-atomic';
 import { IPC, type MenuCommand } from './shared/ipc';
 import { registerIpc } from './serve/ipc';
 import { Poller } from './serve/poller';
-import { helperProcessChannel } from './serve/poll-channel';
+import { connectBackChannel, helperProcessChannel } from './serve/poll-channel';
 import { consentCommand } from './serve/consent';
 
 const RENDERER = join(__dirname, '../renderer/index.html');
@@ -87,12 +87,15 @@ function createWindow(poller: Poller): BrowserWindow {
       });
       if ('unsupported' in consent) return `Not available: ${consent.unsupported}.`;
       const started = await poller.switchTo({
-        factory: helperProcessChannel(consent.command, consent.args),
+        factory:
+          consent.kind === 'pipes'
+            ? helperProcessChannel(consent.command, consent.args)
+            : connectBackChannel(consent.launch),
         restart: true,
       });
       return started
         ? 'Every owner is shown: the privileged helper polls (it ends when Porthole does).'
-        : 'Nothing changed: the administrator’s consent was not given, or pkexec is not installed.';
+        : 'Nothing changed: the administrator’s consent was not given (or the prompt could not be shown).';
     },
   });
   const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);

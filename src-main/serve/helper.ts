@@ -4,9 +4,15 @@
 // protocol as newline-delimited JSON on the stdin and stdout the app handed it, checks every line,
 // takes one privileged action (stopping a process that owns a socket in the table now, its start
 // time re-checked), listens on no port, and ends when the app closes its end.
-// Usage: helper.js [--interval MS]
+// Usage: helper.js [--interval MS] [--connect PATH --token-file FILE]
+// With --connect (macOS and Windows, whose administrator prompts do not hand on the app's pipes) it
+// connects to the app's private local socket (a Unix socket in a 0700 folder, or a named pipe)
+// and says the token the app wrote for it first.
 
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { killProcess } from '../actions/kill-process';
 import { Invalid } from '../export/import-snapshot';
@@ -21,6 +27,10 @@ import {
 } from './helper-protocol';
 import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './poll-protocol';
 
+const argument = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
 const intervalArg = process.argv.indexOf('--interval');
 const intervalMs = intervalArg > 0 ? Number(process.argv[intervalArg + 1]) : 1000;
 if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
@@ -28,10 +38,28 @@ if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs 
   process.exit(2);
 }
 
+/** Where requests come from and messages go: the inherited stdin/stdout, or the app's socket. */
+let input: Readable = process.stdin;
+let output: Writable = process.stdout;
+const connectPath = argument('--connect');
+if (connectPath !== undefined) {
+  const tokenFile = argument('--token-file');
+  if (!tokenFile) {
+    process.stderr.write('porthole helper: --connect needs --token-file\n');
+    process.exit(2);
+  }
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const socket = connect(connectPath);
+  socket.write(token + '\n');
+  socket.on('error', () => process.exit(1));
+  input = socket;
+  output = socket;
+}
+
 const worker = new Worker(join(__dirname, 'poll-worker.js'), {
   workerData: { intervalMs, events: true } satisfies PollWorkerOptions,
 });
-const send = (message: FromHelper) => process.stdout.write(JSON.stringify(message) + '\n');
+const send = (message: FromHelper) => output.write(JSON.stringify(message) + '\n');
 /** What the helper itself asked the worker for (the table, to check a stop request against). */
 const ownRequests = new Map<number, (json: string) => void>();
 /** The helper's own request ids count down from here, apart from the app's (which count up). */
@@ -83,7 +111,7 @@ async function stopProcess(request: StopProcessRequest): Promise<void> {
 
 const lines = new LineSplitter(MAX_TO_HELPER_LINE);
 let refused = 0;
-process.stdin.on('data', (chunk: Buffer) => {
+input.on('data', (chunk: Buffer) => {
   const before = lines.dropped;
   for (const line of lines.push(chunk)) {
     if (line.trim() === '') continue;
@@ -105,10 +133,10 @@ process.stdin.on('data', (chunk: Buffer) => {
   if (lines.dropped > before) send({ type: 'error', message: 'helper refused a request longer than it takes' });
 });
 // The app closed its end (it quit, or crashed): the helper ends with it.
-process.stdin.on('end', () => {
+input.on('end', () => {
   ending = true;
   worker.postMessage({ type: 'stop' } satisfies ToPollWorker);
   setTimeout(() => process.exit(0), 2_000).unref();
   worker.once('exit', () => process.exit(0));
 });
-process.stdout.on('error', () => process.exit(0));
+output.on('error', () => process.exit(0));

@@ -2,7 +2,10 @@
 // or the privileged helper process (helper.ts) over pipes, its every line checked.
 
 import { spawn } from 'node:child_process';
-import { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -118,6 +121,100 @@ export function helperProcessChannel(command: string, args: readonly string[]): 
   };
 }
 
+/** Where a connect-back helper is to connect, and the file holding the token it must say first. */
+export interface Rendezvous {
+  path: string;
+  tokenFile: string;
+}
+
+/** How long the consent dialog may take before the helper's connection is given up on. */
+export const CONSENT_WAIT_MS = 120_000;
+
+/**
+ * A helper started elevated by a launcher that does not hand on pipes (macOS's administrator
+ * prompt, Windows's UAC): it connects back to a local socket of this process's own — a Unix socket
+ * in a new 0700 folder (a named pipe on Windows), never a TCP port — and must first say the token
+ * written (0600) beside it. The first connection that does is the helper's; the socket then closes
+ * to anyone else.
+ */
+export function connectBackChannel(
+  launch: (rendezvous: Rendezvous & { intervalMs: number }) => { command: string; args: string[] },
+): ChannelFactory {
+  return (events, options) => {
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-helper-'));
+    chmodSync(dir, 0o700);
+    const token = randomBytes(32).toString('hex');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    const path =
+      process.platform === 'win32'
+        ? `\\.\pipe\porthole-helper-${randomBytes(16).toString('hex')}`
+        : join(dir, 'helper.sock');
+    let helper: Socket | null = null;
+    let inner: PollChannel | null = null;
+    const queued: Parameters<PollChannel['send']>[0][] = [];
+    const cleanUp = () => {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const server = createServer((socket) => {
+      // Anyone else who can reach the socket (this user) is cut off unless it says the token.
+      let first = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        first = Buffer.concat([first, chunk]);
+        const nl = first.indexOf(10);
+        if (nl < 0) {
+          if (first.length > 200) socket.destroy();
+          return;
+        }
+        socket.off('data', onData);
+        if (helper || first.subarray(0, nl).toString() !== token) return socket.destroy();
+        helper = socket;
+        clearTimeout(timeout);
+        cleanUp();
+        inner = pipeChannel(socket, socket, events, async () => {
+          socket.end();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          socket.destroy();
+        });
+        const rest = first.subarray(nl + 1);
+        if (rest.length > 0) socket.emit('data', rest);
+        for (const message of queued.splice(0)) inner.send(message);
+      };
+      socket.on('data', onData);
+      socket.on('error', () => socket.destroy());
+    });
+    server.maxConnections = 4;
+    server.listen(path, () => {
+      const { command, args } = launch({ path, tokenFile, intervalMs: options.intervalMs });
+      const launcher = spawn(command, args, { stdio: 'ignore' });
+      launcher.once('error', (error) => events.error(`the privileged helper could not be started: ${error.message}`));
+      // The launcher returning without a helper connecting: consent refused (or it failed).
+      launcher.once('exit', (code) => {
+        if (code !== 0 && !helper) giveUp();
+      });
+    });
+    let given = false;
+    const giveUp = () => {
+      if (given || helper) return;
+      given = true;
+      cleanUp();
+      events.exit();
+    };
+    const timeout = setTimeout(giveUp, CONSENT_WAIT_MS);
+    return {
+      kind: 'helper',
+      send: (message) => (inner ? inner.send(message) : void queued.push(message)),
+      close: async () => {
+        clearTimeout(timeout);
+        given = true;
+        cleanUp();
+        await inner?.close();
+      },
+    };
+  };
+}
+
 /** A helper already running, reached through file descriptors this process inherited (read, write). */
 export function inheritedHelperChannel(readFd: number, writeFd: number): ChannelFactory {
   return (events) => {
@@ -134,8 +231,9 @@ export function inheritedHelperChannel(readFd: number, writeFd: number): Channel
 
 /**
  * The channel the environment asks for: PORTHOLE_HELPER=fds:R,W (a helper started by whoever
- * started Porthole, e.g. a consent dialog, on inherited pipes) or command:["cmd", "arg"…] (Porthole
- * starts it, and again if it dies); else the worker thread.
+ * started Porthole, e.g. a consent dialog, on inherited pipes), command:["cmd", "arg"…] (Porthole
+ * starts it on pipes, and again if it dies) or connect:["cmd", …] (Porthole starts it with
+ * --connect PATH --token-file FILE --interval MS added, and it connects back); else the worker thread.
  */
 export function channelFromEnvironment(value = process.env.PORTHOLE_HELPER): {
   factory: ChannelFactory;
@@ -143,12 +241,21 @@ export function channelFromEnvironment(value = process.env.PORTHOLE_HELPER): {
 } {
   const fds = /^fds:(\d{1,4}),(\d{1,4})$/.exec(value ?? '');
   if (fds) return { factory: inheritedHelperChannel(Number(fds[1]), Number(fds[2])), restart: false };
-  if (value?.startsWith('command:')) {
-    const argv: unknown = JSON.parse(value.slice('command:'.length));
+  const how = /^(command|connect):/.exec(value ?? '')?.[1];
+  if (value && how) {
+    const argv: unknown = JSON.parse(value.slice(how.length + 1));
     if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
-      throw new Error('PORTHOLE_HELPER=command: takes a JSON array of strings');
-    return { factory: helperProcessChannel(argv[0], argv.slice(1)), restart: true };
+      throw new Error(`PORTHOLE_HELPER=${how}: takes a JSON array of strings`);
+    const [command, ...args] = argv as string[];
+    if (how === 'command') return { factory: helperProcessChannel(command, args), restart: true };
+    return {
+      factory: connectBackChannel((r) => ({
+        command,
+        args: [...args, '--connect', r.path, '--token-file', r.tokenFile, '--interval', String(r.intervalMs)],
+      })),
+      restart: true,
+    };
   }
-  if (value) throw new Error('PORTHOLE_HELPER takes fds:R,W or command:["cmd", …]');
+  if (value) throw new Error('PORTHOLE_HELPER takes fds:R,W, command:["cmd", …] or connect:["cmd", …]');
   return { factory: workerChannel(), restart: true };
 }

@@ -2,8 +2,9 @@
 // unprivileged, joined by pipes the helper was started with (what pkexec hands on). Real
 // processes throughout: the helper as root, `porthole watch` as nobody.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/shared/contract';
@@ -11,7 +12,7 @@ import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { interruptThenKill, Workload } from '../helpers/workload';
 import { Poller } from '../../src-main/serve/poller';
-import { helperProcessChannel } from '../../src-main/serve/poll-channel';
+import { connectBackChannel, helperProcessChannel, type Rendezvous } from '../../src-main/serve/poll-channel';
 
 const root = process.getuid?.() === 0;
 const HELPER = join(PROJECT_ROOT, 'out/main/helper.js');
@@ -124,7 +125,17 @@ describe.skipIf(!root)('the privileged helper', () => {
       }),
     );
     expect(await next()).toMatchObject({ type: 'stopped', requestId: 6, outcome: { ok: true, pid: holder.pid } });
-    expect(() => process.kill(holder.pid, 0)).toThrow();
+    // Gone once its parent (this test's workload) has reaped it.
+    await expect
+      .poll(() => {
+        try {
+          process.kill(holder.pid, 0);
+          return 'alive';
+        } catch {
+          return 'gone';
+        }
+      })
+      .toBe('gone');
     expect(() => process.kill(bystander.pid, 0)).not.toThrow();
   });
 
@@ -174,6 +185,55 @@ describe.skipIf(!root)('the privileged helper', () => {
 });
 
 describe('the app side of the helper', () => {
+  it('connects back (macOS/Windows style): only a peer that says the token is the helper, the folder is private and goes', async () => {
+    const seen: Rendezvous[] = [];
+    const impostorSaw = join(tmpdir(), `porthole-impostor-${process.pid}.txt`);
+    // The launcher: an impostor connects first with a wrong token, then the real helper, as an
+    // administrator prompt would start it.
+    const impostor = (path: string) =>
+      `const s=require('net').connect(${JSON.stringify(path)});s.write('not-the-token\\n');` +
+      `s.on('close',()=>{require('fs').writeFileSync(${JSON.stringify(impostorSaw)},'closed');process.exit(0)});setTimeout(()=>process.exit(1),3000)`;
+    const poller = new Poller({
+      intervalMs: 250,
+      workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js'),
+      channel: {
+        restart: true,
+        factory: connectBackChannel((r) => {
+          seen.push(r);
+          const mode = statSync(dirname(r.path)).mode & 0o777;
+          const tokenMode = statSync(r.tokenFile).mode & 0o777;
+          seen.push({ path: String(mode), tokenFile: String(tokenMode) });
+          return {
+            command: 'sh',
+            args: [
+              '-c',
+              `${shellQuote(process.execPath)} -e ${shellQuote(impostor(r.path))}; ` +
+                `${shellQuote(process.execPath)} ${shellQuote(HELPER)} --connect ${shellQuote(r.path)} --token-file ${shellQuote(r.tokenFile)} --interval 250`,
+            ],
+          };
+        }),
+      },
+    });
+    const messages: StreamMessage[] = [];
+    const subscription = poller.subscribe((json) => {
+      messages.push(JSON.parse(json) as StreamMessage);
+      subscription.ack();
+    });
+    try {
+      await expect.poll(() => messages.length, { timeout: 10_000 }).toBeGreaterThan(2);
+      expect(poller.kind).toBe('helper');
+      expect(messages[0].type).toBe('resync');
+      expect(readFileSync(impostorSaw, 'utf8')).toBe('closed');
+      expect(seen[1]).toEqual({ path: String(0o700), tokenFile: String(0o600) });
+      // Once the helper is in, the folder (socket and token) is gone: nobody else can come.
+      expect(existsSync(dirname(seen[0].path))).toBe(false);
+    } finally {
+      subscription.close();
+      await poller.stop();
+      rmSync(impostorSaw, { force: true });
+    }
+  });
+
   it('without consent (the helper never starts), goes on polling as before and says so', async () => {
     const poller = new Poller({ intervalMs: 250, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
     const said: string[] = [];
@@ -211,3 +271,5 @@ function readStat(pid: string): { ppid: number; cmd: string } {
     return { ppid: -1, cmd: '' };
   }
 }
+
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;

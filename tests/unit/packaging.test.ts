@@ -106,7 +106,7 @@ describe('packaging', () => {
       execPath: '',
       helperScript: '',
     });
-    expect(installed).toEqual({ command: 'pkexec', args: [execPath] });
+    expect(installed).toEqual({ kind: 'pipes', command: 'pkexec', args: [execPath] });
     expect(config.linux.extraResources.map((r) => r.to)).toEqual(['porthole-helper', 'dev.porthole.helper.policy']);
     const wrapper = readFileSync(join(ROOT, 'resources/linux/porthole-helper'), 'utf8');
     expect(wrapper).toContain(`$here/../${config.linux.executableName}`);
