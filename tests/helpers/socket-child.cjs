@@ -121,27 +121,23 @@ const roles = {
   // them all; then ready. With `rate` (bytes/s) the client goes on writing at that pace in 20
   // chunks a second until SIGUSR1; the server reads everything. SIGHUP: `more` bytes once.
   async transfer() {
-    let received = 0;
-    let serverSide;
     const server = await listen({ host: plan.host, port: 0 });
     const accepted = new Promise((resolve) => server.once('connection', resolve));
     const client = await connect(plan.host, server.address().port);
-    serverSide = await accepted;
-    const served = new Promise((resolve) =>
-      serverSide.on('data', (chunk) => {
-        received += chunk.length;
-        if (received === plan.send) resolve();
-      }),
-    );
+    const serverSide = await accepted;
+    // Resolves once `socket` has received `bytes` in all.
+    const receiveAll = (socket, bytes) =>
+      new Promise((resolve) => {
+        let received = 0;
+        socket.on('data', (chunk) => {
+          received += chunk.length;
+          if (received === bytes) resolve();
+        });
+      });
+    const served = receiveAll(serverSide, plan.send);
     client.write(Buffer.alloc(plan.send, 'a'));
     await served;
-    let back = 0;
-    const answered = new Promise((resolve) =>
-      client.on('data', (chunk) => {
-        back += chunk.length;
-        if (back === plan.reply) resolve();
-      }),
-    );
+    const answered = receiveAll(client, plan.reply);
     serverSide.write(Buffer.alloc(plan.reply, 'b'));
     await answered;
     if (plan.rate) {

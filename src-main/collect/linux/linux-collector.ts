@@ -57,22 +57,12 @@ class TableReader {
    * the file cannot be opened.
    */
   readLeading(path: string, wanted: (line: string) => boolean): Buffer | null {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch {
-      return null;
-    }
-    try {
+    return this.withFile(path, (fd) => {
       let length = 0;
       let lineStart = 0;
       let header = true;
       for (;;) {
-        if (length + LEADING_READ > this.buffer.length) {
-          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
-          this.buffer.copy(bigger, 0, 0, length);
-          this.buffer = bigger;
-        }
+        this.room(length, LEADING_READ);
         const n = readSync(fd, this.buffer, length, LEADING_READ, null);
         if (n === 0) return this.buffer.subarray(0, lineStart);
         length += n;
@@ -87,13 +77,23 @@ class TableReader {
           lineStart = end + 1;
         }
       }
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
 
   /** The file's bytes, or null when it cannot be opened (absent, or its process is gone). */
   read(path: string): Buffer | null {
+    return this.withFile(path, (fd) => {
+      let length = 0;
+      for (;;) {
+        this.room(length, 1);
+        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
+        if (n === 0) return this.buffer.subarray(0, length);
+        length += n;
+      }
+    });
+  }
+
+  private withFile(path: string, read: (fd: number) => Buffer): Buffer | null {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -101,19 +101,18 @@ class TableReader {
       return null;
     }
     try {
-      let length = 0;
-      for (;;) {
-        if (length === this.buffer.length) {
-          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
-          this.buffer.copy(bigger, 0, 0, length);
-          this.buffer = bigger;
-        }
-        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
-        if (n === 0) return this.buffer.subarray(0, length);
-        length += n;
-      }
+      return read(fd);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** Grows the buffer (keeping its first `length` bytes) until `more` bytes fit after them. */
+  private room(length: number, more: number): void {
+    while (length + more > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(bigger, 0, 0, length);
+      this.buffer = bigger;
     }
   }
 }

@@ -164,18 +164,11 @@ export class SockDiagReader {
    * @throws when the kernel refuses the dump (no unix_diag): the caller reads /proc
    */
   dumpUnix(): { rows: UnixRow[]; malformed: number } {
-    if (this.fd < 0) throw new Error('the netlink socket is closed');
-    const seq = ++this.seq;
-    const request = this.unixRequest.fill(0);
-    request.writeUInt32LE(UNIX_REQUEST, 0);
-    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
-    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-    request.writeUInt32LE(seq, 8);
+    const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
     request[HEADER] = AF_UNIX;
     request.writeUInt32LE(ALL_STATES, HEADER + 4);
     request.writeUInt32LE(UDIAG_SHOW_NAME, HEADER + 12);
-    if (this.lib.send(this.fd, request, UNIX_REQUEST, 0) !== UNIX_REQUEST)
-      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    this.transmit(request);
     const result = { rows: [] as UnixRow[], malformed: 0 };
     this.receiveDump((data) => parseUnixDiagMessages(data, seq, result));
     return result;
@@ -238,21 +231,31 @@ export class SockDiagReader {
     extensions = 0,
     states: 'all' | 'listening' = 'all',
   ): number {
-    if (this.fd < 0) throw new Error('the netlink socket is closed');
-    const seq = ++this.seq;
-    const request = this.request.fill(0);
-    request.writeUInt32LE(REQUEST, 0);
-    request.writeUInt16LE(type, 4);
-    request.writeUInt16LE(NLM_F_REQUEST | flags, 6);
-    request.writeUInt32LE(seq, 8);
+    const { request, seq } = this.header(this.request, type, flags);
     request[HEADER] = family === 4 ? AF_INET : AF_INET6;
     request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
     request[HEADER + 2] = extensions;
     request.writeUInt32LE(states === 'all' ? ALL_STATES : LISTEN_STATE, HEADER + 4);
     socketId?.(request.subarray(HEADER + 8, HEADER + 56));
-    if (this.lib.send(this.fd, request, REQUEST, 0) !== REQUEST)
-      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
+    this.transmit(request);
     return seq;
+  }
+
+  /** A request buffer cleared, its netlink header written (its length is the buffer's), and its sequence number. */
+  private header(request: Buffer, type: number, flags: number): { request: Buffer; seq: number } {
+    if (this.fd < 0) throw new Error('the netlink socket is closed');
+    const seq = ++this.seq;
+    request.fill(0);
+    request.writeUInt32LE(request.length, 0);
+    request.writeUInt16LE(type, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | flags, 6);
+    request.writeUInt32LE(seq, 8);
+    return { request, seq };
+  }
+
+  private transmit(request: Buffer): void {
+    if (this.lib.send(this.fd, request, request.length, 0) !== request.length)
+      throw new Error(`netlink send failed (errno ${this.lib.errno()})`);
   }
 
   close(): void {
