@@ -26,7 +26,8 @@ export const MAX_TO_HELPER_LINE = 4096;
 /** Helper → app: a resync of 50,000 sockets is ~10 MB of JSON. */
 export const MAX_FROM_HELPER_LINE = 128 * 1024 * 1024;
 
-const REQUEST_ID_MAX = Number.MAX_SAFE_INTEGER;
+/** The app's request ids stay below this; the helper's own (asking its worker for the table) above. */
+const REQUEST_ID_MAX = 2 ** 52;
 /** Subscriber ids are the app's randomUUID()s. */
 const SUBSCRIBER_ID = /^[0-9a-f-]{36}$/;
 

@@ -62,7 +62,7 @@ const worker = new Worker(join(__dirname, 'poll-worker.js'), {
 const send = (message: FromHelper) => output.write(JSON.stringify(message) + '\n');
 /** What the helper itself asked the worker for (the table, to check a stop request against). */
 const ownRequests = new Map<number, (json: string) => void>();
-/** The helper's own request ids count down from here, apart from the app's (which count up). */
+/** The helper's own request ids count down from here, above any the app may use (REQUEST_ID_MAX). */
 let nextOwnRequest = Number.MAX_SAFE_INTEGER;
 /** Stop requests handled one at a time: each waits for the table and a process's end. */
 let stopping: Promise<void> = Promise.resolve();
@@ -127,7 +127,16 @@ input.on('data', (chunk: Buffer) => {
     }
     if (request.type === 'stop-process') {
       const next = request;
-      stopping = stopping.then(() => stopProcess(next));
+      // One at a time; one that fails is answered and does not hold up the next.
+      stopping = stopping
+        .then(() => stopProcess(next))
+        .catch((error: Error) => {
+          send({
+            type: 'stopped',
+            requestId: next.requestId,
+            outcome: { ok: false, pid: next.pid, reason: error.message },
+          });
+        });
     } else worker.postMessage(request satisfies ToPollWorker);
   }
   if (lines.dropped > before) send({ type: 'error', message: 'helper refused a request longer than it takes' });

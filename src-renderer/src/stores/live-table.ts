@@ -135,6 +135,7 @@ export class LiveTable {
     };
     this.sockets.clear();
     for (const [key, socket] of next) this.sockets.set(key, socket);
+    for (const key of removed) this.rateHistory.delete(key);
     this.processes.clear();
     for (const p of resync.processes) this.processes.set(p.pid, p);
     this.seq = resync.seq;
