@@ -39,11 +39,12 @@ describe('traffic in the UI', () => {
     await page.getByTestId('filter').fill(`${local} ${remote}`);
     const row = page.getByTestId('connection-row').filter({ has: page.locator('.c-local', { hasText: local }) });
     await row.first().waitFor({ timeout: 5000 });
-    // A rate needs two readings; then the column shows the sender's pace.
+    // A rate needs two readings; then the column shows the sender's pace (a timer's chunks over
+    // half a second on a loaded host: within a factor of two; the system test checks the arithmetic).
     await expect
       .poll(async () => number(await row.first().getByTestId('row-sent').textContent()), { timeout: 5000 })
-      .toBeGreaterThan(RATE * 0.7);
-    expect(number(await row.first().getByTestId('row-sent').textContent())).toBeLessThan(RATE * 1.3);
+      .toBeGreaterThan(RATE * 0.5);
+    expect(number(await row.first().getByTestId('row-sent').textContent())).toBeLessThan(RATE * 2);
 
     // Sorting by Sent/s puts the busiest first: with the filter cleared, ours leads the whole table.
     await page.getByTestId('filter').fill('');

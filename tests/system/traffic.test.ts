@@ -36,7 +36,8 @@ describe('traffic per connection', () => {
     within1Percent(serverEnd?.traffic?.bytesReceived, SENT);
     within1Percent(serverEnd?.traffic?.bytesAcked, REPLY);
     // One reading has no rate yet; the listener has no figures of its own.
-    expect(clientEnd.traffic).toMatchObject({ sendRate: null, receiveRate: null, retransmits: 0 });
+    // (Retransmits are not asserted: a loaded host drops on loopback too, as CI showed.)
+    expect(clientEnd.traffic).toMatchObject({ sendRate: null, receiveRate: null });
     expect(socketsAt(snapshot.sockets, 'tcp', server, null)[0].traffic).toBeUndefined();
 
     const csv = runPorthole(['snapshot', '--format', 'csv']).stdout.split('\r\n');
