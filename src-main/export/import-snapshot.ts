@@ -9,6 +9,7 @@ import {
   SOCKET_COLUMNS,
   SOCKET_STATES,
   TRAFFIC_COLUMNS,
+  UNIX_TYPES,
   type ConnectionChain,
   type ContainerInfo,
   type EventMode,
@@ -140,7 +141,20 @@ export function socket(value: unknown, path: string): Socket {
         : array(s.pids, `${path}.pids`, 4096).map((p, i) => integer(p, `${path}.pids[${i}]`, 1, PID_MAX)),
     lastPid: s.lastPid === undefined ? null : integer(s.lastPid, `${path}.lastPid`, 1, PID_MAX, true),
     ...socketNamespace(s, path),
+    ...unixFields(s, path, unix),
     ...(s.traffic === undefined ? {} : { traffic: tcpTraffic(s.traffic, `${path}.traffic`, protocol) }),
+  };
+}
+
+/** A Unix socket's type and peer; refused on an inet socket. */
+function unixFields(s: Json, path: string, unix: boolean): Pick<Socket, 'unixType' | 'peerInode'> {
+  if (s.unixType === undefined && s.peerInode === undefined) return {};
+  if (!unix) throw new Invalid(path, 'has unixType or peerInode, which only Unix sockets have');
+  return {
+    ...(s.unixType === undefined ? {} : { unixType: oneOf(s.unixType, `${path}.unixType`, UNIX_TYPES) }),
+    ...(s.peerInode === undefined
+      ? {}
+      : { peerInode: integer(s.peerInode, `${path}.peerInode`, 1, Number.MAX_SAFE_INTEGER) }),
   };
 }
 

@@ -60,6 +60,10 @@ export interface Socket {
   netns?: number;
   /** That namespace's name (see NetNamespace.name); present exactly when `netns` is. */
   netnsName?: string;
+  /** A Unix socket's type (absent for inet sockets). */
+  unixType?: UnixType;
+  /** The inode of a connected Unix socket's other end, where the kernel says it (netlink). */
+  peerInode?: number;
   /**
    * What a TCP connection has carried (Linux, read through netlink): absent where it cannot be
    * read (/proc engine, other namespaces, TIME_WAIT, other OSes). A change of it alone is not a
@@ -67,6 +71,9 @@ export interface Socket {
    */
   traffic?: TcpTraffic;
 }
+
+export type UnixType = 'stream' | 'dgram' | 'seqpacket';
+export const UNIX_TYPES: readonly UnixType[] = ['stream', 'dgram', 'seqpacket'];
 
 /** A TCP connection's counters as the kernel keeps them (tcp_info), and the rates between two readings. */
 export interface TcpTraffic {
@@ -262,6 +269,8 @@ export const SOCKET_COLUMNS = [
   'lastPid',
   'netns',
   'netnsName',
+  'unixType',
+  'peerInode',
 ] as const satisfies readonly (keyof Socket)[];
 
 /** The traffic columns after them (empty where a socket has no traffic figures). */

@@ -28,6 +28,7 @@ const unix = (path: string): Socket => ({
   localPort: null,
   state: 'LISTEN',
   inode: 11,
+  unixType: 'stream',
 });
 
 describe('CSV', () => {
@@ -55,8 +56,8 @@ describe('CSV', () => {
     const csv = toCsv([tcp('127.0.0.1:3000', null, { pids: [100, 101] }), unix('/tmp/=cmd|calc')]);
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(SOCKET_COLUMNS.join(','));
-    expect(lines[1]).toBe('tcp,4,127.0.0.1,3000,,,LISTEN,100,node,1000,5000,100 101,,,');
-    expect(lines[2]).toBe(`unix,,/tmp/=cmd|calc,,,,LISTEN,100,node,1000,11,100,,,`);
+    expect(lines[1]).toBe('tcp,4,127.0.0.1,3000,,,LISTEN,100,node,1000,5000,100 101,,,,,');
+    expect(lines[2]).toBe(`unix,,/tmp/=cmd|calc,,,,LISTEN,100,node,1000,11,100,,,,stream,`);
     expect(lines[3]).toBe('');
   });
 

@@ -54,7 +54,7 @@ describe('/proc/net/unix', () => {
   it('a forged row inside a file path is merged back when lstat finds the full path', () => {
     const text = [HEADER, row('00000000a1', '00010000', '01', 7, '/tmp/e'), forged].join('\n');
     const { rows, mergedLines } = parseUnixTable(text, evidence({ isSocketFile: (p) => p === '/tmp/e\n' + forged }));
-    expect(rows).toEqual([{ inode: 7, state: 'LISTEN', path: '/tmp/e\n' + forged }]);
+    expect(rows).toEqual([{ inode: 7, state: 'LISTEN', path: '/tmp/e\n' + forged, type: 'stream' }]);
     expect(mergedLines).toBe(1);
   });
 

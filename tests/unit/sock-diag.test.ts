@@ -133,8 +133,11 @@ describe('Unix sockets in a dump (UNIX_DIAG)', () => {
     expect(into.malformed).toBe(0);
     const byInode = new Map(into.rows.map((r) => [r.inode, r]));
     expect(into.rows).toHaveLength(12);
-    expect(byInode.get(247275)).toEqual({ inode: 247275, state: 'LISTEN', path: `${DIR}/stream.sock` });
-    expect(byInode.get(247276)).toEqual({ inode: 247276, state: 'ESTABLISHED', path: null });
+    expect(byInode.get(247275)).toEqual({ inode: 247275, state: 'LISTEN', path: `${DIR}/stream.sock`, type: 'stream' });
+    // The recording asked for names only (no UDIAG_SHOW_PEER): no peer in it.
+    expect(byInode.get(247276)).toEqual({ inode: 247276, state: 'ESTABLISHED', path: null, type: 'stream' });
+    expect(byInode.get(247280)?.type).toBe('seqpacket');
+    expect(byInode.get(247286)?.type).toBe('dgram');
     expect(byInode.get(247277)).toMatchObject({ state: 'ESTABLISHED', path: `${DIR}/stream.sock` });
     expect(byInode.get(247278)).toMatchObject({ state: 'LISTEN', path: '@porthole-kinds@10630' });
     expect(byInode.get(247279)).toMatchObject({ state: 'LISTEN', path: `${DIR}/two\nlines.sock` });

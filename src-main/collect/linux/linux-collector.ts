@@ -777,5 +777,7 @@ function unixSocket(row: UnixRow): Socket {
     socket.netns = row.netns;
     socket.netnsName = row.netnsName;
   }
+  if (row.type) socket.unixType = row.type;
+  if (row.peer !== undefined) socket.peerInode = row.peer;
   return socket;
 }

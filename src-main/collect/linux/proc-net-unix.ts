@@ -1,7 +1,7 @@
 // Parses /proc/net/unix. The kernel prints a socket's path raw, newlines included, so a hostile
 // path can carry text shaped like another row: lines are only taken as rows once proven real.
 
-import type { SocketState } from '../../shared/contract';
+import type { SocketState, UnixType } from '../../shared/contract';
 import type { TableParse } from './proc-net';
 
 export interface UnixRow {
@@ -9,6 +9,9 @@ export interface UnixRow {
   state: SocketState;
   /** The bound path, `@name` for abstract sockets, null when unbound. */
   path: string | null;
+  type?: UnixType;
+  /** The other end's inode, where known (netlink; /proc/net/unix does not say). */
+  peer?: number;
   /** The namespace it was read from, when not Porthole's own. */
   netns?: number;
   netnsName?: string;
@@ -41,6 +44,8 @@ const MAX_NAME_BYTES = 107;
 const ROW =
   /^([0-9a-fA-F]{8,16}): ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{4}) ([0-9A-Fa-f]{2}) +(\d+)(?: (.*))?$/s;
 const ACCEPTING = 0x10000; // __SO_ACCEPTCON: a listening socket
+/** SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET. */
+export const UNIX_TYPE: Record<number, UnixType> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
 const UNIX_STATES: Record<number, SocketState> = { 1: 'UNCONN', 2: 'SYN_SENT', 3: 'ESTABLISHED', 4: 'CLOSING' };
 
 function parseRowLine(line: string): { row: UnixRow; slot: string } | null {
@@ -49,7 +54,8 @@ function parseRowLine(line: string): { row: UnixRow; slot: string } | null {
   const flags = parseInt(m[4], 16);
   const state: SocketState | undefined = flags & ACCEPTING ? 'LISTEN' : UNIX_STATES[parseInt(m[6], 16)];
   if (!state) return null;
-  return { row: { inode: Number(m[7]), state, path: m[8] ?? null }, slot: m[1] };
+  const type = UNIX_TYPE[parseInt(m[5], 16)];
+  return { row: { inode: Number(m[7]), state, path: m[8] ?? null, ...(type ? { type } : {}) }, slot: m[1] };
 }
 
 /** Splits the table into candidate rows; lines that are not row-shaped extend the previous path. */

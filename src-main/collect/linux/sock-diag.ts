@@ -8,7 +8,7 @@ import { endianness } from 'node:os';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from './addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
-import type { UnixRow } from './proc-net-unix';
+import { UNIX_TYPE, type UnixRow } from './proc-net-unix';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -39,7 +39,9 @@ const AF_UNIX = 1;
 const UNIX_REQUEST = HEADER + 24;
 const UNIX_MESSAGE = 16;
 const UDIAG_SHOW_NAME = 0x1;
+const UDIAG_SHOW_PEER = 0x4;
 const UNIX_DIAG_NAME = 0;
+const UNIX_DIAG_PEER = 2;
 /** A Unix socket's sk_state (TCP numbers) as /proc/net/unix and ss name it. */
 const UNIX_STATE: Record<number, SocketState> = { 1: 'ESTABLISHED', 2: 'SYN_SENT', 7: 'UNCONN', 10: 'LISTEN' };
 /** The attribute carrying struct tcp_info (include/uapi/linux/inet_diag.h), and its request bit. */
@@ -167,7 +169,7 @@ export class SockDiagReader {
     const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
     request[HEADER] = AF_UNIX;
     request.writeUInt32LE(ALL_STATES, HEADER + 4);
-    request.writeUInt32LE(UDIAG_SHOW_NAME, HEADER + 12);
+    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, HEADER + 12);
     this.transmit(request);
     const result = { rows: [] as UnixRow[], malformed: 0 };
     this.receiveDump((data) => parseUnixDiagMessages(data, seq, result));
@@ -335,7 +337,16 @@ function unixRowOf(data: Buffer, at: number, end: number): UnixRow | null {
   const state = UNIX_STATE[data[at + 2]];
   if (data[at] !== AF_UNIX || !state) return null;
   const name = attribute(data, at + UNIX_MESSAGE, end, UNIX_DIAG_NAME);
-  return { inode: data.readUInt32LE(at + 4), state, path: name ? unixName(data.subarray(name.at, name.end)) : null };
+  const peer = attribute(data, at + UNIX_MESSAGE, end, UNIX_DIAG_PEER);
+  const row: UnixRow = {
+    inode: data.readUInt32LE(at + 4),
+    state,
+    path: name ? unixName(data.subarray(name.at, name.end)) : null,
+  };
+  const type = UNIX_TYPE[data[at + 1]];
+  if (type) row.type = type;
+  if (peer && peer.end - peer.at >= 4 && data.readUInt32LE(peer.at) !== 0) row.peer = data.readUInt32LE(peer.at);
+  return row;
 }
 
 /**

@@ -1,6 +1,6 @@
 // What the user is looking at: the view, the filters, the selection.
 import { defineStore } from 'pinia';
-import { ref, watch } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
 export type View = 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
@@ -47,12 +47,42 @@ export const useUiStore = defineStore('ui', () => {
   const pid = ref<number | null>(null);
   /** Which network namespace to show: 'all', or one by name ('host' is Porthole's own). */
   const namespace = ref<string>('all');
-  const selection = ref<Selection>(null);
+  /**
+   * What each view's details panel shows: a panel belongs to its view, so switching views shows
+   * that view's own (or none), and switching back brings it back.
+   */
+  const selections = ref<Record<View, Selection>>({
+    listeners: null,
+    connections: null,
+    transitions: null,
+    doctor: null,
+    snapshots: null,
+  });
+  const selection = computed<Selection>({
+    get: () => selections.value[view.value],
+    set: (value) => (selections.value[view.value] = value),
+  });
+  /** The details panel's width (px), kept across runs. */
+  const panelWidth = ref<number>(Number(localStorage.getItem('porthole.panelWidth')) || 440);
+  watch(panelWidth, (value) => localStorage.setItem('porthole.panelWidth', String(value)));
   /** The port the Port Doctor was opened for (`3000`, `53/udp`). */
   const doctorPort = ref<string | null>(null);
   function openDoctor(port: number, protocol: Protocol): void {
     doctorPort.value = protocol === 'udp' ? `${port}/udp` : String(port);
     view.value = 'doctor';
   }
-  return { view, theme, text, protocol, state, role, pid, namespace, selection, doctorPort, openDoctor };
+  return {
+    view,
+    theme,
+    text,
+    protocol,
+    state,
+    role,
+    pid,
+    namespace,
+    selection,
+    panelWidth,
+    doctorPort,
+    openDoctor,
+  };
 });
