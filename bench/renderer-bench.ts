@@ -14,6 +14,9 @@ export interface RendererFigures {
   applied: number;
   rendered: number;
   painted: number;
+  /** Typing in the filter: the slowest and the median keystroke until rendered (ms). */
+  keystrokeMax: number;
+  keystrokeMedian: number;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };

@@ -19,28 +19,55 @@ export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process' | 'n
 /** Columns whose natural first order is the largest first. */
 export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];
 
+/** A test for one filter, prepared once (its words split and lowered) and run on every row. */
+export function matcher(filter: SocketFilter): (socket: Socket, process?: ProcessInfo, searchText?: string) => boolean {
+  const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
+  return (socket, process, searchText) => {
+    if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
+    if (filter.state !== 'all' && socket.state !== filter.state) return false;
+    if (filter.role === 'listening' && !isListening(socket)) return false;
+    if (filter.role === 'connected' && socket.remoteAddress === null) return false;
+    if (filter.pid !== null && socket.pid !== filter.pid) return false;
+    if (namespace !== null && namespaceOf(socket) !== namespace) return false;
+    if (words.length === 0) return true;
+    const haystack = searchText ?? haystackOf(socket, process);
+    return words.every((word) => haystack.includes(word));
+  };
+}
+
 export function matches(socket: Socket, filter: SocketFilter, process?: ProcessInfo): boolean {
-  if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
-  if (filter.state !== 'all' && socket.state !== filter.state) return false;
-  if (filter.role === 'listening' && !isListening(socket)) return false;
-  if (filter.role === 'connected' && socket.remoteAddress === null) return false;
-  if (filter.pid !== null && socket.pid !== filter.pid) return false;
-  if (filter.namespace && filter.namespace !== 'all' && namespaceOf(socket) !== filter.namespace) return false;
-  const text = filter.text.trim().toLowerCase();
-  if (!text) return true;
-  const haystack = [
+  return matcher(filter)(socket, process);
+}
+
+/** The text a row is searched by (built once per socket object and owner's command). */
+export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
+  return haystackOf(socket, process);
+}
+
+/**
+ * What the filter text is matched against, built once per socket object (a changed socket is a
+ * new object) and per owner's command: typing a key then costs a substring search per row.
+ */
+const haystacks = new WeakMap<Socket, { command: string; text: string }>();
+function haystackOf(socket: Socket, process?: ProcessInfo): string {
+  const command = process?.command ?? '';
+  const cached = haystacks.get(socket);
+  if (cached && cached.command === command) return cached.text;
+  const text = [
     formatEndpoint(socket.localAddress, socket.localPort),
     socket.remoteAddress === null ? '' : formatEndpoint(socket.remoteAddress, socket.remotePort),
     socket.processName ?? '',
     socket.pid === null ? '' : String(socket.pid),
     socket.state,
     socket.protocol,
-    process?.command ?? '',
+    command,
     socket.netnsName ?? '',
   ]
     .join(' ')
     .toLowerCase();
-  return text.split(/\s+/).every((word) => haystack.includes(word));
+  haystacks.set(socket, { command, text });
+  return text;
 }
 
 const sortValue: Record<SortKey, (s: Socket) => string | number> = {
