@@ -21,6 +21,8 @@ export interface FeedEvent {
 export interface StateSample {
   at: string;
   counts: Partial<Record<SocketState, number>>;
+  /** Connected TCP sockets that appeared since the previous sample (also those shorter than a poll, in event mode). */
+  opened: number;
 }
 
 /**
@@ -32,7 +34,8 @@ const FEED_KEPT = 10_000;
 export const FEED_SHOWN = 500;
 /** Finished connections kept from event mode (the bursts are computed over them). */
 const CHAIN_LIMIT = 20_000;
-const SAMPLE_LIMIT = 120;
+/** The charts cover ten minutes: a sample a second at most (faster news is folded into its second). */
+const SAMPLE_WINDOW_MS = 10 * 60_000;
 
 export const useTransitionStore = defineStore('transitions', () => {
   const log = markRaw(new TransitionLog());
@@ -58,9 +61,14 @@ export const useTransitionStore = defineStore('transitions', () => {
     bursts.value = markRaw(groupChains(chains));
   }
 
+  /** Keys of connections counted as opened, until their chain ends them (not counted twice). */
+  const counted = new Set<string>();
+
   function apply(delta: Delta, table: Iterable<Socket>): void {
     log.apply(delta);
     if (delta.chains?.length) addChains(delta.chains);
+    let opened = 0;
+    for (const chain of delta.chains ?? []) if (!counted.delete(chain.key)) opened++;
     const events: FeedEvent[] = [];
     // A first resync is the table, not a feed of openings.
     const quiet = delta.since < 0;
@@ -69,6 +77,10 @@ export const useTransitionStore = defineStore('transitions', () => {
       lastSocket.set(key, socket);
       if (!quiet)
         events.push({ id: nextId++, at: delta.at, key, kind: 'opened', from: null, to: socket.state, socket });
+      if (!quiet && socket.protocol === 'tcp' && socket.remoteAddress !== null) {
+        opened++;
+        if (counted.size < 100_000) counted.add(key);
+      }
     }
     for (const change of delta.changed) {
       lastSocket.set(change.key, change.to);
@@ -102,7 +114,13 @@ export const useTransitionStore = defineStore('transitions', () => {
     if (events.length) feed.value = markRaw([...events.reverse(), ...feed.value].slice(0, FEED_KEPT));
     const counts: Partial<Record<SocketState, number>> = {};
     for (const socket of table) if (socket.protocol === 'tcp') counts[socket.state] = (counts[socket.state] ?? 0) + 1;
-    samples.value = [...samples.value, { at: delta.at, counts }].slice(-SAMPLE_LIMIT);
+    const at = Date.parse(delta.at);
+    const kept = samples.value.filter((s) => at - Date.parse(s.at) <= SAMPLE_WINDOW_MS);
+    const last = kept.at(-1);
+    if (last && Math.floor(Date.parse(last.at) / 1000) === Math.floor(at / 1000))
+      kept[kept.length - 1] = { at: delta.at, counts, opened: last.opened + opened };
+    else kept.push({ at: delta.at, counts, opened });
+    samples.value = markRaw(kept);
     version.value++;
   }
 
@@ -113,9 +131,13 @@ export const useTransitionStore = defineStore('transitions', () => {
     return chains && { chains, bursts: markRaw(groupChains(chains)), byKey: new Map(chains.map((c) => [c.key, c])) };
   });
 
+  /** A time range chosen on the charts (ms); the feed shows only its changes. null: everything. */
+  const range = ref<{ from: number; to: number } | null>(null);
+
   return {
     feed,
     samples,
+    range,
     version,
     apply,
     history: (key: string) => (void version.value, log.history(key)),
