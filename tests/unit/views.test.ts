@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { addressScope, fanOut, listenerGroups, stackOf } from '../../src-main/track/views';
 import { tcp } from '../helpers/sockets';
+import { fanoutPicture } from '../../src-main/track/fanout-picture';
+import type { Socket } from '../../src-main/shared/contract';
 
 describe('listeners', () => {
   it.each([
@@ -104,5 +106,53 @@ describe('across network namespaces', () => {
     expect(host.to).toEqual([{ published, groupId: `tcp:5432@${inside.netns}`, connections: 2 }]);
     // The host's own 5432 has neither: nothing is published into the host.
     expect(fanOut(sockets, 'tcp', 5432, null, [published])).toMatchObject({ total: 0, from: [], to: [] });
+  });
+});
+
+describe('fan-out picture', () => {
+  it('groups peers by host, and a local peer by the process at the other end; folds the smallest groups', () => {
+    const listener = tcp('0.0.0.0:3000', null, { pid: 1, pids: [1], processName: 'api', inode: 1 });
+    const sockets: Socket[] = [listener];
+    // Two local clients (processes 20 and 30) and remote hosts 10.0.0.1..5.
+    const local = (port: number, pid: number) => {
+      sockets.push(tcp('127.0.0.1:3000', `127.0.0.1:${port}`, { pid: 1, pids: [1], inode: 100 + port }));
+      sockets.push(
+        tcp(`127.0.0.1:${port}`, '127.0.0.1:3000', {
+          pid,
+          pids: [pid],
+          processName: `client${pid}`,
+          inode: 200 + port,
+        }),
+      );
+    };
+    local(40001, 20);
+    local(40002, 20);
+    local(40003, 30);
+    for (let h = 1; h <= 5; h++)
+      for (let i = 0; i < h; i++)
+        sockets.push(
+          tcp('10.0.0.100:3000', `10.0.0.${h}:${50000 + i}`, {
+            pid: 1,
+            pids: [1],
+            inode: 1000 + h * 10 + i,
+            state: i === 0 && h === 5 ? 'CLOSE_WAIT' : 'ESTABLISHED',
+          }),
+        );
+    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 4);
+    expect(picture.owners).toEqual(['api (1)']);
+    expect(picture.groups.map((g) => `${g.host} ${g.process ?? '-'} ${g.count}`)).toEqual([
+      '10.0.0.5 - 5',
+      '10.0.0.4 - 4',
+      '10.0.0.3 - 3',
+    ]);
+    expect(picture.groups[0].dominant).toBe('ESTABLISHED');
+    // Folded: 10.0.0.2 (2), 10.0.0.1 (1), the local client 20 (2) and 30 (1).
+    expect(picture.folded).toEqual({ groups: 4, sockets: 6 });
+    expect(picture.largest).toBe(6);
+    const all = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 20);
+    expect(all.groups.find((g) => g.process === 'client20 (20)')).toMatchObject({ host: '127.0.0.1', count: 2 });
+    expect(all.groups.find((g) => g.process === 'client30 (30)')?.tuples).toEqual([
+      '127.0.0.1:40003 → 127.0.0.1:3000 ESTABLISHED',
+    ]);
   });
 });

@@ -1,0 +1,91 @@
+// What the fan-out picture draws for one port: its owners on one side, its peers on the other,
+// grouped by remote host and, for a local peer, by the process at the other end; each group one
+// edge whose width says how many sockets, coloured by the state most of them are in; past a limit
+// the smallest groups fold into one. Pure: the renderer lays it out.
+
+import type { Socket, SocketState } from '../shared/contract';
+import { formatEndpoint } from './identity';
+import type { FanOut } from './views';
+
+export interface PeerGroup {
+  id: string;
+  host: string;
+  /** The process at the other end, for a peer on this machine (loopback), when the table has it. */
+  process: string | null;
+  count: number;
+  byState: Partial<Record<SocketState, number>>;
+  /** The state most of its sockets are in (the edge's colour). */
+  dominant: SocketState;
+  /** Its sockets' 4-tuples, the first TUPLES_LISTED of them. */
+  tuples: string[];
+}
+
+export interface FanoutPicture {
+  owners: string[];
+  groups: PeerGroup[];
+  /** The groups folded into one past the limit, and their sockets. */
+  folded: { groups: number; sockets: number } | null;
+  /** The largest group's count: edge widths are relative to it. */
+  largest: number;
+}
+
+export const TUPLES_LISTED = 20;
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * @param sockets every socket of the table: a loopback peer's process is the owner of the socket
+ *   whose local end is this one's remote end
+ * @param limit groups drawn; the rest fold into one
+ */
+export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 12): FanoutPicture {
+  const byLocalEnd = new Map<string, Socket>();
+  for (const s of sockets)
+    if (s.protocol === 'tcp' && s.remoteAddress !== null) byLocalEnd.set(`${s.localAddress}|${s.localPort}`, s);
+  const groups = new Map<string, PeerGroup>();
+  for (const peer of view.peers)
+    for (const socket of peer.sockets) {
+      const other = LOOPBACK.test(peer.host)
+        ? byLocalEnd.get(`${socket.remoteAddress}|${socket.remotePort}`)
+        : undefined;
+      const process = other
+        ? other.pid === null
+          ? 'owner unknown'
+          : `${other.processName ?? '?'} (${other.pid})`
+        : null;
+      const id = `${peer.host}|${process ?? ''}`;
+      let group = groups.get(id);
+      if (!group)
+        groups.set(
+          id,
+          (group = { id, host: peer.host, process, count: 0, byState: {}, dominant: socket.state, tuples: [] }),
+        );
+      group.count++;
+      group.byState[socket.state] = (group.byState[socket.state] ?? 0) + 1;
+      if (group.tuples.length < TUPLES_LISTED)
+        group.tuples.push(
+          `${formatEndpoint(socket.remoteAddress!, socket.remotePort)} → ${formatEndpoint(socket.localAddress, socket.localPort)} ${socket.state}`,
+        );
+    }
+  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  for (const g of sorted)
+    g.dominant = (Object.entries(g.byState) as [SocketState, number][]).sort((a, b) => b[1] - a[1])[0][0];
+  const shown = sorted.length > limit ? sorted.slice(0, limit - 1) : sorted;
+  const rest = sorted.slice(shown.length);
+  const owners = [
+    ...new Set(
+      (view.group?.listeners ?? []).map((l) =>
+        l.pid === null ? 'owner unknown' : `${l.processName ?? '?'} (${l.pid})`,
+      ),
+    ),
+  ];
+  return {
+    owners,
+    groups: shown,
+    folded: rest.length ? { groups: rest.length, sockets: rest.reduce((n, g) => n + g.count, 0) } : null,
+    largest: Math.max(
+      1,
+      ...shown.map((g) => g.count),
+      rest.reduce((n, g) => n + g.count, 0),
+    ),
+  };
+}
