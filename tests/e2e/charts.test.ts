@@ -9,6 +9,7 @@ import { Workload } from '../helpers/workload';
 const workload = new Workload();
 let ui: ServedUi | undefined;
 let page: Page;
+let serverPort = 0;
 
 beforeAll(async () => {
   ui = await openServedUi(['--interval', '250']);
@@ -26,6 +27,7 @@ describe('charts', () => {
     await page.getByTestId('tab-transitions').click();
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
     await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 20 });
+    serverPort = server.port!;
     const chart = page.getByTestId('state-chart');
     await chart.waitFor();
     // uPlot's legend names every series; its axes carry time and value labels.
@@ -55,5 +57,16 @@ describe('charts', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'charts-range.png') });
     await page.getByTestId('feed-range-clear').click();
     expect(await page.getByTestId('feed-range').count()).toBe(0);
+  });
+
+  it('draws a port’s connections over time in its details', async () => {
+    await page.getByTestId('tab-listeners').click();
+    await page.getByTestId(`listener-tcp:${serverPort}`).click();
+    const chart = page.getByTestId('connections-over-time');
+    await chart.waitFor({ timeout: 5000 });
+    const box = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    expect(await chart.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent()).toBe('20');
+    await page.screenshot({ path: join(SCREENSHOTS, 'charts-port.png') });
   });
 });

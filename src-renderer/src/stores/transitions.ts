@@ -23,6 +23,15 @@ export interface StateSample {
   counts: Partial<Record<SocketState, number>>;
   /** Connected TCP sockets that appeared since the previous sample (also those shorter than a poll, in event mode). */
   opened: number;
+  /** Connected TCP sockets by local port and by owning pid (the CHART_KEYS busiest of each). */
+  byPort: Record<string, number>;
+  byPid: Record<string, number>;
+}
+
+/** Ports and processes whose connections each sample keeps (the busiest): bounded, for the details' charts. */
+const CHART_KEYS = 64;
+function busiest(counts: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, CHART_KEYS));
 }
 
 /**
@@ -113,13 +122,24 @@ export const useTransitionStore = defineStore('transitions', () => {
     }
     if (events.length) feed.value = markRaw([...events.reverse(), ...feed.value].slice(0, FEED_KEPT));
     const counts: Partial<Record<SocketState, number>> = {};
-    for (const socket of table) if (socket.protocol === 'tcp') counts[socket.state] = (counts[socket.state] ?? 0) + 1;
+    const ports = new Map<string, number>();
+    const pids = new Map<string, number>();
+    for (const socket of table) {
+      if (socket.protocol !== 'tcp') continue;
+      counts[socket.state] = (counts[socket.state] ?? 0) + 1;
+      if (socket.remoteAddress === null || socket.netns !== undefined) continue;
+      const port = String(socket.localPort);
+      ports.set(port, (ports.get(port) ?? 0) + 1);
+      if (socket.pid !== null) pids.set(String(socket.pid), (pids.get(String(socket.pid)) ?? 0) + 1);
+    }
+    const byPort = busiest(ports);
+    const byPid = busiest(pids);
     const at = Date.parse(delta.at);
     const kept = samples.value.filter((s) => at - Date.parse(s.at) <= SAMPLE_WINDOW_MS);
     const last = kept.at(-1);
     if (last && Math.floor(Date.parse(last.at) / 1000) === Math.floor(at / 1000))
-      kept[kept.length - 1] = { at: delta.at, counts, opened: last.opened + opened };
-    else kept.push({ at: delta.at, counts, opened });
+      kept[kept.length - 1] = { at: delta.at, counts, opened: last.opened + opened, byPort, byPid };
+    else kept.push({ at: delta.at, counts, opened, byPort, byPid });
     samples.value = markRaw(kept);
     version.value++;
   }
