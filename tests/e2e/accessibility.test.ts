@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../helpers/cli';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { Workload } from '../helpers/workload';
 
-const VIEWS = ['listeners', 'connections', 'transitions', 'doctor', 'snapshots'] as const;
+const VIEWS = ['map', 'listeners', 'connections', 'transitions', 'doctor', 'snapshots'] as const;
 const workload = new Workload();
 let ui: ServedUi | undefined;
 let page: Page;

@@ -35,6 +35,7 @@ beforeAll(async () => {
   ui = await openServedUi(['--interval', '250']);
   page = ui.page;
   await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
+  await page.getByTestId('tab-listeners').click(); // the map is the first view; these tests start from Listeners
 }, 60_000);
 
 afterAll(async () => {

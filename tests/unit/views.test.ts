@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addressScope, fanOut, listenerGroups, stackOf } from '../../src-main/track/views';
 import { tcp } from '../helpers/sockets';
 import { fanoutPicture } from '../../src-main/track/fanout-picture';
+import { machineMap } from '../../src-main/track/machine-map';
 import type { Socket } from '../../src-main/shared/contract';
 
 describe('listeners', () => {
@@ -154,5 +155,32 @@ describe('fan-out picture', () => {
     expect(all.groups.find((g) => g.process === 'client30 (30)')?.tuples).toEqual([
       '127.0.0.1:40003 → 127.0.0.1:3000 ESTABLISHED',
     ]);
+  });
+});
+
+describe('machine map', () => {
+  it('links processes to their ports and ports to their peers, a local peer by its process; filters and bounds', () => {
+    const sockets: Socket[] = [
+      tcp('0.0.0.0:3000', null, { pid: 1, pids: [1], processName: 'api', inode: 1 }),
+      tcp('127.0.0.1:5432', null, { pid: 2, pids: [2], processName: 'postgres', inode: 2 }),
+      // api connects to postgres twice: the peer of port 5432 is the api process.
+      tcp('127.0.0.1:40001', '127.0.0.1:5432', { pid: 1, pids: [1], processName: 'api', inode: 11 }),
+      tcp('127.0.0.1:5432', '127.0.0.1:40001', { pid: 2, pids: [2], processName: 'postgres', inode: 12 }),
+      tcp('127.0.0.1:40002', '127.0.0.1:5432', { pid: 1, pids: [1], processName: 'api', inode: 13 }),
+      tcp('127.0.0.1:5432', '127.0.0.1:40002', { pid: 2, pids: [2], processName: 'postgres', inode: 14 }),
+      // A remote client of the api.
+      tcp('10.0.0.5:3000', '10.0.0.9:50000', { pid: 1, pids: [1], processName: 'api', inode: 21 }),
+    ];
+    const map = machineMap(sockets);
+    expect(map.ports.map((p) => `${p.label} ${p.weight}`)).toEqual(['tcp 5432 2', 'tcp 3000 1']);
+    expect(map.peers.map((p) => `${p.id} ${p.weight}`)).toEqual(['peer:api (1) 2', 'host:10.0.0.9 1']);
+    expect(map.processes.map((p) => p.label)).toEqual(['api (1)', 'postgres (2)']);
+    expect(map.edges).toContainEqual({ from: 'tcp:5432', to: 'peer:api (1)', count: 2 });
+    expect(map.edges).toContainEqual({ from: 'process:postgres (2)', to: 'tcp:5432', count: 1 });
+    // Filtered: a port by its owner's name; a port by its peer's.
+    expect(machineMap(sockets, ['postgres']).ports.map((p) => p.id)).toEqual(['tcp:5432']);
+    expect(machineMap(sockets, ['10.0.0.9']).ports.map((p) => p.id)).toEqual(['tcp:3000']);
+    // Bounded: the quieter port is left out and counted.
+    expect(machineMap(sockets, [], 1)).toMatchObject({ hiddenPorts: 1, ports: [{ id: 'tcp:5432' }] });
   });
 });

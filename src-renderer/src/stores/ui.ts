@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
-export type View = 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
+export type View = 'map' | 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
 export type Selection =
   | { kind: 'port'; protocol: Protocol; port: number; netns: number | null }
   | { kind: 'connection'; key: string }
@@ -11,7 +11,7 @@ export type Selection =
   | null;
 
 export type Theme = 'system' | 'light' | 'dark';
-const VIEWS: readonly View[] = ['listeners', 'connections', 'transitions', 'doctor', 'snapshots'];
+const VIEWS: readonly View[] = ['map', 'listeners', 'connections', 'transitions', 'doctor', 'snapshots'];
 const THEMES: readonly Theme[] = ['system', 'light', 'dark'];
 
 /** A remembered choice, if it is still one of the choices (localStorage is the user's to edit). */
@@ -26,7 +26,8 @@ function remembered<T extends string>(key: string, allowed: readonly T[], fallba
 
 export const useUiStore = defineStore('ui', () => {
   // The last view and the theme are remembered across runs (the window's size: the Electron host).
-  const view = ref<View>(remembered('porthole.view', VIEWS, 'listeners'));
+  // The map first: "what talks to what" is the first thing to see.
+  const view = ref<View>(remembered('porthole.view', VIEWS, 'map'));
   const theme = ref<Theme>(remembered('porthole.theme', THEMES, 'system'));
   const dark = window.matchMedia?.('(prefers-color-scheme: dark)');
   const applyTheme = () => {
@@ -52,6 +53,7 @@ export const useUiStore = defineStore('ui', () => {
    * that view's own (or none), and switching back brings it back.
    */
   const selections = ref<Record<View, Selection>>({
+    map: null,
     listeners: null,
     connections: null,
     transitions: null,
