@@ -26,6 +26,7 @@ beforeAll(async () => {
   server = await workload.start({ role: 'listen', host: '127.0.0.1' });
   ui = await openServedUi(['--interval', '250']);
   ({ page, pageErrors } = ui);
+  await page.getByTestId('tab-listeners').click(); // the map is the first view; these tests start from Listeners
   await page.getByTestId(`listener-tcp:${server.port}`).waitFor({ timeout: 10_000 });
 }, 60_000);
 

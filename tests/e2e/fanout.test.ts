@@ -60,7 +60,7 @@ describe('fan-out picture', () => {
       // Each group is one host and the process at its other end, named.
       const group = page.getByTestId('fanout-group').first();
       expect(await group.getAttribute('aria-label')).toMatch(
-        new RegExp(`^127\\.1\\.\\d+\\.\\d+ — node \\(${clientPid}\\): 1 socket$`),
+        new RegExp(`^127\\.1\\.\\d+\\.\\d+ · node \\(${clientPid}\\) 1 socket$`),
       );
       await group.focus();
       const tuples = page.getByTestId('fanout-tuples');

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRecording } from '../../src-main/export/import-recording';
 import { parseRendererRequest } from '../../src-main/shared/ipc';
 import { Replay } from '../../src-renderer/src/stores/replay';
+import { snapshotSamples } from '../../src-renderer/src/stores/samples';
 import type { StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { tcp } from '../helpers/sockets';
@@ -135,5 +136,48 @@ describe('action requests', () => {
       { type: 'snapshot', id: -1 },
     ])
       expect(parseRendererRequest(bad).ok, JSON.stringify(bad)).toBe(false);
+  });
+});
+
+describe('charts of a replay and a snapshot', () => {
+  it('a replay samples the recording message by message, up to the moment shown', () => {
+    const a = tcp('127.0.0.1:3000', '127.0.0.1:5001', { inode: 1 });
+    const b = tcp('127.0.0.1:3000', '127.0.0.1:5002', { inode: 2 });
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 29, 10, 0, s)).toISOString();
+    const messages: StreamMessage[] = [
+      { type: 'resync', resync: { seq: 1, at: at(0), sockets: [a], processes: [], stats } },
+      {
+        type: 'delta',
+        delta: { seq: 2, since: 1, at: at(1), added: [b], removed: [], changed: [], processes: [], stats },
+      },
+      {
+        type: 'delta',
+        delta: { seq: 3, since: 2, at: at(2), added: [], removed: [socketKey(a)], changed: [], processes: [], stats },
+      },
+    ];
+    const replay = new Replay(messages);
+    expect(replay.samples().map((s) => s.counts?.ESTABLISHED)).toEqual([1]);
+    replay.seek(Date.parse(at(2)));
+    expect(replay.samples().map((s) => [s.counts?.ESTABLISHED, s.opened, s.byPort['3000']])).toEqual([
+      [1, 0, 1],
+      [2, 1, 2],
+      [1, 0, 1],
+    ]);
+  });
+
+  it('a snapshot gives new connections a second from its chains, and its table at the moment it was taken', () => {
+    const taken = Date.UTC(2026, 10, 29, 10, 0, 10);
+    const chain = (ms: number) => ({ steps: [{ at: ms }] });
+    const samples = snapshotSamples({
+      takenAt: new Date(taken).toISOString(),
+      sockets: [tcp('127.0.0.1:3000', '127.0.0.1:5001', { inode: 1 })],
+      chains: [chain(taken - 3000), chain(taken - 2900), chain(taken - 1000)],
+    });
+    expect(samples.map((s) => [s.counts, s.opened])).toEqual([
+      [null, 2],
+      [null, 0],
+      [null, 1],
+      [{ ESTABLISHED: 1 }, 0],
+    ]);
   });
 });

@@ -2,6 +2,7 @@
 // 1× or faster. Plain TypeScript, tested without a browser.
 import type { ConnectionChain, StreamMessage } from '../../../src-main/shared/contract';
 import { LiveTable } from './live-table';
+import { sampleTable, type StateSample } from './samples';
 
 const atOf = (m: StreamMessage) => Date.parse(m.type === 'resync' ? m.resync.at : m.delta.at);
 
@@ -47,6 +48,28 @@ export class Replay {
     }
     this.table.expire(target);
     this.position = target;
+  }
+
+  private sampled: StateSample[] | null = null;
+
+  /**
+   * The recording's samples for the charts (made once, a table of its own played through: one
+   * sample a message), up to the moment shown.
+   */
+  samples(): StateSample[] {
+    if (!this.sampled) {
+      const table = new LiveTable();
+      this.sampled = this.messages.map((message, i) => {
+        const delta = table.receive(message, this.times[i]);
+        const opened =
+          delta === 'gap' || i === 0
+            ? 0
+            : delta.added.filter((s) => s.protocol === 'tcp' && s.remoteAddress !== null).length +
+              (delta.chains?.length ?? 0);
+        return sampleTable(new Date(this.times[i]).toISOString(), table.sockets.values(), opened);
+      });
+    }
+    return this.sampled.filter((s) => Date.parse(s.at) <= this.position);
   }
 
   /** The connections that ended (event mode) in the messages applied so far, oldest first. */

@@ -7,6 +7,9 @@ import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
 import { TransitionLog } from '../../../src-main/track/transitions';
 import { groupChains, type ChainGroup, type ConnectionChain } from '../../../src-main/track/connection-chains';
+import { sampleTable, type StateSample } from './samples';
+
+export type { StateSample };
 
 export interface FeedEvent {
   id: number;
@@ -16,22 +19,6 @@ export interface FeedEvent {
   from: SocketState | null;
   to: SocketState | null;
   socket: Socket;
-}
-
-export interface StateSample {
-  at: string;
-  counts: Partial<Record<SocketState, number>>;
-  /** Connected TCP sockets that appeared since the previous sample (also those shorter than a poll, in event mode). */
-  opened: number;
-  /** Connected TCP sockets by local port and by owning pid (the CHART_KEYS busiest of each). */
-  byPort: Record<string, number>;
-  byPid: Record<string, number>;
-}
-
-/** Ports and processes whose connections each sample keeps (the busiest): bounded, for the details' charts. */
-const CHART_KEYS = 64;
-function busiest(counts: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, CHART_KEYS));
 }
 
 /**
@@ -121,19 +108,7 @@ export const useTransitionStore = defineStore('transitions', () => {
         events.push({ id: nextId++, at: delta.at, key, kind: 'closed', from: socket.state, to: null, socket });
     }
     if (events.length) feed.value = markRaw([...events.reverse(), ...feed.value].slice(0, FEED_KEPT));
-    const counts: Partial<Record<SocketState, number>> = {};
-    const ports = new Map<string, number>();
-    const pids = new Map<string, number>();
-    for (const socket of table) {
-      if (socket.protocol !== 'tcp') continue;
-      counts[socket.state] = (counts[socket.state] ?? 0) + 1;
-      if (socket.remoteAddress === null || socket.netns !== undefined) continue;
-      const port = String(socket.localPort);
-      ports.set(port, (ports.get(port) ?? 0) + 1);
-      if (socket.pid !== null) pids.set(String(socket.pid), (pids.get(String(socket.pid)) ?? 0) + 1);
-    }
-    const byPort = busiest(ports);
-    const byPid = busiest(pids);
+    const { counts, byPort, byPid } = sampleTable(delta.at, table, 0);
     const at = Date.parse(delta.at);
     const kept = samples.value.filter((s) => at - Date.parse(s.at) <= SAMPLE_WINDOW_MS);
     const last = kept.at(-1);
