@@ -31,11 +31,12 @@ describe('the machine map', () => {
     await page.getByTestId('machine-map').waitFor();
     const port = page.getByTestId(`map-node-tcp:${server.port}`);
     await port.waitFor({ timeout: 5000 });
-    expect(await port.getAttribute('aria-label')).toBe(`tcp ${server.port} 5 connections`);
+    // (Polled: the page may first show a table read while the five were still connecting.)
+    await expect.poll(() => port.getAttribute('aria-label')).toBe(`tcp ${server.port} 5 connections`);
     expect(await page.getByTestId(`map-node-process:node (${server.pid})`).count()).toBe(1);
-    expect(await page.getByTestId(`map-node-peer:node (${clients.pid})`).getAttribute('aria-label')).toBe(
-      `node (${clients.pid}) 5 connections`,
-    );
+    await expect
+      .poll(() => page.getByTestId(`map-node-peer:node (${clients.pid})`).getAttribute('aria-label'))
+      .toBe(`node (${clients.pid}) 5 connections`);
     await page.screenshot({ path: join(SCREENSHOTS, 'map.png') });
   });
 
