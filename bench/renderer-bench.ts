@@ -17,6 +17,9 @@ export interface RendererFigures {
   /** Typing in the filter: the slowest and the median keystroke until rendered (ms). */
   keystrokeMax: number;
   keystrokeMedian: number;
+  /** A port's fan-out with 2,500 peers (hosts), from selecting it until painted (ms). */
+  fanout: number;
+  fanoutGroups: number;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };

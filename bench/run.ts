@@ -162,6 +162,7 @@ async function rendererSection() {
     painted: med((f) => f.painted),
     keystrokeMax: med((f) => f.keystrokeMax),
     keystrokeMedian: med((f) => f.keystrokeMedian),
+    fanout: med((f) => f.fanout),
   };
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const goal = (met: boolean) => (met ? 'met' : 'MISSED');
@@ -177,6 +178,9 @@ async function rendererSection() {
   console.log(`  … until painted: ${fmt(renderer.painted)} ms (goal ≤ 50 ms: ${goal(renderer.painted <= 50)})`);
   console.log(
     `  typing in the filter: slowest keystroke ${fmt(renderer.keystrokeMax)} ms, median ${fmt(renderer.keystrokeMedian)} ms until rendered (goal < 16.7 ms, one frame: ${goal(renderer.keystrokeMax < 16.7)})`,
+  );
+  console.log(
+    `  a port's fan-out with ${Math.round(rendererRows / 20)} peers (${figures[0].fanoutGroups} groups drawn): ${fmt(renderer.fanout)} ms until painted (goal < 100 ms at 1,000 peers: ${goal(renderer.fanout < 100)})`,
   );
   return renderer;
 }

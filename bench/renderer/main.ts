@@ -98,7 +98,16 @@ async function run(): Promise<void> {
     await painted();
   }
   ui.text = '';
+  // A port's fan-out: 2,500 connections from as many hosts (each port of the table has that many).
+  const t3 = performance.now();
+  ui.selection = { kind: 'port', protocol: 'tcp', port: 3000, netns: null };
+  await nextTick();
+  await painted();
+  const fanout = performance.now() - t3;
+  const fanoutGroups = document.querySelectorAll('[data-testid=fanout-group]').length;
   (window as unknown as { __bench: unknown }).__bench = {
+    fanout,
+    fanoutGroups,
     rows: ROWS,
     firstRender,
     rowsInDom,

@@ -18,6 +18,8 @@ export interface PeerGroup {
   dominant: SocketState;
   /** Its sockets' 4-tuples, the first TUPLES_LISTED of them. */
   tuples: string[];
+  /** Bytes a second sent and received over its sockets (0 where none has traffic figures). */
+  rate: number;
 }
 
 export interface FanoutPicture {
@@ -27,6 +29,9 @@ export interface FanoutPicture {
   folded: { groups: number; sockets: number } | null;
   /** The largest group's count: edge widths are relative to it. */
   largest: number;
+  /** The busiest group's rate (bytes/s), for widths by traffic; 0 when nothing carries figures. */
+  largestRate: number;
+  foldedRate: number;
 }
 
 export const TUPLES_LISTED = 20;
@@ -57,9 +62,19 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
       if (!group)
         groups.set(
           id,
-          (group = { id, host: peer.host, process, count: 0, byState: {}, dominant: socket.state, tuples: [] }),
+          (group = {
+            id,
+            host: peer.host,
+            process,
+            count: 0,
+            byState: {},
+            dominant: socket.state,
+            tuples: [],
+            rate: 0,
+          }),
         );
       group.count++;
+      group.rate += (socket.traffic?.sendRate ?? 0) + (socket.traffic?.receiveRate ?? 0);
       group.byState[socket.state] = (group.byState[socket.state] ?? 0) + 1;
       if (group.tuples.length < TUPLES_LISTED)
         group.tuples.push(
@@ -87,5 +102,11 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
       ...shown.map((g) => g.count),
       rest.reduce((n, g) => n + g.count, 0),
     ),
+    largestRate: Math.max(
+      0,
+      ...shown.map((g) => g.rate),
+      rest.reduce((n, g) => n + g.rate, 0),
+    ),
+    foldedRate: rest.reduce((n, g) => n + g.rate, 0),
   };
 }

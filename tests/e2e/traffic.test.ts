@@ -71,6 +71,10 @@ describe('traffic in the UI', () => {
     await total.waitFor({ timeout: 5000 });
     expect(await total.textContent()).toMatch(/Traffic of 1 connection: sent [\d.]+ KB/);
     expect(number((await total.textContent())?.split('received')[1] ?? '')).toBeGreaterThan(3_000_000);
+    // Edges can say bytes a second instead of connections: one busy peer, the widest edge.
+    await page.getByTestId('fanout-width-by').selectOption('traffic');
+    const edge = page.getByTestId('fanout-picture').locator('path').first();
+    expect(Number(await edge.getAttribute('stroke-width'))).toBeCloseTo(10, 0);
     await page.screenshot({ path: join(SCREENSHOTS, 'traffic-port.png') });
   });
 });

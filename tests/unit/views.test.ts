@@ -150,6 +150,7 @@ describe('fan-out picture', () => {
     // Folded: 10.0.0.2 (2), 10.0.0.1 (1), the local client 20 (2) and 30 (1).
     expect(picture.folded).toEqual({ groups: 4, sockets: 6 });
     expect(picture.largest).toBe(6);
+    expect(picture.largestRate).toBe(0); // no traffic figures: widths by connections only
     const all = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 20);
     expect(all.groups.find((g) => g.process === 'client20 (20)')).toMatchObject({ host: '127.0.0.1', count: 2 });
     expect(all.groups.find((g) => g.process === 'client30 (30)')?.tuples).toEqual([
