@@ -43,14 +43,19 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  * @param limit groups drawn; the rest fold into one
  */
 export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 12): FanoutPicture {
-  const byLocalEnd = new Map<string, Socket>();
+  // The other end of a local connection by its whole identity (a reused port may also stand in an
+  // old TIME_WAIT with another peer: the port alone is not the socket).
+  const otherEnd = new Map<string, Socket>();
   for (const s of sockets)
-    if (s.protocol === 'tcp' && s.remoteAddress !== null) byLocalEnd.set(`${s.localAddress}|${s.localPort}`, s);
+    if (s.protocol === 'tcp' && s.remoteAddress !== null) {
+      const key = `${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`;
+      if (otherEnd.get(key)?.pid == null) otherEnd.set(key, s); // a live owner over a TIME_WAIT ghost
+    }
   const groups = new Map<string, PeerGroup>();
   for (const peer of view.peers)
     for (const socket of peer.sockets) {
       const other = LOOPBACK.test(peer.host)
-        ? byLocalEnd.get(`${socket.remoteAddress}|${socket.remotePort}`)
+        ? otherEnd.get(`${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`)
         : undefined;
       const process = other
         ? other.pid === null

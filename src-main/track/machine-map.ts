@@ -37,8 +37,14 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  */
 export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limit = 24): MachineMap {
   const all = [...sockets].filter((s) => s.netns === undefined && s.protocol !== 'unix');
-  const byLocalEnd = new Map<string, Socket>();
-  for (const s of all) if (s.remoteAddress !== null) byLocalEnd.set(`${s.localAddress}|${s.localPort}`, s);
+  // The other end of a local connection by its whole identity (a reused port may also stand in an
+  // old TIME_WAIT with another peer: the port alone is not the socket).
+  const otherEnd = new Map<string, Socket>();
+  for (const s of all)
+    if (s.remoteAddress !== null) {
+      const key = `${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`;
+      if (otherEnd.get(key)?.pid == null) otherEnd.set(key, s); // a live owner over a TIME_WAIT ghost
+    }
   const owner = (s: Socket) => (s.pid === null ? 'owner unknown' : `${s.processName ?? '?'} (${s.pid})`);
   // Ports: the listening ones, with their owners.
   const ports = new Map<string, { node: MapNode; owners: Set<string> }>();
@@ -57,7 +63,9 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
     if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s)) continue;
     const port = ports.get(`tcp:${s.localPort}`);
     if (!port) continue; // the client end of a connection: its server end counts it
-    const other = LOOPBACK.test(s.remoteAddress) ? byLocalEnd.get(`${s.remoteAddress}|${s.remotePort}`) : undefined;
+    const other = LOOPBACK.test(s.remoteAddress)
+      ? otherEnd.get(`${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`)
+      : undefined;
     const peerId = other ? `peer:${owner(other)}` : `host:${s.remoteAddress.replace(/^::ffff:/, '')}`;
     let peer = peers.get(peerId);
     if (!peer) peers.set(peerId, (peer = { id: peerId, label: other ? owner(other) : peerId.slice(5), weight: 0 }));

@@ -172,6 +172,16 @@ describe('machine map', () => {
       // A remote client of the api.
       tcp('10.0.0.5:3000', '10.0.0.9:50000', { pid: 1, pids: [1], processName: 'api', inode: 21 }),
     ];
+    // A port reused while an old connection of it waits in TIME_WAIT with another peer: not the peer.
+    sockets.push(
+      tcp('127.0.0.1:40001', '127.0.0.1:9999', {
+        state: 'TIME_WAIT',
+        pid: null,
+        pids: [],
+        processName: null,
+        inode: 0,
+      }),
+    );
     const map = machineMap(sockets);
     expect(map.ports.map((p) => `${p.label} ${p.weight}`)).toEqual(['tcp 5432 2', 'tcp 3000 1']);
     expect(map.peers.map((p) => `${p.id} ${p.weight}`)).toEqual(['peer:api (1) 2', 'host:10.0.0.9 1']);
