@@ -2,27 +2,19 @@
 // that streams at a known pace shows its rate in the Connections view's Sent/s column (sortable,
 // busiest first), its bytes, rates and sparkline in its details, and the totals of its port.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { SCREENSHOTS, servedUiSuite } from '../helpers/browser';
 import { Workload, type ChildInfo } from '../helpers/workload';
 
 const RATE = 1_000_000;
 const workload = new Workload();
-let ui: ServedUi | undefined;
-let page: Page;
 let pair: ChildInfo;
 
-beforeAll(async () => {
-  pair = await workload.start({ role: 'transfer', host: '127.0.0.1', send: 3_000_000, reply: 20_000, rate: RATE });
-  ui = await openServedUi(['--interval', '500']);
-  page = ui.page;
-  await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
-}, 60_000);
-
-afterAll(async () => {
-  await ui?.close();
-  await workload.stop();
+const suite = servedUiSuite(['--interval', '500'], {
+  prepare: async () => {
+    pair = await workload.start({ role: 'transfer', host: '127.0.0.1', send: 3_000_000, reply: 20_000, rate: RATE });
+  },
+  stop: () => workload.stop(),
 });
 
 const number = (text: string | null) => {
@@ -35,9 +27,11 @@ describe('traffic in the UI', () => {
   it('shows a streaming connection’s rate, sorted busiest first, with its bytes and sparkline', async () => {
     const local = `127.0.0.1:${pair.localPort}`;
     const remote = `127.0.0.1:${pair.port}`;
-    await page.getByTestId('tab-connections').click();
-    await page.getByTestId('filter').fill(`${local} ${remote}`);
-    const row = page.getByTestId('connection-row').filter({ has: page.locator('.c-local', { hasText: local }) });
+    await suite.page.getByTestId('tab-connections').click();
+    await suite.page.getByTestId('filter').fill(`${local} ${remote}`);
+    const row = suite.page
+      .getByTestId('connection-row')
+      .filter({ has: suite.page.locator('.c-local', { hasText: local }) });
     await row.first().waitFor({ timeout: 5000 });
     // A rate needs two readings; then the column shows the sender's pace (a timer's chunks over
     // half a second on a loaded host: within a factor of two; the system test checks the arithmetic).
@@ -47,34 +41,34 @@ describe('traffic in the UI', () => {
     expect(number(await row.first().getByTestId('row-sent').textContent())).toBeLessThan(RATE * 2);
 
     // Sorting by Sent/s puts the busiest first: with the filter cleared, ours leads the whole table.
-    await page.getByTestId('filter').fill('');
-    await page.getByTestId('sort-sent').click();
+    await suite.page.getByTestId('filter').fill('');
+    await suite.page.getByTestId('sort-sent').click();
     await expect
-      .poll(async () => page.getByTestId('connection-row').first().locator('.c-local').textContent(), {
+      .poll(async () => suite.page.getByTestId('connection-row').first().locator('.c-local').textContent(), {
         timeout: 5000,
       })
       .toBe(local);
 
-    await page.getByTestId('connection-row').first().click();
-    const sent = page.getByTestId('traffic-sent');
+    await suite.page.getByTestId('connection-row').first().click();
+    const sent = suite.page.getByTestId('traffic-sent');
     await sent.waitFor({ timeout: 5000 });
     expect(number(await sent.textContent())).toBeGreaterThan(3_000_000);
-    await page.getByTestId('traffic-sparkline').waitFor({ timeout: 5000 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'traffic-connection.png') });
+    await suite.page.getByTestId('traffic-sparkline').waitFor({ timeout: 5000 });
+    await suite.page.screenshot({ path: join(SCREENSHOTS, 'traffic-connection.png') });
   });
 
   it('sums the traffic of a port’s connections in its fan-out', async () => {
-    await page.getByTestId('tab-listeners').click();
-    await page.getByTestId('filter').fill('');
-    await page.getByTestId(`listener-tcp:${pair.port}`).click();
-    const total = page.getByTestId('traffic-total');
+    await suite.page.getByTestId('tab-listeners').click();
+    await suite.page.getByTestId('filter').fill('');
+    await suite.page.getByTestId(`listener-tcp:${pair.port}`).click();
+    const total = suite.page.getByTestId('traffic-total');
     await total.waitFor({ timeout: 5000 });
     expect(await total.textContent()).toMatch(/Traffic of 1 connection: sent [\d.]+ KB/);
     expect(number((await total.textContent())?.split('received')[1] ?? '')).toBeGreaterThan(3_000_000);
     // Edges can say bytes a second instead of connections: one busy peer, the widest edge.
-    await page.getByTestId('fanout-width-by').selectOption('traffic');
-    const edge = page.getByTestId('fanout-picture').locator('path').first();
+    await suite.page.getByTestId('fanout-width-by').selectOption('traffic');
+    const edge = suite.page.getByTestId('fanout-picture').locator('path').first();
     expect(Number(await edge.getAttribute('stroke-width'))).toBeCloseTo(10, 0);
-    await page.screenshot({ path: join(SCREENSHOTS, 'traffic-port.png') });
+    await suite.page.screenshot({ path: join(SCREENSHOTS, 'traffic-port.png') });
   });
 });

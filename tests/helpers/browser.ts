@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { PROJECT_ROOT } from './cli';
 import { startServe, type Served } from './serve';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,4 +58,27 @@ export async function openServedUi(serveArgs: string[], prefix: string[] = []): 
     await close();
     throw error;
   }
+}
+
+/**
+ * The real UI for one test file: `porthole serve` with `serveArgs` and Chromium, opened (live)
+ * before the file's tests — after `prepare`, e.g. the sockets the page should find — and closed
+ * after them, with `stop` (a workload) after that.
+ */
+export function servedUiSuite(
+  serveArgs: string[],
+  options: { prepare?: () => Promise<void>; stop?: () => Promise<void> } = {},
+): { ui: ServedUi; page: Page } {
+  const suite = {} as { ui: ServedUi; page: Page };
+  beforeAll(async () => {
+    await options.prepare?.();
+    suite.ui = await openServedUi(serveArgs);
+    suite.page = suite.ui.page;
+    await suite.page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
+  }, 60_000);
+  afterAll(async () => {
+    await suite.ui?.close();
+    await options.stop?.();
+  });
+  return suite;
 }
