@@ -9,9 +9,9 @@
 // connects to the app's private local socket (a Unix socket in a 0700 folder, or a named pipe)
 // and says the token the app wrote for it first.
 
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { killProcess } from '../actions/kill-process';
@@ -38,6 +38,26 @@ if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs 
   process.exit(2);
 }
 
+/**
+ * The app's token, or null unless the file is one: 64 hex digits in a regular file of the private
+ * folder (no access for group or others) that also holds the socket (Unix), owned by that folder's
+ * owner. The helper runs as root with arguments the app chose.
+ */
+function tokenFrom(file: string, socketPath: string): string | null {
+  try {
+    const folder = dirname(file);
+    if (process.platform !== 'win32' && dirname(socketPath) !== folder) return null;
+    const stats = lstatSync(file);
+    const folderStats = statSync(folder);
+    if (!stats.isFile() || stats.size > 128 || stats.uid !== folderStats.uid) return null;
+    if (process.platform !== 'win32' && (folderStats.mode & 0o077) !== 0) return null;
+    const token = readFileSync(file, 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(token) ? token : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Where requests come from and messages go: the inherited stdin/stdout, or the app's socket. */
 let input: Readable = process.stdin;
 let output: Writable = process.stdout;
@@ -48,7 +68,12 @@ if (connectPath !== undefined) {
     process.stderr.write('porthole helper: --connect needs --token-file\n');
     process.exit(2);
   }
-  const token = readFileSync(tokenFile, 'utf8').trim();
+  const token = tokenFrom(tokenFile, connectPath);
+  if (token === null) {
+    // Never read out what is not a token: a root helper must not send an arbitrary file anywhere.
+    process.stderr.write('porthole helper: --token-file is not a token in the private folder of --connect\n');
+    process.exit(2);
+  }
   const socket = connect(connectPath);
   socket.write(token + '\n');
   socket.on('error', () => process.exit(1));

@@ -1,8 +1,18 @@
 // The privileged helper (issue 13): the poll loop as root in a process of its own, the app side
 // unprivileged, joined by pipes the helper was started with (what pkexec hands on). Real
 // processes throughout: the helper as root, `porthole watch` as nobody.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -95,6 +105,15 @@ describe.skipIf(!root)('the privileged helper', () => {
     expect(errors.join('\n')).not.toContain('passwd');
     expect(errors.join('\n')).not.toContain('xxxx');
 
+    // Once the helper's table holds both test processes as owners (a loaded host polls slowly):
+    for (let id = 100; ; id++) {
+      say(JSON.stringify({ type: 'current', requestId: id }));
+      const answer = await next();
+      const owners = (JSON.parse(answer.json as string) as Resync).sockets.flatMap((s) => s.pids);
+      if (owners.includes(holder.pid) && owners.includes(bystander.pid)) break;
+      expect(id).toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     // The one privileged action, refused for a process holding no socket (it does hold a UDP one:
     // use a pid that holds none, the test runner's parent shell is not in the table)…
     say(JSON.stringify({ type: 'stop-process', requestId: 4, pid: process.ppid, startedAt: 'x', force: false }));
@@ -168,6 +187,39 @@ describe.skipIf(!root)('the privileged helper', () => {
     const second = Number(helperPid());
     expect(second).toBeGreaterThan(0);
     expect(second).not.toBe(first);
+  });
+
+  it('connecting back, sends nothing but a token: refuses any other file, or a folder that is not private', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'porthole-helper-test-'));
+    chmodSync(folder, 0o700);
+    const path = join(folder, 'helper.sock');
+    const received: Buffer[] = [];
+    const server = createServer((socket) => socket.on('data', (chunk) => received.push(chunk)));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const run = (tokenFile: string) =>
+      spawnSync(process.execPath, [HELPER, '--connect', path, '--token-file', tokenFile], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+    try {
+      // A file that is not a token (a root-readable secret, say): refused before connecting.
+      const secret = join(folder, 'secret');
+      writeFileSync(secret, 'root:$6$not-a-token:19000:0:99999:7:::\n', { mode: 0o600 });
+      const refused = run(secret);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('is not a token');
+      // A file outside the socket's folder, and a token in a folder others can read: refused too.
+      expect(run('/etc/hostname').status).toBe(2);
+      const token = join(folder, 'token');
+      writeFileSync(token, 'a'.repeat(64), { mode: 0o600 });
+      chmodSync(folder, 0o755);
+      expect(run(token).status).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(Buffer.concat(received).length).toBe(0);
+    } finally {
+      server.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('ends when the app closes its end, and leaves no tracefs instance behind', async () => {
