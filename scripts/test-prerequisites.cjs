@@ -33,6 +33,8 @@ function missing() {
     ['ss', 'iproute2'],
     ['setpriv', 'util-linux'],
     ['python3', 'python3'],
+    ['promtool', 'prometheus'],
+    ['prometheus', 'prometheus'],
   ])
     if (!onPath(command)) gaps.push([command, `apt-get install ${pkg}`]);
   return gaps;

@@ -1,7 +1,7 @@
 // The `porthole` command line: snapshot, who, kill, diff, watch, serve. It only moves bytes and
 // words; the engine, the doctor and the actions do the rest.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ import { closeConnection, findConnection } from '../actions/close-connection';
 import { Poller } from './poller';
 import { channelFromEnvironment } from './poll-channel';
 import { startWebServer } from './web';
+import { startExporter } from './exporter';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -69,6 +70,10 @@ const USAGE = `Usage:
   porthole serve [--port N] [--interval MS] [--event-buffer-kb KB]
       The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints.
   --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
+  porthole exporter [--listen 127.0.0.1:9464] [--interval MS] [--bearer-token-file F] [--max-process-series N]
+      Prometheus / OpenMetrics metrics at /metrics: sockets by protocol, family, state and
+      namespace, listeners by port and process, connections opened and closed, lost events, poll
+      durations. Loopback unless --listen names another address, which then needs a bearer token.
   porthole help
 `;
 
@@ -268,6 +273,60 @@ async function watchCommand(args: string[], io: CliIo): Promise<number> {
   });
   await untilStopped(io.outputClosed);
   subscription.close();
+  await poller.stop();
+  return EXIT_OK;
+}
+
+/** Porthole's version, from package.json beside the built files (out/main → the project). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function exporterCommand(args: string[], io: CliIo): Promise<number> {
+  const values = parse(args, {
+    listen: { type: 'string' },
+    interval: { type: 'string' },
+    'bearer-token-file': { type: 'string' },
+    'max-process-series': { type: 'string' },
+  });
+  const listen = values.listen ?? '127.0.0.1:9464';
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(listen) ?? /^([^:[\]]+):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (!m || !isIpLiteral(m[1]) || !(port >= 0 && port <= 65535))
+    throw new UsageError(`--listen takes an address and a port, e.g. 127.0.0.1:9464, not "${printable(listen)}".`);
+  const maxSeries = values['max-process-series'] === undefined ? 100 : Number(values['max-process-series']);
+  if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 10_000)
+    throw new UsageError('--max-process-series takes 1-10000.');
+  let bearerToken: string | null = null;
+  if (values['bearer-token-file'] !== undefined) {
+    bearerToken = readFileSync(values['bearer-token-file'], 'utf8').trim();
+    if (bearerToken.length < 16) throw new UsageError('--bearer-token-file holds a token of 16 characters or more.');
+  }
+  const poller = new Poller({ intervalMs: parseInterval(values.interval), channel: channelFromEnvironment() });
+  poller.onError((message) => io.stderr(`${message}\n`));
+  let exporter;
+  try {
+    exporter = await startExporter({
+      poller,
+      host: m[1],
+      port,
+      version: packageVersion(),
+      maxProcessSeries: maxSeries,
+      bearerToken,
+    });
+  } catch (error) {
+    await poller.stop();
+    io.stderr(`Cannot serve metrics on ${printable(listen)}: ${(error as Error).message}.\n`);
+    return EXIT_FAILURE;
+  }
+  io.stdout(`Porthole metrics at ${exporter.url}\n`);
+  await untilStopped();
+  await exporter.close();
   await poller.stop();
   return EXIT_OK;
 }
@@ -520,6 +579,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await watchCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
+      case 'exporter':
+        return await exporterCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':

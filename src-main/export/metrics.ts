@@ -1,0 +1,154 @@
+// The exporter's metrics as Prometheus text (0.0.4) or OpenMetrics 1.0: pure functions of the
+// table and of counters the exporter keeps. Names and labels follow Prometheus's conventions —
+// units in names, `_total` counters, no per-connection labels; per-process listener series are
+// capped (the rest summed into process="other").
+
+import type { Resync, SocketState } from '../shared/contract';
+import { isListening } from '../track/views';
+
+export interface ExporterCounters {
+  /** Connected TCP sockets that appeared, and that went, since the exporter started. */
+  opened: number;
+  closed: number;
+  /** Kernel events lost (event mode) and finished connections viewers were not sent. */
+  eventsLost: number;
+  chainsDropped: number;
+  /** Rows of the kernel's tables that did not parse, summed over polls. */
+  malformedRows: number;
+  /** Poll durations (seconds): a histogram's buckets, sum and count. */
+  pollBuckets: number[];
+  pollSum: number;
+  pollCount: number;
+}
+
+/** Bucket bounds of the poll duration histogram (seconds). */
+export const POLL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function emptyCounters(): ExporterCounters {
+  return {
+    opened: 0,
+    closed: 0,
+    eventsLost: 0,
+    chainsDropped: 0,
+    malformedRows: 0,
+    pollBuckets: POLL_BUCKETS.map(() => 0),
+    pollSum: 0,
+    pollCount: 0,
+  };
+}
+
+/** Counts one poll's duration into the histogram. */
+export function observePoll(counters: ExporterCounters, seconds: number): void {
+  POLL_BUCKETS.forEach((bound, i) => {
+    if (seconds <= bound) counters.pollBuckets[i]++;
+  });
+  counters.pollSum += seconds;
+  counters.pollCount++;
+}
+
+/** A label value as the exposition formats escape it (backslash, quote, newline). */
+function labelValue(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+const labels = (pairs: Record<string, string | number>) =>
+  `{${Object.entries(pairs)
+    .map(([k, v]) => `${k}="${labelValue(String(v))}"`)
+    .join(',')}}`;
+
+export interface MetricsOptions {
+  version: string;
+  /** Per-process listener series at most; the rest are summed into process="other". */
+  maxProcessSeries: number;
+  openMetrics: boolean;
+}
+
+export function renderMetrics(table: Resync, counters: ExporterCounters, options: MetricsOptions): string {
+  const out: string[] = [];
+  const family = (name: string, type: string, help: string, unit?: string) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    if (unit && options.openMetrics) out.push(`# UNIT ${name} ${unit}`);
+  };
+  // OpenMetrics names a counter's family without `_total`; its samples carry the suffix.
+  const counter = (name: string, help: string, value: number) => {
+    family(options.openMetrics ? name : `${name}_total`, 'counter', help);
+    out.push(`${name}_total ${value}`);
+  };
+
+  const bySocket = new Map<string, number>();
+  const listeners = new Map<string, number>();
+  for (const s of table.sockets) {
+    const key = labels({
+      protocol: s.protocol,
+      family: s.family === null ? 'unix' : `ipv${s.family}`,
+      state: s.state as SocketState,
+      namespace: s.netnsName ?? 'host',
+    });
+    bySocket.set(key, (bySocket.get(key) ?? 0) + 1);
+    if (s.protocol !== 'unix' && isListening(s)) {
+      const process = s.processName ?? 'unknown';
+      const k = `${s.protocol}|${s.localPort}|${process}|${s.netnsName ?? 'host'}`;
+      listeners.set(k, (listeners.get(k) ?? 0) + 1);
+    }
+  }
+  family(
+    'porthole_sockets',
+    'gauge',
+    'Sockets in the kernel tables, by protocol, family, state and network namespace.',
+  );
+  for (const [key, n] of [...bySocket].sort()) out.push(`porthole_sockets${key} ${n}`);
+
+  // Bounded cardinality: the first maxProcessSeries distinct processes by name; the rest as "other".
+  const processes = [...new Set([...listeners.keys()].map((k) => k.split('|')[2]))].sort();
+  const kept = new Set(processes.slice(0, options.maxProcessSeries));
+  const folded = new Map<string, number>();
+  for (const [k, n] of listeners) {
+    const [protocol, port, process, namespace] = k.split('|');
+    const key = labels({ protocol, port, process: kept.has(process) ? process : 'other', namespace });
+    folded.set(key, (folded.get(key) ?? 0) + n);
+  }
+  family('porthole_listeners', 'gauge', 'Listening sockets (TCP) and bound sockets (UDP) by port and owning process.');
+  for (const [key, n] of [...folded].sort()) out.push(`porthole_listeners${key} ${n}`);
+
+  counter(
+    'porthole_connections_opened',
+    'Connected TCP sockets that appeared since the exporter started.',
+    counters.opened,
+  );
+  counter(
+    'porthole_connections_closed',
+    'Connected TCP sockets that went since the exporter started.',
+    counters.closed,
+  );
+  counter(
+    'porthole_events_lost',
+    'Kernel TCP state events lost (event mode): connections missing or incomplete.',
+    counters.eventsLost,
+  );
+  counter('porthole_chains_dropped', 'Finished connections not sent to a slow viewer.', counters.chainsDropped);
+  counter(
+    'porthole_malformed_rows',
+    'Rows of the kernel tables that did not parse and were skipped.',
+    counters.malformedRows,
+  );
+  family('porthole_unattributed_sockets', 'gauge', 'Sockets whose owning process could not be seen.');
+  out.push(`porthole_unattributed_sockets ${table.stats?.unattributed ?? 0}`);
+
+  const poll = 'porthole_poll_duration_seconds';
+  family(poll, 'histogram', 'How long a reading of the socket tables took.', 'seconds');
+  POLL_BUCKETS.forEach((bound, i) => out.push(`${poll}_bucket${labels({ le: bound })} ${counters.pollBuckets[i]}`));
+  out.push(`${poll}_bucket${labels({ le: '+Inf' })} ${counters.pollCount}`);
+  out.push(`${poll}_sum ${counters.pollSum}`, `${poll}_count ${counters.pollCount}`);
+
+  family('porthole_build_info', 'gauge', 'Porthole build information.');
+  out.push(`porthole_build_info${labels({ version: options.version })} 1`);
+  if (options.openMetrics) out.push('# EOF');
+  return out.join('\n') + '\n';
+}
+
+/** The content type the scraper asked for (Prometheus sends OpenMetrics first in its Accept). */
+export function negotiate(accept: string | undefined): { openMetrics: boolean; contentType: string } {
+  return /application\/openmetrics-text/.test(accept ?? '')
+    ? { openMetrics: true, contentType: 'application/openmetrics-text; version=1.0.0; charset=utf-8' }
+    : { openMetrics: false, contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+}

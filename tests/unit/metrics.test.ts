@@ -1,0 +1,57 @@
+// The exporter's metrics text: Prometheus's conventions, bounded cardinality, escaping.
+import { describe, expect, it } from 'vitest';
+import { emptyCounters, negotiate, observePoll, renderMetrics } from '../../src-main/export/metrics';
+import type { Resync } from '../../src-main/shared/contract';
+import { tcp } from '../helpers/sockets';
+
+const stats = { unattributed: 2, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
+const table = (sockets: Resync['sockets']): Resync => ({ seq: 1, at: '', sockets, processes: [], stats });
+const options = { version: '0.1.0', maxProcessSeries: 2, openMetrics: false };
+
+describe('metrics', () => {
+  it('counts sockets by protocol, family, state and namespace; listeners by port and process', () => {
+    const text = renderMetrics(
+      table([
+        tcp('127.0.0.1:3000', null, { processName: 'api', inode: 1 }),
+        tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 2 }),
+        tcp('127.0.0.1:5000', '127.0.0.1:3000', { inode: 3 }),
+      ]),
+      emptyCounters(),
+      options,
+    );
+    expect(text).toContain('porthole_sockets{protocol="tcp",family="ipv4",state="ESTABLISHED",namespace="host"} 2');
+    expect(text).toContain('porthole_listeners{protocol="tcp",port="3000",process="api",namespace="host"} 1');
+    expect(text).toContain('# TYPE porthole_connections_opened_total counter\nporthole_connections_opened_total 0');
+    expect(text).toContain('porthole_unattributed_sockets 2');
+    expect(text).toContain('porthole_build_info{version="0.1.0"} 1');
+    expect(text).not.toContain('# EOF');
+  });
+
+  it('caps per-process series (the rest as "other") and escapes a hostile process name', () => {
+    const names = ['0"}\nevil 1', 'b', 'c', 'd'];
+    const text = renderMetrics(
+      table(names.map((n, i) => tcp(`127.0.0.1:${4000 + i}`, null, { processName: n, inode: 10 + i }))),
+      emptyCounters(),
+      options,
+    );
+    const series = text.split('\n').filter((l) => l.startsWith('porthole_listeners{'));
+    expect(new Set(series.map((l) => /process="((?:[^"\\]|\\.)*)"/.exec(l)![1]))).toEqual(
+      new Set(['0\\"}\\nevil 1', 'b', 'other']),
+    );
+    expect(text).not.toMatch(/^evil/m);
+  });
+
+  it('writes OpenMetrics when asked: families without _total, units, a histogram, # EOF at the end', () => {
+    const counters = emptyCounters();
+    observePoll(counters, 0.02);
+    observePoll(counters, 3);
+    const text = renderMetrics(table([]), counters, { ...options, openMetrics: true });
+    expect(text).toContain('# TYPE porthole_connections_opened counter\nporthole_connections_opened_total 0');
+    expect(text).toContain('# UNIT porthole_poll_duration_seconds seconds');
+    expect(text).toContain('porthole_poll_duration_seconds_bucket{le="0.025"} 1');
+    expect(text).toContain('porthole_poll_duration_seconds_bucket{le="+Inf"} 2');
+    expect(text.endsWith('# EOF\n')).toBe(true);
+    expect(negotiate('application/openmetrics-text;version=1.0.0,text/plain;q=0.5').openMetrics).toBe(true);
+    expect(negotiate(undefined).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
