@@ -5,6 +5,7 @@
 
 import type { Socket, SocketState } from '../shared/contract';
 import { formatEndpoint } from './identity';
+import { otherEndFinder, ownerLabel } from './local-peers';
 import type { FanOut } from './views';
 
 export interface PeerGroup {
@@ -35,7 +36,6 @@ export interface FanoutPicture {
 }
 
 export const TUPLES_LISTED = 20;
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
  * @param sockets every socket of the table: a loopback peer's process is the owner of the socket
@@ -43,25 +43,12 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  * @param limit groups drawn; the rest fold into one
  */
 export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 12): FanoutPicture {
-  // The other end of a local connection by its whole identity (a reused port may also stand in an
-  // old TIME_WAIT with another peer: the port alone is not the socket).
-  const otherEnd = new Map<string, Socket>();
-  for (const s of sockets)
-    if (s.protocol === 'tcp' && s.remoteAddress !== null) {
-      const key = `${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`;
-      if (otherEnd.get(key)?.pid == null) otherEnd.set(key, s); // a live owner over a TIME_WAIT ghost
-    }
+  const otherEnd = otherEndFinder(sockets);
   const groups = new Map<string, PeerGroup>();
   for (const peer of view.peers)
     for (const socket of peer.sockets) {
-      const other = LOOPBACK.test(peer.host)
-        ? otherEnd.get(`${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`)
-        : undefined;
-      const process = other
-        ? other.pid === null
-          ? 'owner unknown'
-          : `${other.processName ?? '?'} (${other.pid})`
-        : null;
+      const other = otherEnd(socket);
+      const process = other ? ownerLabel(other) : null;
       const id = `${peer.host}|${process ?? ''}`;
       let group = groups.get(id);
       if (!group)
@@ -91,13 +78,7 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
     g.dominant = (Object.entries(g.byState) as [SocketState, number][]).sort((a, b) => b[1] - a[1])[0][0];
   const shown = sorted.length > limit ? sorted.slice(0, limit - 1) : sorted;
   const rest = sorted.slice(shown.length);
-  const owners = [
-    ...new Set(
-      (view.group?.listeners ?? []).map((l) =>
-        l.pid === null ? 'owner unknown' : `${l.processName ?? '?'} (${l.pid})`,
-      ),
-    ),
-  ];
+  const owners = [...new Set((view.group?.listeners ?? []).map(ownerLabel))];
   return {
     owners,
     groups: shown,

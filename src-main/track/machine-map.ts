@@ -3,6 +3,7 @@
 // Pure and bounded: the busiest ports and peers are drawn, the rest counted.
 
 import type { Socket } from '../shared/contract';
+import { otherEndFinder, ownerLabel } from './local-peers';
 import { isListening } from './views';
 
 export interface MapNode {
@@ -29,23 +30,13 @@ export interface MachineMap {
   hiddenPeers: number;
 }
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
 /**
  * @param words every word must be in a port's, its owner's or a peer's label for it to be drawn
  * @param limit ports and peers drawn, the busiest first
  */
 export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limit = 24): MachineMap {
   const all = [...sockets].filter((s) => s.netns === undefined && s.protocol !== 'unix');
-  // The other end of a local connection by its whole identity (a reused port may also stand in an
-  // old TIME_WAIT with another peer: the port alone is not the socket).
-  const otherEnd = new Map<string, Socket>();
-  for (const s of all)
-    if (s.remoteAddress !== null) {
-      const key = `${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`;
-      if (otherEnd.get(key)?.pid == null) otherEnd.set(key, s); // a live owner over a TIME_WAIT ghost
-    }
-  const owner = (s: Socket) => (s.pid === null ? 'owner unknown' : `${s.processName ?? '?'} (${s.pid})`);
+  const otherEnd = otherEndFinder(all);
   // Ports: the listening ones, with their owners.
   const ports = new Map<string, { node: MapNode; owners: Set<string> }>();
   for (const s of all)
@@ -54,7 +45,7 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
       let port = ports.get(id);
       if (!port)
         ports.set(id, (port = { node: { id, label: `${s.protocol} ${s.localPort}`, weight: 0 }, owners: new Set() }));
-      port.owners.add(owner(s));
+      port.owners.add(ownerLabel(s));
     }
   // Connections into each port: peers by remote host, or the local process at the other end.
   const edges = new Map<string, MapEdge>();
@@ -63,12 +54,11 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
     if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s)) continue;
     const port = ports.get(`tcp:${s.localPort}`);
     if (!port) continue; // the client end of a connection: its server end counts it
-    const other = LOOPBACK.test(s.remoteAddress)
-      ? otherEnd.get(`${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`)
-      : undefined;
-    const peerId = other ? `peer:${owner(other)}` : `host:${s.remoteAddress.replace(/^::ffff:/, '')}`;
+    const other = otherEnd(s);
+    const peerId = other ? `peer:${ownerLabel(other)}` : `host:${s.remoteAddress.replace(/^::ffff:/, '')}`;
     let peer = peers.get(peerId);
-    if (!peer) peers.set(peerId, (peer = { id: peerId, label: other ? owner(other) : peerId.slice(5), weight: 0 }));
+    if (!peer)
+      peers.set(peerId, (peer = { id: peerId, label: other ? ownerLabel(other) : peerId.slice(5), weight: 0 }));
     peer.weight++;
     port.node.weight++;
     const key = `${port.node.id}>${peerId}`;
