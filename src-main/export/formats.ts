@@ -66,8 +66,8 @@ const TABLE_HEADER = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'UI
  */
 function socketTable(snapshot: Snapshot): { header: string[]; rows: string[][] } {
   let header = TABLE_HEADER;
-  let rows = tableRows(snapshot);
   const sorted = sortedSockets(snapshot);
+  let rows = tableRows(sorted);
   if (snapshot.sockets.some((s) => s.traffic)) {
     header = [...header, 'SENT', 'RECEIVED'];
     rows = rows.map((row, i) => {
@@ -107,9 +107,9 @@ function namespaceLines(snapshot: Snapshot): string[] {
   return lines;
 }
 
-/** The rows a person reads (text and Markdown), sorted by protocol, port and address. */
-function tableRows(snapshot: Snapshot): string[][] {
-  return sortedSockets(snapshot).map((s) => [
+/** The rows a person reads (text and Markdown), of the sockets sorted by protocol, port and address. */
+function tableRows(sorted: readonly Socket[]): string[][] {
+  return sorted.map((s) => [
     s.family === 6 ? `${s.protocol}6` : s.protocol,
     printable(formatEndpoint(s.localAddress, s.localPort) || '*'),
     s.remoteAddress === null ? '*' : formatEndpoint(s.remoteAddress, s.remotePort),

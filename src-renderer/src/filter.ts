@@ -31,18 +31,9 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
     if (filter.pid !== null && socket.pid !== filter.pid) return false;
     if (namespace !== null && namespaceOf(socket) !== namespace) return false;
     if (words.length === 0) return true;
-    const haystack = searchText ?? haystackOf(socket, process);
+    const haystack = searchText ?? searchTextOf(socket, process);
     return words.every((word) => haystack.includes(word));
   };
-}
-
-export function matches(socket: Socket, filter: SocketFilter, process?: ProcessInfo): boolean {
-  return matcher(filter)(socket, process);
-}
-
-/** The text a row is searched by (built once per socket object and owner's command). */
-export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
-  return haystackOf(socket, process);
 }
 
 /**
@@ -50,7 +41,7 @@ export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
  * new object) and per owner's command: typing a key then costs a substring search per row.
  */
 const haystacks = new WeakMap<Socket, { command: string; text: string }>();
-function haystackOf(socket: Socket, process?: ProcessInfo): string {
+export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
   const command = process?.command ?? '';
   const cached = haystacks.get(socket);
   if (cached && cached.command === command) return cached.text;
