@@ -295,10 +295,8 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
     'max-process-series': { type: 'string' },
   });
   const listen = values.listen ?? '127.0.0.1:9464';
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(listen) ?? /^([^:[\]]+):(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[2]);
-  if (!m || !isIpLiteral(m[1]) || !(port >= 0 && port <= 65535))
-    throw new UsageError(`--listen takes an address and a port, e.g. 127.0.0.1:9464, not "${printable(listen)}".`);
+  // Port 0: any free port (the address printed says which).
+  const { address, port } = parseEndpoint(listen, '--listen', 0);
   const maxSeries = values['max-process-series'] === undefined ? 100 : Number(values['max-process-series']);
   if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 10_000)
     throw new UsageError('--max-process-series takes 1-10000.');
@@ -313,7 +311,7 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
   try {
     exporter = await startExporter({
       poller,
-      host: m[1],
+      host: address,
       port,
       version: packageVersion(),
       maxProcessSeries: maxSeries,
@@ -493,11 +491,11 @@ async function killCommand(args: string[], io: CliIo): Promise<number> {
   return stopOwners(diagnosis, { force: values.force === true, yes: values.yes === true }, io);
 }
 
-/** `127.0.0.1:5000` or `[::1]:5000`: an IP literal and a port, else a usage error. */
-function parseEndpoint(text: string | undefined, which: string): { address: string; port: number } {
+/** `127.0.0.1:5000` or `[::1]:5000`: an IP literal and a port (from `lowestPort`), else a usage error. */
+function parseEndpoint(text: string | undefined, which: string, lowestPort = 1): { address: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text ?? '') ?? /^([^:[\]]+):(\d{1,5})$/.exec(text ?? '');
   const port = Number(m?.[2]);
-  if (!m || !isIpLiteral(m[1]) || !(port >= 1 && port <= 65535))
+  if (!m || !isIpLiteral(m[1]) || !(port >= lowestPort && port <= 65535))
     throw new UsageError(
       `${which} is an address and a port, e.g. 127.0.0.1:5000 or [::1]:5000, not "${printable(text ?? '')}".`,
     );
