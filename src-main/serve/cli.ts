@@ -25,7 +25,7 @@ import {
 } from '../export/formats';
 import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-atomic';
 import { ImportError } from '../export/import-snapshot';
-import { readSnapshotFile } from '../export/read-snapshot-file';
+import { readSnapshotFile, readUserFile } from '../export/read-snapshot-file';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
@@ -302,7 +302,8 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('--max-process-series takes 1-10000.');
   let bearerToken: string | null = null;
   if (values['bearer-token-file'] !== undefined) {
-    bearerToken = readFileSync(values['bearer-token-file'], 'utf8').trim();
+    // Read as any file a user names: a FIFO or a device is refused at once, not waited on.
+    bearerToken = readUserFile(values['bearer-token-file'], 4096).toString('utf8').trim();
     if (bearerToken.length < 16) throw new UsageError('--bearer-token-file holds a token of 16 characters or more.');
   }
   const poller = new Poller({ intervalMs: parseInterval(values.interval), channel: channelFromEnvironment() });

@@ -73,6 +73,12 @@ describe('porthole exporter', () => {
     expect((await scrape(url, { authorization: 'Bearer wrong-token-of-some-length' })).status).toBe(401);
     expect((await scrape(url, { authorization: 'Bearer a-long-enough-secret-token' })).status).toBe(200);
     expect(runPorthole(['exporter', '--listen', 'localhost:9464']).status).toBe(2);
+    // A FIFO as the token file is refused at once, never waited on.
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fromFifo = runPorthole(['exporter', '--bearer-token-file', fifo], { timeout: 10_000 });
+    expect(fromFifo.status).toBe(2);
+    expect(fromFifo.stderr).toContain('not a regular file');
   });
 
   it('is scraped by a real Prometheus, which answers for the listener and then sees it go', async () => {
