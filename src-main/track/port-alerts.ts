@@ -30,12 +30,15 @@ interface Holder {
 const label = (p: WatchedPort) => `${p.protocol} port ${p.port}`;
 const who = (h: Holder) => (h.pid === null ? 'an owner Porthole cannot see' : `${h.name} (pid ${h.pid})`);
 
-/** Porthole's own namespace's listeners (TCP) or bound sockets (UDP) on one port. */
-function holdersOf(sockets: Iterable<Socket>, port: WatchedPort): Holder[] {
-  const holders: Holder[] = [];
-  for (const s of sockets)
-    if (s.protocol === port.protocol && s.localPort === port.port && s.netns === undefined && isListening(s))
-      holders.push({ pid: s.pid, name: s.processName ?? '?', endpoint: formatEndpoint(s.localAddress, s.localPort) });
+const keyOf = (protocol: string, port: number | null) => `${protocol}:${port}`;
+
+/** Porthole's own namespace's listeners (TCP) or bound sockets (UDP) on the watched ports, in one pass. */
+function holdersOn(sockets: Iterable<Socket>, watched: ReadonlySet<string>): Map<string, Holder[]> {
+  const holders = new Map<string, Holder[]>([...watched].map((key) => [key, []]));
+  for (const s of sockets) {
+    const list = s.netns === undefined && isListening(s) ? holders.get(keyOf(s.protocol, s.localPort)) : undefined;
+    list?.push({ pid: s.pid, name: s.processName ?? '?', endpoint: formatEndpoint(s.localAddress, s.localPort) });
+  }
   return holders;
 }
 
@@ -48,7 +51,7 @@ export class PortWatch {
 
   /** Starts watching (its state now is the baseline: no alert for it); false past MAX_WATCHED_PORTS. */
   watch(port: WatchedPort): boolean {
-    const key = `${port.protocol}:${port.port}`;
+    const key = keyOf(port.protocol, port.port);
     if (this.watched.has(key)) return true;
     if (this.watched.size >= MAX_WATCHED_PORTS) return false;
     this.watched.set(key, { port: { protocol: port.protocol, port: port.port }, holders: null });
@@ -56,11 +59,11 @@ export class PortWatch {
   }
 
   unwatch(port: WatchedPort): void {
-    this.watched.delete(`${port.protocol}:${port.port}`);
+    this.watched.delete(keyOf(port.protocol, port.port));
   }
 
   isWatched(port: WatchedPort): boolean {
-    return this.watched.has(`${port.protocol}:${port.port}`);
+    return this.watched.has(keyOf(port.protocol, port.port));
   }
 
   /**
@@ -78,8 +81,9 @@ export class PortWatch {
       }
       return holding.has(pid);
     };
-    for (const entry of this.watched.values()) {
-      const now = holdersOf(sockets, entry.port);
+    const holders = holdersOn(sockets, new Set(this.watched.keys()));
+    for (const [key, entry] of this.watched) {
+      const now = holders.get(key)!;
       const before = entry.holders;
       entry.holders = now;
       if (before === null) continue;
