@@ -51,7 +51,9 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
   const edges = new Map<string, MapEdge>();
   const peers = new Map<string, MapNode>();
   for (const s of all) {
-    if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s)) continue;
+    // Live conversations only: a TIME_WAIT socket has ended, and one whose local port a listener
+    // took since (SO_REUSEADDR) may have been a client's, not the port's (seen on CI's busy host).
+    if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s) || s.state === 'TIME_WAIT') continue;
     const port = ports.get(`tcp:${s.localPort}`);
     if (!port) continue; // the client end of a connection: its server end counts it
     const other = otherEnd(s);

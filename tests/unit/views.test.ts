@@ -182,6 +182,10 @@ describe('machine map', () => {
         inode: 0,
       }),
     );
+    // An ended connection whose local port is now a listener's (a client's once): not the port's.
+    sockets.push(
+      tcp('127.0.0.1:5432', '127.0.0.1:7777', { state: 'TIME_WAIT', pid: null, pids: [], processName: null, inode: 0 }),
+    );
     const map = machineMap(sockets);
     expect(map.ports.map((p) => `${p.label} ${p.weight}`)).toEqual(['tcp 5432 2', 'tcp 3000 1']);
     expect(map.peers.map((p) => `${p.id} ${p.weight}`)).toEqual(['peer:api (1) 2', 'host:10.0.0.9 1']);
