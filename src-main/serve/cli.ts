@@ -26,6 +26,7 @@ import {
 import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-atomic';
 import { ImportError } from '../export/import-snapshot';
 import { readSnapshotFile, readUserFile } from '../export/read-snapshot-file';
+import { MAX_SOURCES, parseSourceSpec, SourceHub, SourceSpecError, type SourceSpec } from './sources';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
@@ -67,8 +68,13 @@ const USAGE = `Usage:
       A line per change to the socket table. With --json, NDJSON stream messages: the whole
       table first ({"type":"resync",…}), then each change ({"type":"delta",…}). As root, also
       every connection that ended (kernel events), and a line when the kernel lost events.
-  porthole serve [--port N] [--interval MS] [--event-buffer-kb KB]
-      The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints.
+  porthole serve [--port N] [--interval MS] [--event-buffer-kb KB] [--token-file F]
+                [--source NAME=URL]… [--source-token-file NAME=F]…
+      The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints
+      (or the one in --token-file). --source adds another machine's porthole serve (the URL it
+      printed, often through an SSH tunnel: ssh -N -L 7001:127.0.0.1:7001 HOST) to the same UI,
+      with a host column and each host's status; its token from the URL or from
+      --source-token-file.
   --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
   porthole exporter [--listen 127.0.0.1:9464] [--interval MS] [--bearer-token-file F] [--max-process-series N]
       Prometheus / OpenMetrics metrics at /metrics: sockets by protocol, family, state and
@@ -121,7 +127,7 @@ function parseEventBuffer(text: string | undefined): number | undefined {
 
 class UsageError extends Error {}
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (error) {
@@ -330,12 +336,49 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
+/** A token a user keeps in a file: read as any file a user names (a FIFO is refused, not waited on). */
+function readTokenFile(path: string, option: string): string {
+  const token = readUserFile(path, 4096).toString('utf8').trim();
+  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token))
+    throw new UsageError(`${option} holds one token: 16-512 letters, digits or . _ ~ + / = -.`);
+  return token;
+}
+
+/** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
+function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
+  const tokens = new Map<string, string>();
+  for (const entry of tokenFiles) {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new UsageError(`--source-token-file is NAME=FILE, not "${printable(entry.slice(0, 80))}".`);
+    tokens.set(entry.slice(0, at), readTokenFile(entry.slice(at + 1), `--source-token-file ${entry.slice(0, at)}`));
+  }
+  const sources: SourceSpec[] = [];
+  try {
+    for (const spec of specs) sources.push(parseSourceSpec(spec, tokens));
+  } catch (error) {
+    if (error instanceof SourceSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+  const names = sources.map((s) => s.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`Two sources are called "${twice}".`);
+  if (sources.length > MAX_SOURCES) throw new UsageError(`At most ${MAX_SOURCES} sources.`);
+  const unused = [...tokens.keys()].find((name) => !names.includes(name));
+  if (unused !== undefined) throw new UsageError(`--source-token-file names "${printable(unused)}", which no --source is called.`);
+  return sources;
+}
+
 async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, {
     port: { type: 'string' },
     interval: { type: 'string' },
     'event-buffer-kb': { type: 'string' },
+    'token-file': { type: 'string' },
+    source: { type: 'string', multiple: true },
+    'source-token-file': { type: 'string', multiple: true },
   });
+  const token = values['token-file'] === undefined ? undefined : readTokenFile(values['token-file'], '--token-file');
+  const sourceSpecs = parseSources(values.source ?? [], values['source-token-file'] ?? []);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port takes 0-65535, not "${printable(values.port ?? '')}".`);
@@ -348,10 +391,13 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
   poller.onError((message) => io.stderr(`${message}\n`));
+  const log = (line: string) => io.stderr(`${line}\n`);
+  const sources = sourceSpecs.length ? new SourceHub(sourceSpecs, log) : undefined;
   let server;
   try {
-    server = await startWebServer({ poller, rendererDir, port, log: (line) => io.stderr(`${line}\n`) });
+    server = await startWebServer({ poller, rendererDir, port, log, sources, token });
   } catch (error) {
+    sources?.close();
     await poller.stop();
     const code = (error as NodeJS.ErrnoException).code;
     io.stderr(
@@ -360,7 +406,9 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   io.stdout(`Porthole is serving its UI at ${server.url}\n`);
+  for (const source of sourceSpecs) io.stdout(`  with ${source.name} from ${source.streamUrl}\n`);
   await untilStopped();
+  sources?.close();
   await server.close();
   await poller.stop();
   return EXIT_OK;

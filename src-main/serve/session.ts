@@ -4,6 +4,7 @@
 import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
 import { PreSerialised, type HostActions } from './host-actions';
 import type { Poller, Subscription } from './poller';
+import type { SourceHub } from './sources';
 
 export interface ViewerTransport {
   /** Sends one message (JSON text of a ServerMessage) to the viewer. */
@@ -44,6 +45,8 @@ export class ViewerSession {
     private readonly poller: Poller,
     private readonly transport: ViewerTransport,
     private readonly actions: HostActions | null = null,
+    /** Other Porthole servers merged into this one's viewers (`serve --source`), if any. */
+    private readonly sources: SourceHub | null = null,
   ) {}
 
   /** Handles one message from the viewer, after validating it. */
@@ -62,17 +65,22 @@ export class ViewerSession {
     const request = parsed.request;
     switch (request.type) {
       case 'subscribe':
+        if (this.subscription) this.sources?.unsubscribe(this.subscription.id);
         this.subscription?.close();
         this.subscription = this.poller.subscribe((json) => this.transport.send(json));
+        this.sources?.subscribe(this.subscription.id, (json) => this.transport.send(json));
         break;
       case 'ack':
-        this.subscription?.ack();
+        if (request.host === undefined) this.subscription?.ack();
+        else if (this.subscription) this.sources?.ack(this.subscription.id, request.host);
         break;
       case 'visibility':
         this.subscription?.setPaused(!request.visible);
+        if (this.subscription) this.sources?.setPaused(this.subscription.id, !request.visible);
         break;
       case 'resync':
-        this.subscription?.resync();
+        if (request.host === undefined) this.subscription?.resync();
+        else if (this.subscription) this.sources?.resync(this.subscription.id, request.host);
         break;
       case 'interval':
         this.poller.setInterval(request.ms);
@@ -139,6 +147,7 @@ export class ViewerSession {
   }
 
   close(): void {
+    if (this.subscription) this.sources?.unsubscribe(this.subscription.id);
     this.subscription?.close();
     this.subscription = null;
   }

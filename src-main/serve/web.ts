@@ -14,6 +14,7 @@ import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../shared/ipc';
 import type { Poller } from './poller';
 import { ViewerSession } from './session';
 import { createHostActions } from './host-actions';
+import type { SourceHub } from './sources';
 
 export interface WebServerOptions {
   poller: Poller;
@@ -23,6 +24,10 @@ export interface WebServerOptions {
   port: number;
   /** Reports refused requests and errors. */
   log?: (line: string) => void;
+  /** Other Porthole servers whose tables every viewer gets too (`serve --source`). */
+  sources?: SourceHub;
+  /** The token viewers must present; by default a new random one (`serve --token-file`). */
+  token?: string;
 }
 
 export interface WebServer {
@@ -81,7 +86,7 @@ function offeredToken(request: IncomingMessage): string | undefined {
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const token = randomBytes(24).toString('base64url');
+  const token = options.token ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => {});
   // The browser host answers the port doctor, kill and snapshot; saving is a browser download.
   const actions = createHostActions(options.poller);
@@ -231,6 +236,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         congested,
       },
       actions,
+      options.sources ?? null,
     );
     // A frame over the limit (1009) or not UTF-8 (1007): ws closes that connection and reports it here.
     ws.on('error', (error) => log(`closed a viewer: ${error.message}`));

@@ -70,6 +70,12 @@ export interface Socket {
    * change of the socket: the stream carries it apart, in `Delta.traffic`.
    */
   traffic?: TcpTraffic;
+  /**
+   * The other Porthole it was read on (`serve --source NAME=URL`), by that source's name; absent
+   * for the machine the viewer's own host runs on. Set by the host that merges sources, never
+   * taken from a source (nor from a file).
+   */
+  host?: string;
 }
 
 export type UnixType = 'stream' | 'dgram' | 'seqpacket';
@@ -372,6 +378,38 @@ export interface Resync {
   eventMode?: EventMode;
   /** How often the host polls now (ms), so a viewer shows the real setting. */
   intervalMs?: number;
+}
+
+/** A source's name: what the host column shows; short, and safe in a key, a URL or a file name. */
+export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+
+/**
+ * How a source (another Porthole, `serve --source`) is doing: `connected`; `connecting` (never read
+ * yet); `stale` (its last table is shown, but it has gone silent or its connection was lost: being
+ * retried); `refused` (it refused Porthole — wrong token, full — or sent what Porthole refuses);
+ * `unreachable` (nothing answers there).
+ */
+export type HostState = 'connecting' | 'connected' | 'stale' | 'refused' | 'unreachable';
+
+export interface HostStatus {
+  name: string;
+  /** Where it is read from, without its token. */
+  url: string;
+  state: HostState;
+  /** Why it is not connected, in a sentence; null while connected. */
+  reason: string | null;
+  /** ISO time Porthole last heard from it (a message or a pong); null before the first. */
+  lastHeardAt: string | null;
+  /** Sockets in its table as last read. */
+  sockets: number;
+  /** Messages from it that were refused (each one cost that connection), since Porthole started. */
+  refused: number;
+}
+
+/** The hosts a viewer sees: this machine's name, and every source. */
+export interface HostsStatus {
+  local: string;
+  sources: HostStatus[];
 }
 
 /** What the engine streams to one subscriber, whatever the transport. */

@@ -1,17 +1,17 @@
 // The IPC contract between the main process and the renderer: channel names, what each carries, and
 // the validation every message goes through. Declared once; preload, main and renderer use it.
 
-import type { StreamMessage } from './contract';
+import { HOST_NAME_PATTERN, type HostsStatus, type StreamMessage } from './contract';
 import { isIpLiteral } from './ip-literal';
 
 /** Requests from the renderer (or a browser tab over WebSocket). */
 export type RendererRequest =
   /** Start (or restart) this view's stream: a resync comes first, then deltas. */
   | { type: 'subscribe' }
-  /** One stream message was applied; the next may be sent. */
-  | { type: 'ack' }
-  /** A gap in seq was seen: send the whole state. */
-  | { type: 'resync' }
+  /** One stream message was applied (of a source's stream, with its name); the next may be sent. */
+  | { type: 'ack'; host?: string }
+  /** A gap in seq was seen (in a source's stream, with its name): send the whole state. */
+  | { type: 'resync'; host?: string }
   /** The view is hidden (or shown again): hold and coalesce, or resume. */
   | { type: 'visibility'; visible: boolean }
   /** The poll interval, in ms (clamped to 250 ms – 10 s). */
@@ -52,8 +52,16 @@ export type CloseOutcome = { ok: true; message: string } | { ok: false; reason: 
 
 export type Reply = { type: 'reply'; id: number } & ({ ok: true; value: unknown } | { ok: false; error: string });
 
-/** Everything the host sends a viewer: the stream, answers to requests, and menu commands. */
-export type ServerMessage = StreamMessage | Reply | { type: 'command'; command: MenuCommand };
+/**
+ * Everything the host sends a viewer: the stream, answers to requests, menu commands, and where it
+ * merges other Porthole servers (`serve --source`), each one's stream and how each is doing.
+ */
+export type ServerMessage =
+  | StreamMessage
+  | Reply
+  | { type: 'command'; command: MenuCommand }
+  | { type: 'host'; host: string; message: StreamMessage }
+  | { type: 'hosts'; hosts: HostsStatus };
 export type MenuCommand = 'export' | 'import' | 'record' | 'doctor' | 'showAllOwners';
 
 export const IPC = {
@@ -107,11 +115,15 @@ export function parseRendererRequest(
   const keys = Object.keys(value).sort().join(',');
   switch (value.type) {
     case 'subscribe':
+      return keys === 'type'
+        ? { ok: true, request: { type: value.type } }
+        : { ok: false, reason: `${value.type} takes no fields` };
     case 'ack':
     case 'resync':
-      return keys === 'type'
-        ? { ok: true, request: { type: value.type } as RendererRequest }
-        : { ok: false, reason: `${value.type} takes no fields` };
+      if (keys === 'type') return { ok: true, request: { type: value.type } };
+      return keys === 'host,type' && typeof value.host === 'string' && HOST_NAME_PATTERN.test(value.host)
+        ? { ok: true, request: { type: value.type, host: value.host } }
+        : { ok: false, reason: `${value.type} takes no fields, or { host: a source's name }` };
     case 'visibility':
       return keys === 'type,visible' && typeof value.visible === 'boolean'
         ? { ok: true, request: { type: 'visibility', visible: value.visible } }

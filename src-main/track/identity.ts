@@ -15,7 +15,9 @@ export function formatEndpoint(address: string, port: number | null): string {
 export function socketKey(socket: Socket): SocketKey {
   const local = formatEndpoint(socket.localAddress, socket.localPort);
   // Another namespace can hold the very same 4-tuple (every container has its own 127.0.0.1).
-  const where = socket.netns === undefined ? '' : `|net:${socket.netns}`;
+  // …and so can another machine (a source of `serve`).
+  const where =
+    (socket.netns === undefined ? '' : `|net:${socket.netns}`) + (socket.host === undefined ? '' : `|host:${socket.host}`);
   if (socket.protocol === 'tcp' && socket.remoteAddress !== null) {
     return `tcp|${local}|${formatEndpoint(socket.remoteAddress, socket.remotePort)}${where}`;
   }

@@ -1,5 +1,6 @@
-// "What talks to what" on this machine: processes, the ports they listen on, and the peers
-// connected to each port (remote hosts, or for a local connection the process at the other end).
+// "What talks to what" on this machine (and the machines it reads: sources): processes, the ports
+// they listen on, and the peers connected to each port (remote hosts, or the process at the other
+// end when the table holds it: a local connection, or one to a source).
 // Pure and bounded: the busiest ports and peers are drawn, the rest counted.
 
 import type { Socket } from '../shared/contract';
@@ -39,12 +40,13 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
   const otherEnd = otherEndFinder(all);
   // Ports: the listening ones, with their owners.
   const ports = new Map<string, { node: MapNode; owners: Set<string> }>();
+  const portId = (s: Socket) => `${s.protocol}:${s.localPort}${s.host === undefined ? '' : `#${s.host}`}`;
   for (const s of all)
     if (isListening(s)) {
-      const id = `${s.protocol}:${s.localPort}`;
+      const id = portId(s);
+      const label = `${s.protocol} ${s.localPort}${s.host === undefined ? '' : ` on ${s.host}`}`;
       let port = ports.get(id);
-      if (!port)
-        ports.set(id, (port = { node: { id, label: `${s.protocol} ${s.localPort}`, weight: 0 }, owners: new Set() }));
+      if (!port) ports.set(id, (port = { node: { id, label, weight: 0 }, owners: new Set() }));
       port.owners.add(ownerLabel(s));
     }
   // Connections into each port: peers by remote host, or the local process at the other end.
@@ -54,7 +56,7 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
     // Live conversations only: a TIME_WAIT socket has ended, and one whose local port a listener
     // took since (SO_REUSEADDR) may have been a client's, not the port's (seen on CI's busy host).
     if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s) || s.state === 'TIME_WAIT') continue;
-    const port = ports.get(`tcp:${s.localPort}`);
+    const port = ports.get(portId(s));
     if (!port) continue; // the client end of a connection: its server end counts it
     const other = otherEnd(s);
     const peerId = other ? `peer:${ownerLabel(other)}` : `host:${s.remoteAddress.replace(/^::ffff:/, '')}`;

@@ -28,8 +28,13 @@ export function isListening(socket: Socket): boolean {
 }
 
 export interface ListenerGroup {
-  /** `tcp:3000`, `udp:53`, or `unix:/run/x.sock`; `@<netns inode>` after it in another namespace. */
+  /**
+   * `tcp:3000`, `udp:53`, or `unix:/run/x.sock`; `@<netns inode>` after it in another namespace,
+   * `#<host>` on another machine (a source).
+   */
   id: string;
+  /** The source it was read on; null for this machine. */
+  host: string | null;
   protocol: Socket['protocol'];
   port: number | null;
   /** The namespace's inode, null for Porthole's own; and its name ('host' for Porthole's own). */
@@ -45,9 +50,9 @@ export interface ListenerGroup {
   connections: number;
 }
 
-export function groupId(socket: Pick<Socket, 'protocol' | 'localAddress' | 'localPort' | 'netns'>): string {
+export function groupId(socket: Pick<Socket, 'protocol' | 'localAddress' | 'localPort' | 'netns' | 'host'>): string {
   const id = socket.protocol === 'unix' ? `unix:${socket.localAddress}` : `${socket.protocol}:${socket.localPort}`;
-  return socket.netns === undefined ? id : `${id}@${socket.netns}`;
+  return (socket.netns === undefined ? id : `${id}@${socket.netns}`) + (socket.host === undefined ? '' : `#${socket.host}`);
 }
 
 /** Whether a published port leads to this protocol and port inside that namespace. */
@@ -75,6 +80,7 @@ export function listenerGroups(sockets: Iterable<Socket>, published: readonly Pu
         id,
         (group = {
           id,
+          host: socket.host ?? null,
           protocol: socket.protocol,
           port: socket.localPort,
           netns,
@@ -92,13 +98,13 @@ export function listenerGroups(sockets: Iterable<Socket>, published: readonly Pu
     group.listeners.push(socket);
   }
   for (const socket of connected) {
-    const group = groups.get(
-      socket.netns === undefined ? `tcp:${socket.localPort}` : `tcp:${socket.localPort}@${socket.netns}`,
-    );
+    const group = groups.get(groupId(socket));
     if (group && serves(group, socket)) group.connections++;
   }
   return [...groups.values()].sort(
     (a, b) =>
+      Number(a.host !== null) - Number(b.host !== null) ||
+      (a.host ?? '').localeCompare(b.host ?? '') ||
       Number(a.netns !== null) - Number(b.netns !== null) ||
       a.namespace.localeCompare(b.namespace) ||
       (a.port ?? 0) - (b.port ?? 0) ||
@@ -147,6 +153,7 @@ export interface FanOut {
  * One listening port of one namespace and the connected sockets behind it, each told apart by its
  * remote end; with the published ports that carry host clients into the namespace.
  * @param netns the namespace's inode; null (default) for Porthole's own
+ * @param host the source it is on; null (default) for this machine (published ports are this machine's)
  */
 export function fanOut(
   sockets: Iterable<Socket>,
@@ -154,9 +161,10 @@ export function fanOut(
   port: number,
   netns: number | null = null,
   published: readonly PublishedPort[] = [],
+  host: string | null = null,
 ): FanOut {
-  const all = [...sockets];
-  const groups = listenerGroups(all, published);
+  const all = [...sockets].filter((s) => (s.host ?? null) === host);
+  const groups = listenerGroups(all, host === null ? published : []);
   const group = groups.find((g) => g.protocol === protocol && g.port === port && g.netns === netns) ?? null;
   const other = (inNamespace: number | null, p: number) =>
     groups.find((g) => g.protocol === protocol && g.port === p && g.netns === inNamespace) ?? null;

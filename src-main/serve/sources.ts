@@ -1,0 +1,508 @@
+// Other Porthole servers merged into this one's viewers (`porthole serve --source NAME=URL`): each
+// source is read over its own WebSocket, as any viewer reads it, and is untrusted input. Every
+// message is bounded (size, rate, rows), parsed without prototype keys and validated field by field
+// as a recording is; a source cannot name its host (Porthole stamps it) nor change a socket it never
+// sent. A source that breaks a rule loses its connection (counted, said in its status) and is tried
+// again later; one failing, silent or slow source never holds up the others, nor this machine's
+// own stream. Each source's table is re-streamed to every viewer through a DeltaStream of its own,
+// with its own seq, acknowledgements and coalescing: a viewer behind on one host is behind on that
+// host alone.
+
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import {
+  HOST_NAME_PATTERN,
+  type Delta,
+  type HostsStatus,
+  type HostStatus,
+  type ProcessInfo,
+  type Resync,
+  type Socket,
+  type SocketChange,
+  type SocketKey,
+  type StreamMessage,
+  type TrafficUpdate,
+  type EventMode,
+  type NetNamespace,
+  type PublishedPort,
+  type ScanStats,
+} from '../shared/contract';
+import { SERVE_PROTOCOL, type ServerMessage } from '../shared/ipc';
+import { printable } from '../shared/printable';
+import { Invalid, parseUntrustedJson } from '../export/import-snapshot';
+import { streamMessage } from '../export/import-recording';
+import { DeltaStream } from '../track/delta-stream';
+import { socketKey } from '../track/identity';
+
+export interface SourceSpec {
+  name: string;
+  /** The source's WebSocket stream (ws: or wss:), without its token. */
+  streamUrl: string;
+  token: string;
+}
+
+/** Sources one server reads: each costs a connection, its table and a stream per viewer. */
+export const MAX_SOURCES = 16;
+/** One message from a source: a 50,000-socket resync is ≈ 8 MB; past this the connection goes (1009). */
+export const MAX_SOURCE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Rows one source's table may hold (sockets; processes alike): a source past it is cut off. */
+export const MAX_SOURCE_SOCKETS = 200_000;
+export const MAX_SOURCE_PROCESSES = 100_000;
+/**
+ * Messages a second from one source, with a burst of twice that. Porthole sends one per poll (at
+ * most 4 a second) and a few more for kernel events; past this a source is flooding, and every
+ * message costs this server's main thread a parse.
+ */
+export const MAX_SOURCE_MESSAGES_PER_SECOND = 50;
+/** Pinged this often; silent this long is `stale`, this long is dead (cut, and tried again). */
+export const HEARTBEAT_MS = 5_000;
+export const STALE_AFTER_MS = 15_000;
+export const DEAD_AFTER_MS = 30_000;
+/** Retries start at this and double up to the longest. */
+const FIRST_RETRY_MS = 1_000;
+const LONGEST_RETRY_MS = 30_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class SourceSpecError extends Error {}
+
+/**
+ * `NAME=URL`: URL is where the other `porthole serve` is reached (its printed URL, often through an
+ * SSH tunnel), http(s) or ws(s). The token comes from the URL's `token` parameter (as printed) or,
+ * kept out of the process list, from `tokens` (the `--source-token-file NAME=FILE` contents).
+ */
+export function parseSourceSpec(text: string, tokens: ReadonlyMap<string, string> = new Map()): SourceSpec {
+  const at = text.indexOf('=');
+  const name = at < 0 ? '' : text.slice(0, at);
+  if (!HOST_NAME_PATTERN.test(name))
+    throw new SourceSpecError(
+      `--source is NAME=URL, NAME 1-32 letters, digits, dots, dashes or underscores, not "${printable(text.slice(0, 80))}".`,
+    );
+  let url: URL;
+  try {
+    url = new URL(text.slice(at + 1));
+  } catch {
+    throw new SourceSpecError(`--source ${name}: "${printable(text.slice(at + 1, at + 81))}" is not a URL.`);
+  }
+  const scheme = { 'http:': 'ws:', 'ws:': 'ws:', 'https:': 'wss:', 'wss:': 'wss:' }[url.protocol];
+  if (!scheme) throw new SourceSpecError(`--source ${name}: the URL is http(s) or ws(s), not ${url.protocol}`);
+  if (url.username || url.password)
+    throw new SourceSpecError(`--source ${name}: the token goes in ?token= or --source-token-file, not in the URL's user.`);
+  const token = url.searchParams.get('token') ?? tokens.get(name) ?? '';
+  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token))
+    throw new SourceSpecError(
+      `--source ${name}: no token (16-512 characters: the one its serve printed, in ?token= or --source-token-file ${name}=FILE).`,
+    );
+  return { name, streamUrl: `${scheme}//${url.host}/stream`, token };
+}
+
+/** A source's table as last read, and its stream to the viewers. */
+class Source {
+  status: HostStatus;
+  private readonly sockets = new Map<SocketKey, Socket>();
+  private readonly processes = new Map<number, ProcessInfo>();
+  private stats: ScanStats | null = null;
+  private at = '';
+  private eventMode: EventMode | undefined;
+  private intervalMs: number | undefined;
+  private namespaces: NetNamespace[] = [];
+  private publishedPorts: PublishedPort[] = [];
+  /** This server's seq for the source's stream (the source's own restarts with each connection). */
+  private seq = 0;
+  /** The source's seq on this connection; -1 until its first resync. */
+  private remoteSeq = -1;
+  private ws: WebSocket | null = null;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private heardAt = 0;
+  private allowance = 2 * MAX_SOURCE_MESSAGES_PER_SECOND;
+  private allowanceAt = performance.now();
+  private closed = false;
+  readonly stream: DeltaStream<string>;
+  private readonly suffix: string;
+
+  constructor(
+    readonly spec: SourceSpec,
+    send: (viewer: string, message: StreamMessage) => void,
+    private readonly changed: () => void,
+    private readonly log: (line: string) => void,
+  ) {
+    this.suffix = `|host:${spec.name}`;
+    this.status = {
+      name: spec.name,
+      url: spec.streamUrl,
+      state: 'connecting',
+      reason: null,
+      lastHeardAt: null,
+      sockets: 0,
+      refused: 0,
+    };
+    this.stream = new DeltaStream(send, () => this.current());
+  }
+
+  connect(): void {
+    if (this.closed) return;
+    const ws = new WebSocket(this.spec.streamUrl, [SERVE_PROTOCOL], {
+      headers: { authorization: `Bearer ${this.spec.token}` },
+      maxPayload: MAX_SOURCE_MESSAGE_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+    this.ws = ws;
+    this.remoteSeq = -1;
+    this.cutOff = null;
+    ws.on('unexpected-response', (_request, response) => {
+      const code = response.statusCode ?? 0;
+      this.cutOff =
+        code === 403
+          ? 'it refused the token (403): is it the one that serve printed, and the same port at both ends of the tunnel?'
+          : code === 503
+            ? 'it has as many viewers as it takes (503)'
+            : `it answered HTTP ${code}, not a Porthole stream`;
+      response.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      this.heardAt = Date.now();
+      ws.send(JSON.stringify({ type: 'subscribe' }));
+    });
+    ws.on('pong', () => this.heard());
+    ws.on('message', (data, isBinary) => {
+      if (this.ws !== ws) return;
+      try {
+        if (isBinary) throw new Invalid('a message', 'is binary');
+        this.receive(String(data));
+      } catch (error) {
+        this.refuse(ws, error instanceof Invalid ? `${error.path} ${error.message}` : (error as Error).message);
+        return;
+      }
+      ws.send(JSON.stringify({ type: 'ack' }));
+    });
+    ws.on('error', (error) => {
+      // ws cuts a frame over maxPayload itself (1009) and says so here.
+      if (/max payload/i.test(error.message)) return this.refuse(ws, `a message over ${MAX_SOURCE_MESSAGE_BYTES} bytes`);
+      const code = (error as NodeJS.ErrnoException).code;
+      this.lastError = code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : error.message;
+    });
+    ws.on('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.cutOff) {
+        this.setState('refused', this.cutOff);
+        this.retryMs = LONGEST_RETRY_MS;
+      } else {
+        const why = this.lastError ?? 'the connection closed';
+        if (this.status.lastHeardAt !== null) this.setState('stale', `connection lost: ${why}; retrying`);
+        else this.setState('unreachable', why);
+      }
+      this.lastError = null;
+      this.retry();
+    });
+  }
+
+  /** Why this connection was cut by either side (it refused Porthole, or sent what Porthole refuses). */
+  private cutOff: string | null = null;
+  private lastError: string | null = null;
+
+  private retry(): void {
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(LONGEST_RETRY_MS, this.retryMs * 2);
+  }
+
+  /** Called every HEARTBEAT_MS: pings, and marks a silent source stale, then dead. */
+  heartbeat(now: number): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const silent = now - this.heardAt;
+    if (silent >= DEAD_AFTER_MS) {
+      this.lastError = `silent for ${Math.round(silent / 1000)} s`;
+      ws.terminate();
+      return;
+    }
+    if (silent >= STALE_AFTER_MS && this.status.state === 'connected')
+      this.setState('stale', `silent for ${Math.round(silent / 1000)} s`);
+    ws.ping();
+  }
+
+  private heard(): void {
+    this.heardAt = Date.now();
+    this.status.lastHeardAt = new Date(this.heardAt).toISOString();
+    if (this.status.state === 'stale' && this.remoteSeq >= 0) this.setState('connected', null);
+  }
+
+  private setState(state: HostStatus['state'], reason: string | null): void {
+    if (this.status.state === state && this.status.reason === reason) return;
+    this.status.state = state;
+    this.status.reason = reason;
+    if (state !== 'connected') this.log(`source ${this.spec.name}: ${state}${reason ? `: ${reason}` : ''}`);
+    this.changed();
+  }
+
+  /** Cuts a source that broke a rule: counted, said, tried again after the longest wait. */
+  private refuse(ws: WebSocket, why: string): void {
+    if (this.ws !== ws || this.cutOff) return;
+    this.status.refused++;
+    this.cutOff = `it sent what Porthole refuses: ${why.slice(0, 200)}`;
+    ws.terminate();
+  }
+
+  private withinRate(): boolean {
+    const now = performance.now();
+    this.allowance = Math.min(
+      2 * MAX_SOURCE_MESSAGES_PER_SECOND,
+      this.allowance + ((now - this.allowanceAt) / 1000) * MAX_SOURCE_MESSAGES_PER_SECOND,
+    );
+    this.allowanceAt = now;
+    if (this.allowance < 1) return false;
+    this.allowance -= 1;
+    return true;
+  }
+
+  /** One message from the source: throws Invalid (the connection goes) when it breaks a rule. */
+  private receive(text: string): void {
+    if (!this.withinRate()) throw new Invalid('it', `sent over ${MAX_SOURCE_MESSAGES_PER_SECOND} messages a second`);
+    const parsed = parseUntrustedJson(text, (reason) => new Invalid('a message', reason));
+    const kind = (parsed as { type?: unknown } | null)?.type;
+    // Replies and commands are not for this server (it asks nothing); other hosts' streams neither.
+    if (kind !== 'resync' && kind !== 'delta') throw new Invalid('a message', 'is not a stream message');
+    const message = streamMessage(parsed);
+    this.heard();
+    if (message.type === 'resync') this.applyResync(message.resync);
+    else if (message.delta.since !== this.remoteSeq) {
+      // A gap (it coalesced or restarted): its whole table next, as a viewer asks.
+      this.ws?.send(JSON.stringify({ type: 'resync' }));
+      return;
+    } else this.applyDelta(message.delta);
+    if (this.status.state !== 'connected') {
+      this.retryMs = FIRST_RETRY_MS;
+      this.setState('connected', null);
+    }
+  }
+
+  private stamp(socket: Socket): Socket {
+    return { ...socket, host: this.spec.name };
+  }
+
+  private applyResync(resync: Resync): void {
+    if (resync.sockets.length > MAX_SOURCE_SOCKETS)
+      throw new Invalid('resync.sockets', `holds over ${MAX_SOURCE_SOCKETS} sockets`);
+    if (resync.processes.length > MAX_SOURCE_PROCESSES)
+      throw new Invalid('resync.processes', `holds over ${MAX_SOURCE_PROCESSES} processes`);
+    this.sockets.clear();
+    for (const socket of resync.sockets) {
+      const stamped = this.stamp(socket);
+      this.sockets.set(socketKey(stamped), stamped);
+    }
+    this.processes.clear();
+    for (const p of resync.processes) this.processes.set(p.pid, p);
+    this.remoteSeq = resync.seq;
+    this.at = resync.at;
+    this.stats = resync.stats;
+    this.eventMode = resync.eventMode;
+    this.intervalMs = resync.intervalMs;
+    this.namespaces = resync.namespaces ?? [];
+    this.publishedPorts = resync.publishedPorts ?? [];
+    this.status.sockets = this.sockets.size;
+    // Every viewer starts this host again from the whole table (its processes are replaced too).
+    this.seq++;
+    for (const viewer of this.viewers) this.stream.requestResync(viewer);
+  }
+
+  private applyDelta(delta: Delta): void {
+    const key = (sourceKey: SocketKey) => sourceKey + this.suffix;
+    const removed: SocketKey[] = [];
+    for (const k of delta.removed) if (this.sockets.delete(key(k))) removed.push(key(k));
+    const added: Socket[] = [];
+    for (const socket of delta.added) {
+      const stamped = this.stamp(socket);
+      this.sockets.set(socketKey(stamped), stamped);
+      added.push(stamped);
+    }
+    const changed: SocketChange[] = [];
+    for (const change of delta.changed) {
+      const k = key(change.key);
+      const to = this.stamp(change.to);
+      if (!this.sockets.has(k) || socketKey(to) !== k)
+        throw new Invalid('delta.changed', `changes a socket it never sent (${printable(change.key.slice(0, 80))})`);
+      this.sockets.set(k, to);
+      changed.push({ key: k, from: change.from, to });
+    }
+    const traffic: TrafficUpdate[] = [];
+    for (const update of delta.traffic ?? []) {
+      const k = key(update.key);
+      const socket = this.sockets.get(k);
+      if (!socket) continue; // a connection that closed in the same poll
+      this.sockets.set(k, { ...socket, traffic: update.traffic });
+      traffic.push({ key: k, traffic: update.traffic });
+    }
+    if (this.sockets.size > MAX_SOURCE_SOCKETS) throw new Invalid('its table', `grew over ${MAX_SOURCE_SOCKETS} sockets`);
+    for (const p of delta.processes) this.processes.set(p.pid, p);
+    if (this.processes.size > MAX_SOURCE_PROCESSES)
+      throw new Invalid('its processes', `grew over ${MAX_SOURCE_PROCESSES}`);
+    this.remoteSeq = delta.seq;
+    this.at = delta.at;
+    this.stats = delta.stats;
+    if (delta.eventMode) this.eventMode = delta.eventMode;
+    if (delta.namespaces) this.namespaces = delta.namespaces;
+    if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
+    this.status.sockets = this.sockets.size;
+    // Finished connections (event mode) stay on the source: the Transitions feed is this machine's.
+    const out: Delta = {
+      seq: ++this.seq,
+      since: this.seq - 1,
+      at: delta.at,
+      added,
+      removed,
+      changed,
+      processes: delta.processes,
+      stats: delta.stats,
+    };
+    if (traffic.length) out.traffic = traffic;
+    if (delta.eventMode) out.eventMode = delta.eventMode;
+    if (delta.namespaces) out.namespaces = delta.namespaces;
+    if (delta.publishedPorts) out.publishedPorts = delta.publishedPorts;
+    this.stream.publish(out);
+  }
+
+  private current(): Resync {
+    return {
+      seq: this.seq,
+      at: this.at,
+      sockets: [...this.sockets.values()],
+      processes: [...this.processes.values()],
+      stats: this.stats,
+      namespaces: this.namespaces,
+      publishedPorts: this.publishedPorts,
+      ...(this.eventMode ? { eventMode: this.eventMode } : {}),
+      ...(this.intervalMs ? { intervalMs: this.intervalMs } : {}),
+    };
+  }
+
+  readonly viewers = new Set<string>();
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.ws?.terminate();
+    this.ws = null;
+  }
+}
+
+/** Every source of one server, and the viewers they stream to. */
+export class SourceHub {
+  private readonly sources: Source[];
+  private readonly viewers = new Map<string, (json: string) => void>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private statusQueued = false;
+  /** The serialised form of a message shared by every viewer in step (one JSON.stringify, not one each). */
+  private readonly serialised = new WeakMap<object, string>();
+
+  constructor(
+    specs: readonly SourceSpec[],
+    log: (line: string) => void = () => {},
+    private readonly localName: string = hostname(),
+  ) {
+    if (specs.length > MAX_SOURCES) throw new SourceSpecError(`at most ${MAX_SOURCES} sources`);
+    const names = new Set<string>();
+    for (const spec of specs) {
+      if (names.has(spec.name)) throw new SourceSpecError(`two sources are called "${spec.name}"`);
+      names.add(spec.name);
+    }
+    this.sources = specs.map(
+      (spec) =>
+        new Source(
+          spec,
+          (viewer, message) => this.viewers.get(viewer)?.(this.hostMessage(spec.name, message)),
+          () => this.statusChanged(),
+          log,
+        ),
+    );
+    for (const source of this.sources) source.connect();
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      for (const source of this.sources) source.heartbeat(now);
+      // Counts and "last heard" move without a change of state: told every beat, not every message.
+      this.broadcastStatus();
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.sources.length;
+  }
+
+  status(): HostsStatus {
+    return { local: this.localName, sources: this.sources.map((s) => ({ ...s.status })) };
+  }
+
+  /** A viewer's streams: the hosts' status now, then each source's table and its changes. */
+  subscribe(viewer: string, send: (json: string) => void): void {
+    this.viewers.set(viewer, send);
+    send(JSON.stringify({ type: 'hosts', hosts: this.status() } satisfies ServerMessage));
+    for (const source of this.sources) {
+      source.stream.unsubscribe(viewer);
+      source.viewers.add(viewer);
+      source.stream.subscribe(viewer);
+    }
+  }
+
+  ack(viewer: string, host: string): void {
+    this.find(host)?.stream.ack(viewer);
+  }
+
+  resync(viewer: string, host: string): void {
+    this.find(host)?.stream.requestResync(viewer);
+  }
+
+  setPaused(viewer: string, paused: boolean): void {
+    for (const source of this.sources) source.stream.setPaused(viewer, paused);
+  }
+
+  unsubscribe(viewer: string): void {
+    this.viewers.delete(viewer);
+    for (const source of this.sources) {
+      source.viewers.delete(viewer);
+      source.stream.unsubscribe(viewer);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const source of this.sources) source.close();
+    this.viewers.clear();
+  }
+
+  private find(host: string): Source | undefined {
+    return this.sources.find((s) => s.spec.name === host);
+  }
+
+  private hostMessage(host: string, message: StreamMessage): string {
+    const body = message.type === 'delta' ? message.delta : message.resync;
+    let json = this.serialised.get(body);
+    if (json === undefined) {
+      json = JSON.stringify({ type: 'host', host, message } satisfies ServerMessage);
+      this.serialised.set(body, json);
+    }
+    return json;
+  }
+
+  /** A change of state is told at once (coalesced within a tick). */
+  private statusChanged(): void {
+    if (this.statusQueued) return;
+    this.statusQueued = true;
+    queueMicrotask(() => {
+      this.statusQueued = false;
+      this.broadcastStatus();
+    });
+  }
+
+  private broadcastStatus(): void {
+    if (this.viewers.size === 0) return;
+    const json = JSON.stringify({ type: 'hosts', hosts: this.status() } satisfies ServerMessage);
+    for (const send of this.viewers.values()) send(json);
+  }
+}
