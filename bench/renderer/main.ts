@@ -20,6 +20,8 @@ const client: PortholeClient = {
   onMessage: (listener) => (deliver = listener),
   onStatus: (listener) => listener(true),
   onCommand: () => {},
+  onHost: () => {},
+  onHosts: () => {},
   send: () => {},
   call: () => Promise.reject(new Error('the benchmark host takes no actions')),
 };
@@ -100,7 +102,7 @@ async function run(): Promise<void> {
   ui.text = '';
   // A port's fan-out: 2,500 connections from as many hosts (each port of the table has that many).
   const t3 = performance.now();
-  ui.selection = { kind: 'port', protocol: 'tcp', port: 3000, netns: null };
+  ui.selection = { kind: 'port', protocol: 'tcp', port: 3000, netns: null, host: null };
   await nextTick();
   await painted();
   const fanout = performance.now() - t3;

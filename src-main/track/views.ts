@@ -85,9 +85,13 @@ export function listenerGroups(sockets: Iterable<Socket>, published: readonly Pu
           port: socket.localPort,
           netns,
           namespace: namespaceOf(socket),
-          publishedAs: published.filter((p) => leadsTo(p, socket.protocol, socket.localPort, netns)),
+          // Published ports are this machine's: a source's own are not in `published`.
+          publishedAs:
+            socket.host === undefined
+              ? published.filter((p) => leadsTo(p, socket.protocol, socket.localPort, netns))
+              : [],
           forwardsTo:
-            netns === null
+            netns === null && socket.host === undefined
               ? published.filter((p) => p.protocol === socket.protocol && p.hostPort === socket.localPort)
               : [],
           listeners: [],

@@ -12,9 +12,23 @@ export interface SocketFilter {
   pid: number | null;
   /** 'all', or a namespace's name ('host' for Porthole's own). */
   namespace?: string;
+  /** Which machine: null (or absent) for all, '' for this one, else a source's name. */
+  host?: string | null;
 }
 
-export type SortKey = 'protocol' | 'local' | 'remote' | 'state' | 'process' | 'namespace' | 'sent' | 'received';
+/** The machine a socket was read on, as the host filter names it: '' for this one. */
+export const hostOf = (socket: Socket): string => socket.host ?? '';
+
+export type SortKey =
+  | 'protocol'
+  | 'local'
+  | 'remote'
+  | 'state'
+  | 'process'
+  | 'namespace'
+  | 'host'
+  | 'sent'
+  | 'received';
 
 /** Columns whose natural first order is the largest first. */
 export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];
@@ -23,6 +37,7 @@ export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];
 export function matcher(filter: SocketFilter): (socket: Socket, process?: ProcessInfo, searchText?: string) => boolean {
   const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
+  const host = filter.host ?? null;
   return (socket, process, searchText) => {
     if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
     if (filter.state !== 'all' && socket.state !== filter.state) return false;
@@ -30,6 +45,7 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
     if (filter.role === 'connected' && socket.remoteAddress === null) return false;
     if (filter.pid !== null && socket.pid !== filter.pid) return false;
     if (namespace !== null && namespaceOf(socket) !== namespace) return false;
+    if (host !== null && hostOf(socket) !== host) return false;
     if (words.length === 0) return true;
     const haystack = searchText ?? searchTextOf(socket, process);
     return words.every((word) => haystack.includes(word));
@@ -54,6 +70,7 @@ export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
     socket.protocol,
     command,
     socket.netnsName ?? '',
+    socket.host ?? '',
   ]
     .join(' ')
     .toLowerCase();
@@ -68,6 +85,7 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   state: (s) => s.state,
   process: (s) => s.processName ?? '~',
   namespace: (s) => (s.netns === undefined ? '' : namespaceOf(s)),
+  host: hostOf,
   // A socket without figures sorts below an idle connection.
   sent: (s) => s.traffic?.sendRate ?? (s.traffic ? 0 : -1),
   received: (s) => s.traffic?.receiveRate ?? (s.traffic ? 0 : -1),

@@ -1,6 +1,6 @@
 // The one client interface the stores use, with two transports: Electron's preload API, or a
 // WebSocket to `porthole serve`. No view knows which one it runs under.
-import type { StreamMessage } from '../../../src-main/shared/contract';
+import type { HostsStatus, StreamMessage } from '../../../src-main/shared/contract';
 import type {
   ActionRequest,
   MenuCommand,
@@ -21,6 +21,9 @@ export interface PortholeClient {
   onStatus(listener: (connected: boolean) => void): void;
   /** Commands from the application menu (Electron). */
   onCommand(listener: (command: MenuCommand) => void): void;
+  /** Another machine's stream (a source of `serve`), in order per host; and how the hosts are doing. */
+  onHost(listener: (host: string, message: StreamMessage) => void): void;
+  onHosts(listener: (hosts: HostsStatus) => void): void;
   send(request: RendererRequest): void;
   /** Sends an action and resolves with the host's answer, or rejects with its reason. */
   call<T>(action: Action): Promise<T>;
@@ -36,6 +39,8 @@ declare global {
 function dispatcher(send: (request: RendererRequest) => void) {
   const streamListeners: ((m: StreamMessage) => void)[] = [];
   const commandListeners: ((c: MenuCommand) => void)[] = [];
+  const hostListeners: ((host: string, m: StreamMessage) => void)[] = [];
+  const hostsListeners: ((hosts: HostsStatus) => void)[] = [];
   const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   return {
@@ -48,9 +53,13 @@ function dispatcher(send: (request: RendererRequest) => void) {
         if (message.ok) waiting?.resolve(message.value as never);
         else waiting?.reject(new Error(message.error));
       } else if (message.type === 'command') commandListeners.forEach((l) => l(message.command));
+      else if (message.type === 'host') hostListeners.forEach((l) => l(message.host, message.message));
+      else if (message.type === 'hosts') hostsListeners.forEach((l) => l(message.hosts));
       else streamListeners.forEach((l) => l(message));
     },
     onCommand: (listener: (c: MenuCommand) => void) => void commandListeners.push(listener),
+    onHost: (listener: (host: string, m: StreamMessage) => void) => void hostListeners.push(listener),
+    onHosts: (listener: (hosts: HostsStatus) => void) => void hostsListeners.push(listener),
     call<T>(action: Action): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
@@ -77,6 +86,8 @@ function electronClient(api: PreloadApi): PortholeClient {
     },
     onStatus: (listener) => listener(true),
     onCommand: d.onCommand,
+    onHost: d.onHost,
+    onHosts: d.onHosts,
     send: (request) => api.request(request),
     call: d.call,
   };
@@ -130,6 +141,8 @@ function webSocketClient(): PortholeClient {
     },
     onStatus: (listener) => statusListeners.push(listener),
     onCommand: d.onCommand,
+    onHost: d.onHost,
+    onHosts: d.onHosts,
     send,
     call: d.call,
   };

@@ -3,7 +3,16 @@
 // The views show either the live table or, read-only, an imported snapshot or a replay.
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
-import type { ConnectionChain, Delta, Snapshot, Socket, StreamMessage } from '../../../src-main/shared/contract';
+import {
+  HOST_NAME_PATTERN,
+  type ConnectionChain,
+  type Delta,
+  type HostsStatus,
+  type ProcessInfo,
+  type Snapshot,
+  type Socket,
+  type StreamMessage,
+} from '../../../src-main/shared/contract';
 import type { MenuCommand } from '../../../src-main/shared/ipc';
 import { listenerGroups } from '../../../src-main/track/views';
 import type { Action, PortholeClient } from '../api/client';
@@ -14,6 +23,11 @@ export type Source =
   | { kind: 'live' }
   | { kind: 'snapshot'; name: string; takenAt: string; snapshot: Snapshot }
   | { kind: 'replay'; name: string };
+
+/** Other machines a viewer may be shown at once (the server bounds its sources lower). */
+const MAX_HOSTS = 32;
+/** A key's source, when it is one of another machine's sockets (track/identity.ts ends it so). */
+const HOST_IN_KEY = /\|host:([^|]+)$/;
 
 export const useSocketStore = defineStore('sockets', () => {
   const live = markRaw(new LiveTable());
@@ -30,6 +44,26 @@ export const useSocketStore = defineStore('sockets', () => {
   const resyncs = ref(0);
   let client: PortholeClient | null = null;
   const deltaListeners: ((delta: Delta) => void)[] = [];
+  /**
+   * Other machines' tables (sources of `porthole serve --source`), by name: each from a stream of
+   * its own, shown beside this machine's while live. Their processes are theirs: a pid is looked up
+   * in its own machine's table.
+   */
+  const remotes = new Map<string, LiveTable>();
+  /** This machine's name and every source's state; null where the host merges no sources. */
+  const hosts = ref<HostsStatus | null>(null);
+
+  function receiveHost(host: string, message: StreamMessage, now = Date.now()): void {
+    if (!HOST_NAME_PATTERN.test(host)) return;
+    let table = remotes.get(host);
+    if (!table) {
+      if (remotes.size >= MAX_HOSTS) return;
+      remotes.set(host, (table = markRaw(new LiveTable())));
+    }
+    if (table.receive(message, now) === 'gap') client?.send({ type: 'resync', host });
+    version.value++;
+    client?.send({ type: 'ack', host });
+  }
 
   function receive(message: StreamMessage, now = Date.now()): void {
     const result = live.receive(message, now);
@@ -67,9 +101,13 @@ export const useSocketStore = defineStore('sockets', () => {
     to.onCommand((command) => commandListeners.forEach((l) => l(command)));
     to.onStatus((isConnected) => (connected.value = isConnected));
     to.onMessage((message) => receive(message));
+    to.onHost((host, message) => receiveHost(host, message));
+    to.onHosts((status) => (hosts.value = status));
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
-      if (live.expire(Date.now()) && shown === live) version.value++;
+      let expired = live.expire(Date.now()) && shown === live;
+      for (const table of remotes.values()) expired = table.expire(Date.now()) || expired;
+      if (expired) version.value++;
     }, 500);
   }
 
@@ -159,16 +197,34 @@ export const useSocketStore = defineStore('sockets', () => {
     return text;
   }
 
+  /** The tables the views show: this machine's and, while live, every source's. */
+  const tables = (): LiveTable[] => (shown === live ? [live, ...remotes.values()] : [shown]);
+  /** A socket's owner, looked up on the machine it was read on. */
+  const processOf = (pid: number | null, host?: string): ProcessInfo | undefined =>
+    pid === null ? undefined : (host === undefined ? shown : remotes.get(host))?.processes.get(pid);
+  /** The table a socket key belongs to (another machine's keys end in its name). */
+  const tableOfKey = (key: string): LiveTable | undefined => {
+    const host = HOST_IN_KEY.exec(key)?.[1];
+    return host === undefined ? shown : remotes.get(host);
+  };
+
   // Raw, not reactive: 50,000 rows read through Vue's proxies cost a tracked access per field
   // (a keystroke's filter took 45 ms that way); the version above is what views react to.
   const rows = computed<Socket[]>(() => {
     void version.value;
-    return markRaw([...shown.sockets.values(), ...shown.lingering.values()]);
+    return markRaw(tables().flatMap((t) => [...t.sockets.values(), ...t.lingering.values()]));
+  });
+  /** Every socket now (no lingering ones), of every machine shown. */
+  const current = computed<Socket[]>(() => {
+    void version.value;
+    return markRaw(tables().flatMap((t) => [...t.sockets.values()]));
   });
   const listeners = computed(() => {
     void version.value;
-    return listenerGroups(shown.sockets.values(), shown.publishedPorts);
+    return listenerGroups(current.value, shown.publishedPorts);
   });
+  /** The sources' names, while live (empty: one machine, no host column). */
+  const hostNames = computed(() => (void version.value, shown === live ? (hosts.value?.sources ?? []).map((h) => h.name) : []));
   /** The namespaces of what is shown (empty: one namespace), and the ports published into them. */
   const namespaces = computed(() => (void version.value, shown.namespaces));
   const publishedPorts = computed(() => (void version.value, shown.publishedPorts));
@@ -203,9 +259,16 @@ export const useSocketStore = defineStore('sockets', () => {
     setPollInterval: setInterval_,
     ownersNote,
     showAllOwners,
-    highlight: (key: string) => shown.highlights.get(key)?.kind,
-    isGone: (key: string) => shown.lingering.has(key),
-    process: (pid: number | null) => (pid === null ? undefined : shown.processes.get(pid)),
+    highlight: (key: string) => tableOfKey(key)?.highlights.get(key)?.kind,
+    isGone: (key: string) => tableOfKey(key)?.lingering.has(key) ?? false,
+    process: processOf,
+    /** The owners' maps by machine, read once per filter pass (see ConnectionsView). */
+    processTables: () => ({ local: shown.processes, remote: new Map([...remotes].map(([h, t]) => [h, t.processes])) }),
+    tableOfKey,
+    receiveHost,
+    hosts,
+    hostNames,
+    current,
     /** Asks the host to act (port doctor, kill, snapshot, save, open folder). */
     call: <T>(action: Action) => (client ? client.call<T>(action) : Promise.reject(new Error('not connected'))),
     transport: () => client?.transport ?? 'websocket',

@@ -5,9 +5,10 @@ import type { Protocol, SocketState } from '../../../src-main/shared/contract';
 
 export type View = 'map' | 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
 export type Selection =
-  | { kind: 'port'; protocol: Protocol; port: number; netns: number | null }
+  /** `host`: the source it is on (`serve --source`), null for this machine. */
+  | { kind: 'port'; protocol: Protocol; port: number; netns: number | null; host: string | null }
   | { kind: 'connection'; key: string }
-  | { kind: 'process'; pid: number }
+  | { kind: 'process'; pid: number; host: string | null }
   | null;
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -48,6 +49,8 @@ export const useUiStore = defineStore('ui', () => {
   const pid = ref<number | null>(null);
   /** Which network namespace to show: 'all', or one by name ('host' is Porthole's own). */
   const namespace = ref<string>('all');
+  /** Which machine to show, where the host merges sources: null for all, '' for this one, else a source's name. */
+  const host = ref<string | null>(null);
   /**
    * What each view's details panel shows: a panel belongs to its view, so switching views shows
    * that view's own (or none), and switching back brings it back.
@@ -82,6 +85,7 @@ export const useUiStore = defineStore('ui', () => {
     role,
     pid,
     namespace,
+    host,
     selection,
     panelWidth,
     doctorPort,
