@@ -127,7 +127,10 @@ function parseEventBuffer(text: string | undefined): number | undefined {
 
 class UsageError extends Error {}
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(args: string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(
+  args: string[],
+  options: T,
+) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (error) {
@@ -364,7 +367,8 @@ function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
   if (twice !== undefined) throw new UsageError(`Two sources are called "${twice}".`);
   if (sources.length > MAX_SOURCES) throw new UsageError(`At most ${MAX_SOURCES} sources.`);
   const unused = [...tokens.keys()].find((name) => !names.includes(name));
-  if (unused !== undefined) throw new UsageError(`--source-token-file names "${printable(unused)}", which no --source is called.`);
+  if (unused !== undefined)
+    throw new UsageError(`--source-token-file names "${printable(unused)}", which no --source is called.`);
   return sources;
 }
 

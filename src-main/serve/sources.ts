@@ -86,7 +86,9 @@ export function parseSourceSpec(text: string, tokens: ReadonlyMap<string, string
   const scheme = { 'http:': 'ws:', 'ws:': 'ws:', 'https:': 'wss:', 'wss:': 'wss:' }[url.protocol];
   if (!scheme) throw new SourceSpecError(`--source ${name}: the URL is http(s) or ws(s), not ${url.protocol}`);
   if (url.username || url.password)
-    throw new SourceSpecError(`--source ${name}: the token goes in ?token= or --source-token-file, not in the URL's user.`);
+    throw new SourceSpecError(
+      `--source ${name}: the token goes in ?token= or --source-token-file, not in the URL's user.`,
+    );
   const token = url.searchParams.get('token') ?? tokens.get(name) ?? '';
   if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token))
     throw new SourceSpecError(
@@ -180,7 +182,8 @@ class Source {
     });
     ws.on('error', (error) => {
       // ws cuts a frame over maxPayload itself (1009) and says so here.
-      if (/max payload/i.test(error.message)) return this.refuse(ws, `a message over ${MAX_SOURCE_MESSAGE_BYTES} bytes`);
+      if (/max payload/i.test(error.message))
+        return this.refuse(ws, `a message over ${MAX_SOURCE_MESSAGE_BYTES} bytes`);
       const code = (error as NodeJS.ErrnoException).code;
       this.lastError = code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : error.message;
     });
@@ -339,7 +342,8 @@ class Source {
       this.sockets.set(k, { ...socket, traffic: update.traffic });
       traffic.push({ key: k, traffic: update.traffic });
     }
-    if (this.sockets.size > MAX_SOURCE_SOCKETS) throw new Invalid('its table', `grew over ${MAX_SOURCE_SOCKETS} sockets`);
+    if (this.sockets.size > MAX_SOURCE_SOCKETS)
+      throw new Invalid('its table', `grew over ${MAX_SOURCE_SOCKETS} sockets`);
     for (const p of delta.processes) this.processes.set(p.pid, p);
     if (this.processes.size > MAX_SOURCE_PROCESSES)
       throw new Invalid('its processes', `grew over ${MAX_SOURCE_PROCESSES}`);

@@ -17,7 +17,8 @@ export function socketKey(socket: Socket): SocketKey {
   // Another namespace can hold the very same 4-tuple (every container has its own 127.0.0.1).
   // …and so can another machine (a source of `serve`).
   const where =
-    (socket.netns === undefined ? '' : `|net:${socket.netns}`) + (socket.host === undefined ? '' : `|host:${socket.host}`);
+    (socket.netns === undefined ? '' : `|net:${socket.netns}`) +
+    (socket.host === undefined ? '' : `|host:${socket.host}`);
   if (socket.protocol === 'tcp' && socket.remoteAddress !== null) {
     return `tcp|${local}|${formatEndpoint(socket.remoteAddress, socket.remotePort)}${where}`;
   }

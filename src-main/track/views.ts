@@ -52,7 +52,9 @@ export interface ListenerGroup {
 
 export function groupId(socket: Pick<Socket, 'protocol' | 'localAddress' | 'localPort' | 'netns' | 'host'>): string {
   const id = socket.protocol === 'unix' ? `unix:${socket.localAddress}` : `${socket.protocol}:${socket.localPort}`;
-  return (socket.netns === undefined ? id : `${id}@${socket.netns}`) + (socket.host === undefined ? '' : `#${socket.host}`);
+  return (
+    (socket.netns === undefined ? id : `${id}@${socket.netns}`) + (socket.host === undefined ? '' : `#${socket.host}`)
+  );
 }
 
 /** Whether a published port leads to this protocol and port inside that namespace. */

@@ -20,15 +20,7 @@ export interface SocketFilter {
 export const hostOf = (socket: Socket): string => socket.host ?? '';
 
 export type SortKey =
-  | 'protocol'
-  | 'local'
-  | 'remote'
-  | 'state'
-  | 'process'
-  | 'namespace'
-  | 'host'
-  | 'sent'
-  | 'received';
+  'protocol' | 'local' | 'remote' | 'state' | 'process' | 'namespace' | 'host' | 'sent' | 'received';
 
 /** Columns whose natural first order is the largest first. */
 export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];

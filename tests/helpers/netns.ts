@@ -63,6 +63,19 @@ export class TestNamespaces {
     return { host: `${subnet}.1`, inside: `${subnet}.2` };
   }
 
+  /** A veth pair between two namespaces, in a /30 of 10.234.0.0/16 of its own: each end's address. */
+  link(a: string, b: string, index: number): { a: string; b: string } {
+    const n = ((process.pid % 60) * 4 + index) % 250;
+    const aLink = `pa${process.pid % 100000}x${index}`;
+    const bLink = `pb${process.pid % 100000}x${index}`;
+    ip('link', 'add', aLink, 'netns', a, 'type', 'veth', 'peer', 'name', bLink, 'netns', b);
+    ip('-n', a, 'addr', 'add', `10.234.${n}.1/30`, 'dev', aLink);
+    ip('-n', b, 'addr', 'add', `10.234.${n}.2/30`, 'dev', bLink);
+    ip('-n', a, 'link', 'set', aLink, 'up');
+    ip('-n', b, 'link', 'set', bLink, 'up');
+    return { a: `10.234.${n}.1`, b: `10.234.${n}.2` };
+  }
+
   /** Starts a socket-child inside the namespace (same plans as Workload.start). */
   start(workload: Workload, name: string, plan: Record<string, unknown>): Promise<ChildInfo> {
     return workload.run('ip', [

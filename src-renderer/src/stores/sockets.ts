@@ -224,7 +224,9 @@ export const useSocketStore = defineStore('sockets', () => {
     return listenerGroups(current.value, shown.publishedPorts);
   });
   /** The sources' names, while live (empty: one machine, no host column). */
-  const hostNames = computed(() => (void version.value, shown === live ? (hosts.value?.sources ?? []).map((h) => h.name) : []));
+  const hostNames = computed(
+    () => (void version.value, shown === live ? (hosts.value?.sources ?? []).map((h) => h.name) : []),
+  );
   /** The namespaces of what is shown (empty: one namespace), and the ports published into them. */
   const namespaces = computed(() => (void version.value, shown.namespaces));
   const publishedPorts = computed(() => (void version.value, shown.publishedPorts));
