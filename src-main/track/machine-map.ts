@@ -34,10 +34,13 @@ export interface MachineMap {
 /**
  * @param words every word must be in a port's, its owner's or a peer's label for it to be drawn
  * @param limit ports and peers drawn, the busiest first
+ * @param host draw one machine's ports only ('' this one, else a source's name); the others' sockets
+ *   still name the process at the other end of a connection
  */
-export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limit = 24): MachineMap {
-  const all = [...sockets].filter((s) => s.netns === undefined && s.protocol !== 'unix');
-  const otherEnd = otherEndFinder(all);
+export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limit = 24, host?: string): MachineMap {
+  const every = [...sockets].filter((s) => s.netns === undefined && s.protocol !== 'unix');
+  const otherEnd = otherEndFinder(every);
+  const all = host === undefined ? every : every.filter((s) => (s.host ?? '') === host);
   // Ports: the listening ones, with their owners.
   const ports = new Map<string, { node: MapNode; owners: Set<string> }>();
   const portId = (s: Socket) => `${s.protocol}:${s.localPort}${s.host === undefined ? '' : `#${s.host}`}`;

@@ -1,12 +1,10 @@
 // Accessibility and themes (issue 14): axe-core in Chromium on every view, light and dark, with a
 // port's details open: no serious or critical violation; the controls reachable by keyboard with
 // a visible focus; a screenshot of every view in both themes.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { PROJECT_ROOT } from '../helpers/cli';
-import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
+import { openServedUi, SCREENSHOTS, seriousAxeViolations, type ServedUi } from '../helpers/browser';
 import { Workload } from '../helpers/workload';
 
 const VIEWS = ['map', 'listeners', 'connections', 'transitions', 'doctor', 'snapshots'] as const;
@@ -22,8 +20,6 @@ beforeAll(async () => {
   ui = await openServedUi(['--interval', '500']);
   page = ui.page;
   await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
-  // The page's CSP refuses inline scripts; axe is evaluated through the browser's own protocol.
-  await page.evaluate(readFileSync(join(PROJECT_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
 }, 60_000);
 
 afterAll(async () => {
@@ -35,24 +31,7 @@ afterAll(async () => {
   await workload.stop();
 });
 
-/** axe's serious and critical violations on the page now, one line each. */
-async function seriousViolations(): Promise<string[]> {
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(
-            context: Document,
-          ): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
+const seriousViolations = () => seriousAxeViolations(page);
 
 describe('accessibility', () => {
   for (const theme of ['light', 'dark'] as const)

@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
@@ -81,4 +81,24 @@ export function servedUiSuite(
     await options.stop?.();
   });
   return suite;
+}
+
+/** axe's serious and critical violations on the page now, one line each (axe injected on first use). */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  // The page's CSP refuses inline scripts; axe is evaluated through the browser's own protocol.
+  if (!(await page.evaluate(() => 'axe' in globalThis)))
+    await page.evaluate(readFileSync(join(PROJECT_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  // Runs in the page (globalThis is its window; this file is also type-checked without the DOM).
+  return page.evaluate(async () => {
+    const { axe, document } = globalThis as unknown as {
+      document: unknown;
+      axe: {
+        run(context: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+      };
+    };
+    const result = await axe.run(document);
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }
