@@ -35,6 +35,8 @@ function missing() {
     ['python3', 'python3'],
     ['promtool', 'prometheus'],
     ['prometheus', 'prometheus'],
+    // The exporter's basic-auth passwords are hashed by Apache's own tool, not by the code that checks them.
+    ['htpasswd', 'apache2-utils'],
   ])
     if (!onPath(command)) gaps.push([command, `apt-get install ${pkg}`]);
   return gaps;

@@ -26,6 +26,7 @@ import {
 import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-atomic';
 import { ImportError } from '../export/import-snapshot';
 import { readSnapshotFile, readUserFile } from '../export/read-snapshot-file';
+import { parseWebConfig, WebConfigError, type WebConfig } from './web-config';
 import { MAX_SOURCES, parseSourceSpec, SourceHub, SourceSpecError, type SourceSpec } from './sources';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
@@ -76,10 +77,13 @@ const USAGE = `Usage:
       with a host column and each host's status; its token from the URL or from
       --source-token-file.
   --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
-  porthole exporter [--listen 127.0.0.1:9464] [--interval MS] [--bearer-token-file F] [--max-process-series N]
+  porthole exporter [--listen 127.0.0.1:9464] [--interval MS] [--bearer-token-file F]
+                   [--web-config-file F] [--max-process-series N]
       Prometheus / OpenMetrics metrics at /metrics: sockets by protocol, family, state and
       namespace, listeners by port and process, connections opened and closed, lost events, poll
-      durations. Loopback unless --listen names another address, which then needs a bearer token.
+      durations. Loopback unless --listen names another address, which then needs a bearer token,
+      or basic auth or client certificates in --web-config-file (Prometheus exporter-toolkit's
+      format: tls_server_config, basic_auth_users), which may also turn on TLS.
   porthole help
 `;
 
@@ -301,6 +305,7 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
     listen: { type: 'string' },
     interval: { type: 'string' },
     'bearer-token-file': { type: 'string' },
+    'web-config-file': { type: 'string' },
     'max-process-series': { type: 'string' },
   });
   const listen = values.listen ?? '127.0.0.1:9464';
@@ -315,6 +320,17 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
     bearerToken = readUserFile(values['bearer-token-file'], 4096).toString('utf8').trim();
     if (bearerToken.length < 16) throw new UsageError('--bearer-token-file holds a token of 16 characters or more.');
   }
+  let webConfig: WebConfig | null = null;
+  if (values['web-config-file'] !== undefined) {
+    const path = values['web-config-file'];
+    const read = (file: string) => readUserFile(file, 1024 * 1024);
+    try {
+      webConfig = parseWebConfig(read(path).toString('utf8'), path, read);
+    } catch (error) {
+      if (!(error instanceof WebConfigError)) throw error;
+      throw new UsageError(`--web-config-file "${printable(path)}": ${error.message}.`);
+    }
+  }
   const poller = new Poller({ intervalMs: parseInterval(values.interval), channel: channelFromEnvironment() });
   poller.onError((message) => io.stderr(`${message}\n`));
   let exporter;
@@ -326,6 +342,7 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
       version: packageVersion(),
       maxProcessSeries: maxSeries,
       bearerToken,
+      webConfig,
     });
   } catch (error) {
     await poller.stop();

@@ -1,15 +1,18 @@
 // `porthole exporter`: the socket table as Prometheus metrics at /metrics, from the same poll
 // worker as every other host. Loopback by default; any other address only when asked for
-// explicitly and behind a bearer token. It keeps the table from the stream and the counters the
-// metrics need; rendering is export/metrics.ts's.
+// explicitly and behind authentication: a bearer token, or basic auth or client certificates from
+// an exporter-toolkit web configuration file (which may also turn on TLS). It keeps the table from
+// the stream and the counters the metrics need; rendering is export/metrics.ts's.
 
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { ScanStats, StreamMessage } from '../shared/contract';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { emptyCounters, negotiate, observePoll, renderMetrics } from '../export/metrics';
 import type { Poller } from './poller';
+import { authenticates, BasicAuth, bearerMatches, type WebConfig } from './web-config';
 
 export interface ExporterOptions {
   poller: Poller;
@@ -17,8 +20,12 @@ export interface ExporterOptions {
   port: number;
   version: string;
   maxProcessSeries: number;
-  /** Required when `host` is not a loopback address: requests must carry `Authorization: Bearer <token>`. */
+  /**
+   * One of them is required when `host` is not a loopback address: requests carry
+   * `Authorization: Bearer <token>`, or what the web configuration asks (basic auth, a client certificate).
+   */
   bearerToken: string | null;
+  webConfig?: WebConfig | null;
   log?: (line: string) => void;
 }
 
@@ -30,8 +37,13 @@ export interface Exporter {
 const isLoopback = (host: string) => /^127\./.test(host) || host === '::1';
 
 export async function startExporter(options: ExporterOptions): Promise<Exporter> {
-  if (!isLoopback(options.host) && !options.bearerToken)
-    throw new Error('listening beyond loopback needs a bearer token (--bearer-token-file)');
+  const webConfig = options.webConfig ?? null;
+  if (options.bearerToken && webConfig?.users.size)
+    throw new Error('a bearer token and basic auth users both want the Authorization header: give one of them');
+  if (!isLoopback(options.host) && !options.bearerToken && !(webConfig && authenticates(webConfig)))
+    throw new Error(
+      'listening beyond loopback needs authentication: a bearer token (--bearer-token-file), or basic_auth_users or client certificates (RequireAndVerifyClientCert) in --web-config-file',
+    );
   const table: AppliedTable = new Map();
   const counters = emptyCounters();
   let stats: ScanStats | null = null;
@@ -64,17 +76,18 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     }
     subscription.ack();
   });
-  const authorised = (header: string | undefined) => {
-    if (!options.bearerToken) return true;
-    const given = Buffer.from(header ?? '');
-    const wanted = Buffer.from(`Bearer ${options.bearerToken}`);
-    return given.length === wanted.length && timingSafeEqual(given, wanted);
-  };
-  const server: Server = createServer((request, response) => {
+  const basicAuth = webConfig?.users.size ? new BasicAuth(webConfig.users) : null;
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') return void response.writeHead(404).end('Not found\n');
-    if (!authorised(request.headers.authorization))
+    if (options.bearerToken && !bearerMatches(request.headers.authorization, options.bearerToken))
       return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end('Unauthorized\n');
+    if (basicAuth) {
+      const verdict = await basicAuth.check(request.headers.authorization);
+      if (verdict === 'busy') return void response.writeHead(503, { 'retry-after': '1' }).end('Busy\n');
+      if (verdict === 'denied')
+        return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
+    }
     const { openMetrics, contentType } = negotiate(request.headers.accept);
     const body = renderMetrics({ seq: 0, at: '', sockets: [...table.values()], processes: [], stats }, counters, {
       version: options.version,
@@ -82,7 +95,31 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       openMetrics,
     });
     response.writeHead(200, { 'content-type': contentType }).end(body);
-  });
+  };
+  const handler = (request: IncomingMessage, response: ServerResponse) =>
+    void answer(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500).end();
+    });
+  const tls = webConfig?.tls;
+  const server: Server = tls
+    ? createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: tls.minVersion,
+          ...(tls.clientCa ? { ca: tls.clientCa } : {}),
+          // Go's names: Request… asks for a certificate, Require… refuses a connection without one.
+          requestCert: tls.clientAuth !== 'NoClientCert',
+          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        },
+        handler,
+      )
+    : createServer(handler);
+  if (tls?.clientAuth === 'VerifyClientCertIfGiven')
+    // A certificate given must verify; none at all is let through (rejectUnauthorized is off for that).
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (Object.keys(socket.getPeerCertificate() ?? {}).length > 0 && !socket.authorized) socket.destroy();
+    });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
@@ -92,7 +129,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}/metrics`,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}/metrics`,
     close: async () => {
       subscription.close();
       await new Promise((resolve) => server.close(resolve));
