@@ -347,14 +347,26 @@ class Source {
     for (const p of delta.processes) this.processes.set(p.pid, p);
     if (this.processes.size > MAX_SOURCE_PROCESSES)
       throw new Invalid('its processes', `grew over ${MAX_SOURCE_PROCESSES}`);
+    // Porthole sends its event mode with every delta: news here only when it changed.
+    const eventMode =
+      delta.eventMode && JSON.stringify(delta.eventMode) !== JSON.stringify(this.eventMode)
+        ? delta.eventMode
+        : undefined;
     this.remoteSeq = delta.seq;
     this.at = delta.at;
     this.stats = delta.stats;
-    if (delta.eventMode) this.eventMode = delta.eventMode;
+    if (eventMode) this.eventMode = eventMode;
     if (delta.namespaces) this.namespaces = delta.namespaces;
     if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
     this.status.sockets = this.sockets.size;
     // Finished connections (event mode) stay on the source: the Transitions feed is this machine's.
+    // A delta that carried only those is no news here: nothing is sent (its stats ride the next one).
+    const news =
+      added.length + removed.length + changed.length + traffic.length + delta.processes.length > 0 ||
+      eventMode !== undefined ||
+      delta.namespaces !== undefined ||
+      delta.publishedPorts !== undefined;
+    if (!news) return;
     const out: Delta = {
       seq: ++this.seq,
       since: this.seq - 1,
@@ -366,7 +378,7 @@ class Source {
       stats: delta.stats,
     };
     if (traffic.length) out.traffic = traffic;
-    if (delta.eventMode) out.eventMode = delta.eventMode;
+    if (eventMode) out.eventMode = eventMode;
     if (delta.namespaces) out.namespaces = delta.namespaces;
     if (delta.publishedPorts) out.publishedPorts = delta.publishedPorts;
     this.stream.publish(out);

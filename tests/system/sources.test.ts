@@ -126,12 +126,16 @@ describe.runIf(root)('several machines in one serve (serve --source)', () => {
     }, 15_000);
     expect(clients.every((s) => s.host === 'alpha' && s.netns === undefined && s.pid !== null)).toBe(true);
     // The server ends are beta's, in beta's own namespace: each one's peer is one of alpha's clients.
-    const accepted = viewer
-      .sockets('beta')
-      .filter((s) => s.localAddress === link.b && s.localPort === listener.localPort && s.state === 'ESTABLISHED');
-    expect(accepted.map((s) => `${s.remoteAddress}:${s.remotePort}`).sort()).toEqual(
-      clients.map((s) => `${s.localAddress}:${s.localPort}`).sort(),
-    );
+    const ends = clients.map((s) => `${s.localAddress}:${s.localPort}`).sort();
+    const accepted = await eventually(() => {
+      const found = viewer
+        .sockets('beta')
+        .filter((s) => s.localAddress === link.b && s.localPort === listener.localPort && s.state === 'ESTABLISHED')
+        .map((s) => `${s.remoteAddress}:${s.remotePort}`)
+        .sort();
+      return found.length === 3 ? found : undefined;
+    }, 15_000);
+    expect(accepted).toEqual(ends);
     // This machine's own stream came too, apart.
     expect(viewer.local).toBeGreaterThan(0);
     expect(viewer.hosts!.local.length).toBeGreaterThan(0);
