@@ -4,6 +4,7 @@
 import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
 import { PreSerialised, type HostActions } from './host-actions';
 import type { Poller, Subscription } from './poller';
+import { RateLimit } from './rate-limit';
 import type { SourceHub } from './sources';
 
 export interface ViewerTransport {
@@ -38,8 +39,7 @@ export const MAX_MESSAGES_PER_SECOND = 100;
 export class ViewerSession {
   private subscription: Subscription | null = null;
   private pendingActions = 0;
-  private allowance = 2 * MAX_MESSAGES_PER_SECOND;
-  private allowanceAt = performance.now();
+  private readonly rate = new RateLimit(MAX_MESSAGES_PER_SECOND);
 
   constructor(
     private readonly poller: Poller,
@@ -51,7 +51,7 @@ export class ViewerSession {
 
   /** Handles one message from the viewer, after validating it. */
   handle(message: unknown): void {
-    if (!this.withinRate()) {
+    if (!this.rate.take()) {
       const why = `over ${MAX_MESSAGES_PER_SECOND} messages a second`;
       if (this.transport.drop) this.transport.drop(why);
       else this.transport.refuse(why);
@@ -105,19 +105,6 @@ export class ViewerSession {
     this.transport.send(
       JSON.stringify({ type: 'reply', id: request.id, ok: false, error: `busy: ${why}` } satisfies Reply),
     );
-  }
-
-  /** A token bucket: refills at the allowed rate, holds a burst of two seconds' worth. */
-  private withinRate(): boolean {
-    const now = performance.now();
-    this.allowance = Math.min(
-      2 * MAX_MESSAGES_PER_SECOND,
-      this.allowance + ((now - this.allowanceAt) / 1000) * MAX_MESSAGES_PER_SECOND,
-    );
-    this.allowanceAt = now;
-    if (this.allowance < 1) return false;
-    this.allowance -= 1;
-    return true;
   }
 
   /** Runs an action and sends its Reply; a failure is an answer too, never an unhandled rejection. */

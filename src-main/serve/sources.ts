@@ -33,6 +33,7 @@ import { Invalid, parseUntrustedJson } from '../export/import-snapshot';
 import { streamMessage } from '../export/import-recording';
 import { DeltaStream } from '../track/delta-stream';
 import { socketKey } from '../track/identity';
+import { RateLimit } from './rate-limit';
 
 export interface SourceSpec {
   name: string;
@@ -116,10 +117,11 @@ class Source {
   private retryMs = FIRST_RETRY_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private heardAt = 0;
-  private allowance = 2 * MAX_SOURCE_MESSAGES_PER_SECOND;
-  private allowanceAt = performance.now();
+  private readonly rate = new RateLimit(MAX_SOURCE_MESSAGES_PER_SECOND);
   private closed = false;
   readonly stream: DeltaStream<string>;
+  /** The viewers subscribed to `stream` (each is resynced when the source's table starts over). */
+  readonly viewers = new Set<string>();
   private readonly suffix: string;
 
   constructor(
@@ -253,21 +255,9 @@ class Source {
     ws.terminate();
   }
 
-  private withinRate(): boolean {
-    const now = performance.now();
-    this.allowance = Math.min(
-      2 * MAX_SOURCE_MESSAGES_PER_SECOND,
-      this.allowance + ((now - this.allowanceAt) / 1000) * MAX_SOURCE_MESSAGES_PER_SECOND,
-    );
-    this.allowanceAt = now;
-    if (this.allowance < 1) return false;
-    this.allowance -= 1;
-    return true;
-  }
-
   /** One message from the source: throws Invalid (the connection goes) when it breaks a rule. */
   private receive(text: string): void {
-    if (!this.withinRate()) throw new Invalid('it', `sent over ${MAX_SOURCE_MESSAGES_PER_SECOND} messages a second`);
+    if (!this.rate.take()) throw new Invalid('it', `sent over ${MAX_SOURCE_MESSAGES_PER_SECOND} messages a second`);
     const parsed = parseUntrustedJson(text, (reason) => new Invalid('a message', reason));
     const kind = (parsed as { type?: unknown } | null)?.type;
     // Replies and commands are not for this server (it asks nothing); other hosts' streams neither.
@@ -330,7 +320,7 @@ class Source {
       const k = key(change.key);
       const to = this.stamp(change.to);
       if (!this.sockets.has(k) || socketKey(to) !== k)
-        throw new Invalid('delta.changed', `changes a socket it never sent (${printable(change.key.slice(0, 80))})`);
+        throw new Invalid('delta.changed', 'changes a socket it never sent'); // never quoting what was refused
       this.sockets.set(k, to);
       changed.push({ key: k, from: change.from, to });
     }
@@ -397,8 +387,6 @@ class Source {
       ...(this.intervalMs ? { intervalMs: this.intervalMs } : {}),
     };
   }
-
-  readonly viewers = new Set<string>();
 
   close(): void {
     this.closed = true;
