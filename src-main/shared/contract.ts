@@ -231,6 +231,11 @@ export interface Scan {
   /** Every network namespace read or seen (Linux). */
   namespaces?: NetNamespace[];
   publishedPorts?: PublishedPort[];
+  /**
+   * Wall-clock ms when the traffic figures were read (the TCP dump), where it was: rates are
+   * computed between readings, not between the ends of scans of varying length.
+   */
+  trafficAt?: number;
 }
 
 export const SNAPSHOT_FORMAT = 'porthole.snapshot';

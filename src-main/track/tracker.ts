@@ -54,7 +54,7 @@ export class Tracker {
   private seq = 0;
   private lastScan: Scan | null = null;
   private lastAt = new Date(0).toISOString();
-  /** When the last scan was taken (ms): traffic rates are per second between two scans. */
+  /** When the last scan read its traffic figures (ms; else when it was taken): rates are per second between two. */
   private lastScanMs: number | null = null;
   /** The namespaces and published ports as last sent, and their text, to send them only when they change. */
   private namespaces: Pick<Scan, 'namespaces' | 'publishedPorts'> = {};
@@ -75,7 +75,8 @@ export class Tracker {
     const changed: SocketChange[] = [];
     const removed: SocketKey[] = [];
     const traffic: TrafficUpdate[] = [];
-    const elapsedMs = this.lastScanMs === null ? 0 : at.getTime() - this.lastScanMs;
+    const readAt = scan.trafficAt ?? at.getTime();
+    const elapsedMs = this.lastScanMs === null ? 0 : readAt - this.lastScanMs;
     let seen = 0;
     const visit = (socket: Socket, key: SocketKey): void => {
       // Seen already this scan: the TIME_WAIT ghost of a live 4-tuple (live ones go first).
@@ -130,7 +131,7 @@ export class Tracker {
     this.processes = currentProcesses;
     this.lastScan = scan;
     this.lastAt = at.toISOString();
-    this.lastScanMs = at.getTime();
+    this.lastScanMs = readAt;
     this.seq += 1;
     const delta: Delta = {
       seq: this.seq,

@@ -187,6 +187,17 @@ describe('traffic figures', () => {
     expect(tracker.current().sockets[0].traffic).toMatchObject({ sendRate: 0, bytesAcked: 4_000 });
   });
 
+  it('measures a rate between the two readings of the figures, not between the ends of two scans', () => {
+    // A busy host: the first scan ended 0.9 s after its TCP dump, the second 0.1 s after its own.
+    // 1,000 bytes over the 1 s between the dumps is 1,000 B/s (between the scans' ends: 0.2 s, 5×).
+    const tracker = new Tracker();
+    const conn = (acked: number) => tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6, traffic: figures(acked, 0) });
+    const t0 = at(10).getTime();
+    tracker.update({ ...scanOf([conn(0)]), trafficAt: t0 }, new Date(t0 + 900));
+    const moved = tracker.update({ ...scanOf([conn(1_000)]), trafficAt: t0 + 1_000 }, new Date(t0 + 1_100));
+    expect(moved.traffic?.[0].traffic).toMatchObject({ sendRate: 1_000 });
+  });
+
   it('a state change carries the figures itself, and a counter that goes back gives no rate', () => {
     const tracker = new Tracker();
     const conn = tcp('127.0.0.1:3000', '127.0.0.1:5000', { inode: 6, traffic: figures(500, 0) });

@@ -216,6 +216,8 @@ export class LinuxCollector implements Collector {
   private readonly diagRefused = new Map<string, string>();
   /** Whether this scan read every own-namespace table it needed through netlink. */
   private scanUsedProc = false;
+  /** When this scan's TCP traffic figures were read (the own namespace's dump); null when they were not. */
+  private trafficReadAt: number | null = null;
   private readonly traffic: boolean;
   private readonly keptTcp = new Map<number, KeptTcpRows>();
   /** Bind-mount-only namespaces whose last entry found no socket: inode → that poll. */
@@ -294,6 +296,7 @@ export class LinuxCollector implements Collector {
     };
     this.poll++;
     this.scanUsedProc = this.diag === null;
+    this.trafficReadAt = null;
     this.lastNamespaceReads = { tcpTablesRead: 0, tcpKept: 0, entered: 0, byNamespace: new Map() };
     this.owners.refresh();
     const survey = this.surveyor.survey(this.owners.listedPids, (pid) => this.owners.fdsChanged(pid));
@@ -438,6 +441,7 @@ export class LinuxCollector implements Collector {
       },
       namespaces,
       publishedPorts,
+      ...(this.trafficReadAt === null ? {} : { trafficAt: this.trafficReadAt }),
     };
   }
 
@@ -680,7 +684,11 @@ export class LinuxCollector implements Collector {
     const previous = this.inetReconciler.previousRows();
     if (diag && !this.diagRefused.has(table.file)) {
       try {
-        return diag.dump(table.protocol, table.family, previous, this.traffic);
+        const dump = diag.dump(table.protocol, table.family, previous, this.traffic);
+        // Rates are bytes over the time between two readings: the time of the reading itself, not
+        // of the end of a scan whose other steps (owners, namespaces) take longer on a busy host.
+        if (table.protocol === 'tcp' && this.traffic) this.trafficReadAt = Date.now();
+        return dump;
       } catch (error) {
         this.refuseDiag(table.file, error as Error);
       }
