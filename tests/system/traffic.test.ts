@@ -60,13 +60,14 @@ describe('traffic per connection', () => {
         )?.traffic ?? delta.traffic?.find((u) => u.key === key)?.traffic
       );
     };
-    const t0 = new Date();
-    const start = figures(tracker.update(collector.collectSync(), t0))!;
+    const first = collector.collectSync();
+    const start = figures(tracker.update(first, new Date()))!;
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const t1 = new Date();
-    const busy = figures(tracker.update(collector.collectSync(), t1))!;
-    // The rate is the bytes between the two readings over the time between them…
-    const expected = ((busy.bytesAcked - start.bytesAcked) * 1000) / (t1.getTime() - t0.getTime());
+    const second = collector.collectSync();
+    const busy = figures(tracker.update(second, new Date()))!;
+    // The rate is the bytes between the two readings over the time between them (the two dumps)…
+    expect(second.trafficAt! - first.trafficAt!).toBeGreaterThanOrEqual(2000);
+    const expected = ((busy.bytesAcked - start.bytesAcked) * 1000) / (second.trafficAt! - first.trafficAt!);
     expect(Math.abs(busy.sendRate! - expected)).toBeLessThanOrEqual(1);
     // …and that is the sender's pace (timer-paced chunks: loose on a loaded host).
     expect(Math.abs(busy.sendRate! - RATE) / RATE).toBeLessThan(0.25);
