@@ -33,12 +33,21 @@ describe('traffic in the UI', () => {
       .getByTestId('connection-row')
       .filter({ has: suite.page.locator('.c-local', { hasText: local }) });
     await row.first().waitFor({ timeout: 5000 });
-    // A rate needs two readings; then the column shows the sender's pace (a timer's chunks over
-    // half a second on a loaded host: within a factor of two; the system test checks the arithmetic).
+    // A rate needs two readings; then the column shows the sender's pace. One reading is a timer's
+    // 50 ms chunks over the time between two polls' dumps, which on a loaded host can be short
+    // (2 chunks in 40 ms read as 2.4 MB/s): the median of a few readings is within a factor of two.
+    // The system test checks the arithmetic of each one.
     await expect
       .poll(async () => number(await row.first().getByTestId('row-sent').textContent()), { timeout: 5000 })
-      .toBeGreaterThan(RATE * 0.5);
-    expect(number(await row.first().getByTestId('row-sent').textContent())).toBeLessThan(RATE * 2);
+      .toBeGreaterThan(0);
+    const readings: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      readings.push(number(await row.first().getByTestId('row-sent').textContent()));
+      await suite.page.waitForTimeout(500);
+    }
+    const median = readings.sort((a, b) => a - b)[3];
+    expect(median, readings.join(', ')).toBeGreaterThan(RATE * 0.5);
+    expect(median, readings.join(', ')).toBeLessThan(RATE * 2);
 
     // Sorting by Sent/s puts the busiest first: with the filter cleared, ours leads the whole table.
     await suite.page.getByTestId('filter').fill('');
