@@ -25,15 +25,20 @@ const tupleKey = (a: string | null, p: number | null, b: string | null, q: numbe
  * undefined when the other end is not in the table.
  */
 export function otherEndFinder(sockets: Iterable<Socket>): (socket: Socket) => Socket | undefined {
+  const all = Array.isArray(sockets) ? (sockets as Socket[]) : [...sockets];
   const local = new Map<string, Socket>();
   /** Own-namespace ends by their 4-tuple alone, for ends on another machine; null when two machines hold one. */
   const across = new Map<string, Socket | null>();
-  for (const s of sockets) {
+  // One machine (the usual case): no end can be on another, and 50,000 remote peers cost no index.
+  const machines = all.some((s) => s.host !== undefined);
+  for (const s of all) {
     if (s.protocol !== 'tcp' || s.remoteAddress === null) continue;
     const tuple = tupleKey(s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
-    const k = `${s.host ?? ''}|${s.netns ?? ''}|${tuple}`;
-    if (local.get(k)?.pid == null) local.set(k, s);
-    if (s.netns !== undefined || LOOPBACK.test(s.remoteAddress)) continue;
+    if (LOOPBACK.test(s.remoteAddress)) {
+      const k = `${s.host ?? ''}|${s.netns ?? ''}|${tuple}`;
+      if (local.get(k)?.pid == null) local.set(k, s);
+    }
+    if (!machines || s.netns !== undefined || LOOPBACK.test(s.remoteAddress)) continue;
     const seen = across.get(tuple);
     if (seen === undefined) across.set(tuple, s);
     else if (seen !== null && seen.host !== s.host) across.set(tuple, null);

@@ -169,7 +169,8 @@ export function fanOut(
   published: readonly PublishedPort[] = [],
   host: string | null = null,
 ): FanOut {
-  const all = [...sockets].filter((s) => (s.host ?? null) === host);
+  const all: Socket[] = [];
+  for (const s of sockets) if ((s.host ?? null) === host) all.push(s);
   const groups = listenerGroups(all, host === null ? published : []);
   const group = groups.find((g) => g.protocol === protocol && g.port === port && g.netns === netns) ?? null;
   const other = (inNamespace: number | null, p: number) =>
