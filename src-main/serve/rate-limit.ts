@@ -1,21 +1,24 @@
-// A token bucket, for what a peer may send: it refills at `perSecond` and holds a burst of two
-// seconds' worth, so a peer in step never meets it and one flooding does at once.
+// A token bucket, for what a peer may send (messages, or bytes): it refills at `perSecond` and holds
+// a burst (by default two seconds' worth), so a peer in step never meets it and one flooding does.
 
 export class RateLimit {
   private allowance: number;
   private at = performance.now();
 
-  constructor(private readonly perSecond: number) {
-    this.allowance = 2 * perSecond;
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst = 2 * perSecond,
+  ) {
+    this.allowance = burst;
   }
 
-  /** Takes one message's token; false when the peer is over its rate. */
-  take(): boolean {
+  /** Takes `amount` tokens; false (and nothing taken) when the peer is over its rate. */
+  take(amount = 1): boolean {
     const now = performance.now();
-    this.allowance = Math.min(2 * this.perSecond, this.allowance + ((now - this.at) / 1000) * this.perSecond);
+    this.allowance = Math.min(this.burst, this.allowance + ((now - this.at) / 1000) * this.perSecond);
     this.at = now;
-    if (this.allowance < 1) return false;
-    this.allowance -= 1;
+    if (this.allowance < amount) return false;
+    this.allowance -= amount;
     return true;
   }
 }

@@ -55,6 +55,24 @@ export const MAX_SOURCE_PROCESSES = 100_000;
  * message costs this server's main thread a parse.
  */
 export const MAX_SOURCE_MESSAGES_PER_SECOND = 50;
+/**
+ * Bytes a second from one source, with a burst of one largest message: parsing and checking them
+ * is this server's main thread's work (≈ 15 ms a megabyte), so a source that keeps sending more
+ * than a churning 50,000-socket table does (≈ 1 MB/s) costs at most an eighth of a core before it is
+ * cut off, and the other sources and this machine's own stream keep their turn.
+ */
+export const MAX_SOURCE_BYTES_PER_SECOND = 8 * 1024 * 1024;
+/** The bounds above, together (tests tighten them). */
+export interface SourceLimits {
+  messageBytes: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+}
+export const SOURCE_LIMITS: SourceLimits = {
+  messageBytes: MAX_SOURCE_MESSAGE_BYTES,
+  messagesPerSecond: MAX_SOURCE_MESSAGES_PER_SECOND,
+  bytesPerSecond: MAX_SOURCE_BYTES_PER_SECOND,
+};
 /** Pinged this often; silent this long is `stale`, this long is dead (cut, and tried again). */
 export const HEARTBEAT_MS = 5_000;
 export const STALE_AFTER_MS = 15_000;
@@ -117,7 +135,8 @@ class Source {
   private retryMs = FIRST_RETRY_MS;
   private retryTimer: NodeJS.Timeout | null = null;
   private heardAt = 0;
-  private readonly rate = new RateLimit(MAX_SOURCE_MESSAGES_PER_SECOND);
+  private readonly rate: RateLimit;
+  private readonly bytes: RateLimit;
   private closed = false;
   readonly stream: DeltaStream<string>;
   /** The viewers subscribed to `stream` (each is resynced when the source's table starts over). */
@@ -129,8 +148,11 @@ class Source {
     send: (viewer: string, message: StreamMessage) => void,
     private readonly changed: () => void,
     private readonly log: (line: string) => void,
+    private readonly limits: SourceLimits,
   ) {
     this.suffix = `|host:${spec.name}`;
+    this.rate = new RateLimit(limits.messagesPerSecond);
+    this.bytes = new RateLimit(limits.bytesPerSecond, limits.messageBytes);
     this.status = {
       name: spec.name,
       url: spec.streamUrl,
@@ -147,7 +169,7 @@ class Source {
     if (this.closed) return;
     const ws = new WebSocket(this.spec.streamUrl, [SERVE_PROTOCOL], {
       headers: { authorization: `Bearer ${this.spec.token}` },
-      maxPayload: MAX_SOURCE_MESSAGE_BYTES,
+      maxPayload: this.limits.messageBytes,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
       followRedirects: false,
@@ -175,7 +197,7 @@ class Source {
       if (this.ws !== ws) return;
       try {
         if (isBinary) throw new Invalid('a message', 'is binary');
-        this.receive(String(data));
+        this.receive(String(data), Buffer.isBuffer(data) ? data.length : 0);
       } catch (error) {
         this.refuse(ws, error instanceof Invalid ? `${error.path} ${error.message}` : (error as Error).message);
         return;
@@ -185,7 +207,7 @@ class Source {
     ws.on('error', (error) => {
       // ws cuts a frame over maxPayload itself (1009) and says so here.
       if (/max payload/i.test(error.message))
-        return this.refuse(ws, `a message over ${MAX_SOURCE_MESSAGE_BYTES} bytes`);
+        return this.refuse(ws, `a message over ${this.limits.messageBytes} bytes`);
       const code = (error as NodeJS.ErrnoException).code;
       this.lastError = code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : error.message;
     });
@@ -256,8 +278,9 @@ class Source {
   }
 
   /** One message from the source: throws Invalid (the connection goes) when it breaks a rule. */
-  private receive(text: string): void {
-    if (!this.rate.take()) throw new Invalid('it', `sent over ${MAX_SOURCE_MESSAGES_PER_SECOND} messages a second`);
+  private receive(text: string, size: number): void {
+    if (!this.rate.take()) throw new Invalid('it', `sent over ${this.limits.messagesPerSecond} messages a second`);
+    if (!this.bytes.take(size)) throw new Invalid('it', `sent over ${this.limits.bytesPerSecond} bytes a second`);
     const parsed = parseUntrustedJson(text, (reason) => new Invalid('a message', reason));
     const kind = (parsed as { type?: unknown } | null)?.type;
     // Replies and commands are not for this server (it asks nothing); other hosts' streams neither.
@@ -409,6 +432,7 @@ export class SourceHub {
     specs: readonly SourceSpec[],
     log: (line: string) => void = () => {},
     private readonly localName: string = hostname(),
+    limits: SourceLimits = SOURCE_LIMITS,
   ) {
     if (specs.length > MAX_SOURCES) throw new SourceSpecError(`at most ${MAX_SOURCES} sources`);
     const names = new Set<string>();
@@ -423,6 +447,7 @@ export class SourceHub {
           (viewer, message) => this.viewers.get(viewer)?.(this.hostMessage(spec.name, message)),
           () => this.statusChanged(),
           log,
+          limits,
         ),
     );
     for (const source of this.sources) source.connect();

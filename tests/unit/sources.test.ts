@@ -10,6 +10,7 @@ import type { ServerMessage } from '../../src-main/shared/ipc';
 import {
   MAX_SOURCE_MESSAGES_PER_SECOND,
   parseSourceSpec,
+  SOURCE_LIMITS,
   SourceHub,
   SourceSpecError,
   type SourceSpec,
@@ -54,8 +55,8 @@ afterEach(async () => {
 });
 
 /** A hub with one viewer, and what that viewer was sent. */
-function hubWith(specs: SourceSpec[]) {
-  const hub = new SourceHub(specs, () => {}, 'here');
+function hubWith(specs: SourceSpec[], limits = SOURCE_LIMITS) {
+  const hub = new SourceHub(specs, () => {}, 'here', limits);
   cleanups.push(() => hub.close());
   const sent: ServerMessage[] = [];
   hub.subscribe('viewer', (json) => {
@@ -210,6 +211,21 @@ describe('SourceHub', () => {
       expect(s.reason).toMatch(reason);
       expect(s.refused).toBe(1);
     });
+
+  it('cuts off a source past its bytes a second, and one message over the largest', async () => {
+    const limits = { ...SOURCE_LIMITS, messageBytes: 64 * 1024, bytesPerSecond: 100 * 1024 };
+    // Each resync ≈ 40 KB (under the largest message), ten of them at once: 400 KB past a 64 KB burst.
+    const many = Array.from({ length: 200 }, (_, i) => tcp('0.0.0.0:1', null, { inode: i + 1 }));
+    const heavy = await standIn((ws) => {
+      for (let i = 0; i < 10; i++) ws.send(JSON.stringify(resync(i, many)));
+    });
+    const huge = await standIn((ws) => ws.send(JSON.stringify(resync(1, [...many, ...many, ...many]))));
+    const { status } = hubWith([parseSourceSpec(`heavy=${heavy.url}`), parseSourceSpec(`huge=${huge.url}`)], limits);
+    await until(() => status('heavy').state === 'refused');
+    expect(status('heavy').reason).toMatch(/over 102400 bytes a second/);
+    await until(() => status('huge').state === 'refused');
+    expect(status('huge').reason).toMatch(/a message over 65536 bytes/);
+  });
 
   it('keeps a refused, an unreachable and a lost source apart, and the good one going', async () => {
     const good = await standIn((ws) => ws.send(JSON.stringify(resync(1, [tcp('0.0.0.0:80', null)]))));
