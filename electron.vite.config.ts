@@ -13,6 +13,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src-main/serve/cli-main.ts'),
           'poll-worker': resolve(__dirname, 'src-main/serve/poll-worker.ts'),
           'event-worker': resolve(__dirname, 'src-main/serve/event-worker.ts'),
+          'sources-worker': resolve(__dirname, 'src-main/serve/sources-worker.ts'),
           helper: resolve(__dirname, 'src-main/serve/helper.ts'),
         },
         // Shared chunks sit beside the entries, so __dirname is out/main in every module (the

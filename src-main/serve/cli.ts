@@ -27,7 +27,7 @@ import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-ato
 import { ImportError } from '../export/import-snapshot';
 import { readSnapshotFile, readUserFile } from '../export/read-snapshot-file';
 import { parseWebConfig, WebConfigError, type WebConfig } from './web-config';
-import { MAX_SOURCES, parseSourceSpec, SourceHub, SourceSpecError, type SourceSpec } from './sources';
+import { MAX_SOURCES, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from './sources';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
@@ -413,7 +413,7 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
   poller.onError((message) => io.stderr(`${message}\n`));
   const log = (line: string) => io.stderr(`${line}\n`);
-  const sources = sourceSpecs.length ? new SourceHub(sourceSpecs, log) : undefined;
+  const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
   let server;
   try {
     server = await startWebServer({ poller, rendererDir, port, log, sources, token });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { createCollector } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
+import { outbox } from './outbox';
 import { Tracker } from '../track/tracker';
 import type { ConnectionChain } from '../track/connection-chains';
 import type { Delta, EventMode, Resync, StreamMessage } from '../shared/contract';
@@ -109,27 +110,8 @@ const jsonOf = (message: StreamMessage): string => {
   if (json === undefined) serialised.set(body, (json = JSON.stringify(message)));
   return json;
 };
-let outbox: Map<string, SubscriberId[]> | null = null;
-/** Subscribers with a message in the outbox: a second one for the same subscriber flushes first, so its order holds. */
-const waiting = new Set<SubscriberId>();
-const flushOutbox = (): void => {
-  if (!outbox) return;
-  for (const [json, ids] of outbox) post({ type: 'stream', ids, json });
-  outbox = null;
-  waiting.clear();
-};
-const sendStream = (id: SubscriberId, message: StreamMessage): void => {
-  if (waiting.has(id)) flushOutbox();
-  if (!outbox) {
-    outbox = new Map();
-    queueMicrotask(flushOutbox);
-  }
-  const json = jsonOf(message);
-  const ids = outbox.get(json);
-  if (ids) ids.push(id);
-  else outbox.set(json, [id]);
-  waiting.add(id);
-};
+const queue = outbox<SubscriberId>((ids, json) => post({ type: 'stream', ids, json }));
+const sendStream = (id: SubscriberId, message: StreamMessage): void => queue(id, jsonOf(message));
 /** The table as it is now, as one Resync per table version, shared by all who ask for it at once. */
 let lastResync: Resync | null = null;
 const currentResync = (): Resync => {

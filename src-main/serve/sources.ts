@@ -4,11 +4,13 @@
 // as a recording is; a source cannot name its host (Porthole stamps it) nor change a socket it never
 // sent. A source that breaks a rule loses its connection (counted, said in its status) and is tried
 // again later; one failing, silent or slow source never holds up the others, nor this machine's
-// own stream. Each source's table is re-streamed to every viewer through a DeltaStream of its own,
+// own stream: they all live in a worker thread of their own (SourceWorker), with a bounded heap. Each source's table is re-streamed to every viewer through a DeltaStream of its own,
 // with its own seq, acknowledgements and coalescing: a viewer behind on one host is behind on that
 // host alone.
 
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import {
   HOST_NAME_PATTERN,
@@ -419,8 +421,29 @@ class Source {
   }
 }
 
-/** Every source of one server, and the viewers they stream to. */
-export class SourceHub {
+/** At most MAX_SOURCES, each name once. */
+function checkSpecs(specs: readonly SourceSpec[]): void {
+  if (specs.length > MAX_SOURCES) throw new SourceSpecError(`at most ${MAX_SOURCES} sources`);
+  const names = new Set<string>();
+  for (const spec of specs) {
+    if (names.has(spec.name)) throw new SourceSpecError(`two sources are called "${spec.name}"`);
+    names.add(spec.name);
+  }
+}
+
+/** What a host's viewer sessions ask of the sources: one stream per source, per viewer. */
+export interface SourceHub {
+  /** A viewer's streams: the hosts' status now, then each source's table and its changes (JSON text each). */
+  subscribe(viewer: string, send: (json: string) => void): void;
+  ack(viewer: string, host: string): void;
+  resync(viewer: string, host: string): void;
+  setPaused(viewer: string, paused: boolean): void;
+  unsubscribe(viewer: string): void;
+  close(): void;
+}
+
+/** Every source of one server, and the viewers they stream to, in this thread (see SourceWorker). */
+export class SourceSet implements SourceHub {
   private readonly sources: Source[];
   private readonly viewers = new Map<string, (json: string) => void>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -434,12 +457,7 @@ export class SourceHub {
     private readonly localName: string = hostname(),
     limits: SourceLimits = SOURCE_LIMITS,
   ) {
-    if (specs.length > MAX_SOURCES) throw new SourceSpecError(`at most ${MAX_SOURCES} sources`);
-    const names = new Set<string>();
-    for (const spec of specs) {
-      if (names.has(spec.name)) throw new SourceSpecError(`two sources are called "${spec.name}"`);
-      names.add(spec.name);
-    }
+    checkSpecs(specs);
     this.sources = specs.map(
       (spec) =>
         new Source(
@@ -460,15 +478,10 @@ export class SourceHub {
     this.heartbeat.unref();
   }
 
-  get size(): number {
-    return this.sources.length;
-  }
-
   status(): HostsStatus {
     return { local: this.localName, sources: this.sources.map((s) => ({ ...s.status })) };
   }
 
-  /** A viewer's streams: the hosts' status now, then each source's table and its changes. */
   subscribe(viewer: string, send: (json: string) => void): void {
     this.viewers.set(viewer, send);
     send(JSON.stringify({ type: 'hosts', hosts: this.status() } satisfies ServerMessage));
@@ -533,5 +546,108 @@ export class SourceHub {
     if (this.viewers.size === 0) return;
     const json = JSON.stringify({ type: 'hosts', hosts: this.status() } satisfies ServerMessage);
     for (const send of this.viewers.values()) send(json);
+  }
+}
+
+/** What the main thread tells the sources' worker, and what it answers. */
+export type ToSourcesWorker =
+  | { type: 'subscribe'; viewer: string }
+  | { type: 'ack'; viewer: string; host: string }
+  | { type: 'resync'; viewer: string; host: string }
+  | { type: 'pause'; viewer: string; paused: boolean }
+  | { type: 'unsubscribe'; viewer: string }
+  | { type: 'stop' };
+export type FromSourcesWorker = { type: 'send'; viewers: string[]; json: string } | { type: 'log'; line: string };
+
+/** The worker's heap (MB): a source can grow it only this far; past it the worker ends and is started again. */
+const WORKER_HEAP_MB = 1024;
+/** Restarts allowed within a minute: a worker that keeps dying is given up on, and said so. */
+const WORKER_RESTARTS = 5;
+
+/**
+ * The sources in a worker thread of their own (sources-worker.ts): parsing and checking what they
+ * send (≈ 25 ms a megabyte: half a second for a 50,000-socket table) never holds up this thread,
+ * where this machine's own stream and every viewer are served; the worker's heap is bounded, and a
+ * worker that ends is started again with every viewer resubscribed (each gets every table again).
+ */
+export class SourceWorker implements SourceHub {
+  private worker: Worker;
+  private readonly viewers = new Map<string, (json: string) => void>();
+  private readonly paused = new Set<string>();
+  private restarts: number[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly specs: readonly SourceSpec[],
+    private readonly log: (line: string) => void = () => {},
+    private readonly workerPath = join(__dirname, 'sources-worker.js'),
+  ) {
+    checkSpecs(specs); // here, at once, rather than in a worker that could only log it
+    this.worker = this.start();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(this.workerPath, {
+      workerData: { specs: this.specs },
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
+    worker.on('message', (message: FromSourcesWorker) => {
+      if (message.type === 'log') this.log(message.line);
+      else for (const viewer of message.viewers) this.viewers.get(viewer)?.(message.json);
+    });
+    worker.on('error', (error) => this.log(`the sources' worker failed: ${error.message}`));
+    worker.on('exit', () => {
+      if (this.stopping || this.worker !== worker) return;
+      const now = Date.now();
+      this.restarts = this.restarts.filter((at) => now - at < 60_000);
+      if (this.restarts.length >= WORKER_RESTARTS) {
+        this.log(`the sources' worker ended ${WORKER_RESTARTS + 1} times within a minute; it is not started again`);
+        return;
+      }
+      this.restarts.push(now);
+      this.log("the sources' worker ended; started again");
+      this.worker = this.start();
+      for (const viewer of this.viewers.keys()) this.post({ type: 'subscribe', viewer });
+      for (const viewer of this.paused) this.post({ type: 'pause', viewer, paused: true });
+    });
+    return worker;
+  }
+
+  private post(message: ToSourcesWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  subscribe(viewer: string, send: (json: string) => void): void {
+    this.viewers.set(viewer, send);
+    this.post({ type: 'subscribe', viewer });
+  }
+
+  ack(viewer: string, host: string): void {
+    this.post({ type: 'ack', viewer, host });
+  }
+
+  resync(viewer: string, host: string): void {
+    this.post({ type: 'resync', viewer, host });
+  }
+
+  setPaused(viewer: string, paused: boolean): void {
+    if (paused) this.paused.add(viewer);
+    else this.paused.delete(viewer);
+    this.post({ type: 'pause', viewer, paused });
+  }
+
+  unsubscribe(viewer: string): void {
+    this.viewers.delete(viewer);
+    this.paused.delete(viewer);
+    this.post({ type: 'unsubscribe', viewer });
+  }
+
+  close(): void {
+    this.stopping = true;
+    this.viewers.clear();
+    this.post({ type: 'stop' });
+    // It closes its connections and ends; one that does not within a second is ended.
+    const worker = this.worker;
+    setTimeout(() => void worker.terminate(), 1000).unref();
   }
 }

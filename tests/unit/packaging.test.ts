@@ -55,6 +55,7 @@ describe('packaging', () => {
       'out/renderer/index.html',
       'out/main/poll-worker.js',
       'out/main/event-worker.js',
+      'out/main/sources-worker.js',
     ];
     for (const entry of entries) {
       expect(existsSync(join(ROOT, entry)), entry).toBe(true);

@@ -11,7 +11,7 @@ import {
   MAX_SOURCE_MESSAGES_PER_SECOND,
   parseSourceSpec,
   SOURCE_LIMITS,
-  SourceHub,
+  SourceSet,
   SourceSpecError,
   type SourceSpec,
 } from '../../src-main/serve/sources';
@@ -56,7 +56,7 @@ afterEach(async () => {
 
 /** A hub with one viewer, and what that viewer was sent. */
 function hubWith(specs: SourceSpec[], limits = SOURCE_LIMITS) {
-  const hub = new SourceHub(specs, () => {}, 'here', limits);
+  const hub = new SourceSet(specs, () => {}, 'here', limits);
   cleanups.push(() => hub.close());
   const sent: ServerMessage[] = [];
   hub.subscribe('viewer', (json) => {
@@ -111,7 +111,7 @@ describe('--source NAME=URL', () => {
   });
 });
 
-describe('SourceHub', () => {
+describe('SourceSet', () => {
   it('re-streams a source’s table with its host stamped, and its changes with their own seq', async () => {
     const listener = tcp('0.0.0.0:5432', null, { inode: 7 });
     const client = tcp('10.0.0.2:5432', '10.0.0.1:40000', { inode: 8 });
