@@ -275,6 +275,15 @@ export const useSocketStore = defineStore('sockets', () => {
     receiveHost,
     hosts,
     hostNames,
+    /** Sources whose rows are not current (stale, refused, unreachable): their rows are marked so. */
+    notCurrent: computed(
+      () =>
+        new Set(
+          (hosts.value?.sources ?? [])
+            .filter((h) => h.state !== 'connected' && h.state !== 'connecting')
+            .map((h) => h.name),
+        ),
+    ),
     current,
     /** Asks the host to act (port doctor, kill, snapshot, save, open folder). */
     call: <T>(action: Action) => (client ? client.call<T>(action) : Promise.reject(new Error('not connected'))),
