@@ -332,23 +332,29 @@ class Source {
 
   private applyDelta(delta: Delta): void {
     const key = (sourceKey: SocketKey) => sourceKey + this.suffix;
-    const removed: SocketKey[] = [];
-    for (const k of delta.removed) if (this.sockets.delete(key(k))) removed.push(key(k));
-    const added: Socket[] = [];
-    for (const socket of delta.added) {
-      const stamped = this.stamp(socket);
-      this.sockets.set(socketKey(stamped), stamped);
-      added.push(stamped);
-    }
-    const changed: SocketChange[] = [];
-    for (const change of delta.changed) {
+    // Checked whole before anything is applied: a refused delta leaves the table as the viewers have it.
+    const gone = new Set(delta.removed.map(key).filter((k) => this.sockets.has(k)));
+    const added = delta.added.map((socket) => this.stamp(socket));
+    const addedKeys = new Set(added.map(socketKey));
+    const changed: SocketChange[] = delta.changed.map((change) => {
       const k = key(change.key);
       const to = this.stamp(change.to);
-      if (!this.sockets.has(k) || socketKey(to) !== k)
-        throw new Invalid('delta.changed', 'changes a socket it never sent'); // never quoting what was refused
-      this.sockets.set(k, to);
-      changed.push({ key: k, from: change.from, to });
-    }
+      const known = (this.sockets.has(k) && !gone.has(k)) || addedKeys.has(k);
+      // Never quoting what was refused.
+      if (!known || socketKey(to) !== k) throw new Invalid('delta.changed', 'changes a socket it never sent');
+      return { key: k, from: change.from, to };
+    });
+    const grown = [...addedKeys].filter((k) => !this.sockets.has(k) || gone.has(k)).length;
+    if (this.sockets.size - gone.size + grown > MAX_SOURCE_SOCKETS)
+      throw new Invalid('its table', `would grow over ${MAX_SOURCE_SOCKETS} sockets`);
+    const newPids = new Set(delta.processes.map((p) => p.pid).filter((pid) => !this.processes.has(pid)));
+    if (this.processes.size + newPids.size > MAX_SOURCE_PROCESSES)
+      throw new Invalid('its processes', `would grow over ${MAX_SOURCE_PROCESSES}`);
+    // Applied in the order of track/apply-delta: removed, added, changed, then traffic.
+    const removed = [...gone];
+    for (const k of removed) this.sockets.delete(k);
+    for (const socket of added) this.sockets.set(socketKey(socket), socket);
+    for (const change of changed) this.sockets.set(change.key, change.to);
     const traffic: TrafficUpdate[] = [];
     for (const update of delta.traffic ?? []) {
       const k = key(update.key);
@@ -357,11 +363,7 @@ class Source {
       this.sockets.set(k, { ...socket, traffic: update.traffic });
       traffic.push({ key: k, traffic: update.traffic });
     }
-    if (this.sockets.size > MAX_SOURCE_SOCKETS)
-      throw new Invalid('its table', `grew over ${MAX_SOURCE_SOCKETS} sockets`);
     for (const p of delta.processes) this.processes.set(p.pid, p);
-    if (this.processes.size > MAX_SOURCE_PROCESSES)
-      throw new Invalid('its processes', `grew over ${MAX_SOURCE_PROCESSES}`);
     // Porthole sends its event mode with every delta: news here only when it changed.
     const eventMode =
       delta.eventMode && JSON.stringify(delta.eventMode) !== JSON.stringify(this.eventMode)
