@@ -359,8 +359,10 @@ async function exporterCommand(args: string[], io: CliIo): Promise<number> {
 /** A token a user keeps in a file: read as any file a user names (a FIFO is refused, not waited on). */
 function readTokenFile(path: string, option: string): string {
   const token = readUserFile(path, 4096).toString('utf8').trim();
-  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token))
-    throw new UsageError(`${option} holds one token: 16-512 letters, digits or . _ ~ + / = -.`);
+  if (!/^[A-Za-z0-9._~-]{16,512}$/.test(token))
+    throw new UsageError(
+      `${option} holds one token: 16-512 letters, digits or . _ ~ - (it travels in a URL and a WebSocket header).`,
+    );
   return token;
 }
 

@@ -111,7 +111,7 @@ export function parseSourceSpec(text: string, tokens: ReadonlyMap<string, string
       `--source ${name}: the token goes in ?token= or --source-token-file, not in the URL's user.`,
     );
   const token = url.searchParams.get('token') ?? tokens.get(name) ?? '';
-  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token))
+  if (!/^[A-Za-z0-9._~-]{16,512}$/.test(token))
     throw new SourceSpecError(
       `--source ${name}: no token (16-512 characters: the one its serve printed, in ?token= or --source-token-file ${name}=FILE).`,
     );

@@ -14,6 +14,7 @@ import { SERVE_PROTOCOL } from '../../src-main/shared/ipc';
 import { socketKey } from '../../src-main/track/identity';
 import { Machines, type Machine } from '../helpers/machines';
 import { TestNamespaces } from '../helpers/netns';
+import { runPorthole } from '../helpers/cli';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, Workload } from '../helpers/workload';
 
@@ -185,4 +186,40 @@ describe.runIf(root)('several machines in one serve (serve --source)', () => {
       15_000,
     );
   }, 120_000);
+});
+
+describe('serve --source and --token-file: bad input', () => {
+  it('is refused with exit 2 and a reason, before anything listens', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-source-args-'));
+    try {
+      const plus = join(dir, 'plus.token');
+      writeFileSync(plus, 'a+b/c=d'.repeat(4)); // + and / would not survive a URL's query
+      const good = join(dir, 'good.token');
+      writeFileSync(good, 'x'.repeat(24));
+      const cases: [string[], RegExp][] = [
+        [['--source', 'no-equals-sign'], /--source is NAME=URL/],
+        [['--source', 'a=ftp://127.0.0.1:1/?token=' + 'x'.repeat(20)], /http\(s\) or ws\(s\)/],
+        [['--source', 'a=http://127.0.0.1:1/'], /no token/],
+        [
+          [
+            '--source',
+            `a=http://127.0.0.1:1/?token=${'x'.repeat(20)}`,
+            '--source',
+            `a=http://127.0.0.1:2/?token=${'x'.repeat(20)}`,
+          ],
+          /Two sources are called "a"/,
+        ],
+        [['--source', 'a=http://127.0.0.1:1/', '--source-token-file', `b=${good}`], /no token|names "b"/],
+        [['--token-file', plus], /--token-file holds one token/],
+        [['--source', 'a=http://127.0.0.1:1/', '--source-token-file', `a=${join(dir, 'missing')}`], /no such file/],
+      ];
+      for (const [args, reason] of cases) {
+        const run = runPorthole(['serve', ...args], { timeout: 10_000 });
+        expect(run.status, args.join(' ')).toBe(2);
+        expect(run.stderr, args.join(' ')).toMatch(reason);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
