@@ -3,7 +3,15 @@
 // Each side checks every line the other sends: the helper runs as root and believes nothing of the
 // app's but these few requests; the app treats the helper's stream like any imported recording.
 
-import { Invalid, integer, object, onlyKeys, parseUntrustedJson, string } from '../export/import-snapshot';
+import {
+  Invalid,
+  integer,
+  object,
+  onlyKeys,
+  parseUntrustedJson,
+  string,
+  validateSnapshot,
+} from '../export/import-snapshot';
 import { streamMessage } from '../export/import-recording';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type KillOutcome } from '../shared/ipc';
 import type { FromPollWorker, ToPollWorker } from './poll-protocol';
@@ -65,8 +73,9 @@ export function parseToHelper(line: string): ToHelper {
       if (typeof m.paused !== 'boolean') throw new Invalid('paused', 'must be true or false');
       return { type: 'pause', id: subscriberId(m.id), paused: m.paused };
     case 'current':
-      onlyKeys(m, 'current', ['type', 'requestId']);
-      return { type: 'current', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX) };
+    case 'snapshot':
+      onlyKeys(m, m.type, ['type', 'requestId']);
+      return { type: m.type, requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX) };
     case 'stop-process': {
       onlyKeys(m, 'stop-process', ['type', 'requestId', 'pid', 'startedAt', 'force']);
       if (typeof m.force !== 'boolean') throw new Invalid('force', 'must be true or false');
@@ -107,6 +116,13 @@ export function parseFromHelper(line: string): FromHelper {
       const resync = streamMessage({ type: 'resync', resync: parseUntrustedJson(json, fail) });
       if (resync.type !== 'resync') throw new Invalid('json', 'must be the whole state');
       return { type: 'current', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
+    }
+    case 'snapshot': {
+      onlyKeys(m, 'snapshot', ['type', 'requestId', 'json']);
+      const json = jsonText(m.json);
+      // Checked as an imported snapshot file is: it is exported as the user's.
+      validateSnapshot(parseUntrustedJson(json, fail));
+      return { type: 'snapshot', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
     }
     case 'error': {
       onlyKeys(m, 'error', ['type', 'message']);

@@ -2,10 +2,8 @@
 // snapshot, and (Electron only) save a file or open a folder. One implementation for every host;
 // the checks that a renderer cannot be trusted with live here, not in the UI.
 
-import { hostname, release } from 'node:os';
-import { emptyStats, type Resync, type Snapshot } from '../shared/contract';
+import type { Resync } from '../shared/contract';
 import type { ActionRequest } from '../shared/ipc';
-import { buildSnapshot } from '../export/snapshot';
 import { gatherPortEvidence } from '../collect/port-evidence';
 import { diagnosePort } from '../track/port-doctor';
 import { killProcess } from '../actions/kill-process';
@@ -31,54 +29,29 @@ export class PreSerialised {
   constructor(readonly json: string) {}
 }
 
-/** How long a table read for a snapshot answers further snapshot requests (less than the shortest poll, 250 ms). */
+/** How long a snapshot answers further snapshot requests (less than the shortest poll, 250 ms). */
 export const SNAPSHOT_FRESH_MS = 200;
 
 export function createHostActions(poller: Poller, desktop: DesktopActions | null = null): HostActions {
-  // Reading the whole table (parse) and serialising a snapshot are the costly parts, on the main
-  // thread that forwards every viewer's stream: requests made while a read is under way share it,
-  // and a snapshot is serialised once per table version, however many viewers ask for it.
-  let asking: Promise<string> | null = null;
-  const currentJson = (): Promise<string> => (asking ??= poller.current().finally(() => (asking = null)));
+  // Reading the whole table (parse) is the costly part, on the main thread that forwards every
+  // viewer's stream: requests made while a read is under way share it.
   let reading: Promise<Resync> | null = null;
   const current = (): Promise<Resync> =>
-    (reading ??= currentJson()
+    (reading ??= poller
+      .current()
       .then((json) => JSON.parse(json) as Resync)
       .finally(() => (reading = null)));
-  let serialised: { seq: number; json: string } | null = null;
-  // A snapshot asked for within SNAPSHOT_FRESH_MS of the last table read is of that table (it says
-  // when it was taken): a viewer asking 60 times a second costs the poll worker a few copies of a
-  // 20 MB table a second, not 60 (each a copy in both threads' heaps: serve's RSS passed 450 MB at
-  // 40,000 sockets). And the table's seq leads its JSON (`{"seq":N,…`, tracker.current()): a
-  // version already serialised is answered without parsing it again.
-  let fresh: string | null = null;
-  const freshJson = async (): Promise<string> => {
-    if (fresh !== null) return fresh;
-    const json = await currentJson();
-    fresh = json;
-    setTimeout(() => (fresh = null), SNAPSHOT_FRESH_MS).unref();
-    return json;
-  };
+  // A snapshot asked for within SNAPSHOT_FRESH_MS of the last one is of that table (it says when
+  // it was taken): a viewer asking 60 times a second costs the poll worker a few copies of a 20 MB
+  // document a second, not 60 (each a copy in both threads' heaps). The worker builds and
+  // serialises it once per table version: this thread never parses a table for it.
+  let fresh: Promise<string> | null = null;
   const snapshotJson = async (): Promise<PreSerialised> => {
-    const json = await freshJson();
-    const seq = Number(/^\{"seq":(\d+),/.exec(json.slice(0, 32))?.[1] ?? NaN);
-    if (serialised && serialised.seq === seq) return new PreSerialised(serialised.json);
-    const table = JSON.parse(json) as Resync;
-    if (serialised?.seq !== table.seq) {
-      const snapshot: Snapshot = buildSnapshot(
-        {
-          sockets: table.sockets,
-          processes: table.processes,
-          stats: table.stats ?? emptyStats(),
-          namespaces: table.namespaces,
-          publishedPorts: table.publishedPorts,
-        },
-        { hostname: hostname(), platform: process.platform, release: release() },
-        new Date(table.at || Date.now()),
-      );
-      serialised = { seq: table.seq, json: JSON.stringify(snapshot) };
+    if (fresh === null) {
+      const asked = (fresh = poller.snapshot());
+      void asked.finally(() => setTimeout(() => fresh === asked && (fresh = null), SNAPSHOT_FRESH_MS).unref());
     }
-    return new PreSerialised(serialised.json);
+    return new PreSerialised(await fresh);
   };
   return {
     async run(request) {

@@ -25,6 +25,8 @@ export type ToPollWorker =
   | { type: 'pause'; id: SubscriberId; paused: boolean }
   | { type: 'resync'; id: SubscriberId }
   | { type: 'current'; requestId: number }
+  /** The table as a snapshot document (export/snapshot.ts), serialised once per table version. */
+  | { type: 'snapshot'; requestId: number }
   | { type: 'stop' };
 
 export type FromPollWorker =
@@ -32,6 +34,8 @@ export type FromPollWorker =
   | { type: 'stream'; ids: SubscriberId[]; json: string }
   /** The whole current state (a Resync) as JSON. */
   | { type: 'current'; requestId: number; json: string }
+  /** The table as a porthole.snapshot document, as JSON. */
+  | { type: 'snapshot'; requestId: number; json: string }
   | { type: 'error'; message: string };
 
 /** The event reader thread (event-worker.ts), started by the poll worker. */

@@ -40,7 +40,8 @@ export class Poller {
   private channel: PollChannel;
   private readonly subscribers = new Map<SubscriberId, (json: string) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
-  private readonly pending = new Map<number, (json: string) => void>();
+  /** Tables asked for and not yet answered: the whole state (a Resync), or a snapshot document. */
+  private readonly pending = new Map<number, { what: 'current' | 'snapshot'; resolve: (json: string) => void }>();
   private readonly stopping = new Map<number, (outcome: KillOutcome) => void>();
   private readonly options: PollWorkerOptions;
   private factory: ChannelFactory;
@@ -97,10 +98,19 @@ export class Poller {
 
   /** The whole current state as JSON (a Resync). */
   current(): Promise<string> {
+    return this.ask('current');
+  }
+
+  /** The table now as a snapshot document's JSON (export/snapshot.ts), built where the table is. */
+  snapshot(): Promise<string> {
+    return this.ask('snapshot');
+  }
+
+  private ask(what: 'current' | 'snapshot'): Promise<string> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
-      this.pending.set(requestId, resolve);
-      this.send({ type: 'current', requestId });
+      this.pending.set(requestId, { what, resolve });
+      this.send({ type: what, requestId });
     });
   }
 
@@ -196,7 +206,7 @@ export class Poller {
     this.channel = this.open();
     this.channel.send({ type: 'interval', ms: this.intervalMs });
     for (const id of this.subscribers.keys()) this.channel.send({ type: 'subscribe', id });
-    for (const requestId of this.pending.keys()) this.channel.send({ type: 'current', requestId });
+    for (const [requestId, { what }] of this.pending) this.channel.send({ type: what, requestId });
     for (const [requestId, resolve] of this.stopping) {
       resolve({ ok: false, pid: 0, reason: 'the privileged helper ended before it answered' });
       this.stopping.delete(requestId);
@@ -214,7 +224,7 @@ export class Poller {
       this.stopping.get(message.requestId)?.(message.outcome);
       this.stopping.delete(message.requestId);
     } else {
-      this.pending.get(message.requestId)?.(message.json);
+      this.pending.get(message.requestId)?.resolve(message.json);
       this.pending.delete(message.requestId);
     }
   }

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/shared/contract';
+import { parseFromHelper } from '../../src-main/serve/helper-protocol';
 import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { interruptThenKill, Workload } from '../helpers/workload';
@@ -227,6 +228,11 @@ describe.skipIf(!root)('the privileged helper', () => {
     const next = linesOf(helper);
     helper.stdin!.write(JSON.stringify({ type: 'current', requestId: 1 }) + '\n');
     expect((await next()).type).toBe('current');
+    // The table as a snapshot document, built by the helper's worker, passes the app's own check.
+    helper.stdin!.write(JSON.stringify({ type: 'snapshot', requestId: 2 }) + '\n');
+    const line = await next();
+    expect(line).toMatchObject({ type: 'snapshot', requestId: 2 });
+    expect(parseFromHelper(JSON.stringify(line))).toMatchObject({ type: 'snapshot', requestId: 2 });
     const ended = new Promise<number | null>((resolve) => helper.once('exit', (code) => resolve(code)));
     helper.stdin!.end();
     expect(await ended).toBe(0);

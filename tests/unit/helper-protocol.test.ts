@@ -12,6 +12,7 @@ describe('app → helper', () => {
     expect(parseToHelper(JSON.stringify({ type: 'interval', ms: 500 }))).toEqual({ type: 'interval', ms: 500 });
     const stop = { type: 'stop-process', requestId: 3, pid: 4242, startedAt: '2026-11-29T10:00:00.000Z', force: false };
     expect(parseToHelper(JSON.stringify(stop))).toEqual(stop);
+    expect(parseToHelper('{"type":"snapshot","requestId":7}')).toEqual({ type: 'snapshot', requestId: 7 });
   });
 
   it.each([
@@ -22,6 +23,7 @@ describe('app → helper', () => {
     ['{"type":"stop-process","requestId":1,"pid":1,"startedAt":"x","force":false}', 'pid'],
     ['{"type":"stop-process","requestId":1,"pid":99,"startedAt":"x","force":"yes"}', 'force'],
     ['{"type":"current","requestId":1,"constructor":{}}', 'the line'],
+    ['{"type":"snapshot","requestId":1,"path":"/etc/shadow"}', 'snapshot'],
     ['[1,2]', 'the line'],
     ['x'.repeat(5000), 'the line'],
   ])('refuses %s', (line, path) => {
@@ -62,6 +64,31 @@ describe('helper → app', () => {
       expect.objectContaining({ path: 'type' }),
     );
     expect(() => parseFromHelper('{"type":"stream","ids":["nope"],"json":"{}"}')).toThrow();
+  });
+});
+
+describe('helper → app: a snapshot document', () => {
+  const snapshot = (sockets: unknown[]) =>
+    JSON.stringify({
+      type: 'snapshot',
+      requestId: 7,
+      json: JSON.stringify({
+        format: 'porthole.snapshot',
+        version: 1,
+        takenAt: '2026-11-29T10:00:00.000Z',
+        host: { hostname: 'vm', platform: 'linux', release: '6.1' },
+        sockets,
+        processes: [],
+        stats,
+      }),
+    });
+
+  it('is checked as an imported snapshot file is, and passed on as the text it was', () => {
+    const parsed = parseFromHelper(snapshot([tcp('127.0.0.1:3000', null)]));
+    expect(parsed.type === 'snapshot' && JSON.parse(parsed.json)).toMatchObject({ format: 'porthole.snapshot' });
+    expect(() => parseFromHelper(snapshot([{ ...tcp('127.0.0.1:3000', null), state: 'OWNED' }]))).toThrow();
+    expect(() => parseFromHelper(snapshot([{ ...tcp('127.0.0.1:3000', null), host: 'elsewhere' }]))).toThrow();
+    expect(() => parseFromHelper('{"type":"snapshot","requestId":7,"json":"{\\"__proto__\\":{}}"}')).toThrow();
   });
 });
 
