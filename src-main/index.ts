@@ -6,9 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session, shell, Tray } from 'electron';
 import { restoredState } from './serve/window-state';
-import { trayModel } from './track/tray';
-import { listenerGroups } from './track/views';
-import type { Resync } from './shared/contract';
+import type { TrayModel } from './track/tray';
 import { createHostActions } from './serve/host-actions';
 import { writeFileAtomic } from './export/write-atomic';
 import { IPC, type MenuCommand } from './shared/ipc';
@@ -170,7 +168,8 @@ if (!app.requestSingleInstanceLock()) {
     };
     tray.on('click', show);
     const drawTray = async () => {
-      const model = trayModel(listenerGroups((JSON.parse(await poller.current()) as Resync).sockets));
+      // Worked out where the table is: this thread gets a few hundred bytes, not the table.
+      const model = JSON.parse(await poller.tray()) as TrayModel;
       tray.setToolTip(model.tooltip);
       tray.setContextMenu(
         Menu.buildFromTemplate([

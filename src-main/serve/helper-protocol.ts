@@ -11,7 +11,9 @@ import {
   parseUntrustedJson,
   string,
   validateSnapshot,
+  array,
 } from '../export/import-snapshot';
+import { TRAY_PORTS, type TrayModel } from '../track/tray';
 import { streamMessage } from '../export/import-recording';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type KillOutcome } from '../shared/ipc';
 import type { FromPollWorker, ToPollWorker } from './poll-protocol';
@@ -53,6 +55,24 @@ function jsonText(value: unknown): string {
 
 const fail = (reason: string) => new Invalid('the line', reason.replace(/^it /, ''));
 
+/** A tray model from the helper, checked: what the tray shows is text the app draws as it is. */
+function trayModelOf(value: unknown): TrayModel {
+  const t = object(value, 'tray');
+  onlyKeys(t, 'tray', ['tooltip', 'items']);
+  const tooltip = string(t.tooltip, 'tray.tooltip');
+  if (tooltip.length > 200) throw new Invalid('tray.tooltip', 'is too long');
+  const items = array(t.items, 'tray.items', TRAY_PORTS).map((value, i) => {
+    const item = object(value, `tray.items[${i}]`);
+    onlyKeys(item, `tray.items[${i}]`, ['label', 'protocol', 'port']);
+    const label = string(item.label, `tray.items[${i}].label`);
+    if (label.length > 120) throw new Invalid(`tray.items[${i}].label`, 'is too long');
+    const protocol = item.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new Invalid(`tray.items[${i}].protocol`, 'must be tcp or udp');
+    return { label, protocol: protocol as 'tcp' | 'udp', port: integer(item.port, `tray.items[${i}].port`, 0, 65535) };
+  });
+  return { tooltip, items };
+}
+
 /** A line from the app, or throws Invalid with the reason (never quoting the line). */
 export function parseToHelper(line: string): ToHelper {
   if (line.length > MAX_TO_HELPER_LINE)
@@ -74,6 +94,7 @@ export function parseToHelper(line: string): ToHelper {
       return { type: 'pause', id: subscriberId(m.id), paused: m.paused };
     case 'current':
     case 'snapshot':
+    case 'tray':
       onlyKeys(m, m.type, ['type', 'requestId']);
       return { type: m.type, requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX) };
     case 'stop-process': {
@@ -123,6 +144,12 @@ export function parseFromHelper(line: string): FromHelper {
       // Checked as an imported snapshot file is: it is exported as the user's.
       validateSnapshot(parseUntrustedJson(json, fail));
       return { type: 'snapshot', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
+    }
+    case 'tray': {
+      onlyKeys(m, 'tray', ['type', 'requestId', 'json']);
+      const json = jsonText(m.json);
+      trayModelOf(parseUntrustedJson(json, fail));
+      return { type: 'tray', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
     }
     case 'error': {
       onlyKeys(m, 'error', ['type', 'message']);

@@ -27,6 +27,8 @@ export type ToPollWorker =
   | { type: 'current'; requestId: number }
   /** The table as a snapshot document (export/snapshot.ts), serialised once per table version. */
   | { type: 'snapshot'; requestId: number }
+  /** What the tray icon shows (track/tray.ts), from the table where it is. */
+  | { type: 'tray'; requestId: number }
   | { type: 'stop' };
 
 export type FromPollWorker =
@@ -36,6 +38,8 @@ export type FromPollWorker =
   | { type: 'current'; requestId: number; json: string }
   /** The table as a porthole.snapshot document, as JSON. */
   | { type: 'snapshot'; requestId: number; json: string }
+  /** A TrayModel as JSON. */
+  | { type: 'tray'; requestId: number; json: string }
   | { type: 'error'; message: string };
 
 /** The event reader thread (event-worker.ts), started by the poll worker. */

@@ -9,6 +9,8 @@ import { createCollector } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
 import { outbox } from './outbox';
 import { buildSnapshot } from '../export/snapshot';
+import { trayModel } from '../track/tray';
+import { listenerGroups } from '../track/views';
 import { Tracker } from '../track/tracker';
 import type { ConnectionChain } from '../track/connection-chains';
 import { emptyStats, type Delta, type EventMode, type Resync, type StreamMessage } from '../shared/contract';
@@ -204,6 +206,13 @@ function handle(message: ToPollWorker): void {
     }
     case 'snapshot':
       post({ type: 'snapshot', requestId: message.requestId, json: snapshotOf(currentResync()) });
+      break;
+    case 'tray':
+      post({
+        type: 'tray',
+        requestId: message.requestId,
+        json: JSON.stringify(trayModel(listenerGroups(tracker.current().sockets))),
+      });
       break;
     case 'stop':
       stopped = true;

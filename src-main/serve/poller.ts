@@ -21,6 +21,9 @@ export interface PollerOptions {
   channel?: { factory: ChannelFactory; restart: boolean };
 }
 
+/** What the main thread asks of the table, answered as JSON: the whole state, a snapshot, the tray's. */
+type TableRequest = 'current' | 'snapshot' | 'tray';
+
 /** Restarts allowed within RESTART_WINDOW_MS: a loop that keeps dying is given up on, and said so. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -41,7 +44,7 @@ export class Poller {
   private readonly subscribers = new Map<SubscriberId, (json: string) => void>();
   private readonly errorListeners = new Set<(message: string) => void>();
   /** Tables asked for and not yet answered: the whole state (a Resync), or a snapshot document. */
-  private readonly pending = new Map<number, { what: 'current' | 'snapshot'; resolve: (json: string) => void }>();
+  private readonly pending = new Map<number, { what: TableRequest; resolve: (json: string) => void }>();
   private readonly stopping = new Map<number, (outcome: KillOutcome) => void>();
   private readonly options: PollWorkerOptions;
   private factory: ChannelFactory;
@@ -106,7 +109,12 @@ export class Poller {
     return this.ask('snapshot');
   }
 
-  private ask(what: 'current' | 'snapshot'): Promise<string> {
+  /** What the tray icon shows (a TrayModel's JSON), worked out where the table is: a few hundred bytes. */
+  tray(): Promise<string> {
+    return this.ask('tray');
+  }
+
+  private ask(what: TableRequest): Promise<string> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
       this.pending.set(requestId, { what, resolve });

@@ -1,5 +1,5 @@
 // What the tray (menu-bar) icon shows: the number of listeners and the top ports with their
-// owners. Pure: the Electron host reads the table every few seconds and draws this.
+// owners. Pure: the poll worker works it out from its table, the Electron host draws it every few seconds.
 
 import type { ListenerGroup } from './views';
 

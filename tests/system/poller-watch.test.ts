@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/serve/poller';
+import { parseSnapshot } from '../../src-main/export/import-snapshot';
+import { TRAY_PORTS, type TrayModel } from '../../src-main/track/tray';
 import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';
 import { at, socketsAt, theListener } from '../helpers/identity';
 import { eventually, HELPERS, interruptThenKill, Workload } from '../helpers/workload';
@@ -76,6 +78,13 @@ describe('poll worker', () => {
       const current = JSON.parse(await poller.current()) as Resync;
       expect(current.seq).toBeGreaterThan(seq);
       expect(theListener(current.sockets, 'tcp', listener)).toMatchObject({ pid: server.pid });
+      // What the tray shows and the snapshot to export are worked out in the worker, from the same table.
+      const tray = JSON.parse(await poller.tray()) as TrayModel;
+      expect(tray.tooltip).toMatch(/^Porthole: \d+ listening ports?$/);
+      expect(tray.items.length).toBeGreaterThan(0);
+      expect(tray.items.length).toBeLessThanOrEqual(TRAY_PORTS);
+      const snapshot = parseSnapshot(Buffer.from(await poller.snapshot()));
+      expect(theListener(snapshot.sockets, 'tcp', listener)).toMatchObject({ pid: server.pid });
     } finally {
       subscription.close();
       await poller.stop();

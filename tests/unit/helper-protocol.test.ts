@@ -13,6 +13,7 @@ describe('app → helper', () => {
     const stop = { type: 'stop-process', requestId: 3, pid: 4242, startedAt: '2026-11-29T10:00:00.000Z', force: false };
     expect(parseToHelper(JSON.stringify(stop))).toEqual(stop);
     expect(parseToHelper('{"type":"snapshot","requestId":7}')).toEqual({ type: 'snapshot', requestId: 7 });
+    expect(parseToHelper('{"type":"tray","requestId":8}')).toEqual({ type: 'tray', requestId: 8 });
   });
 
   it.each([
@@ -89,6 +90,26 @@ describe('helper → app: a snapshot document', () => {
     expect(() => parseFromHelper(snapshot([{ ...tcp('127.0.0.1:3000', null), state: 'OWNED' }]))).toThrow();
     expect(() => parseFromHelper(snapshot([{ ...tcp('127.0.0.1:3000', null), host: 'elsewhere' }]))).toThrow();
     expect(() => parseFromHelper('{"type":"snapshot","requestId":7,"json":"{\\"__proto__\\":{}}"}')).toThrow();
+  });
+});
+
+describe('helper → app: the tray', () => {
+  const tray = (model: unknown) => JSON.stringify({ type: 'tray', requestId: 8, json: JSON.stringify(model) });
+  const item = { label: 'tcp 3000 — node 4242 · 2 connected', protocol: 'tcp', port: 3000 };
+
+  it('takes a tray model and refuses what the tray should not draw', () => {
+    expect(parseFromHelper(tray({ tooltip: 'Porthole: 1 listening port', items: [item] }))).toMatchObject({
+      type: 'tray',
+    });
+    for (const bad of [
+      { tooltip: 'x'.repeat(201), items: [] },
+      { tooltip: 'ok', items: [{ ...item, label: 'x'.repeat(121) }] },
+      { tooltip: 'ok', items: [{ ...item, protocol: 'unix' }] },
+      { tooltip: 'ok', items: [{ ...item, click: 'rm -rf /' }] },
+      { tooltip: 'ok', items: Array.from({ length: 11 }, () => item) },
+      { tooltip: 'ok', items: [], extra: 1 },
+    ])
+      expect(() => parseFromHelper(tray(bad)), JSON.stringify(bad).slice(0, 60)).toThrow();
   });
 });
 
