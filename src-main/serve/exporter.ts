@@ -12,7 +12,8 @@ import type { ScanStats, StreamMessage } from '../shared/contract';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { emptyCounters, negotiate, observePoll, renderMetrics } from '../export/metrics';
 import type { Poller } from './poller';
-import { authenticates, BasicAuth, bearerMatches, type WebConfig } from './web-config';
+import { authenticates, BasicAuth, type WebConfig } from './web-config';
+import { sameSecret } from './secret';
 
 export interface ExporterOptions {
   poller: Poller;
@@ -80,7 +81,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') return void response.writeHead(404).end('Not found\n');
-    if (options.bearerToken && !bearerMatches(request.headers.authorization, options.bearerToken))
+    if (options.bearerToken && !sameSecret(request.headers.authorization, `Bearer ${options.bearerToken}`))
       return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end('Unauthorized\n');
     if (basicAuth) {
       const verdict = await basicAuth.check(request.headers.authorization);

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { Invalid } from '../export/import-snapshot';
 import { LineSplitter, MAX_FROM_HELPER_LINE, parseFromHelper, type FromHelper, type ToHelper } from './helper-protocol';
 import type { PollWorkerOptions, ToPollWorker } from './poll-protocol';
+import { sameSecret } from './secret';
 
 export interface ChannelEvents {
   message(message: FromHelper): void;
@@ -168,7 +169,7 @@ export function connectBackChannel(
           return;
         }
         socket.off('data', onData);
-        if (helper || first.subarray(0, nl).toString() !== token) return socket.destroy();
+        if (helper || !sameSecret(first.subarray(0, nl).toString(), token)) return socket.destroy();
         helper = socket;
         clearTimeout(timeout);
         cleanUp();

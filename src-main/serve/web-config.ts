@@ -9,7 +9,7 @@
 // not implement is refused by name, never ignored: a security setting silently dropped would serve
 // with less than the file asks for.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { parse as parseYaml } from 'yaml';
@@ -168,11 +168,4 @@ export class BasicAuth {
       this.waiting.shift()?.();
     }
   }
-}
-
-/** A bearer token compared in constant time. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header ?? '');
-  const wanted = Buffer.from(`Bearer ${token}`);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }

@@ -3,7 +3,7 @@
 // cannot reach it through DNS rebinding or a cross-site WebSocket. Every client is bounded: message
 // size, requests in flight, bytes queued, number of viewers; a bad one loses its own connection.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import type { Poller } from './poller';
 import { ViewerSession } from './session';
 import { createHostActions } from './host-actions';
 import type { SourceHub } from './sources';
+import { sameSecret } from './secret';
 
 export interface WebServerOptions {
   poller: Poller;
@@ -61,11 +62,6 @@ export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 export const STALLED_MS = 10_000;
 /** How long a dropped viewer's close handshake may take before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
-
-function sameSecret(a: string | undefined, b: string): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
 
 /** The request's path, or null when it is not one (e.g. `//[`): a 400, never an exception. */
 function requestPath(request: IncomingMessage): string | null {

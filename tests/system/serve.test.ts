@@ -121,6 +121,28 @@ describe('porthole serve', () => {
     expect(served.stderr.join('\n')).toMatch(/refused WebSocket: Foreign Origin "http:\/\/evil\.example"/);
   });
 
+  it('survives a token of the right length whose last character is not ASCII (a byte more: refused, keeps serving)', async () => {
+    // Headers are latin-1: é is one character here and two bytes once encoded. Comparing by
+    // characters and then by bytes threw out of the upgrade handler and ended the server.
+    const token = Buffer.concat([Buffer.from(served.token.slice(0, -1)), Buffer.from([0xe9])]);
+    const answer = await raw(
+      Buffer.concat([
+        Buffer.from(
+          `GET /stream HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+            `Sec-WebSocket-Protocol: ${SERVE_PROTOCOL}, ${SERVE_TOKEN_PREFIX}`,
+        ),
+        token,
+        Buffer.from('\r\n\r\n'),
+      ]),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 403/);
+    expect(served.child.exitCode).toBeNull();
+    const viewer = await goodViewer();
+    await eventually(() => (viewer.deltas() > 0 ? true : undefined), 5000);
+    viewer.socket.close();
+  });
+
   it('survives an upgrade whose path is not a URL, sent without a token (answers it, keeps serving)', async () => {
     const upgrade = (path: string) =>
       raw(
