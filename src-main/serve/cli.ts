@@ -27,7 +27,7 @@ import { ExportError, ExportRefused, writeFileAtomic } from '../export/write-ato
 import { ImportError } from '../export/import-snapshot';
 import { readSnapshotFile, readUserFile } from '../export/read-snapshot-file';
 import { parseWebConfig, WebConfigError, type WebConfig } from './web-config';
-import { MAX_SOURCES, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from './sources';
+import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from './sources';
 import { applyDelta, type AppliedTable } from '../track/apply-delta';
 import { compareTables, isSameTable } from '../track/compare';
 import { diagnosisText, ownersToStop, parsePortSpec, type Diagnosis } from '../track/port-doctor';
@@ -377,14 +377,12 @@ function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
   const sources: SourceSpec[] = [];
   try {
     for (const spec of specs) sources.push(parseSourceSpec(spec, tokens));
+    checkSpecs(sources);
   } catch (error) {
     if (error instanceof SourceSpecError) throw new UsageError(error.message);
     throw error;
   }
   const names = sources.map((s) => s.name);
-  const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined) throw new UsageError(`Two sources are called "${twice}".`);
-  if (sources.length > MAX_SOURCES) throw new UsageError(`At most ${MAX_SOURCES} sources.`);
   const unused = [...tokens.keys()].find((name) => !names.includes(name));
   if (unused !== undefined)
     throw new UsageError(`--source-token-file names "${printable(unused)}", which no --source is called.`);

@@ -424,11 +424,11 @@ class Source {
 }
 
 /** At most MAX_SOURCES, each name once. */
-function checkSpecs(specs: readonly SourceSpec[]): void {
-  if (specs.length > MAX_SOURCES) throw new SourceSpecError(`at most ${MAX_SOURCES} sources`);
+export function checkSpecs(specs: readonly SourceSpec[]): void {
+  if (specs.length > MAX_SOURCES) throw new SourceSpecError(`At most ${MAX_SOURCES} sources.`);
   const names = new Set<string>();
   for (const spec of specs) {
-    if (names.has(spec.name)) throw new SourceSpecError(`two sources are called "${spec.name}"`);
+    if (names.has(spec.name)) throw new SourceSpecError(`Two sources are called "${spec.name}".`);
     names.add(spec.name);
   }
 }

@@ -47,6 +47,8 @@ describe('SourceWorker', () => {
 
   it('refuses two sources of one name before any worker starts', () => {
     const spec = { name: 'a', streamUrl: 'ws://127.0.0.1:1/stream', token: 'x'.repeat(16) };
-    expect(() => new SourceWorker([spec, spec], () => {}, standInWorker('never', 0))).toThrow(/two sources/);
+    expect(() => new SourceWorker([spec, spec], () => {}, standInWorker('never', 0))).toThrow(
+      /Two sources are called "a"/,
+    );
   });
 });
