@@ -211,7 +211,7 @@ function handle(message: ToPollWorker): void {
       post({
         type: 'tray',
         requestId: message.requestId,
-        json: JSON.stringify(trayModel(listenerGroups(tracker.current().sockets))),
+        json: JSON.stringify(trayModel(listenerGroups(currentResync().sockets))),
       });
       break;
     case 'stop':

@@ -33,16 +33,16 @@ export function otherEndFinder(sockets: Iterable<Socket>): (socket: Socket) => S
   const machines = all.some((s) => s.host !== undefined);
   for (const s of all) {
     if (s.protocol !== 'tcp' || s.remoteAddress === null) continue;
-    const tuple = tupleKey(s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
     if (LOOPBACK.test(s.remoteAddress)) {
-      const k = `${s.host ?? ''}|${s.netns ?? ''}|${tuple}`;
+      const k = `${s.host ?? ''}|${s.netns ?? ''}|${tupleKey(s.localAddress, s.localPort, s.remoteAddress, s.remotePort)}`;
       if (local.get(k)?.pid == null) local.set(k, s);
+    } else if (machines && s.netns === undefined) {
+      const tuple = tupleKey(s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
+      const seen = across.get(tuple);
+      if (seen === undefined) across.set(tuple, s);
+      else if (seen !== null && seen.host !== s.host) across.set(tuple, null);
+      else if (seen?.pid == null) across.set(tuple, s);
     }
-    if (!machines || s.netns !== undefined || LOOPBACK.test(s.remoteAddress)) continue;
-    const seen = across.get(tuple);
-    if (seen === undefined) across.set(tuple, s);
-    else if (seen !== null && seen.host !== s.host) across.set(tuple, null);
-    else if (seen?.pid == null) across.set(tuple, s);
   }
   return (socket) => {
     if (socket.remoteAddress === null) return undefined;
