@@ -34,7 +34,7 @@ import { printable } from '../shared/printable';
 import { Invalid, parseUntrustedJson } from '../export/import-snapshot';
 import { streamMessage } from '../export/import-recording';
 import { DeltaStream } from '../track/delta-stream';
-import { socketKey } from '../track/identity';
+import { hostSuffix, socketKey } from '../track/identity';
 import { RateLimit } from './rate-limit';
 
 export interface SourceSpec {
@@ -152,7 +152,7 @@ class Source {
     private readonly log: (line: string) => void,
     private readonly limits: SourceLimits,
   ) {
-    this.suffix = `|host:${spec.name}`;
+    this.suffix = hostSuffix(spec.name);
     this.rate = new RateLimit(limits.messagesPerSecond);
     this.bytes = new RateLimit(limits.bytesPerSecond, limits.messageBytes);
     this.status = {

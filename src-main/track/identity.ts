@@ -7,6 +7,14 @@ export function formatEndpoint(address: string, port: number | null): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** How a source's name ends the keys of its sockets (a source's own keys, with this after them). */
+export const hostSuffix = (host: string): string => `|host:${host}`;
+
+/** The source a socket key belongs to; undefined for this machine's. */
+export function hostOfKey(key: SocketKey): string | undefined {
+  return /\|host:([^|]+)$/.exec(key)?.[1];
+}
+
 /**
  * A connected TCP socket is its protocol and both endpoints, so it keeps its identity when it drops
  * to TIME_WAIT and loses its inode. Listeners, UDP and Unix sockets are their local end and inode:
@@ -18,7 +26,7 @@ export function socketKey(socket: Socket): SocketKey {
   // …and so can another machine (a source of `serve`).
   const where =
     (socket.netns === undefined ? '' : `|net:${socket.netns}`) +
-    (socket.host === undefined ? '' : `|host:${socket.host}`);
+    (socket.host === undefined ? '' : hostSuffix(socket.host));
   if (socket.protocol === 'tcp' && socket.remoteAddress !== null) {
     return `tcp|${local}|${formatEndpoint(socket.remoteAddress, socket.remotePort)}${where}`;
   }

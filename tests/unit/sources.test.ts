@@ -16,7 +16,7 @@ import {
   type SourceSpec,
 } from '../../src-main/serve/sources';
 import { otherEndFinder, ownerLabel } from '../../src-main/track/local-peers';
-import { socketKey } from '../../src-main/track/identity';
+import { hostOfKey, socketKey } from '../../src-main/track/identity';
 import { tcp } from '../helpers/sockets';
 
 const TOKEN = 'a-token-of-some-length-0123456789';
@@ -140,6 +140,9 @@ describe('SourceSet', () => {
     expect(sent[0]).toMatchObject({ type: 'hosts', hosts: { local: 'here', sources: [{ name: 'db' }] } });
     const table = lastTable(sent, 'db')!;
     expect(table.sockets).toEqual([{ ...listener, host: 'db' }]);
+    // The key says the machine (the renderer finds a row's table by it); this machine's says none.
+    expect(hostOfKey(socketKey(table.sockets[0]))).toBe('db');
+    expect(hostOfKey(socketKey(listener))).toBeUndefined();
     expect(delta.message.type === 'delta' && delta.message.delta).toMatchObject({
       since: table.seq,
       seq: table.seq + 1,
