@@ -57,6 +57,7 @@ describe.runIf(root)('several machines in one UI', () => {
     expect(await row.getByTestId('owner').textContent()).toContain(String(server.pid));
     // This machine's listeners are there too, under its own name.
     const local = (await page.getByTestId('host-local').textContent())!.trim().split(/\s+/)[1];
+    await page.getByTestId('listener-host').filter({ hasText: local }).first().waitFor();
     expect(await page.getByTestId('listener-host').filter({ hasText: local }).count()).toBeGreaterThan(0);
     // The Port Doctor frees ports on this machine only: a source's listener has no Doctor button.
     expect(await row.getByRole('button', { name: 'Doctor' }).count()).toBe(0);
@@ -72,7 +73,11 @@ describe.runIf(root)('several machines in one UI', () => {
     );
     const group = fanout.getByTestId('fanout-group');
     await eventually(async () => ((await group.count()) === 1 ? true : undefined), 15_000);
-    expect(await group.getAttribute('aria-label')).toBe(`${link.a} · node (${client.pid}) on alpha 3 sockets`);
+    // A source is connected from its first message, the table before its first poll: its clients
+    // (the other ends) arrive a poll later, and the group is named then.
+    const named = `${link.a} · node (${client.pid}) on alpha 3 sockets`;
+    await eventually(async () => ((await group.getAttribute('aria-label')) === named ? true : undefined), 15_000);
+    expect(await group.getAttribute('aria-label')).toBe(named);
     await page.screenshot({ path: join(SCREENSHOTS, 'hosts-side-by-side.png') });
   });
 
