@@ -15,6 +15,7 @@ import {
 } from '../../../src-main/shared/contract';
 import type { MenuCommand } from '../../../src-main/shared/ipc';
 import { listenerGroups } from '../../../src-main/track/views';
+import { hostOfKey } from '../../../src-main/track/identity';
 import type { Action, PortholeClient } from '../api/client';
 import { LiveTable } from './live-table';
 import { Replay } from './replay';
@@ -26,8 +27,6 @@ export type Source =
 
 /** Other machines a viewer may be shown at once (the server bounds its sources lower). */
 const MAX_HOSTS = 32;
-/** A key's source, when it is one of another machine's sockets (track/identity.ts ends it so). */
-const HOST_IN_KEY = /\|host:([^|]+)$/;
 
 export const useSocketStore = defineStore('sockets', () => {
   const live = markRaw(new LiveTable());
@@ -204,7 +203,7 @@ export const useSocketStore = defineStore('sockets', () => {
     pid === null ? undefined : (host === undefined ? shown : remotes.get(host))?.processes.get(pid);
   /** The table a socket key belongs to (another machine's keys end in its name). */
   const tableOfKey = (key: string): LiveTable | undefined => {
-    const host = HOST_IN_KEY.exec(key)?.[1];
+    const host = hostOfKey(key);
     return host === undefined ? shown : remotes.get(host);
   };
 
