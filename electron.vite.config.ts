@@ -9,12 +9,12 @@ export default defineConfig({
     build: {
       rollupOptions: {
         input: {
-          index: resolve(__dirname, 'src-main/index.ts'),
-          cli: resolve(__dirname, 'src-main/serve/cli-main.ts'),
-          'poll-worker': resolve(__dirname, 'src-main/serve/poll-worker.ts'),
-          'event-worker': resolve(__dirname, 'src-main/serve/event-worker.ts'),
-          'sources-worker': resolve(__dirname, 'src-main/serve/sources-worker.ts'),
-          helper: resolve(__dirname, 'src-main/serve/helper.ts'),
+          index: resolve(__dirname, 'src-main/desktop/main.ts'),
+          cli: resolve(__dirname, 'src-main/cli/main.ts'),
+          'poll-worker': resolve(__dirname, 'src-main/poll/worker.ts'),
+          'event-worker': resolve(__dirname, 'src-main/poll/event-worker.ts'),
+          'sources-worker': resolve(__dirname, 'src-main/web/sources-worker.ts'),
+          helper: resolve(__dirname, 'src-main/poll/helper.ts'),
         },
         // Shared chunks sit beside the entries, so __dirname is out/main in every module (the
         // Poller finds poll-worker.js there).
@@ -24,7 +24,7 @@ export default defineConfig({
   },
   preload: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/preload.ts') } },
+      rollupOptions: { input: { index: resolve(__dirname, 'src-main/desktop/preload.ts') } },
     },
   },
   renderer: {

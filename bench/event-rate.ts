@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Poller } from '../src-main/serve/poller';
+import { Poller } from '../src-main/poll/poller';
 import type { StreamMessage } from '../src-main/shared/contract';
 import { chainPath } from '../src-main/track/connection-chains';
 

@@ -6,7 +6,7 @@
 // Run by bench/run.ts while its workload holds the sockets.
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Poller } from '../src-main/serve/poller';
+import { Poller } from '../src-main/poll/poller';
 import type { StreamMessage } from '../src-main/shared/contract';
 
 const seconds = Number(process.argv[2] ?? 20);

@@ -1,12 +1,11 @@
 // Closing one TCP connection without stopping its process, as TCPView's "Close connection" and
-// `ss -K` do: the kernel aborts that socket (netlink SOCK_DESTROY, tcp_abort): its owner's next
-// call fails with ECONNABORTED and the peer receives a reset. Only a connection in the table now,
-// in Porthole's own namespace (the netlink socket's), and never a listener: the rest of the
-// process keeps running.
+// `ss -K` do (the OS aborts that socket: collect/'s closeTcpConnection). Only a connection in the
+// table now, in Porthole's own namespace (the one the OS call reaches), and never a listener: the
+// rest of the process keeps running.
 
 import type { Socket } from '../shared/contract';
 import type { CloseOutcome } from '../shared/ipc';
-import { SockDiagReader } from '../collect/linux/sock-diag';
+import { closeTcpConnection } from '../collect';
 import { formatEndpoint } from '../track/identity';
 
 export type { CloseOutcome };
@@ -18,10 +17,6 @@ export interface CloseTarget {
   remoteAddress: string;
   remotePort: number;
 }
-
-const ENOENT = 2;
-const EPERM = 1;
-const EOPNOTSUPP = 95;
 
 /** The connection in the table with exactly these ends (TCP, own namespace, not a listener), or why not. */
 export function findConnection(sockets: readonly Socket[], target: CloseTarget): Socket | string {
@@ -41,27 +36,17 @@ export function findConnection(sockets: readonly Socket[], target: CloseTarget):
   return found;
 }
 
-/** Asks the kernel to abort the connection; says what happened in the user's words. */
-export function closeConnection(socket: Socket, reader?: SockDiagReader): CloseOutcome {
+/** Asks the OS to abort the connection; says what happened in the user's words. */
+export function closeConnection(socket: Socket): CloseOutcome {
   const name = `tcp ${formatEndpoint(socket.localAddress, socket.localPort)} → ${formatEndpoint(socket.remoteAddress ?? '', socket.remotePort)}`;
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'closing a connection needs root (CAP_NET_ADMIN)' };
-  let diag = reader;
-  if (!diag) {
-    const opening = SockDiagReader.shared();
-    if (!opening.ok) return { ok: false, reason: `netlink is not available here: ${opening.reason}` };
-    diag = opening.reader;
-  }
-  const errno = diag.destroy({
-    family: socket.family === 6 ? 6 : 4,
-    localAddress: socket.localAddress,
-    localPort: socket.localPort!,
-    remoteAddress: socket.remoteAddress!,
-    remotePort: socket.remotePort!,
-  });
-  if (errno === null) return { ok: true, message: `Closed ${name}: its owner gets ECONNABORTED, the peer a reset` };
-  if (errno === EOPNOTSUPP)
-    return { ok: false, reason: 'this kernel cannot close single connections (it lacks CONFIG_INET_DIAG_DESTROY)' };
-  if (errno === ENOENT) return { ok: false, reason: `${name} is gone already` };
-  if (errno === EPERM) return { ok: false, reason: 'not permitted (closing a connection needs CAP_NET_ADMIN)' };
-  return { ok: false, reason: `the kernel refused (errno ${errno})` };
+  return closeTcpConnection(
+    {
+      family: socket.family === 6 ? 6 : 4,
+      localAddress: socket.localAddress,
+      localPort: socket.localPort!,
+      remoteAddress: socket.remoteAddress!,
+      remotePort: socket.remotePort!,
+    },
+    name,
+  );
 }

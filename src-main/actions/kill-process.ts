@@ -5,7 +5,7 @@
 
 import type { ProcessInfo } from '../shared/contract';
 import type { KillOutcome } from '../shared/ipc';
-import { ProcessReader } from '../collect/linux/processes';
+import { processIdentity, type ProcessIdentity } from '../collect';
 
 /** A process as the user saw it: the pid alone is not an identity. */
 export interface KillTarget {
@@ -17,7 +17,8 @@ export interface KillOptions {
   /** SIGKILL when SIGTERM has not ended it within `timeoutMs`. */
   force: boolean;
   timeoutMs?: number;
-  reader?: ProcessReader;
+  /** Who a pid is now (collect/'s, unless a test gives its own). */
+  identity?: ProcessIdentity;
 }
 
 export type { KillOutcome };
@@ -34,18 +35,15 @@ export function refusalFor(pid: number): string | null {
 
 type Liveness = { state: 'same'; info: ProcessInfo } | { state: 'gone' } | { state: 'other'; startedAt: string | null };
 
-function check(target: KillTarget, reader: ProcessReader): Liveness {
-  const stat = reader.stat(target.pid);
-  // A zombie has exited: only its parent's wait() is left to do.
-  if (!stat || stat.state === 'Z') return { state: 'gone' };
-  const info = reader.read(target.pid);
+function check(target: KillTarget, reader: ProcessIdentity): Liveness {
+  const info = reader.current(target.pid);
   if (!info) return { state: 'gone' };
   return info.startedAt === target.startedAt && info.startedAt !== null
     ? { state: 'same', info }
     : { state: 'other', startedAt: info.startedAt };
 }
 
-async function waitGone(target: KillTarget, reader: ProcessReader, timeoutMs: number): Promise<boolean> {
+async function waitGone(target: KillTarget, reader: ProcessIdentity, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (check(target, reader).state !== 'same') return true;
@@ -55,7 +53,11 @@ async function waitGone(target: KillTarget, reader: ProcessReader, timeoutMs: nu
 }
 
 /** Signals the pid if it is still the target: 'sent', 'gone', or the refusal. */
-function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SIGKILL'): 'sent' | 'gone' | KillOutcome {
+function signal(
+  target: KillTarget,
+  reader: ProcessIdentity,
+  name: 'SIGTERM' | 'SIGKILL',
+): 'sent' | 'gone' | KillOutcome {
   const now = check(target, reader);
   if (now.state === 'gone') return 'gone';
   if (now.state === 'other')
@@ -83,7 +85,8 @@ function signal(target: KillTarget, reader: ProcessReader, name: 'SIGTERM' | 'SI
 export async function killProcess(target: KillTarget, options: KillOptions): Promise<KillOutcome> {
   const refusal = refusalFor(target.pid);
   if (refusal) return { ok: false, pid: target.pid, reason: refusal };
-  if (process.platform !== 'linux')
+  const reader = options.identity ?? processIdentity();
+  if (!reader)
     return {
       ok: false,
       pid: target.pid,
@@ -95,7 +98,6 @@ export async function killProcess(target: KillTarget, options: KillOptions): Pro
       pid: target.pid,
       reason: `the start time of pid ${target.pid} is unknown, so its identity cannot be checked`,
     };
-  const reader = options.reader ?? new ProcessReader();
   const timeoutMs = options.timeoutMs ?? 3000;
 
   const term = signal(target, reader, 'SIGTERM');

@@ -1,11 +1,77 @@
-// Picks the collector for this platform: the only place that asks which OS this is.
+// The OS behind one door (as psutil's _psplatform): the platform is read here, once, and the rest
+// of the code asks for a collector or a capability. A capability this OS lacks is null, or an
+// answer that says why, never a call that fails somewhere deeper.
 
-import type { Collector } from './collector';
+import { hostname, release } from 'node:os';
+import type { Collector, CloseOutcome, ProcessIdentity, TcpConnectionEnds, TcpEventOpening } from './collector';
 import { LinuxCollector } from './linux/linux-collector';
+import { ProcessReader } from './linux/processes';
+import { abortTcpConnection } from './linux/abort-connection';
+import { BUFFER_KB_PER_CPU, MAX_BUFFER_KB, MIN_BUFFER_KB, TcpStateTracer } from './linux/tcp-state-events';
 import { SystemInformationCollector } from './systeminformation';
 
-export type { Collector, Scan } from './collector';
+export type {
+  Collector,
+  CloseOutcome,
+  ProcessIdentity,
+  Scan,
+  TcpConnectionEnds,
+  TcpEventOpening,
+  TcpEventSource,
+} from './collector';
 
-export function createCollector(platform: NodeJS.Platform = process.platform): Collector {
+const PLATFORM: NodeJS.Platform = process.platform;
+const LINUX = PLATFORM === 'linux';
+
+export function createCollector(platform: NodeJS.Platform = PLATFORM): Collector {
   return platform === 'linux' ? new LinuxCollector() : new SystemInformationCollector();
 }
+
+/** This machine as a snapshot names it. */
+export function hostInfo(): { hostname: string; platform: string; release: string } {
+  return { hostname: hostname(), platform: PLATFORM, release: release() };
+}
+
+/**
+ * Who a pid is now, for stopping a process safely; null where its start time cannot be re-read
+ * (only Linux's /proc gives it cheaply and exactly), and so no process is stopped there.
+ */
+export function processIdentity(): ProcessIdentity | null {
+  if (!LINUX) return null;
+  const reader = new ProcessReader();
+  return {
+    current: (pid) => {
+      const stat = reader.stat(pid);
+      // A zombie has exited: only its parent's wait() is left to do.
+      if (!stat || stat.state === 'Z') return null;
+      return reader.read(pid);
+    },
+  };
+}
+
+/** Aborts one TCP connection (its owner gets ECONNABORTED, the peer a reset), where the OS can. */
+export function closeTcpConnection(ends: TcpConnectionEnds, name: string): CloseOutcome {
+  if (!LINUX) return { ok: false, reason: 'closing a single connection is supported on Linux only' };
+  return abortTcpConnection(ends, name);
+}
+
+/** The kernel's event buffer per CPU, in KiB: its default and what may be asked for. */
+export const TCP_EVENT_BUFFER_KB = { default: BUFFER_KB_PER_CPU, min: MIN_BUFFER_KB, max: MAX_BUFFER_KB } as const;
+
+/** The kernel's TCP state changes, as they happen; where the OS has no such events, why not. */
+export function openTcpEvents(bufferKbPerCpu?: number): TcpEventOpening {
+  if (!LINUX) return { ok: false, reason: 'kernel TCP events are read on Linux only' };
+  const opening = TcpStateTracer.open(undefined, bufferKbPerCpu);
+  return opening.ok ? { ok: true, source: opening.tracer } : opening;
+}
+
+/**
+ * Where a helper started through the OS's consent prompt connects back to the app: a named pipe
+ * on Windows, else a Unix socket in the app's own 0700 folder (whose mode and owner are checked).
+ */
+export const localRendezvous = {
+  path: (folder: string, id: string): string =>
+    PLATFORM === 'win32' ? `\\\\.\\pipe\\porthole-helper-${id}` : `${folder}/helper.sock`,
+  /** Whether the folder's owner and mode protect the rendezvous (POSIX), or the pipe's own ACL does. */
+  folderGuards: PLATFORM !== 'win32',
+};

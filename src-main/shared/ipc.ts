@@ -1,6 +1,7 @@
 // The IPC contract between the main process and the renderer: channel names, what each carries, and
 // the validation every message goes through. Declared once; preload, main and renderer use it.
 
+import { checkInterval } from './interval';
 import { HOST_NAME_PATTERN, type HostsStatus, type StreamMessage } from './contract';
 import { isIpLiteral } from './ip-literal';
 
@@ -94,10 +95,6 @@ export const MAX_SAVE_BYTES = 64 * 1024 * 1024;
 const MAX_NAME = 255;
 const PID_MAX = 4_194_304;
 
-/** The poll interval a user may choose: faster costs CPU, slower hides more short connections. */
-export const MIN_INTERVAL_MS = 250;
-export const MAX_INTERVAL_MS = 10_000;
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -128,13 +125,13 @@ export function parseRendererRequest(
       return keys === 'type,visible' && typeof value.visible === 'boolean'
         ? { ok: true, request: { type: 'visibility', visible: value.visible } }
         : { ok: false, reason: 'visibility takes { visible: boolean }' };
-    case 'interval':
-      return keys === 'ms,type' && typeof value.ms === 'number' && Number.isFinite(value.ms)
-        ? {
-            ok: true,
-            request: { type: 'interval', ms: Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, value.ms)) },
-          }
-        : { ok: false, reason: 'interval takes { ms: number }' };
+    case 'interval': {
+      if (keys !== 'ms,type') return { ok: false, reason: 'interval takes { ms }' };
+      const interval = checkInterval(value.ms);
+      return interval.ok
+        ? { ok: true, request: { type: 'interval', ms: interval.ms } }
+        : { ok: false, reason: `interval takes { ms }: ${interval.reason}` };
+    }
     case 'doctor':
     case 'kill':
     case 'close':

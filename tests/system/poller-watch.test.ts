@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, StreamMessage } from '../../src-main/shared/contract';
-import { Poller } from '../../src-main/serve/poller';
+import { Poller } from '../../src-main/poll/poller';
 import { parseSnapshot } from '../../src-main/export/import-snapshot';
 import { TRAY_PORTS, type TrayModel } from '../../src-main/track/tray';
 import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';

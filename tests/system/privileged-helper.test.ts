@@ -18,12 +18,12 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/shared/contract';
-import { parseFromHelper } from '../../src-main/serve/helper-protocol';
+import { parseFromHelper } from '../../src-main/poll/helper-protocol';
 import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { interruptThenKill, Workload } from '../helpers/workload';
-import { Poller } from '../../src-main/serve/poller';
-import { connectBackChannel, helperProcessChannel, type Rendezvous } from '../../src-main/serve/poll-channel';
+import { Poller } from '../../src-main/poll/poller';
+import { connectBackChannel, helperProcessChannel, type Rendezvous } from '../../src-main/poll/channel';
 
 const root = process.getuid?.() === 0;
 const HELPER = join(PROJECT_ROOT, 'out/main/helper.js');

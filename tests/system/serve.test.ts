@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type Reply, type ServerMessage } from '../../src-main/shared/ipc';
-import { MAX_BUFFERED_BYTES } from '../../src-main/serve/web';
+import { MAX_BUFFERED_BYTES } from '../../src-main/web/server';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, Workload } from '../helpers/workload';
 

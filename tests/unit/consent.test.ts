@@ -2,7 +2,7 @@
 // for macOS and Windows (not run here) are checked by taking their quoting apart again.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { consentCommand } from '../../src-main/serve/consent';
+import { consentCommand } from '../../src-main/desktop/consent';
 
 const app = {
   packaged: true,

@@ -2,7 +2,7 @@
 // up to the same table, a gap leads to a resync.
 import { describe, expect, it } from 'vitest';
 import type { ConnectionChain, Delta, Scan, Socket, StreamMessage } from '../../src-main/shared/contract';
-import { applyDelta, type AppliedTable } from '../../src-main/track/apply-delta';
+import { applyDelta, type AppliedTable } from '../../src-main/track/stream-table';
 import { composeDeltas, DeltaStream, MAX_COALESCED_CHAINS } from '../../src-main/track/delta-stream';
 import { socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';

@@ -4,7 +4,7 @@ import type { Socket } from '../../src-main/shared/contract';
 import { MAX_WATCHED_PORTS, PortWatch } from '../../src-main/track/port-alerts';
 import { trayModel } from '../../src-main/track/tray';
 import { listenerGroups } from '../../src-main/track/views';
-import { restoredState } from '../../src-main/serve/window-state';
+import { restoredState } from '../../src-main/desktop/window-state';
 import { tcp } from '../helpers/sockets';
 
 const listener = (port: number, pid: number, name = 'node'): Socket =>

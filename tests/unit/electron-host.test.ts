@@ -3,8 +3,8 @@
 // runtime cannot run on this machine; the handlers take ipcMain and webContents as parameters.
 import { describe, expect, it, vi } from 'vitest';
 import { IPC, PRELOAD_API_KEYS, type PreloadApi } from '../../src-main/shared/ipc';
-import { isTrustedSender, registerIpc, type IpcEventLike, type IpcMainLike } from '../../src-main/serve/ipc';
-import type { Poller } from '../../src-main/serve/poller';
+import { isTrustedSender, registerIpc, type IpcEventLike, type IpcMainLike } from '../../src-main/desktop/ipc';
+import type { Poller } from '../../src-main/poll/poller';
 
 const exposed: Record<string, unknown> = {};
 const sent: unknown[][] = [];
@@ -15,7 +15,7 @@ vi.mock('electron', () => ({
 
 describe('preload', () => {
   it('exposes exactly the typed API under window.porthole, and never ipcRenderer', async () => {
-    await import('../../src-main/preload');
+    await import('../../src-main/desktop/preload');
     expect(Object.keys(exposed)).toEqual(['porthole']);
     const api = exposed.porthole as PreloadApi;
     expect(Object.keys(api).sort()).toEqual([...PRELOAD_API_KEYS].sort());
@@ -69,7 +69,7 @@ describe('IPC handlers', () => {
     expect(contents.send).toHaveBeenCalledWith(IPC.stream, '{"type":"resync"}');
     handle(event(), { type: 'visibility', visible: false });
     expect(subscription.setPaused).toHaveBeenCalledWith(true);
-    handle(event(), { type: 'interval', ms: 1 });
+    handle(event(), { type: 'interval', ms: 250 });
     expect(poller.setInterval).toHaveBeenCalledWith(250);
     for (const bad of [
       null,
@@ -78,11 +78,15 @@ describe('IPC handlers', () => {
       { type: 'visibility', visible: 'no' },
       { type: 'exec' },
       JSON.parse('{"type":"ack","__proto__":{"x":1}}'),
+      // Outside the interval's range: refused with the range (shared/interval.ts), never clamped.
+      { type: 'interval', ms: 1 },
     ]) {
       handle(event(), bad);
     }
     expect(subscription.ack).not.toHaveBeenCalled();
-    expect(log.filter((l) => l.startsWith('refused'))).toHaveLength(7);
+    expect(poller.setInterval).toHaveBeenCalledTimes(1);
+    expect(log.filter((l) => l.startsWith('refused'))).toHaveLength(8);
+    expect(log.some((l) => l.includes('whole milliseconds from 250 to 10000'))).toBe(true);
     ipc.dispose();
     expect(listeners.size).toBe(0);
     expect(subscription.close).toHaveBeenCalled();

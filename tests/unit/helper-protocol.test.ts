@@ -1,6 +1,6 @@
 // The privileged helper's channel, both directions: what each side accepts and what it refuses.
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, parseFromHelper, parseToHelper } from '../../src-main/serve/helper-protocol';
+import { LineSplitter, parseFromHelper, parseToHelper } from '../../src-main/poll/helper-protocol';
 import { tcp } from '../helpers/sockets';
 
 const ID = '0123abcd-0123-4567-89ab-0123456789ab';

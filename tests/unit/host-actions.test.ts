@@ -2,8 +2,8 @@
 // worker one snapshot per SNAPSHOT_FRESH_MS (the worker serialises each table version once:
 // tests/system/serve.test.ts), and every request in that time gets the same text.
 import { describe, expect, it } from 'vitest';
-import { createHostActions, PreSerialised, SNAPSHOT_FRESH_MS } from '../../src-main/serve/host-actions';
-import type { Poller } from '../../src-main/serve/poller';
+import { createHostActions, PreSerialised, SNAPSHOT_FRESH_MS } from '../../src-main/viewer/actions';
+import type { Poller } from '../../src-main/poll/poller';
 
 /** A poller whose snapshots say which read they are; counts the reads asked of it. */
 function fakePoller() {

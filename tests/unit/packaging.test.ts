@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { minimatch } from 'minimatch';
 import { validateConfiguration } from 'app-builder-lib/out/util/config/config';
 import { DebugLogger } from 'builder-util';
-import { consentCommand } from '../../src-main/serve/consent';
+import { consentCommand } from '../../src-main/desktop/consent';
 
 const ROOT = join(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports

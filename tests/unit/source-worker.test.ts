@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SourceWorker } from '../../src-main/serve/sources';
+import { SourceWorker } from '../../src-main/web/sources';
 import { eventually } from '../helpers/workload';
 
 const dir = mkdtempSync(join(tmpdir(), 'porthole-source-worker-'));

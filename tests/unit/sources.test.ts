@@ -14,7 +14,7 @@ import {
   SourceSet,
   SourceSpecError,
   type SourceSpec,
-} from '../../src-main/serve/sources';
+} from '../../src-main/web/sources';
 import { otherEndFinder, ownerLabel } from '../../src-main/track/local-peers';
 import { hostOfKey, socketKey } from '../../src-main/track/identity';
 import { tcp } from '../helpers/sockets';

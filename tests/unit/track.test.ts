@@ -1,7 +1,7 @@
 // Identity, diff, the tracker's delta stream and the transition log: pure code, table-driven.
 import { describe, expect, it } from 'vitest';
 import type { Scan, Socket } from '../../src-main/shared/contract';
-import { applyDelta } from '../../src-main/track/apply-delta';
+import { applyDelta } from '../../src-main/track/stream-table';
 import { diffTables, indexSockets } from '../../src-main/track/diff';
 import { formatEndpoint, socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';

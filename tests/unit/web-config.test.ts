@@ -3,7 +3,7 @@
 // in CPU. The real exporter with TLS, htpasswd's hashes and a real Prometheus: tests/system/exporter.test.ts.
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { authenticates, BasicAuth, parseWebConfig, WebConfigError } from '../../src-main/serve/web-config';
+import { authenticates, BasicAuth, parseWebConfig, WebConfigError } from '../../src-main/web/web-config';
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
 

@@ -17,6 +17,7 @@ import type { MenuCommand } from '../../../src-main/shared/ipc';
 import { listenerGroups } from '../../../src-main/track/views';
 import { hostOfKey } from '../../../src-main/track/identity';
 import type { Action, PortholeClient } from '../api/client';
+import { follow } from '../../../src-main/track/stream-table';
 import { LiveTable } from './live-table';
 import { Replay } from './replay';
 
@@ -59,25 +60,35 @@ export const useSocketStore = defineStore('sockets', () => {
       if (remotes.size >= MAX_HOSTS) return;
       remotes.set(host, (table = markRaw(new LiveTable())));
     }
-    if (table.receive(message, now) === 'gap') client?.send({ type: 'resync', host });
-    version.value++;
-    client?.send({ type: 'ack', host });
+    const replies = {
+      resync: () => client?.send({ type: 'resync', host }),
+      ack: () => {
+        version.value++;
+        client?.send({ type: 'ack', host });
+      },
+    };
+    follow(table.receive(message, now), replies, () => {});
   }
 
-  function receive(message: StreamMessage, now = Date.now()): void {
-    const result = live.receive(message, now);
-    if (recording && result !== 'gap') {
-      recording.push(JSON.stringify(message));
-      recordingCount.value = recording.length;
-    }
-    if (result === 'gap') {
+  /** This machine's stream: applied, recorded, handed to the transition history, acknowledged. */
+  const replies = {
+    resync: () => {
       resyncs.value++;
       client?.send({ type: 'resync' });
-    } else {
-      deltaListeners.forEach((l) => l(result));
-    }
-    version.value++;
-    client?.send({ type: 'ack' });
+    },
+    ack: () => {
+      version.value++;
+      client?.send({ type: 'ack' });
+    },
+  };
+  function receive(message: StreamMessage, now = Date.now()): void {
+    follow(live.receive(message, now), replies, (delta) => {
+      if (recording) {
+        recording.push(JSON.stringify(message));
+        recordingCount.value = recording.length;
+      }
+      deltaListeners.forEach((l) => l(delta));
+    });
   }
 
   const commandListeners: ((command: MenuCommand) => void)[] = [];
@@ -171,20 +182,7 @@ export const useSocketStore = defineStore('sockets', () => {
 
   /** Starts recording: the first line is the whole table now, as a resync. */
   function startRecording(): void {
-    recording = [
-      JSON.stringify({
-        type: 'resync',
-        resync: {
-          seq: live.seq,
-          at: live.at,
-          sockets: [...live.sockets.values()],
-          processes: [...live.processes.values()],
-          stats: live.stats,
-          namespaces: live.namespaces,
-          publishedPorts: live.publishedPorts,
-        },
-      } satisfies StreamMessage),
-    ];
+    recording = [JSON.stringify({ type: 'resync', resync: live.current() } satisfies StreamMessage)];
     recordingCount.value = 1;
   }
 

@@ -13,7 +13,7 @@ export interface AppLocation {
   helperScript: string;
 }
 
-import type { Rendezvous } from './poll-channel';
+import type { Rendezvous } from '../poll/channel';
 
 export type ConsentCommand =
   /** Started with the app's pipes as its stdin and stdout (pkexec hands them on). */

@@ -11,11 +11,11 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../shared/ipc';
-import type { Poller } from './poller';
-import { ViewerSession } from './session';
-import { createHostActions } from './host-actions';
+import type { Poller } from '../poll/poller';
+import { ViewerSession } from '../viewer/session';
+import { createHostActions } from '../viewer/actions';
 import type { SourceHub } from './sources';
-import { sameSecret } from './secret';
+import { sameSecret } from '../common/secret';
 
 export interface WebServerOptions {
   poller: Poller;

@@ -2,10 +2,10 @@
 // validated requests in, stream messages out. Hosts only move bytes through this.
 
 import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
-import { PreSerialised, type HostActions } from './host-actions';
-import type { Poller, Subscription } from './poller';
-import { RateLimit } from './rate-limit';
-import type { SourceHub } from './sources';
+import { PreSerialised, type HostActions } from './actions';
+import type { Poller, Subscription } from '../poll/poller';
+import { RateLimit } from '../common/rate-limit';
+import type { SourceHub } from '../web/sources';
 
 export interface ViewerTransport {
   /** Sends one message (JSON text of a ServerMessage) to the viewer. */

@@ -15,9 +15,10 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { killProcess } from '../actions/kill-process';
+import { localRendezvous } from '../collect';
 import { Invalid } from '../export/import-snapshot';
 import type { Resync } from '../shared/contract';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
+import { checkInterval, DEFAULT_INTERVAL_MS } from '../shared/interval';
 import {
   LineSplitter,
   MAX_TO_HELPER_LINE,
@@ -25,18 +26,19 @@ import {
   type FromHelper,
   type StopProcessRequest,
 } from './helper-protocol';
-import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './poll-protocol';
+import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './protocol';
 
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
   return at > 0 ? process.argv[at + 1] : undefined;
 };
-const intervalArg = process.argv.indexOf('--interval');
-const intervalMs = intervalArg > 0 ? Number(process.argv[intervalArg + 1]) : 1000;
-if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
-  process.stderr.write(`porthole helper: --interval takes ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} ms\n`);
+const intervalArg = argument('--interval');
+const interval = checkInterval(intervalArg === undefined ? DEFAULT_INTERVAL_MS : Number(intervalArg));
+if (!interval.ok) {
+  process.stderr.write(`porthole helper: --interval: ${interval.reason}\n`);
   process.exit(2);
 }
+const intervalMs = interval.ms;
 
 /**
  * The app's token, or null unless the file is one: 64 hex digits in a regular file of the private
@@ -46,11 +48,11 @@ if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs 
 function tokenFrom(file: string, socketPath: string): string | null {
   try {
     const folder = dirname(file);
-    if (process.platform !== 'win32' && dirname(socketPath) !== folder) return null;
+    if (localRendezvous.folderGuards && dirname(socketPath) !== folder) return null;
     const stats = lstatSync(file);
     const folderStats = statSync(folder);
     if (!stats.isFile() || stats.size > 128 || stats.uid !== folderStats.uid) return null;
-    if (process.platform !== 'win32' && (folderStats.mode & 0o077) !== 0) return null;
+    if (localRendezvous.folderGuards && (folderStats.mode & 0o077) !== 0) return null;
     const token = readFileSync(file, 'utf8').trim();
     return /^[0-9a-f]{64}$/.test(token) ? token : null;
   } catch {

@@ -15,8 +15,9 @@ import {
 } from '../export/import-snapshot';
 import { TRAY_PORTS, type TrayModel } from '../track/tray';
 import { streamMessage } from '../export/import-recording';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type KillOutcome } from '../shared/ipc';
-import type { FromPollWorker, ToPollWorker } from './poll-protocol';
+import type { KillOutcome } from '../shared/ipc';
+import { checkInterval } from '../shared/interval';
+import type { FromPollWorker, ToPollWorker } from './protocol';
 
 /** The one privileged action: stopping a process that owns a socket in the table now. */
 export interface StopProcessRequest {
@@ -79,9 +80,12 @@ export function parseToHelper(line: string): ToHelper {
     throw new Invalid('the line', `is longer than ${MAX_TO_HELPER_LINE} characters`);
   const m = object(parseUntrustedJson(line, fail), 'the line');
   switch (m.type) {
-    case 'interval':
+    case 'interval': {
       onlyKeys(m, 'interval', ['type', 'ms']);
-      return { type: 'interval', ms: integer(m.ms, 'ms', MIN_INTERVAL_MS, MAX_INTERVAL_MS) };
+      const interval = checkInterval(m.ms);
+      if (!interval.ok) throw new Invalid('ms', interval.reason);
+      return { type: 'interval', ms: interval.ms };
+    }
     case 'subscribe':
     case 'unsubscribe':
     case 'ack':

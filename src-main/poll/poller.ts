@@ -4,10 +4,18 @@
 // again (bounded), and every subscriber continues from a resync.
 
 import { randomUUID } from 'node:crypto';
+import { checkInterval } from '../shared/interval';
 import type { KillOutcome } from '../shared/ipc';
 import type { FromHelper, ToHelper } from './helper-protocol';
-import { workerChannel, type ChannelFactory, type PollChannel } from './poll-channel';
-import type { PollWorkerOptions, SubscriberId } from './poll-protocol';
+import { workerChannel, type ChannelFactory, type PollChannel } from './channel';
+import type { PollWorkerOptions, SubscriberId } from './protocol';
+
+/** Every edge checked the user's interval already (shared/interval.ts); another here is a bug. */
+function intervalOrThrow(ms: number): number {
+  const interval = checkInterval(ms);
+  if (!interval.ok) throw new RangeError(interval.reason);
+  return interval.ms;
+}
 
 export interface PollerOptions {
   intervalMs: number;
@@ -60,6 +68,7 @@ export class Poller {
   private started: ((ok: boolean) => void) | null = null;
 
   constructor(options: PollerOptions) {
+    intervalOrThrow(options.intervalMs);
     this.options = {
       intervalMs: options.intervalMs,
       events: options.events ?? true,
@@ -123,7 +132,7 @@ export class Poller {
   }
 
   setInterval(ms: number): void {
-    this.intervalMs = ms;
+    this.intervalMs = intervalOrThrow(ms);
     this.send({ type: 'interval', ms });
   }
 

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { localRendezvous } from '../collect';
 import { Invalid } from '../export/import-snapshot';
 import { LineSplitter, MAX_FROM_HELPER_LINE, parseFromHelper, type FromHelper, type ToHelper } from './helper-protocol';
-import type { PollWorkerOptions, ToPollWorker } from './poll-protocol';
-import { sameSecret } from './secret';
+import type { PollWorkerOptions, ToPollWorker } from './protocol';
+import { sameSecret } from '../common/secret';
 
 export interface ChannelEvents {
   message(message: FromHelper): void;
@@ -147,10 +148,7 @@ export function connectBackChannel(
     const token = randomBytes(32).toString('hex');
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, token, { mode: 0o600 });
-    const path =
-      process.platform === 'win32'
-        ? `\\.\pipe\porthole-helper-${randomBytes(16).toString('hex')}`
-        : join(dir, 'helper.sock');
+    const path = localRendezvous.path(dir, randomBytes(16).toString('hex'));
     let helper: Socket | null = null;
     let inner: PollChannel | null = null;
     const queued: Parameters<PollChannel['send']>[0][] = [];

@@ -1,11 +1,11 @@
 // The Electron host's IPC: every message is validated (ViewerSession) and must come from the
 // app's own window and its main frame. Takes ipcMain and the window's webContents as parameters,
-// so it is tested under plain Node; only src-main/index.ts passes the real ones.
+// so it is tested under plain Node; only desktop/main.ts passes the real ones.
 
 import { IPC } from '../shared/ipc';
-import type { HostActions } from './host-actions';
-import type { Poller } from './poller';
-import { ViewerSession } from './session';
+import type { HostActions } from '../viewer/actions';
+import type { Poller } from '../poll/poller';
+import { ViewerSession } from '../viewer/session';
 
 /** The parts of Electron's IpcMainEvent this uses. */
 export interface IpcEventLike {

@@ -1,7 +1,7 @@
 // The preload: exposes the small typed API of the IPC contract through contextBridge, never
 // ipcRenderer itself. It must stay CommonJS and import nothing but electron and the contract.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC, type PreloadApi } from './shared/ipc';
+import { IPC, type PreloadApi } from '../shared/ipc';
 
 const api: PreloadApi = {
   onStream(listener) {

@@ -1,6 +1,6 @@
 // The built entry of the `porthole` command (bin/porthole.js loads it).
 
-import { runCli } from './cli';
+import { runCli } from './index';
 
 // A reader that goes away (`porthole watch --json | head -c 100`) is a normal end, not an error:
 // stop writing, let a streaming command stop, and exit 0 unless something else failed.

@@ -8,7 +8,7 @@ import { gatherPortEvidence } from '../collect/port-evidence';
 import { diagnosePort } from '../track/port-doctor';
 import { killProcess } from '../actions/kill-process';
 import { closeConnection, findConnection } from '../actions/close-connection';
-import type { Poller } from './poller';
+import type { Poller } from '../poll/poller';
 
 export interface HostActions {
   run(request: ActionRequest): Promise<unknown>;

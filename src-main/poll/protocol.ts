@@ -4,7 +4,6 @@
 // array would be cloned field by field on the main thread).
 
 import type { ConnectionChain } from '../shared/contract';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../shared/ipc';
 
 export interface PollWorkerOptions {
   intervalMs: number;
@@ -54,8 +53,3 @@ export type FromEventWorker =
   /** Connections that ended since the last message, and the kernel's lost count so far. */
   | { type: 'chains'; chains: ConnectionChain[]; lost: number }
   | { type: 'error'; message: string };
-
-/** The poll interval a user may choose: faster costs CPU, slower hides more short connections. */
-export function clampInterval(ms: number): number {
-  return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(ms)));
-}

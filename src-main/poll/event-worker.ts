@@ -7,9 +7,9 @@
 
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { TcpStateTracer } from '../collect/linux/tcp-state-events';
+import { openTcpEvents } from '../collect';
 import { ChainAssembler, type ConnectionChain } from '../track/connection-chains';
-import type { EventWorkerOptions, FromEventWorker } from './poll-protocol';
+import type { EventWorkerOptions, FromEventWorker } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('event-worker must run in a worker thread');
@@ -29,12 +29,12 @@ const READ_MS = 50;
 const OPEN_CHAIN_MAX_AGE_MS = 10 * 60_000;
 const PRUNE_MS = 10_000;
 
-const opening = TcpStateTracer.open(undefined, options.bufferKbPerCpu);
+const opening = openTcpEvents(options.bufferKbPerCpu);
 if (!opening.ok) {
   post({ type: 'mode', active: false, reason: opening.reason });
   port.close();
 } else {
-  const tracer = opening.tracer;
+  const tracer = opening.source;
   const assembler = new ChainAssembler();
   let lost = 0;
   post({ type: 'mode', active: true, reason: null });

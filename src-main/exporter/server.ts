@@ -8,12 +8,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { ScanStats, StreamMessage } from '../shared/contract';
-import { applyDelta, type AppliedTable } from '../track/apply-delta';
+import type { ScanStats } from '../shared/contract';
+import { StreamTable } from '../track/stream-table';
 import { emptyCounters, negotiate, observePoll, renderMetrics } from '../export/metrics';
-import type { Poller } from './poller';
-import { authenticates, BasicAuth, type WebConfig } from './web-config';
-import { sameSecret } from './secret';
+import { followPoller } from '../poll/follow';
+import type { Poller } from '../poll/poller';
+import { authenticates, BasicAuth, type WebConfig } from '../web/web-config';
+import { sameSecret } from '../common/secret';
 
 export interface ExporterOptions {
   poller: Poller;
@@ -45,26 +46,24 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     throw new Error(
       'listening beyond loopback needs authentication: a bearer token (--bearer-token-file), or basic_auth_users or client certificates (RequireAndVerifyClientCert) in --web-config-file',
     );
-  const table: AppliedTable = new Map();
+  const table = new StreamTable();
   const counters = emptyCounters();
   let stats: ScanStats | null = null;
   let lastLost = 0;
+  /** The table's size before the message at hand: a first reading into an empty table is no news. */
+  let sizeBefore = 0;
   const connected = (s: { protocol: string; remoteAddress: string | null; state: string }) =>
     s.protocol === 'tcp' && s.remoteAddress !== null && s.state !== 'LISTEN';
-  const subscription = options.poller.subscribe((json) => {
-    const message = JSON.parse(json) as StreamMessage;
-    if (message.type === 'resync') {
-      table.clear();
-      applyDelta(table, { added: message.resync.sockets, removed: [], changed: [] });
-      stats = message.resync.stats;
+  const subscription = followPoller(options.poller, table, (received) => {
+    if (received.type === 'resync') {
+      stats = received.resync.stats;
     } else {
-      const delta = message.delta;
-      if (delta.since >= 0 && table.size > 0) {
+      const { delta, applied } = received;
+      if (delta.since >= 0 && sizeBefore > 0) {
         // As polls see them (connections shorter than a poll are event mode's: porthole watch, the UI).
         counters.opened += delta.added.filter(connected).length;
-        for (const key of delta.removed) if (table.get(key) && connected(table.get(key)!)) counters.closed++;
+        counters.closed += applied.gone.filter(connected).length;
       }
-      applyDelta(table, delta);
       if (delta.stats !== stats) {
         stats = delta.stats;
         observePoll(counters, delta.stats.scanMs / 1000);
@@ -75,7 +74,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       lastLost = lost;
       counters.chainsDropped += delta.chainsDropped ?? 0;
     }
-    subscription.ack();
+    sizeBefore = table.sockets.size;
   });
   const basicAuth = webConfig?.users.size ? new BasicAuth(webConfig.users) : null;
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
@@ -90,11 +89,15 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
     }
     const { openMetrics, contentType } = negotiate(request.headers.accept);
-    const body = renderMetrics({ seq: 0, at: '', sockets: [...table.values()], processes: [], stats }, counters, {
-      version: options.version,
-      maxProcessSeries: options.maxProcessSeries,
-      openMetrics,
-    });
+    const body = renderMetrics(
+      { seq: 0, at: '', sockets: [...table.sockets.values()], processes: [], stats },
+      counters,
+      {
+        version: options.version,
+        maxProcessSeries: options.maxProcessSeries,
+        openMetrics,
+      },
+    );
     response.writeHead(200, { 'content-type': contentType }).end(body);
   };
   const handler = (request: IncomingMessage, response: ServerResponse) =>

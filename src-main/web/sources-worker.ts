@@ -3,7 +3,7 @@
 // viewer. The main thread only forwards text.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { outbox } from './outbox';
+import { outbox } from '../common/outbox';
 import { SourceSet, type FromSourcesWorker, type SourceSpec, type ToSourcesWorker } from './sources';
 
 if (!parentPort) throw new Error('sources-worker must run in a worker thread');

@@ -2,12 +2,12 @@
 // tracker and every subscriber's delta stream; the main thread only forwards text. Kernel events
 // are read by a thread of its own (event-worker.ts), whose finished connections ride this stream.
 
-import { hostname, release, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { createCollector } from '../collect';
+import { createCollector, hostInfo } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
-import { outbox } from './outbox';
+import { outbox } from '../common/outbox';
 import { buildSnapshot } from '../export/snapshot';
 import { trayModel } from '../track/tray';
 import { listenerGroups } from '../track/views';
@@ -15,14 +15,13 @@ import { Tracker } from '../track/tracker';
 import type { ConnectionChain } from '../track/connection-chains';
 import { emptyStats, type Delta, type EventMode, type Resync, type StreamMessage } from '../shared/contract';
 import {
-  clampInterval,
   type EventWorkerOptions,
   type FromEventWorker,
   type FromPollWorker,
   type PollWorkerOptions,
   type SubscriberId,
   type ToPollWorker,
-} from './poll-protocol';
+} from './protocol';
 
 if (!parentPort) throw new Error('poll-worker must run in a worker thread');
 const port = parentPort;
@@ -143,7 +142,7 @@ const snapshotOf = (resync: Resync): string => {
         namespaces: resync.namespaces,
         publishedPorts: resync.publishedPorts,
       },
-      { hostname: hostname(), platform: process.platform, release: release() },
+      hostInfo(),
       new Date(resync.at || Date.now()),
     );
     snapshotJson.set(resync, (json = JSON.stringify(snapshot)));
@@ -151,7 +150,7 @@ const snapshotOf = (resync: Resync): string => {
   return json;
 };
 const stream = new DeltaStream<SubscriberId>(sendStream, currentResync);
-let intervalMs = clampInterval(options.intervalMs);
+let intervalMs = options.intervalMs;
 let timer: NodeJS.Timeout | null = null;
 let stopped = false;
 
@@ -180,7 +179,7 @@ port.on('message', (message: ToPollWorker) => void eventModeKnown.then(() => han
 function handle(message: ToPollWorker): void {
   switch (message.type) {
     case 'interval':
-      intervalMs = clampInterval(message.ms);
+      intervalMs = message.ms;
       break;
     case 'subscribe':
       stream.subscribe(message.id);

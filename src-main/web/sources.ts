@@ -17,25 +17,17 @@ import {
   type Delta,
   type HostsStatus,
   type HostStatus,
-  type ProcessInfo,
   type Resync,
-  type Socket,
-  type SocketChange,
-  type SocketKey,
   type StreamMessage,
-  type TrafficUpdate,
-  type EventMode,
-  type NetNamespace,
-  type PublishedPort,
-  type ScanStats,
 } from '../shared/contract';
 import { SERVE_PROTOCOL, type ServerMessage } from '../shared/ipc';
 import { printable } from '../shared/printable';
 import { Invalid, parseUntrustedJson } from '../export/import-snapshot';
 import { streamMessage } from '../export/import-recording';
 import { DeltaStream } from '../track/delta-stream';
-import { hostSuffix, socketKey } from '../track/identity';
-import { RateLimit } from './rate-limit';
+import { hostSuffix } from '../track/identity';
+import { StreamRefused, StreamTable, type AppliedDelta } from '../track/stream-table';
+import { RateLimit } from '../common/rate-limit';
 
 export interface SourceSpec {
   name: string;
@@ -121,18 +113,13 @@ export function parseSourceSpec(text: string, tokens: ReadonlyMap<string, string
 /** A source's table as last read, and its stream to the viewers. */
 class Source {
   status: HostStatus;
-  private readonly sockets = new Map<SocketKey, Socket>();
-  private readonly processes = new Map<number, ProcessInfo>();
-  private stats: ScanStats | null = null;
-  private at = '';
-  private eventMode: EventMode | undefined;
-  private intervalMs: number | undefined;
-  private namespaces: NetNamespace[] = [];
-  private publishedPorts: PublishedPort[] = [];
+  /**
+   * The source's table as last read, stamped with its machine and bounded; its seq is the
+   * source's on this connection (-1 until its first resync).
+   */
+  private readonly table: StreamTable;
   /** This server's seq for the source's stream (the source's own restarts with each connection). */
   private seq = 0;
-  /** The source's seq on this connection; -1 until its first resync. */
-  private remoteSeq = -1;
   private ws: WebSocket | null = null;
   private retryMs = FIRST_RETRY_MS;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -143,7 +130,6 @@ class Source {
   readonly stream: DeltaStream<string>;
   /** The viewers subscribed to `stream` (each is resynced when the source's table starts over). */
   readonly viewers = new Set<string>();
-  private readonly suffix: string;
 
   constructor(
     readonly spec: SourceSpec,
@@ -152,7 +138,12 @@ class Source {
     private readonly log: (line: string) => void,
     private readonly limits: SourceLimits,
   ) {
-    this.suffix = hostSuffix(spec.name);
+    const suffix = hostSuffix(spec.name);
+    this.table = new StreamTable({
+      stamp: (socket) => ({ ...socket, host: spec.name }),
+      rekey: (key) => key + suffix,
+      limits: { maxSockets: MAX_SOURCE_SOCKETS, maxProcesses: MAX_SOURCE_PROCESSES },
+    });
     this.rate = new RateLimit(limits.messagesPerSecond);
     this.bytes = new RateLimit(limits.bytesPerSecond, limits.messageBytes);
     this.status = {
@@ -177,7 +168,7 @@ class Source {
       followRedirects: false,
     });
     this.ws = ws;
-    this.remoteSeq = -1;
+    this.table.seq = -1;
     this.cutOff = null;
     ws.on('unexpected-response', (_request, response) => {
       const code = response.statusCode ?? 0;
@@ -201,7 +192,8 @@ class Source {
         if (isBinary) throw new Invalid('a message', 'is binary');
         this.receive(String(data), Buffer.isBuffer(data) ? data.length : 0);
       } catch (error) {
-        this.refuse(ws, error instanceof Invalid ? `${error.path} ${error.message}` : (error as Error).message);
+        const refused = error instanceof Invalid || error instanceof StreamRefused;
+        this.refuse(ws, refused ? `${error.path} ${error.message}` : (error as Error).message);
         return;
       }
       ws.send(JSON.stringify({ type: 'ack' }));
@@ -260,7 +252,7 @@ class Source {
   private heard(): void {
     this.heardAt = Date.now();
     this.status.lastHeardAt = new Date(this.heardAt).toISOString();
-    if (this.status.state === 'stale' && this.remoteSeq >= 0) this.setState('connected', null);
+    if (this.status.state === 'stale' && this.table.seq >= 0) this.setState('connected', null);
   }
 
   private setState(state: HostStatus['state'], reason: string | null): void {
@@ -289,93 +281,31 @@ class Source {
     if (kind !== 'resync' && kind !== 'delta') throw new Invalid('a message', 'is not a stream message');
     const message = streamMessage(parsed);
     this.heard();
-    if (message.type === 'resync') this.applyResync(message.resync);
-    else if (message.delta.since !== this.remoteSeq) {
-      // A gap (it coalesced or restarted): its whole table next, as a viewer asks.
+    const received = this.table.applyMessage(message);
+    if (received === 'gap') {
+      // It coalesced or restarted: its whole table next, as a viewer asks.
       this.ws?.send(JSON.stringify({ type: 'resync' }));
       return;
-    } else this.applyDelta(message.delta);
+    }
+    if (received.type === 'resync') this.applyResync();
+    else this.applyDelta(received.delta, received.applied);
     if (this.status.state !== 'connected') {
       this.retryMs = FIRST_RETRY_MS;
       this.setState('connected', null);
     }
   }
 
-  private stamp(socket: Socket): Socket {
-    return { ...socket, host: this.spec.name };
-  }
-
-  private applyResync(resync: Resync): void {
-    if (resync.sockets.length > MAX_SOURCE_SOCKETS)
-      throw new Invalid('resync.sockets', `holds over ${MAX_SOURCE_SOCKETS} sockets`);
-    if (resync.processes.length > MAX_SOURCE_PROCESSES)
-      throw new Invalid('resync.processes', `holds over ${MAX_SOURCE_PROCESSES} processes`);
-    this.sockets.clear();
-    for (const socket of resync.sockets) {
-      const stamped = this.stamp(socket);
-      this.sockets.set(socketKey(stamped), stamped);
-    }
-    this.processes.clear();
-    for (const p of resync.processes) this.processes.set(p.pid, p);
-    this.remoteSeq = resync.seq;
-    this.at = resync.at;
-    this.stats = resync.stats;
-    this.eventMode = resync.eventMode;
-    this.intervalMs = resync.intervalMs;
-    this.namespaces = resync.namespaces ?? [];
-    this.publishedPorts = resync.publishedPorts ?? [];
-    this.status.sockets = this.sockets.size;
-    // Every viewer starts this host again from the whole table (its processes are replaced too).
+  /** A whole table: every viewer starts this host again from it (its processes are replaced too). */
+  private applyResync(): void {
+    this.status.sockets = this.table.sockets.size;
     this.seq++;
     for (const viewer of this.viewers) this.stream.requestResync(viewer);
   }
 
-  private applyDelta(delta: Delta): void {
-    const key = (sourceKey: SocketKey) => sourceKey + this.suffix;
-    // Checked whole before anything is applied: a refused delta leaves the table as the viewers have it.
-    const gone = new Set(delta.removed.map(key).filter((k) => this.sockets.has(k)));
-    const added = delta.added.map((socket) => this.stamp(socket));
-    const addedKeys = new Set(added.map(socketKey));
-    const changed: SocketChange[] = delta.changed.map((change) => {
-      const k = key(change.key);
-      const to = this.stamp(change.to);
-      const known = (this.sockets.has(k) && !gone.has(k)) || addedKeys.has(k);
-      // Never quoting what was refused.
-      if (!known || socketKey(to) !== k) throw new Invalid('delta.changed', 'changes a socket it never sent');
-      return { key: k, from: change.from, to };
-    });
-    const grown = [...addedKeys].filter((k) => !this.sockets.has(k) || gone.has(k)).length;
-    if (this.sockets.size - gone.size + grown > MAX_SOURCE_SOCKETS)
-      throw new Invalid('its table', `would grow over ${MAX_SOURCE_SOCKETS} sockets`);
-    const newPids = new Set(delta.processes.map((p) => p.pid).filter((pid) => !this.processes.has(pid)));
-    if (this.processes.size + newPids.size > MAX_SOURCE_PROCESSES)
-      throw new Invalid('its processes', `would grow over ${MAX_SOURCE_PROCESSES}`);
-    // Applied in the order of track/apply-delta: removed, added, changed, then traffic.
-    const removed = [...gone];
-    for (const k of removed) this.sockets.delete(k);
-    for (const socket of added) this.sockets.set(socketKey(socket), socket);
-    for (const change of changed) this.sockets.set(change.key, change.to);
-    const traffic: TrafficUpdate[] = [];
-    for (const update of delta.traffic ?? []) {
-      const k = key(update.key);
-      const socket = this.sockets.get(k);
-      if (!socket) continue; // a connection that closed in the same poll
-      this.sockets.set(k, { ...socket, traffic: update.traffic });
-      traffic.push({ key: k, traffic: update.traffic });
-    }
-    for (const p of delta.processes) this.processes.set(p.pid, p);
-    // Porthole sends its event mode with every delta: news here only when it changed.
-    const eventMode =
-      delta.eventMode && JSON.stringify(delta.eventMode) !== JSON.stringify(this.eventMode)
-        ? delta.eventMode
-        : undefined;
-    this.remoteSeq = delta.seq;
-    this.at = delta.at;
-    this.stats = delta.stats;
-    if (eventMode) this.eventMode = eventMode;
-    if (delta.namespaces) this.namespaces = delta.namespaces;
-    if (delta.publishedPorts) this.publishedPorts = delta.publishedPorts;
-    this.status.sockets = this.sockets.size;
+  /** A change, re-streamed in this server's seq when it is news to the viewers. */
+  private applyDelta(delta: Delta, applied: AppliedDelta): void {
+    this.status.sockets = this.table.sockets.size;
+    const { added, removed, changed, traffic, eventMode } = applied;
     // Finished connections (event mode) stay on the source: the Transitions feed is this machine's.
     // A delta that carried only those is no news here: nothing is sent (its stats ride the next one).
     const news =
@@ -401,18 +331,9 @@ class Source {
     this.stream.publish(out);
   }
 
+  /** The source's table in this server's seq. */
   private current(): Resync {
-    return {
-      seq: this.seq,
-      at: this.at,
-      sockets: [...this.sockets.values()],
-      processes: [...this.processes.values()],
-      stats: this.stats,
-      namespaces: this.namespaces,
-      publishedPorts: this.publishedPorts,
-      ...(this.eventMode ? { eventMode: this.eventMode } : {}),
-      ...(this.intervalMs ? { intervalMs: this.intervalMs } : {}),
-    };
+    return { ...this.table.current(), seq: this.seq };
   }
 
   close(): void {
