@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { TCP_EVENT_BUFFER_KB } from '../collect';
+import { TOKEN_PATTERN } from '../shared/contract';
 import { isIpLiteral } from '../shared/ip-literal';
 import { checkInterval, DEFAULT_INTERVAL_MS, INTERVAL_RANGE } from '../shared/interval';
 import { printable } from '../shared/printable';
@@ -78,7 +79,7 @@ export function portRequest(spec: string | undefined, address: string | undefine
 /** A token a user keeps in a file: read as any file a user names (a FIFO is refused, not waited on). */
 export function readTokenFile(path: string, option: string): string {
   const token = readUserFile(path, 4096).toString('utf8').trim();
-  if (!/^[A-Za-z0-9._~-]{16,512}$/.test(token))
+  if (!TOKEN_PATTERN.test(token))
     throw new UsageError(
       `${option} holds one token: 16-512 letters, digits or . _ ~ - (it travels in a URL and a WebSocket header).`,
     );

@@ -29,7 +29,7 @@ export interface SiProcess {
   started?: string;
 }
 
-/** netstat spellings across platforms → DESIGN §1 names. */
+/** netstat spellings across platforms → the contract's state names (netstat / RFC 793). */
 const STATE_ALIASES: Record<string, SocketState> = {
   LISTENING: 'LISTEN',
   FIN_WAIT_1: 'FIN_WAIT1',

@@ -1,5 +1,5 @@
 // How the desktop app starts its privileged helper through the platform's own consent dialog.
-// Pure: index.ts passes what it knows of the app (packaged or not, where its files are).
+// Pure: main.ts passes what it knows of the app (packaged or not, where its files are).
 
 export interface AppLocation {
   platform: NodeJS.Platform;

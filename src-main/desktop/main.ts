@@ -1,5 +1,5 @@
-// The Electron entry: one window with the secure settings of DESIGN §6, the app menu, a single
-// instance, and the wiring of the poll worker to the window. No logic: this file cannot run here
+// The Electron entry: one window with the secure settings of docs/architecture.md (the desktop
+// host), the app menu, a single instance, and the wiring of the poll worker to the window. No logic: this file cannot run here
 // (no Electron runtime), so everything it calls lives in modules tested under plain Node.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

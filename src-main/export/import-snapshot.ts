@@ -1,6 +1,6 @@
 // Reads a snapshot file someone sent you: untrusted input. Size and nesting are limited before the
 // JSON is parsed, prototype keys are refused, every field is checked against the format of
-// DESIGN §4, and an unknown version is refused with a reason. What comes out is a plain Snapshot.
+// docs/format.md, and an unknown version is refused with a reason. What comes out is a plain Snapshot.
 
 import {
   PROTOCOLS,
@@ -9,6 +9,7 @@ import {
   SOCKET_COLUMNS,
   SOCKET_STATES,
   TRAFFIC_COLUMNS,
+  PID_MAX,
   UNIX_TYPES,
   type ConnectionChain,
   type ContainerInfo,
@@ -106,7 +107,6 @@ export function array(value: unknown, path: string, max: number): unknown[] {
   return value;
 }
 
-const PID_MAX = 4_194_304; // the kernel's limit (PID_MAX_LIMIT on 64-bit)
 const UID_MAX = 4_294_967_295;
 /** A socket has exactly the export's columns (shared/contract.ts), and its traffic figures where known. */
 const SOCKET_FIELDS: readonly string[] = [...SOCKET_COLUMNS, 'traffic'];
@@ -132,7 +132,7 @@ export function socket(value: unknown, path: string): Socket {
     processName: string(s.processName, `${path}.processName`, true),
     uid: integer(s.uid, `${path}.uid`, 0, UID_MAX, true),
     inode: integer(s.inode, `${path}.inode`, 0, Number.MAX_SAFE_INTEGER),
-    // Added after DESIGN's first example: a file without them is still version 1.
+    // Added after version 1's first files: a file without them is still version 1.
     pids:
       s.pids === undefined
         ? pid === null

@@ -1,4 +1,4 @@
-// Builds the public snapshot document (DESIGN §4) from a scan: the one place that shape is made.
+// Builds the public snapshot document (docs/format.md) from a scan: the one place that shape is made.
 
 import type {
   ConnectionChain,
@@ -34,7 +34,7 @@ export function buildSnapshot(
     sockets: content.sockets,
     processes: content.processes,
     stats: content.stats,
-    // Optional fields only when known, so a plain poll's snapshot stays the shape of DESIGN §4.
+    // Optional fields only when known, so a plain poll's snapshot keeps the first version's shape.
     ...(content.eventMode ? { eventMode: content.eventMode } : {}),
     ...(content.chains?.length ? { chains: content.chains } : {}),
     ...(content.namespaces ? { namespaces: content.namespaces } : {}),

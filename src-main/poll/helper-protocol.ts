@@ -15,6 +15,7 @@ import {
 } from '../export/import-snapshot';
 import { TRAY_PORTS, type TrayModel } from '../track/tray';
 import { streamMessage } from '../export/import-recording';
+import { PID_MAX } from '../shared/contract';
 import type { KillOutcome } from '../shared/ipc';
 import { checkInterval } from '../shared/interval';
 import type { FromPollWorker, ToPollWorker } from './protocol';
@@ -109,7 +110,7 @@ export function parseToHelper(line: string): ToHelper {
       return {
         type: 'stop-process',
         requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX),
-        pid: integer(m.pid, 'pid', 2, 4_194_304),
+        pid: integer(m.pid, 'pid', 2, PID_MAX),
         startedAt,
         force: m.force,
       };
@@ -163,7 +164,7 @@ export function parseFromHelper(line: string): FromHelper {
     case 'stopped': {
       onlyKeys(m, 'stopped', ['type', 'requestId', 'outcome']);
       const o = object(m.outcome, 'outcome');
-      const pid = integer(o.pid, 'outcome.pid', 0, 4_194_304);
+      const pid = integer(o.pid, 'outcome.pid', 0, PID_MAX);
       const outcome: KillOutcome =
         o.ok === true
           ? {

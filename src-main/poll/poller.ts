@@ -1,5 +1,5 @@
 // The main-thread side of the poll loop: starts it (a worker thread, or the privileged helper: see
-// poll-channel.ts), routes each subscriber's stream messages, and forwards acknowledgements and
+// channel.ts), routes each subscriber's stream messages, and forwards acknowledgements and
 // visibility. Messages stay JSON text: hosts forward them as they are. A loop that dies is started
 // again (bounded), and every subscriber continues from a resync.
 

@@ -31,7 +31,7 @@ export type ToPollWorker =
   | { type: 'stop' };
 
 export type FromPollWorker =
-  /** A StreamMessage (DESIGN §4 delta stream) as JSON, for each of these subscribers. */
+  /** A StreamMessage (the delta stream of docs/format.md) as JSON, for each of these subscribers. */
   | { type: 'stream'; ids: SubscriberId[]; json: string }
   /** The whole current state (a Resync) as JSON. */
   | { type: 'current'; requestId: number; json: string }

@@ -241,7 +241,7 @@ export interface Scan {
 export const SNAPSHOT_FORMAT = 'porthole.snapshot';
 export const SNAPSHOT_VERSION = 1;
 
-/** The public, versioned export format (DESIGN §4). */
+/** The public, versioned export format (docs/format.md). */
 export interface Snapshot {
   format: typeof SNAPSHOT_FORMAT;
   version: typeof SNAPSHOT_VERSION;
@@ -312,7 +312,7 @@ export interface ChainStep {
 
 /** A connection's life as the kernel's events told it (event mode), also one shorter than a poll. */
 export interface ConnectionChain {
-  /** The socket identity of DESIGN §4: `tcp|local|remote`. */
+  /** The socket's identity (track/identity.ts): `tcp|local|remote`. */
   key: string;
   localAddress: string;
   localPort: number;
@@ -384,6 +384,15 @@ export interface Resync {
   /** How often the host polls now (ms), so a viewer shows the real setting. */
   intervalMs?: number;
 }
+
+/** The kernel's largest pid (PID_MAX_LIMIT on 64-bit): every pid read from outside is checked against it. */
+export const PID_MAX = 4_194_304;
+
+/**
+ * A token a user gives Porthole (serve's, a source's): URL-safe, since it travels in a URL's query
+ * and a WebSocket header, and long enough not to be guessed.
+ */
+export const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,512}$/;
 
 /** A source's name: what the host column shows; short, and safe in a key, a URL or a file name. */
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;

@@ -1,4 +1,4 @@
-// What makes two readings the same socket (DESIGN §4): a port is not a socket.
+// What makes two readings the same socket (docs/format.md): a port is not a socket.
 
 import type { Socket, SocketKey } from '../shared/contract';
 

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import {
   HOST_NAME_PATTERN,
+  TOKEN_PATTERN,
   type Delta,
   type HostsStatus,
   type HostStatus,
@@ -103,7 +104,7 @@ export function parseSourceSpec(text: string, tokens: ReadonlyMap<string, string
       `--source ${name}: the token goes in ?token= or --source-token-file, not in the URL's user.`,
     );
   const token = url.searchParams.get('token') ?? tokens.get(name) ?? '';
-  if (!/^[A-Za-z0-9._~-]{16,512}$/.test(token))
+  if (!TOKEN_PATTERN.test(token))
     throw new SourceSpecError(
       `--source ${name}: no token (16-512 characters: the one its serve printed, in ?token= or --source-token-file ${name}=FILE).`,
     );

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('porthole snapshot', () => {
-  it('prints the versioned JSON format with exactly the DESIGN §4 field names', () => {
+  it('prints the versioned JSON format with exactly the field names of docs/format.md', () => {
     const run = runPorthole(['snapshot', '--format', 'json']);
     expect(run.status).toBe(0);
     const snapshot = JSON.parse(run.stdout) as Snapshot;

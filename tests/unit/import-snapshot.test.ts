@@ -40,7 +40,7 @@ describe('snapshot import', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
-  it('accepts the corpus control file, and the minimal shape of DESIGN §4 (no pids, lastPid, stats)', () => {
+  it('accepts the corpus control file, and the minimal shape of version 1 (no pids, lastPid, stats)', () => {
     const snapshot = readSnapshotFile(join(CORPUS, 'valid.snapshot'));
     expect(snapshot.sockets[0]).toMatchObject({ localPort: 3000, pid: 4242, pids: [4242] });
     const minimal = JSON.parse(readFileSync(join(CORPUS, 'valid.snapshot'), 'utf8'));

@@ -100,7 +100,7 @@ export function inetRow(
   ) {
     return before;
   }
-  // Field order is the export's column order (DESIGN §4).
+  // Field order is the export's column order (SOCKET_COLUMNS).
   const row: InetRow = {
     protocol,
     family,
