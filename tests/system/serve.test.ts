@@ -265,7 +265,9 @@ describe('porthole serve', () => {
     await eventually(() => messages.find((m) => m.type === 'delta'));
     socket.send(JSON.stringify({ type: 'interval', ms: 250, extra: 1 }));
     socket.send('not json');
-    await eventually(() => (served.stderr.some((l) => l.includes('interval takes { ms: number }')) ? true : undefined));
+    await eventually(() =>
+      served.stderr.some((l) => l.includes('interval has a field it does not take')) ? true : undefined,
+    );
     expect(served.stderr.join('\n')).toMatch(/refused message: not JSON/);
     socket.close();
   });
