@@ -25,13 +25,22 @@ afterAll(async () => {
 describe.skipIf(!root)('lost kernel events in the UI', () => {
   it('the status bar counts the events the kernel lost in a burst its buffer could not hold', async () => {
     const page = ui!.page;
-    expect(await page.getByTestId('events-lost').count()).toBe(0);
+    // The suite's background load (100 connections a second) can overflow a buffer this small on a
+    // busy host before the burst: what is asserted is that the burst's losses are added and shown.
+    const shownLost = async () => {
+      const text = (await page.getByTestId('events-lost').count())
+        ? await page.getByTestId('events-lost').textContent()
+        : '⚠ 0 kernel events lost';
+      return Number(/⚠ ([\d,]+)/.exec(text ?? '')![1].replace(/,/g, ''));
+    };
+    const before = await shownLost();
     const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
     // 300 connections are 3,000 state changes; 8 KiB a CPU holds ~100.
     await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '300']);
     const lost = page.getByTestId('events-lost');
     await lost.waitFor({ timeout: 5000 });
     expect(await lost.textContent()).toMatch(/^⚠ [\d,]+ kernel events lost$/);
+    await expect.poll(shownLost, { timeout: 5000 }).toBeGreaterThan(before);
     expect(await lost.getAttribute('title')).toContain('missing or incomplete');
   });
 });
