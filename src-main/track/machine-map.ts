@@ -5,7 +5,7 @@
 
 import type { Socket } from '../shared/contract';
 import { otherEndFinder, ownerLabel } from './local-peers';
-import { isListening } from './views';
+import { isListening, isLiveConnection } from './views';
 
 export interface MapNode {
   id: string;
@@ -56,9 +56,9 @@ export function machineMap(sockets: Iterable<Socket>, words: string[] = [], limi
   const edges = new Map<string, MapEdge>();
   const peers = new Map<string, MapNode>();
   for (const s of all) {
-    // Live conversations only: a TIME_WAIT socket has ended, and one whose local port a listener
-    // took since (SO_REUSEADDR) may have been a client's, not the port's (seen on CI's busy host).
-    if (s.remoteAddress === null || s.protocol !== 'tcp' || isListening(s) || s.state === 'TIME_WAIT') continue;
+    // Live connections only (views.ts's one definition): a TIME_WAIT socket has ended, and one whose
+    // local port a listener took since (SO_REUSEADDR) may have been a client's, not the port's.
+    if (!isLiveConnection(s)) continue;
     const port = ports.get(portId(s));
     if (!port) continue; // the client end of a connection: its server end counts it
     const other = otherEnd(s);

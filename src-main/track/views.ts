@@ -27,6 +27,29 @@ export function isListening(socket: Socket): boolean {
   );
 }
 
+/**
+ * A live connection: a connected TCP socket in any state but LISTEN, TIME_WAIT and CLOSE. The one
+ * definition of "connections" every view counts by (Listeners, a port's fan-out, the map).
+ */
+export function isLiveConnection(socket: Socket): socket is Socket & { remoteAddress: string } {
+  return (
+    socket.protocol === 'tcp' &&
+    socket.remoteAddress !== null &&
+    socket.state !== 'LISTEN' &&
+    socket.state !== 'TIME_WAIT' &&
+    socket.state !== 'CLOSE'
+  );
+}
+
+/** A connection that has ended but is still in the kernel's table (TIME_WAIT, CLOSE): counted apart. */
+export function isLeftover(socket: Socket): boolean {
+  return (
+    socket.protocol === 'tcp' &&
+    socket.remoteAddress !== null &&
+    (socket.state === 'TIME_WAIT' || socket.state === 'CLOSE')
+  );
+}
+
 export interface ListenerGroup {
   /**
    * `tcp:3000`, `udp:53`, or `unix:/run/x.sock`; `@<netns inode>` after it in another namespace,
@@ -46,8 +69,10 @@ export interface ListenerGroup {
   forwardsTo: PublishedPort[];
   /** The listening sockets on this port: one per address, or SO_REUSEPORT siblings. */
   listeners: Socket[];
-  /** Connected sockets on the listening side of this port, now. */
+  /** Live connections (isLiveConnection) on the listening side of this port, now. */
   connections: number;
+  /** Ended connections still in the table on that side (TIME_WAIT, CLOSE). */
+  leftovers: number;
 }
 
 export function groupId(socket: Pick<Socket, 'protocol' | 'localAddress' | 'localPort' | 'netns' | 'host'>): string {
@@ -98,6 +123,7 @@ export function listenerGroups(sockets: Iterable<Socket>, published: readonly Pu
               : [],
           listeners: [],
           connections: 0,
+          leftovers: 0,
         }),
       );
     }
@@ -105,7 +131,9 @@ export function listenerGroups(sockets: Iterable<Socket>, published: readonly Pu
   }
   for (const socket of connected) {
     const group = groups.get(groupId(socket));
-    if (group && serves(group, socket)) group.connections++;
+    if (!group || !serves(group, socket)) continue;
+    if (isLiveConnection(socket)) group.connections++;
+    else if (isLeftover(socket)) group.leftovers++;
   }
   return [...groups.values()].sort(
     (a, b) =>
@@ -148,7 +176,12 @@ export interface FanOut {
   group: ListenerGroup | null;
   peers: Peer[];
   byState: Partial<Record<SocketState, number>>;
+  /** Every connected socket behind the port, in any state (what the peers list). */
   total: number;
+  /** Of them, the live connections (isLiveConnection): the port's count in every view. */
+  live: number;
+  /** And the ended ones still in the table (TIME_WAIT, CLOSE). */
+  leftovers: number;
   /** A container's port: the host ports that lead here, and the clients connected there. */
   from: Crossing[];
   /** A host port a forwarder holds: the container port it leads to. */
@@ -178,6 +211,8 @@ export function fanOut(
   const peers = new Map<string, Peer>();
   const byState: Partial<Record<SocketState, number>> = {};
   let total = 0;
+  let live = 0;
+  let leftovers = 0;
   for (const socket of all) {
     if (
       socket.protocol !== protocol ||
@@ -195,6 +230,8 @@ export function fanOut(
     peer.byState[socket.state] = (peer.byState[socket.state] ?? 0) + 1;
     byState[socket.state] = (byState[socket.state] ?? 0) + 1;
     total++;
+    if (isLiveConnection(socket)) live++;
+    else if (isLeftover(socket)) leftovers++;
   }
   for (const peer of peers.values()) peer.sockets.sort((a, b) => (a.remotePort ?? 0) - (b.remotePort ?? 0));
   const crossing = (p: PublishedPort, at: ListenerGroup | null): Crossing => ({
@@ -207,6 +244,8 @@ export function fanOut(
     peers: [...peers.values()].sort((a, b) => b.sockets.length - a.sockets.length),
     byState,
     total,
+    live,
+    leftovers,
     from: (group?.publishedAs ?? []).map((p) => crossing(p, other(null, p.hostPort))),
     to: (group?.forwardsTo ?? []).map((p) => crossing(p, other(p.netns, p.port))),
   };

@@ -1,9 +1,10 @@
 // Listener groups and fan-out: what the UI shows, from a table of sockets.
 import { describe, expect, it } from 'vitest';
-import { addressScope, fanOut, listenerGroups, stackOf } from '../../src-main/track/views';
+import { addressScope, fanOut, isLiveConnection, listenerGroups, stackOf } from '../../src-main/track/views';
 import { tcp } from '../helpers/sockets';
 import { fanoutPicture } from '../../src-main/track/fanout-picture';
 import { machineMap } from '../../src-main/track/machine-map';
+import { sampleTable } from '../../src-renderer/src/stores/samples';
 import type { Socket } from '../../src-main/shared/contract';
 
 describe('listeners', () => {
@@ -39,6 +40,28 @@ describe('listeners', () => {
       ['tcp:3000', 2, 2],
       ['tcp:8080', 1, 1],
     ]);
+  });
+});
+
+describe('one count per port', () => {
+  it('is the live connections in Listeners, the fan-out and the map; ended ones are counted apart', () => {
+    const live = [
+      ...Array.from({ length: 3 }, (_, i) => tcp('127.0.0.1:5432', `127.0.0.1:${41000 + i}`, { inode: 10 + i })),
+      tcp('127.0.0.1:5432', '127.0.0.1:41003', { inode: 13, state: 'CLOSE_WAIT' }),
+    ];
+    const ended = Array.from({ length: 300 }, (_, i) =>
+      tcp('127.0.0.1:5432', `127.0.0.1:${42000 + i}`, { inode: 0, state: 'TIME_WAIT' as const, pid: null }),
+    );
+    const sockets = [tcp('0.0.0.0:5432', null, { inode: 1 }), ...live, ...ended];
+    const group = listenerGroups(sockets).find((g) => g.id === 'tcp:5432')!;
+    const view = fanOut(sockets, 'tcp', 5432);
+    const port = machineMap(sockets).ports.find((p) => p.id === 'tcp:5432')!;
+    const chart = sampleTable('2026-12-06T00:00:00.000Z', sockets, 0).byPort['5432'];
+    expect([group.connections, view.live, port.weight, chart]).toEqual([4, 4, 4, 4]);
+    expect([group.leftovers, view.leftovers]).toEqual([300, 300]);
+    expect(view.total).toBe(304); // every socket the peers list
+    expect(live.every(isLiveConnection)).toBe(true);
+    expect(ended.some(isLiveConnection)).toBe(false);
   });
 });
 

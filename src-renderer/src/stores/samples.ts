@@ -1,5 +1,6 @@
 // One moment of a table for the charts: pure, shared by the live view, a replay and a snapshot.
 import type { Socket, SocketState } from '../../../src-main/shared/contract';
+import { isLiveConnection } from '../../../src-main/track/views';
 
 export interface StateSample {
   at: string;
@@ -7,13 +8,13 @@ export interface StateSample {
   counts: Partial<Record<SocketState, number>> | null;
   /** Connected TCP sockets that appeared since the previous sample (also those shorter than a poll, in event mode). */
   opened: number;
-  /** Connected TCP sockets by local port and by owning pid (the CHART_KEYS busiest of each). */
+  /** Live connections (isLiveConnection) by local port and by owning pid (the CHART_KEYS busiest of each). */
   byPort: Record<string, number>;
   byPid: Record<string, number>;
 }
 
 /**
- * One moment of a table for the charts: TCP sockets by state, and connected ones by local port
+ * One moment of a table for the charts: TCP sockets by state, and live connections by local port
  * and by owner (the busiest). The live view, a replay and a snapshot sample alike.
  */
 export function sampleTable(at: string, table: Iterable<Socket>, opened: number): StateSample {
@@ -23,7 +24,8 @@ export function sampleTable(at: string, table: Iterable<Socket>, opened: number)
   for (const socket of table) {
     if (socket.protocol !== 'tcp') continue;
     counts[socket.state] = (counts[socket.state] ?? 0) + 1;
-    if (socket.remoteAddress === null || socket.netns !== undefined) continue;
+    // The count every view gives a port: live connections, not the ended ones left in TIME_WAIT.
+    if (!isLiveConnection(socket) || socket.netns !== undefined) continue;
     const port = String(socket.localPort);
     ports.set(port, (ports.get(port) ?? 0) + 1);
     if (socket.pid !== null) pids.set(String(socket.pid), (pids.get(String(socket.pid)) ?? 0) + 1);

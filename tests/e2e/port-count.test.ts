@@ -1,0 +1,61 @@
+// One count per port, in Chromium: a port with 4 live connections and 30 ended ones left in
+// TIME_WAIT on its side reads 4 in Listeners, its fan-out and the map, and its leftovers are a
+// separate, named count (views.ts's isLiveConnection is the one definition). Screenshots at
+// 1024×700 and 1440×900 in both themes.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SCREENSHOTS, servedUiSuite } from '../helpers/browser';
+import { eventually, Workload } from '../helpers/workload';
+
+const ended = new Workload();
+const live = new Workload();
+const ENDED = 30;
+const LIVE = 4;
+let port = 0;
+
+const suite = servedUiSuite(['--interval', '500'], {
+  prepare: async () => {
+    // A server that closes first: each connection's server side lingers in TIME_WAIT on its port.
+    const closing = await ended.start({ role: 'halfCloseServer', host: '127.0.0.1' });
+    port = closing.port!;
+    await ended.start({ role: 'connect', host: '127.0.0.1', port, count: ENDED });
+    await eventually(async () => {
+      const { execFileSync } = await import('node:child_process');
+      const out = execFileSync('ss', ['-Htan', 'state', 'time-wait', `sport = :${port}`], { encoding: 'utf8' });
+      return out.trim().split('\n').filter(Boolean).length === ENDED ? true : undefined;
+    }, 10_000);
+    await ended.stop();
+    // The same port listened on again (SO_REUSEADDR, as Node sets it), with live clients.
+    await live.start({ role: 'listen', host: '127.0.0.1', port });
+    await live.start({ role: 'connect', host: '127.0.0.1', port, count: LIVE });
+  },
+  stop: () => live.stop(),
+});
+
+describe('one count per port', () => {
+  it('reads the live connections in Listeners, the fan-out and the map; ended ones apart', async () => {
+    const page = suite.page;
+    await page.getByTestId('tab-listeners').click();
+    const row = page.getByTestId(`listener-tcp:${port}`);
+    await expect.poll(() => row.getByTestId('connection-count').textContent(), { timeout: 10_000 }).toBe(String(LIVE));
+    expect((await row.getByTestId('leftover-count').textContent())?.trim()).toMatch(new RegExp(`^\\+ ${ENDED} ended$`));
+    await row.click();
+    const fanout = page.getByTestId('fanout');
+    await expect.poll(() => fanout.getByTestId('fanout-total').textContent()).toBe(String(LIVE));
+    expect(await fanout.getByTestId('fanout-leftovers').textContent()).toContain(`${ENDED} ended`);
+    for (const [width, height] of [
+      [1024, 700],
+      [1440, 900],
+    ])
+      for (const theme of ['light', 'dark'] as const) {
+        await page.setViewportSize({ width, height });
+        await page.emulateMedia({ colorScheme: theme });
+        await page.screenshot({ path: join(SCREENSHOTS, `port-count-${width}-${theme}.png`) });
+      }
+    await page.emulateMedia({ colorScheme: null });
+    await page.getByTestId('tab-map').click();
+    await expect
+      .poll(() => page.getByTestId(`map-node-tcp:${port}`).getAttribute('aria-label'))
+      .toBe(`tcp ${port} ${LIVE} connections`);
+  });
+});
