@@ -6,7 +6,8 @@ import { isListening } from '../../src-main/track/views';
 
 export interface SocketFilter {
   text: string;
-  protocol: Socket['protocol'] | 'all';
+  /** 'inet': TCP and UDP (the default: Unix sockets, thousands on a desktop, are asked for). */
+  protocol: Socket['protocol'] | 'all' | 'inet';
   state: Socket['state'] | 'all';
   role: 'all' | 'listening' | 'connected';
   pid: number | null;
@@ -31,7 +32,12 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
   const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
   const host = filter.host ?? null;
   return (socket, process, searchText) => {
-    if (filter.protocol !== 'all' && socket.protocol !== filter.protocol) return false;
+    if (
+      filter.protocol === 'inet'
+        ? socket.protocol === 'unix'
+        : filter.protocol !== 'all' && socket.protocol !== filter.protocol
+    )
+      return false;
     if (filter.state !== 'all' && socket.state !== filter.state) return false;
     if (filter.role === 'listening' && !isListening(socket)) return false;
     if (filter.role === 'connected' && socket.remoteAddress === null) return false;
@@ -72,7 +78,8 @@ export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
 
 const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   protocol: (s) => s.protocol,
-  local: (s) => s.localPort ?? 0,
+  // Unix sockets (no port) after every inet port.
+  local: (s) => (s.protocol === 'unix' ? 65_536 : (s.localPort ?? 0)),
   remote: (s) => (s.remoteAddress ?? '') + ':' + String(s.remotePort ?? 0).padStart(5, '0'),
   state: (s) => s.state,
   process: (s) => s.processName ?? '~',

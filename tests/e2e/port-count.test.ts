@@ -32,6 +32,21 @@ const suite = servedUiSuite(['--interval', '500'], {
   stop: () => live.stop(),
 });
 
+describe('Connections', () => {
+  it('opens on TCP and UDP; Unix sockets are a choice of their own', async () => {
+    const page = suite.page;
+    await page.getByTestId('tab-connections').click();
+    const protocols = () => page.getByTestId('connection-row').locator('.c-protocol').allTextContents();
+    await expect.poll(async () => (await protocols()).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect((await protocols()).filter((p) => !/^(tcp|udp)6?$/.test(p))).toEqual([]);
+    await page.getByTestId('quick-protocol').selectOption('unix');
+    // Chromium itself holds Unix sockets: there are always some to show.
+    await expect.poll(async () => (await protocols()).every((p) => p.startsWith('unix'))).toBe(true);
+    expect((await protocols()).length).toBeGreaterThan(0);
+    await page.getByTestId('quick-protocol').selectOption('inet');
+  });
+});
+
 describe('one count per port', () => {
   it('reads the live connections in Listeners, the fan-out and the map; ended ones apart', async () => {
     const page = suite.page;

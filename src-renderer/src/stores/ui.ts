@@ -43,7 +43,8 @@ export const useUiStore = defineStore('ui', () => {
   });
   watch(view, (value) => localStorage.setItem('porthole.view', value));
   const text = ref('');
-  const protocol = ref<Protocol | 'all'>('all');
+  /** Connections shows TCP and UDP first: a desktop's thousands of Unix sockets are asked for. */
+  const protocol = ref<Protocol | 'all' | 'inet'>('inet');
   const state = ref<SocketState | 'all'>('all');
   const role = ref<'all' | 'listening' | 'connected'>('all');
   const pid = ref<number | null>(null);
