@@ -233,7 +233,10 @@ export function fanOut(
     if (isLiveConnection(socket)) live++;
     else if (isLeftover(socket)) leftovers++;
   }
-  for (const peer of peers.values()) peer.sockets.sort((a, b) => (a.remotePort ?? 0) - (b.remotePort ?? 0));
+  // Live connections before the ended ones (hundreds of TIME_WAIT rows would bury them), then by port.
+  const liveFirst = (a: Socket, b: Socket) =>
+    Number(isLiveConnection(b)) - Number(isLiveConnection(a)) || (a.remotePort ?? 0) - (b.remotePort ?? 0);
+  for (const peer of peers.values()) peer.sockets.sort(liveFirst);
   const crossing = (p: PublishedPort, at: ListenerGroup | null): Crossing => ({
     published: p,
     groupId: at?.id ?? null,
@@ -241,7 +244,11 @@ export function fanOut(
   });
   return {
     group,
-    peers: [...peers.values()].sort((a, b) => b.sockets.length - a.sockets.length),
+    peers: [...peers.values()].sort(
+      (a, b) =>
+        b.sockets.filter(isLiveConnection).length - a.sockets.filter(isLiveConnection).length ||
+        b.sockets.length - a.sockets.length,
+    ),
     byState,
     total,
     live,

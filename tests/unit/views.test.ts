@@ -60,6 +60,13 @@ describe('one count per port', () => {
     expect([group.connections, view.live, port.weight, chart]).toEqual([4, 4, 4, 4]);
     expect([group.leftovers, view.leftovers]).toEqual([300, 300]);
     expect(view.total).toBe(304); // every socket the peers list
+    // …the live ones first, so 300 TIME_WAIT rows do not bury them.
+    expect(view.peers[0].sockets.slice(0, 4).map((s) => s.state)).toEqual([
+      'ESTABLISHED',
+      'ESTABLISHED',
+      'ESTABLISHED',
+      'CLOSE_WAIT',
+    ]);
     expect(live.every(isLiveConnection)).toBe(true);
     expect(ended.some(isLiveConnection)).toBe(false);
   });
