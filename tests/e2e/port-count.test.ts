@@ -45,6 +45,21 @@ describe('Connections', () => {
     expect((await protocols()).length).toBeGreaterThan(0);
     await page.getByTestId('quick-protocol').selectOption('inet');
   });
+
+  it('is a grid to assistive technology: headers, and each rendered row where it stands', async () => {
+    const page = suite.page;
+    const grid = page.getByRole('grid', { name: 'Connections' });
+    const shown = Number((await page.getByTestId('row-count').textContent())!.split(' ')[0]);
+    expect(Number(await grid.getAttribute('aria-rowcount'))).toBe(shown + 1);
+    expect(await grid.getByRole('columnheader').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Process'), expect.stringContaining('Remote')]),
+    );
+    expect(await grid.getByRole('columnheader', { name: /Local/ }).getAttribute('aria-sort')).toBe('ascending');
+    const rows = grid.getByRole('row');
+    expect(await rows.first().getAttribute('aria-rowindex')).toBe('1');
+    expect(await rows.nth(1).getAttribute('aria-rowindex')).toBe('2');
+    expect(await rows.nth(1).getByRole('gridcell').count()).toBe(await grid.getByRole('columnheader').count());
+  });
 });
 
 describe('one count per port', () => {
