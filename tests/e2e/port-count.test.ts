@@ -62,6 +62,39 @@ describe('Connections', () => {
   });
 });
 
+describe('names people read', () => {
+  it('shows a registered port by its service name, in Listeners and its fan-out', async () => {
+    const page = suite.page;
+    // The first of these a test may bind now (a real PostgreSQL or Redis may hold one).
+    let known: { port: number; name: string } | null = null;
+    for (const [port, name] of [
+      [5432, 'postgresql'],
+      [6379, 'redis'],
+      [3306, 'mysql'],
+      [5672, 'amqp'],
+    ] as const) {
+      try {
+        await live.start({ role: 'listen', host: '127.0.0.1', port });
+        known = { port, name };
+        break;
+      } catch {
+        // taken: the next
+      }
+    }
+    expect(known, 'one of 5432, 6379, 3306, 5672 free to bind').not.toBeNull();
+    await page.getByTestId('tab-listeners').click();
+    const row = page.getByTestId(`listener-tcp:${known!.port}`);
+    await expect.poll(() => row.getByTestId('service-name').textContent(), { timeout: 10_000 }).toContain(known!.name);
+    // Whole, inside its cell: a name cut short is no name.
+    const name = (await row.getByTestId('service-name').boundingBox())!;
+    const cell = (await row.locator('td.port').boundingBox())!;
+    expect(name.x + name.width).toBeLessThanOrEqual(cell.x + cell.width + 0.5);
+    expect(await row.getByTestId('service-name').evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    await row.click();
+    expect(await page.getByTestId('fanout-service').textContent()).toBe(`(${known!.name})`);
+  });
+});
+
 describe('one count per port', () => {
   it('reads the live connections in Listeners, the fan-out and the map; ended ones apart', async () => {
     const page = suite.page;

@@ -5,6 +5,7 @@ import { tcp } from '../helpers/sockets';
 import { fanoutPicture } from '../../src-main/track/fanout-picture';
 import { machineMap } from '../../src-main/track/machine-map';
 import { sampleTable } from '../../src-renderer/src/stores/samples';
+import { serviceName } from '../../src-main/track/service-names';
 import type { Socket } from '../../src-main/shared/contract';
 
 describe('listeners', () => {
@@ -227,5 +228,15 @@ describe('machine map', () => {
     expect(machineMap(sockets, ['10.0.0.9']).ports.map((p) => p.id)).toEqual(['tcp:3000']);
     // Bounded: the quieter port is left out and counted.
     expect(machineMap(sockets, [], 1)).toMatchObject({ hiddenPorts: 1, ports: [{ id: 'tcp:5432' }] });
+  });
+});
+
+describe('service names', () => {
+  it('names registered ports as services(5) does, and nothing else', () => {
+    expect(serviceName('tcp', 5432)).toBe('postgresql');
+    expect(serviceName('tcp', 6379)).toBe('redis');
+    expect(serviceName('udp', 53)).toBe('domain');
+    expect(serviceName('tcp', 51234)).toBeNull();
+    expect(serviceName('unix', null)).toBeNull();
   });
 });
