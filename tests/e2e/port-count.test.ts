@@ -114,6 +114,10 @@ describe('one count per port', () => {
         await page.setViewportSize({ width, height });
         await page.emulateMedia({ colorScheme: theme });
         await page.screenshot({ path: join(SCREENSHOTS, `port-count-${width}-${theme}.png`) });
+        // The status bar stays one line, nothing pushed out of it.
+        const status = page.getByTestId('status');
+        expect((await status.boundingBox())!.height, `status bar at ${width} px`).toBeLessThan(40);
+        expect(await status.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
       }
     await page.emulateMedia({ colorScheme: null });
     await page.getByTestId('tab-map').click();
