@@ -161,6 +161,8 @@ export interface Peer {
   host: string;
   sockets: Socket[];
   byState: Partial<Record<SocketState, number>>;
+  /** Of its sockets, the live connections (isLiveConnection). */
+  live: number;
 }
 
 /** One hop of a path across namespaces: a published host port and the group at its other end. */
@@ -225,13 +227,15 @@ export function fanOut(
     if (group && !serves(group, socket)) continue;
     const host = socket.remoteAddress.replace(/^::ffff:/, '');
     let peer = peers.get(host);
-    if (!peer) peers.set(host, (peer = { host, sockets: [], byState: {} }));
+    if (!peer) peers.set(host, (peer = { host, sockets: [], byState: {}, live: 0 }));
     peer.sockets.push(socket);
     peer.byState[socket.state] = (peer.byState[socket.state] ?? 0) + 1;
     byState[socket.state] = (byState[socket.state] ?? 0) + 1;
     total++;
-    if (isLiveConnection(socket)) live++;
-    else if (isLeftover(socket)) leftovers++;
+    if (isLiveConnection(socket)) {
+      live++;
+      peer.live++;
+    } else if (isLeftover(socket)) leftovers++;
   }
   // Live connections before the ended ones (hundreds of TIME_WAIT rows would bury them), then by port.
   const liveFirst = (a: Socket, b: Socket) =>
@@ -244,11 +248,7 @@ export function fanOut(
   });
   return {
     group,
-    peers: [...peers.values()].sort(
-      (a, b) =>
-        b.sockets.filter(isLiveConnection).length - a.sockets.filter(isLiveConnection).length ||
-        b.sockets.length - a.sockets.length,
-    ),
+    peers: [...peers.values()].sort((a, b) => b.live - a.live || b.sockets.length - a.sockets.length),
     byState,
     total,
     live,

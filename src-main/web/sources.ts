@@ -288,8 +288,8 @@ class Source {
       this.ws?.send(JSON.stringify({ type: 'resync' }));
       return;
     }
-    if (received.type === 'resync') this.applyResync();
-    else this.applyDelta(received.delta, received.applied);
+    if (received.type === 'resync') this.startViewersOver();
+    else this.republish(received.delta, received.applied);
     if (this.status.state !== 'connected') {
       this.retryMs = FIRST_RETRY_MS;
       this.setState('connected', null);
@@ -297,14 +297,14 @@ class Source {
   }
 
   /** A whole table: every viewer starts this host again from it (its processes are replaced too). */
-  private applyResync(): void {
+  private startViewersOver(): void {
     this.status.sockets = this.table.sockets.size;
     this.seq++;
     for (const viewer of this.viewers) this.stream.requestResync(viewer);
   }
 
   /** A change, re-streamed in this server's seq when it is news to the viewers. */
-  private applyDelta(delta: Delta, applied: AppliedDelta): void {
+  private republish(delta: Delta, applied: AppliedDelta): void {
     this.status.sockets = this.table.sockets.size;
     const { added, removed, changed, traffic, eventMode } = applied;
     // Finished connections (event mode) stay on the source: the Transitions feed is this machine's.

@@ -2,6 +2,7 @@
 // TIME_WAIT on its side reads 4 in Listeners, its fan-out and the map, and its leftovers are a
 // separate, named count (views.ts's isLiveConnection is the one definition). Screenshots at
 // 1024×700 and 1440×900 in both themes.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SCREENSHOTS, servedUiSuite } from '../helpers/browser';
@@ -19,8 +20,7 @@ const suite = servedUiSuite(['--interval', '500'], {
     const closing = await ended.start({ role: 'halfCloseServer', host: '127.0.0.1' });
     port = closing.port!;
     await ended.start({ role: 'connect', host: '127.0.0.1', port, count: ENDED });
-    await eventually(async () => {
-      const { execFileSync } = await import('node:child_process');
+    await eventually(() => {
       const out = execFileSync('ss', ['-Htan', 'state', 'time-wait', `sport = :${port}`], { encoding: 'utf8' });
       return out.trim().split('\n').filter(Boolean).length === ENDED ? true : undefined;
     }, 10_000);
