@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { channelFromEnvironment } from '../poll/channel';
 import { Poller } from '../poll/poller';
 import { printable } from '../shared/printable';
+import { REVERSE_DNS_MODES, type ReverseDnsMode } from '../shared/ipc';
+import { reverseDnsModeFrom } from '../collect';
 import { startWebServer } from '../web/server';
 import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from '../web/sources';
 import { parse, parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
@@ -36,13 +38,15 @@ function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
 export const serve: Verb = {
   name: 'serve',
   usage: `  porthole serve [--port N] [--interval MS] [--event-buffer-kb KB] [--token-file F]
-                [--source NAME=URL]… [--source-token-file NAME=F]…
+                [--source NAME=URL]… [--source-token-file NAME=F]… [--reverse-dns on|hosts|off]
       The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints
       (or the one in --token-file). --source adds another machine's porthole serve (the URL it
       printed, often through an SSH tunnel: ssh -N -L 7001:127.0.0.1:7001 HOST) to the same UI,
       with a host column and each host's status; its token from the URL or from
       --source-token-file.
   --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
+  --reverse-dns: names of remote hosts from the system resolver (on, the default; a query may leave
+      the machine), from /etc/hosts only (hosts), or none (off). PORTHOLE_REVERSE_DNS sets the default.
 `,
   async run(args, io) {
     const values = parse(args, {
@@ -52,7 +56,11 @@ export const serve: Verb = {
       'token-file': { type: 'string' },
       source: { type: 'string', multiple: true },
       'source-token-file': { type: 'string', multiple: true },
+      'reverse-dns': { type: 'string' },
     });
+    const reverseDns = values['reverse-dns'] ?? reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS);
+    if (!(REVERSE_DNS_MODES as readonly string[]).includes(reverseDns))
+      throw new UsageError(`--reverse-dns takes on, hosts or off, not "${printable(reverseDns.slice(0, 40))}".`);
     const token = values['token-file'] === undefined ? undefined : readTokenFile(values['token-file'], '--token-file');
     const sourceSpecs = parseSources(values.source ?? [], values['source-token-file'] ?? []);
     const port = values.port === undefined ? 0 : Number(values.port);
@@ -71,7 +79,15 @@ export const serve: Verb = {
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;
     try {
-      server = await startWebServer({ poller, rendererDir, port, log, sources, token });
+      server = await startWebServer({
+        poller,
+        rendererDir,
+        port,
+        log,
+        sources,
+        token,
+        reverseDns: reverseDns as ReverseDnsMode,
+      });
     } catch (error) {
       sources?.close();
       await poller.stop();

@@ -75,3 +75,5 @@ export const localRendezvous = {
   /** Whether the folder's owner and mode protect the rendezvous (POSIX), or the pipe's own ACL does. */
   folderGuards: PLATFORM !== 'win32',
 };
+
+export { ReverseNames, reverseDnsModeFrom } from './reverse-dns';

@@ -14,6 +14,7 @@ import { registerIpc } from './ipc';
 import { Poller } from '../poll/poller';
 import { connectBackChannel, helperProcessChannel } from '../poll/channel';
 import { consentCommand } from './consent';
+import { reverseDnsModeFrom } from '../collect';
 
 const RENDERER = join(__dirname, '../renderer/index.html');
 const APP_URL = pathToFileURL(RENDERER).href;
@@ -63,39 +64,43 @@ function createWindow(poller: Poller): BrowserWindow {
     if (url.startsWith('https://github.com/')) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  const actions = createHostActions(poller, {
-    async save(name, text) {
-      const choice = await dialog.showSaveDialog(window, { defaultPath: name });
-      if (choice.canceled || !choice.filePath) return 'Not saved.';
-      writeFileAtomic(choice.filePath, text);
-      return `Saved ${choice.filePath}.`;
+  const actions = createHostActions(
+    poller,
+    {
+      async save(name, text) {
+        const choice = await dialog.showSaveDialog(window, { defaultPath: name });
+        if (choice.canceled || !choice.filePath) return 'Not saved.';
+        writeFileAtomic(choice.filePath, text);
+        return `Saved ${choice.filePath}.`;
+      },
+      async openFolder(path) {
+        const error = await shell.openPath(path);
+        if (error) throw new Error(error);
+      },
+      async showAllOwners() {
+        if (poller.kind === 'helper') return 'The privileged helper is already polling: every owner is shown.';
+        const consent = consentCommand({
+          platform: process.platform,
+          packaged: app.isPackaged,
+          resourcesPath: process.resourcesPath,
+          execPath: process.execPath,
+          helperScript: join(__dirname, 'helper.js'),
+        });
+        if ('unsupported' in consent) return `Not available: ${consent.unsupported}.`;
+        const started = await poller.switchTo({
+          factory:
+            consent.kind === 'pipes'
+              ? helperProcessChannel(consent.command, consent.args)
+              : connectBackChannel(consent.launch),
+          restart: true,
+        });
+        return started
+          ? 'Every owner is shown: the privileged helper polls (it ends when Porthole does).'
+          : 'Nothing changed: the administrator’s consent was not given (or the prompt could not be shown).';
+      },
     },
-    async openFolder(path) {
-      const error = await shell.openPath(path);
-      if (error) throw new Error(error);
-    },
-    async showAllOwners() {
-      if (poller.kind === 'helper') return 'The privileged helper is already polling: every owner is shown.';
-      const consent = consentCommand({
-        platform: process.platform,
-        packaged: app.isPackaged,
-        resourcesPath: process.resourcesPath,
-        execPath: process.execPath,
-        helperScript: join(__dirname, 'helper.js'),
-      });
-      if ('unsupported' in consent) return `Not available: ${consent.unsupported}.`;
-      const started = await poller.switchTo({
-        factory:
-          consent.kind === 'pipes'
-            ? helperProcessChannel(consent.command, consent.args)
-            : connectBackChannel(consent.launch),
-        restart: true,
-      });
-      return started
-        ? 'Every owner is shown: the privileged helper polls (it ends when Porthole does).'
-        : 'Nothing changed: the administrator’s consent was not given (or the prompt could not be shown).';
-    },
-  });
+    { reverseDns: reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS) },
+  );
   const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);
   // Hidden: poll less often; the renderer also pauses its stream (visibility request).
   window.on('hide', () => poller.setInterval(HIDDEN_INTERVAL_MS));

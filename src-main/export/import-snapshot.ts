@@ -10,12 +10,14 @@ import {
   SOCKET_STATES,
   TRAFFIC_COLUMNS,
   PID_MAX,
+  MAX_PARENTS,
   UNIX_TYPES,
   type ConnectionChain,
   type ContainerInfo,
   type EventMode,
   type NetNamespace,
   type ProcessInfo,
+  type ProcessParent,
   type PublishedPort,
   type ScanStats,
   type Snapshot,
@@ -254,7 +256,7 @@ export function publishedPort(value: unknown, path: string): PublishedPort {
   };
 }
 
-const PROCESS_FIELDS = ['pid', 'ppid', 'name', 'command', 'user', 'uid', 'startedAt', 'cwd', 'container'];
+const PROCESS_FIELDS = ['pid', 'ppid', 'name', 'command', 'user', 'uid', 'startedAt', 'cwd', 'container', 'parents'];
 
 export function processInfo(value: unknown, path: string): ProcessInfo {
   const p = object(value, path);
@@ -269,7 +271,19 @@ export function processInfo(value: unknown, path: string): ProcessInfo {
     startedAt: date(p.startedAt, `${path}.startedAt`, true),
     cwd: p.cwd === undefined ? null : string(p.cwd, `${path}.cwd`, true),
     ...(p.container === undefined ? {} : { container: containerInfo(p.container, `${path}.container`) }),
+    ...(p.parents === undefined ? {} : { parents: parents(p.parents, `${path}.parents`) }),
   };
+}
+
+function parents(value: unknown, path: string): ProcessParent[] {
+  return array(value, path, MAX_PARENTS).map((entry, i) => {
+    const parent = object(entry, `${path}[${i}]`);
+    onlyKeys(parent, `${path}[${i}]`, ['pid', 'name']);
+    return {
+      pid: integer(parent.pid, `${path}[${i}].pid`, 1, PID_MAX),
+      name: shortString(parent.name, `${path}[${i}].name`),
+    };
+  });
 }
 
 const STATS_FIELDS = [

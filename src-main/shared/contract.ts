@@ -177,7 +177,20 @@ export interface ProcessInfo {
   cwd: string | null;
   /** The container it runs in, when it is not Porthole's own (Linux). */
   container?: ContainerInfo;
+  /**
+   * Its parent, the parent's parent…, nearest first, at most MAX_PARENTS, up to (not including)
+   * pid 1: "node ← npm run dev ← zsh". Absent when unknown.
+   */
+  parents?: ProcessParent[];
 }
+
+export interface ProcessParent {
+  pid: number;
+  name: string;
+}
+
+/** Parents kept per process: enough for "server ← npm ← shell ← terminal". */
+export const MAX_PARENTS = 4;
 
 export interface HostInfo {
   hostname: string;

@@ -9,6 +9,8 @@ import { isIpLiteral } from './ip-literal';
 /** The largest text a renderer may ask to save (a 50k-socket JSON snapshot is ≈ 7 MB). */
 export const MAX_SAVE_BYTES = 64 * 1024 * 1024;
 const MAX_NAME = 255;
+/** Addresses one names request may carry (a screen of rows and a fan-out's peers, with room). */
+export const MAX_NAMES_ASKED = 256;
 
 const id = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
@@ -71,6 +73,12 @@ const ACTION_REQUESTS = [
     id,
     path: v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'), v.maxLength(4096)),
   }),
+  /** Names of remote addresses the view shows (reverse DNS, as the host's setting allows). */
+  v.strictObject({
+    type: v.literal('names'),
+    id,
+    addresses: v.pipe(v.array(ipLiteral), v.minLength(1), v.maxLength(MAX_NAMES_ASKED)),
+  }),
   /** Poll through the privileged helper, after the platform's consent dialog (Electron only). */
   v.strictObject({ type: v.literal('showAllOwners'), id }),
 ] as const;
@@ -98,6 +106,22 @@ export type ActionRequest = v.InferOutput<(typeof ACTION_REQUESTS)[number]>;
 export type KillOutcome =
   | { ok: true; pid: number; signal: 'SIGTERM' | 'SIGKILL'; message: string }
   | { ok: false; pid: number; reason: string };
+
+/**
+ * How a host names remote addresses. on: the system resolver (the hosts file, then DNS: a query may
+ * leave the machine); hosts: the hosts file only (no query leaves the machine); off: no names.
+ */
+export const REVERSE_DNS_MODES = ['on', 'hosts', 'off'] as const;
+export type ReverseDnsMode = (typeof REVERSE_DNS_MODES)[number];
+
+/**
+ * The answer to a names request: a name, null for "has none", absent for "not known yet"; and
+ * whether names are looked up at all, and how (the host's setting).
+ */
+export interface NamesAnswer {
+  mode: ReverseDnsMode;
+  names: Record<string, string | null>;
+}
 
 /** The answer to a close request. */
 export type CloseOutcome = { ok: true; message: string } | { ok: false; reason: string };

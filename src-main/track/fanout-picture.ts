@@ -6,7 +6,7 @@
 import type { Socket, SocketState } from '../shared/contract';
 import { formatEndpoint } from './identity';
 import { otherEndFinder, ownerLabel } from './local-peers';
-import type { FanOut } from './views';
+import { isLiveConnection, type FanOut } from './views';
 
 export interface PeerGroup {
   id: string;
@@ -14,6 +14,8 @@ export interface PeerGroup {
   /** The process at the other end, for a peer on this machine (loopback), when the table has it. */
   process: string | null;
   count: number;
+  /** Of them, live connections (views.ts's definition): what the edge's width says. */
+  live: number;
   byState: Partial<Record<SocketState, number>>;
   /** The state most of its sockets are in (the edge's colour). */
   dominant: SocketState;
@@ -27,8 +29,8 @@ export interface FanoutPicture {
   owners: string[];
   groups: PeerGroup[];
   /** The groups folded into one past the limit, and their sockets. */
-  folded: { groups: number; sockets: number } | null;
-  /** The largest group's count: edge widths are relative to it. */
+  folded: { groups: number; sockets: number; live: number } | null;
+  /** The largest group's live count (at least 1): edge widths are relative to it. */
   largest: number;
   /** The busiest group's rate (bytes/s), for widths by traffic; 0 when nothing carries figures. */
   largestRate: number;
@@ -59,6 +61,7 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
             host: peer.host,
             process,
             count: 0,
+            live: 0,
             byState: {},
             dominant: socket.state,
             tuples: [],
@@ -66,6 +69,7 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
           }),
         );
       group.count++;
+      if (isLiveConnection(socket)) group.live++;
       group.rate += (socket.traffic?.sendRate ?? 0) + (socket.traffic?.receiveRate ?? 0);
       group.byState[socket.state] = (group.byState[socket.state] ?? 0) + 1;
       if (group.tuples.length < TUPLES_LISTED)
@@ -73,7 +77,8 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
           `${formatEndpoint(socket.remoteAddress!, socket.remotePort)} → ${formatEndpoint(socket.localAddress, socket.localPort)} ${socket.state}`,
         );
     }
-  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  // Live peers first: a host that only left TIME_WAIT behind is history, not fan-out.
+  const sorted = [...groups.values()].sort((a, b) => b.live - a.live || b.count - a.count || a.id.localeCompare(b.id));
   for (const g of sorted)
     g.dominant = (Object.entries(g.byState) as [SocketState, number][]).sort((a, b) => b[1] - a[1])[0][0];
   const shown = sorted.length > limit ? sorted.slice(0, limit - 1) : sorted;
@@ -82,11 +87,17 @@ export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 1
   return {
     owners,
     groups: shown,
-    folded: rest.length ? { groups: rest.length, sockets: rest.reduce((n, g) => n + g.count, 0) } : null,
+    folded: rest.length
+      ? {
+          groups: rest.length,
+          sockets: rest.reduce((n, g) => n + g.count, 0),
+          live: rest.reduce((n, g) => n + g.live, 0),
+        }
+      : null,
     largest: Math.max(
       1,
-      ...shown.map((g) => g.count),
-      rest.reduce((n, g) => n + g.count, 0),
+      ...shown.map((g) => g.live),
+      rest.reduce((n, g) => n + g.live, 0),
     ),
     largestRate: Math.max(
       0,

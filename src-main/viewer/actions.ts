@@ -3,12 +3,13 @@
 // the checks that a renderer cannot be trusted with live here, not in the UI.
 
 import type { Resync } from '../shared/contract';
-import type { ActionRequest } from '../shared/ipc';
+import type { ActionRequest, NamesAnswer, ReverseDnsMode } from '../shared/ipc';
 import { gatherPortEvidence } from '../collect/port-evidence';
 import { diagnosePort } from '../track/port-doctor';
 import { killProcess } from '../actions/kill-process';
 import { closeConnection, findConnection } from '../actions/close-connection';
 import type { Poller } from '../poll/poller';
+import { ReverseNames } from '../collect';
 
 export interface HostActions {
   run(request: ActionRequest): Promise<unknown>;
@@ -32,7 +33,18 @@ export class PreSerialised {
 /** How long a snapshot answers further snapshot requests (less than the shortest poll, 250 ms). */
 export const SNAPSHOT_FRESH_MS = 200;
 
-export function createHostActions(poller: Poller, desktop: DesktopActions | null = null): HostActions {
+export interface HostActionOptions {
+  /** How remote addresses are named (reverse DNS); 'on' by default. */
+  reverseDns?: ReverseDnsMode;
+}
+
+export function createHostActions(
+  poller: Poller,
+  desktop: DesktopActions | null = null,
+  options: HostActionOptions = {},
+): HostActions {
+  // One cache of names per host, shared by its viewers.
+  const names = new ReverseNames({ mode: options.reverseDns ?? 'on' });
   // Reading the whole table (parse) is the costly part, on the main thread that forwards every
   // viewer's stream: requests made while a read is under way share it.
   let reading: Promise<Resync> | null = null;
@@ -56,6 +68,8 @@ export function createHostActions(poller: Poller, desktop: DesktopActions | null
   return {
     async run(request) {
       switch (request.type) {
+        case 'names':
+          return { mode: names.options.mode, names: await names.resolve(request.addresses) } satisfies NamesAnswer;
         case 'doctor': {
           const table = await current();
           const { port, protocol, address } = request;

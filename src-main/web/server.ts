@@ -14,6 +14,7 @@ import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../shared/ipc';
 import type { Poller } from '../poll/poller';
 import { ViewerSession } from '../viewer/session';
 import { createHostActions } from '../viewer/actions';
+import type { ReverseDnsMode } from '../shared/ipc';
 import type { SourceHub } from './sources';
 import { sameSecret } from '../common/secret';
 
@@ -29,6 +30,8 @@ export interface WebServerOptions {
   sources?: SourceHub;
   /** The token viewers must present; by default a new random one (`serve --token-file`). */
   token?: string;
+  /** How remote addresses are named (`serve --reverse-dns`). */
+  reverseDns?: ReverseDnsMode;
 }
 
 export interface WebServer {
@@ -85,7 +88,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const token = options.token ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => {});
   // The browser host answers the port doctor, kill and snapshot; saving is a browser download.
-  const actions = createHostActions(options.poller);
+  const actions = createHostActions(options.poller, null, { reverseDns: options.reverseDns });
   const root = normalize(options.rendererDir + sep);
   let port = options.port;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

@@ -1,7 +1,8 @@
 // Filtering and sorting the connections table: pure functions over sockets.
 import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
-import { namespaceOf } from '../../src-main/track/namespaces';
+import { describeContainer, namespaceOf } from '../../src-main/track/namespaces';
+import { projectFolder, shortCommand } from '../../src-main/track/owner-names';
 import { isListening } from '../../src-main/track/views';
 
 export interface SocketFilter {
@@ -54,26 +55,38 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
  * What the filter text is matched against, built once per socket object (a changed socket is a
  * new object) and per owner's command: typing a key then costs a substring search per row.
  */
-const haystacks = new WeakMap<Socket, { command: string; text: string }>();
+const haystacks = new WeakMap<Socket, { command?: string; cwd?: string | null; text: string }>();
 export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
-  const command = process?.command ?? '';
   const cached = haystacks.get(socket);
-  if (cached && cached.command === command) return cached.text;
+  // The owner's record may be a new object with the same words (each table update): compare them.
+  if (cached && cached.command === process?.command && cached.cwd === process?.cwd) return cached.text;
   const text = [
     formatEndpoint(socket.localAddress, socket.localPort),
     socket.remoteAddress === null ? '' : formatEndpoint(socket.remoteAddress, socket.remotePort),
-    socket.processName ?? '',
-    socket.pid === null ? '' : String(socket.pid),
+    ownerWords(process, socket),
     socket.state,
     socket.protocol,
-    command,
     socket.netnsName ?? '',
     socket.host ?? '',
   ]
     .join(' ')
     .toLowerCase();
-  haystacks.set(socket, { command, text });
+  haystacks.set(socket, { command: process?.command, cwd: process?.cwd, text });
   return text;
+}
+
+/**
+ * The words of an owner that the views show, and only those (a filter that matched the hidden
+ * command line made rows appear for no visible reason): its name and short command, pid, and
+ * project folder or container.
+ */
+export function ownerWords(process: ProcessInfo | undefined, socket: Pick<Socket, 'processName' | 'pid'>): string {
+  const words = [socket.processName ?? '', socket.pid === null ? '' : String(socket.pid)];
+  if (process) {
+    words.push(shortCommand(process));
+    words.push((process.container ? describeContainer(process.container) : projectFolder(process)) ?? '');
+  }
+  return words.join(' ');
 }
 
 const sortValue: Record<SortKey, (s: Socket) => string | number> = {
@@ -110,4 +123,11 @@ export function duration(fromIso: string, toIso: string | number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** Text cut in the middle to at most `max` characters ("2001:db8:85a3…8a2e:370]:443"). */
+export function elideMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor((max - 1) / 2);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
 }

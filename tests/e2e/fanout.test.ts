@@ -50,7 +50,7 @@ describe('fan-out picture', () => {
       // Each group is one host and the process at its other end, named.
       const group = suite.page.getByTestId('fanout-group').first();
       expect(await group.getAttribute('aria-label')).toMatch(
-        new RegExp(`^127\\.1\\.\\d+\\.\\d+ · node \\(${clientPid}\\) 1 socket$`),
+        new RegExp(`^127\\.1\\.\\d+\\.\\d+ · node \\(${clientPid}\\) 1 connection$`),
       );
       await group.focus();
       const tuples = suite.page.getByTestId('fanout-tuples');

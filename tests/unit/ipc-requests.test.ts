@@ -1,7 +1,7 @@
 // A refused request says which field and what it must be, never the value it was sent (a hostile
 // page's text goes no further than the check).
 import { describe, expect, it } from 'vitest';
-import { parseRendererRequest } from '../../src-main/shared/ipc';
+import { MAX_NAMES_ASKED, parseRendererRequest } from '../../src-main/shared/ipc';
 
 const reason = (value: unknown) => {
   const parsed = parseRendererRequest(value);
@@ -15,6 +15,13 @@ describe('renderer requests', () => {
     expect(reason({ type: 'kill', id: 1, pid: 5, startedAt: 'x' })).toBe('kill needs force');
     expect(reason({ type: 'interval', ms: 1 })).toBe('interval.ms must be whole milliseconds from 250 to 10000');
     expect(reason({ type: 'visibility', visible: 'no' })).toBe('visibility.visible must be boolean');
+    expect(reason({ type: 'names', id: 1, addresses: ['127.0.0.1', 'evil.example'] })).toBe(
+      'names.addresses.1 must be an IPv4 or IPv6 literal',
+    );
+    expect(reason({ type: 'names', id: 1, addresses: Array(MAX_NAMES_ASKED + 1).fill('::1') })).toMatch(
+      /^names\.addresses must be /,
+    );
+    expect(parseRendererRequest({ type: 'names', id: 1, addresses: ['::1', '10.0.0.1'] }).ok).toBe(true);
     expect(reason({ type: 'save', id: 1, name: 'a/b', text: '' })).toBe(
       'save.name must be a file name without folders',
     );

@@ -179,7 +179,7 @@ describe('fan-out picture', () => {
     ]);
     expect(picture.groups[0].dominant).toBe('ESTABLISHED');
     // Folded: 10.0.0.2 (2), 10.0.0.1 (1), the local client 20 (2) and 30 (1).
-    expect(picture.folded).toEqual({ groups: 4, sockets: 6 });
+    expect(picture.folded).toEqual({ groups: 4, sockets: 6, live: 6 });
     expect(picture.largest).toBe(6);
     expect(picture.largestRate).toBe(0); // no traffic figures: widths by connections only
     const all = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 20);
@@ -187,6 +187,19 @@ describe('fan-out picture', () => {
     expect(all.groups.find((g) => g.process === 'client30 (30)')?.tuples).toEqual([
       '127.0.0.1:40003 → 127.0.0.1:3000 ESTABLISHED',
     ]);
+  });
+
+  it('draws live peers first and sizes edges by live connections, not by what TIME_WAIT left', () => {
+    const sockets: Socket[] = [tcp('0.0.0.0:3000', null, { pid: 1, pids: [1], inode: 1, state: 'LISTEN' })];
+    for (let i = 0; i < 30; i++)
+      sockets.push(
+        tcp('10.0.0.100:3000', `10.0.0.9:${50000 + i}`, { pid: null, pids: [], inode: 0, state: 'TIME_WAIT' }),
+      );
+    for (let i = 0; i < 4; i++)
+      sockets.push(tcp('10.0.0.100:3000', `10.0.0.7:${40000 + i}`, { pid: 1, pids: [1], inode: 10 + i }));
+    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets);
+    expect(picture.groups.map((g) => `${g.host} ${g.live}/${g.count}`)).toEqual(['10.0.0.7 4/4', '10.0.0.9 0/30']);
+    expect(picture.largest).toBe(4);
   });
 });
 

@@ -2,7 +2,7 @@
 // line, user, start time, working directory, parent. A process may exit at any point: never throw.
 
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { ProcessInfo } from '../../shared/contract';
+import { MAX_PARENTS, type ProcessInfo, type ProcessParent } from '../../shared/contract';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times, fixed at 100 by the kernel's user ABI. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -92,9 +92,22 @@ export class ProcessReader {
       startedAt:
         bootMs === null ? null : new Date(bootMs + (stat.startTicks * 1000) / CLOCK_TICKS_PER_SECOND).toISOString(),
       cwd,
+      parents: this.parentsOf(stat.ppid),
     };
     this.cache.set(pid, { startTicks: stat.startTicks, info });
     return info;
+  }
+
+  /** The chain of parents from `ppid` up, nearest first, stopping before pid 1 (or at a vanished one). */
+  private parentsOf(ppid: number): ProcessParent[] {
+    const parents: ProcessParent[] = [];
+    for (let pid = ppid; pid > 1 && parents.length < MAX_PARENTS;) {
+      const stat = this.stat(pid);
+      if (!stat) break;
+      parents.push({ pid, name: stat.name });
+      pid = stat.ppid;
+    }
+    return parents;
   }
 
   /** Drops cached details of processes no longer asked about. */
