@@ -89,7 +89,7 @@ describe.runIf(root)('several machines in one UI', () => {
     // alpha's three clients (and, as alpha's serve runs as root, beta's namespace read from alpha too).
     await eventually(async () => ((await hosts.count()) >= 3 ? true : undefined), 15_000);
     expect(new Set(await hosts.allTextContents())).toEqual(new Set(['alpha']));
-    expect(await page.getByTestId('row-count').textContent()).toMatch(/^\d+ of \d+ rows$/);
+    expect(await page.getByTestId('row-count').textContent()).toMatch(/^\d+ of \d+ sockets$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'hosts-connections.png') });
     // The map of beta: its port, and the process on alpha as the peer.
     await page.getByTestId('host-filter').selectOption('beta');

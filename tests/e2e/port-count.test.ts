@@ -49,6 +49,15 @@ describe('Connections', () => {
   it('is a grid to assistive technology: headers, and each rendered row where it stands', async () => {
     const page = suite.page;
     const grid = page.getByRole('grid', { name: 'Connections' });
+    // Grouped by process (the default): a header row per process, its cell across every column.
+    const header = grid.getByTestId('process-group').first();
+    expect(await header.getByRole('gridcell').count()).toBe(1);
+    expect(Number(await header.getByRole('gridcell').getAttribute('aria-colspan'))).toBe(
+      await grid.getByRole('columnheader').count(),
+    );
+    expect(await header.getByRole('button').getAttribute('aria-expanded')).toBe('true');
+    // Flat: a row per socket.
+    await page.getByTestId('group-by-process').uncheck();
     const shown = Number((await page.getByTestId('row-count').textContent())!.split(' ')[0]);
     expect(Number(await grid.getAttribute('aria-rowcount'))).toBe(shown + 1);
     expect(await grid.getByRole('columnheader').allTextContents()).toEqual(
@@ -59,6 +68,7 @@ describe('Connections', () => {
     expect(await rows.first().getAttribute('aria-rowindex')).toBe('1');
     expect(await rows.nth(1).getAttribute('aria-rowindex')).toBe('2');
     expect(await rows.nth(1).getByRole('gridcell').count()).toBe(await grid.getByRole('columnheader').count());
+    await page.getByTestId('group-by-process').check();
   });
 });
 

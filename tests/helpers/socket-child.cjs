@@ -56,11 +56,16 @@ const roles = {
     ready({ ports });
   },
   // `count` client connections to { host, port }; with halfOpen the client never sends its own FIN.
-  // With `spread`, connection i comes from its own loopback address (127.1.x.y): as many peer hosts as connections.
+  // With `spread`, connection i comes from its own loopback address (127.1.x.y): as many peer hosts as connections;
+  // with `from`, every connection comes from that address.
   async connect() {
     const localPorts = [];
     for (let i = 0; i < plan.count; i++) {
-      const from = plan.spread ? { localAddress: `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}` } : {};
+      const from = plan.spread
+        ? { localAddress: `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}` }
+        : plan.from
+          ? { localAddress: plan.from }
+          : {};
       const socket = await connect(plan.host, plan.port, { allowHalfOpen: Boolean(plan.halfOpen), ...from });
       socket.on('end', () => {}); // half-open: take the peer's FIN and stay in CLOSE_WAIT
       localPorts.push(socket.localPort);

@@ -48,6 +48,9 @@ export const useUiStore = defineStore('ui', () => {
   const state = ref<SocketState | 'all'>('all');
   const role = ref<'all' | 'listening' | 'connected'>('all');
   const pid = ref<number | null>(null);
+  /** Connections grouped by the process that owns them (the default), or flat. Kept across runs. */
+  const groupByProcess = ref(localStorage.getItem('porthole.groupByProcess') !== 'flat');
+  watch(groupByProcess, (on) => localStorage.setItem('porthole.groupByProcess', on ? 'grouped' : 'flat'));
   /** Which network namespace to show: 'all', or one by name ('host' is Porthole's own). */
   const namespace = ref<string>('all');
   /** Which machine to show, where the host merges sources: null for all, '' for this one, else a source's name. */
@@ -85,6 +88,7 @@ export const useUiStore = defineStore('ui', () => {
     state,
     role,
     pid,
+    groupByProcess,
     namespace,
     host,
     selection,
