@@ -48,6 +48,8 @@ export const useUiStore = defineStore('ui', () => {
   const state = ref<SocketState | 'all'>('all');
   const role = ref<'all' | 'listening' | 'connected'>('all');
   const pid = ref<number | null>(null);
+  /** The Transitions feed lists every change, or (the default) folds Unix sockets and TIME_WAIT running out. */
+  const feedAll = ref(false);
   /** Connections grouped by the process that owns them (the default), or flat. Kept across runs. */
   const groupByProcess = ref(localStorage.getItem('porthole.groupByProcess') !== 'flat');
   watch(groupByProcess, (on) => localStorage.setItem('porthole.groupByProcess', on ? 'grouped' : 'flat'));
@@ -89,6 +91,7 @@ export const useUiStore = defineStore('ui', () => {
     role,
     pid,
     groupByProcess,
+    feedAll,
     namespace,
     host,
     selection,
