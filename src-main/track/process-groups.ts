@@ -18,6 +18,8 @@ export interface ProcessGroup {
   listening: Socket[];
   /** Everything else that is not over: live connections, connected UDP, Unix sockets. */
   active: Socket[];
+  /** The listening and active sockets together, in the order given. */
+  members: Socket[];
   /** Ended connections still in the kernel's table (TIME_WAIT, CLOSE), counted apart. */
   leftovers: Socket[];
 }
@@ -34,42 +36,61 @@ const listenerKey = (s: Pick<Socket, 'host' | 'netns' | 'protocol' | 'localPort'
   `${s.host ?? ''}|${s.netns ?? ''}|${s.protocol}|${s.localPort}`;
 
 /**
- * Groups sockets by owner, keeping their order within each group. A socket no process holds any
- * more (a server's TIME_WAIT) joins the process it was last seen with, or else the owner of the
- * listener on its local port: the 300 TIME_WAIT behind a dev server are that server's.
+ * The owner of each listening port (by machine, namespace, protocol and port): who a socket on that
+ * port that no process holds any more belongs to. Made once per table, used per filtering.
+ */
+export function listenerOwnersOf(table: Iterable<Socket>): Map<string, number> {
+  const owners = new Map<string, number>();
+  for (const s of table)
+    if (s.pid !== null && isListening(s)) {
+      const key = listenerKey(s);
+      if (!owners.has(key)) owners.set(key, s.pid);
+    }
+  return owners;
+}
+
+/**
+ * Groups sockets by owner, keeping their order within each group and between groups. A socket no
+ * process holds any more (a server's TIME_WAIT) joins the process it was last seen with, or else
+ * the owner of the listener on its local port: the 300 TIME_WAIT behind a dev server are that
+ * server's.
  *
  * @param sockets the sockets to group, in the order they are to be shown
- * @param table every socket of the table (listeners not in `sockets` still name an owner)
+ * @param listenerOwners listenerOwnersOf(the whole table): listeners not in `sockets` still name an owner
  */
-export function groupByProcess(sockets: readonly Socket[], table: Iterable<Socket> = sockets): ProcessGroup[] {
-  const listenerOwners = new Map<string, number>();
-  for (const s of table)
-    if (s.pid !== null && isListening(s) && !listenerOwners.has(listenerKey(s)))
-      listenerOwners.set(listenerKey(s), s.pid);
-  const groups = new Map<string, ProcessGroup>();
+export function groupByProcess(
+  sockets: readonly Socket[],
+  listenerOwners: ReadonlyMap<string, number> = listenerOwnersOf(sockets),
+): ProcessGroup[] {
+  // Per machine, by pid (-1: no visible owner): no key string made per socket (50,000 a keystroke).
+  const byHost = new Map<string | undefined, Map<number, ProcessGroup>>();
+  const ordered: ProcessGroup[] = [];
   for (const socket of sockets) {
     const pid = socket.pid ?? socket.lastPid ?? listenerOwners.get(listenerKey(socket)) ?? null;
-    const key = `${socket.host ?? ''}|${pid ?? '-'}`;
-    let group = groups.get(key);
+    let groups = byHost.get(socket.host);
+    if (!groups) byHost.set(socket.host, (groups = new Map()));
+    let group = groups.get(pid ?? -1);
     if (!group) {
-      group = { key, pid, host: socket.host, name: null, listening: [], active: [], leftovers: [] };
-      groups.set(key, group);
+      const key = `${socket.host ?? ''}|${pid ?? '-'}`;
+      group = { key, pid, host: socket.host, name: null, listening: [], active: [], members: [], leftovers: [] };
+      groups.set(pid ?? -1, group);
+      ordered.push(group);
     }
     if (group.name === null && pid !== null && socket.pid === pid) group.name = socket.processName;
-    if (isLeftover(socket)) group.leftovers.push(socket);
-    else if (isListening(socket)) group.listening.push(socket);
+    if (isLeftover(socket)) {
+      group.leftovers.push(socket);
+      continue;
+    }
+    group.members.push(socket);
+    if (isListening(socket)) group.listening.push(socket);
     else group.active.push(socket);
   }
-  // Owners with live TCP first (what a developer came for), then other live ones, by name; then
-  // those with only leftovers; no visible owner last.
+  // Owners with live TCP first (what a developer came for), then other live ones; then those with
+  // only leftovers; no visible owner last. Within each, in the order of their first socket: the
+  // view's sort (by port, by traffic, by process) orders the groups too.
   const tcp = (g: ProcessGroup) => g.listening.some(isTcp) || g.active.some(isTcp);
   const rank = (g: ProcessGroup) =>
     g.pid === null ? 3 : tcp(g) ? 0 : g.listening.length + g.active.length > 0 ? 1 : 2;
-  return [...groups.values()].sort(
-    (a, b) =>
-      rank(a) - rank(b) ||
-      (a.name ?? '~').localeCompare(b.name ?? '~') ||
-      (a.pid ?? 0) - (b.pid ?? 0) ||
-      (a.host ?? '').localeCompare(b.host ?? ''),
-  );
+  const ranks = new Map(ordered.map((g, i) => [g, rank(g) * 1e9 + i]));
+  return ordered.sort((a, b) => ranks.get(a)! - ranks.get(b)!);
 }

@@ -1,5 +1,5 @@
 // Filtering and sorting the connections table: pure functions over sockets.
-import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
+import { SOCKET_STATES, type ProcessInfo, type Socket } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
 import { describeContainer, namespaceOf } from '../../src-main/track/namespaces';
 import { projectFolder, shortCommand } from '../../src-main/track/owner-names';
@@ -27,9 +27,70 @@ export type SortKey =
 /** Columns whose natural first order is the largest first. */
 export const DESCENDING_FIRST: readonly SortKey[] = ['sent', 'received'];
 
+/**
+ * The filter's text, read: `port:3000`, `pid:4711`, `state:established` (or `time_wait`),
+ * `proc:node` each test one field; every other word is looked for in what the row shows.
+ */
+export interface FilterText {
+  words: string[];
+  ports: number[];
+  pids: number[];
+  states: string[];
+  procs: string[];
+  /** A term whose value makes no sense (`port:abc`): nothing matches it, and the UI says why. */
+  invalid: string | null;
+}
+
+export function parseFilterText(text: string): FilterText {
+  const parsed: FilterText = { words: [], ports: [], pids: [], states: [], procs: [], invalid: null };
+  for (const word of text.trim().toLowerCase().split(/\s+/).filter(Boolean)) {
+    const term = /^(port|pid|state|proc):(.*)$/.exec(word);
+    if (!term) {
+      parsed.words.push(word);
+      continue;
+    }
+    const [, field, value] = term;
+    if (field === 'port' || field === 'pid') {
+      const n = Number(value);
+      const max = field === 'port' ? 65535 : 4_194_304;
+      if (!/^\d+$/.test(value) || n > max) parsed.invalid ??= `${field}: takes a number up to ${max}`;
+      else (field === 'port' ? parsed.ports : parsed.pids).push(n);
+    } else if (field === 'state') {
+      const state = value.replace(/-/g, '_').toUpperCase();
+      if (!(SOCKET_STATES as readonly string[]).includes(state))
+        parsed.invalid ??= `state: takes a state (${SOCKET_STATES.join(', ').toLowerCase()})`;
+      else parsed.states.push(state);
+    } else if (value === '') parsed.invalid ??= 'proc: takes part of a process name';
+    else parsed.procs.push(value);
+  }
+  return parsed;
+}
+
+/** Whether a row passes the filter's terms (the fields), before its words are looked for. */
+export function passesTerms(terms: FilterText, socket: Socket, ownerText: () => string): boolean {
+  if (terms.invalid) return false;
+  if (terms.ports.length && !terms.ports.some((p) => socket.localPort === p || socket.remotePort === p)) return false;
+  if (terms.pids.length && !terms.pids.some((p) => socket.pids.includes(p) || socket.pid === p)) return false;
+  if (terms.states.length && !terms.states.includes(socket.state)) return false;
+  if (terms.procs.length) {
+    const owner = ownerText().toLowerCase();
+    if (!terms.procs.every((p) => owner.includes(p))) return false;
+  }
+  return true;
+}
+
+/** The words of the filter to mark in what is shown (not its terms). */
+export function markedWords(text: string): string[] {
+  const parsed = parseFilterText(text);
+  return [...parsed.words, ...parsed.procs];
+}
+
 /** A test for one filter, prepared once (its words split and lowered) and run on every row. */
 export function matcher(filter: SocketFilter): (socket: Socket, process?: ProcessInfo, searchText?: string) => boolean {
-  const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const terms = parseFilterText(filter.text);
+  const words = terms.words;
+  const plain =
+    !terms.invalid && !terms.ports.length && !terms.pids.length && !terms.states.length && !terms.procs.length;
   const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
   const host = filter.host ?? null;
   return (socket, process, searchText) => {
@@ -45,6 +106,7 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
     if (filter.pid !== null && socket.pid !== filter.pid) return false;
     if (namespace !== null && namespaceOf(socket) !== namespace) return false;
     if (host !== null && hostOf(socket) !== host) return false;
+    if (!plain && !passesTerms(terms, socket, () => ownerWords(process, socket))) return false;
     if (words.length === 0) return true;
     const haystack = searchText ?? searchTextOf(socket, process);
     return words.every((word) => haystack.includes(word));
@@ -130,4 +192,22 @@ export function elideMiddle(text: string, max: number): string {
   if (text.length <= max) return text;
   const tail = Math.floor((max - 1) / 2);
   return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+/** A text in pieces, each marked where it matches one of the words (case-insensitive). */
+export function markMatches(text: string, words: readonly string[]): { text: string; marked: boolean }[] {
+  if (words.length === 0 || text === '') return [{ text, marked: false }];
+  const lower = text.toLowerCase();
+  const marks = new Array<boolean>(text.length).fill(false);
+  for (const word of words)
+    for (let at = lower.indexOf(word); at >= 0 && word; at = lower.indexOf(word, at + word.length))
+      marks.fill(true, at, at + word.length);
+  const pieces: { text: string; marked: boolean }[] = [];
+  for (let i = 0; i < text.length;) {
+    let j = i;
+    while (j < text.length && marks[j] === marks[i]) j++;
+    pieces.push({ text: text.slice(i, j), marked: marks[i] });
+    i = j;
+  }
+  return pieces;
 }

@@ -234,6 +234,11 @@ describe('the UI at a glance', () => {
     await expect
       .poll(() => page.getByTestId('connections').getByTestId('remote-name').allTextContents())
       .toContain(PEER_NAME);
+    // Why each row is there: the filter's words marked where they match.
+    expect(await page.getByTestId('connections').getByTestId('match').allTextContents()).toContain(PEER);
+    // Terms on fields: the port's live connections, both ends of each (the server's and the clients').
+    await page.getByTestId('filter').fill(`port:${port} state:established`);
+    await expect.poll(() => page.getByTestId('connection-row').count()).toBe(2 * LIVE);
     await page.getByTestId('filter').fill('');
   });
 

@@ -75,7 +75,7 @@ describe.runIf(root)('several machines in one UI', () => {
     await eventually(async () => ((await group.count()) === 1 ? true : undefined), 15_000);
     // A source is connected from its first message, the table before its first poll: its clients
     // (the other ends) arrive a poll later, and the group is named then.
-    const named = `${link.a} · node (${client.pid}) on alpha 3 sockets`;
+    const named = `${link.a} · node (${client.pid}) on alpha 3 connections`;
     await eventually(async () => ((await group.getAttribute('aria-label')) === named ? true : undefined), 15_000);
     expect(await group.getAttribute('aria-label')).toBe(named);
     await page.screenshot({ path: join(SCREENSHOTS, 'hosts-side-by-side.png') });

@@ -29,9 +29,9 @@ describe('groups by process', () => {
     const summary = groups.map(
       (g) => `${g.name ?? '-'} ${g.pid ?? '-'}: ${g.listening.length}/${g.active.length}/${g.leftovers.length}`,
     );
-    // TCP owners first (curl, node by name), then UDP-only, no visible owner last.
-    expect(summary).toEqual(['curl 20: 0/1/1', 'node 10: 1/1/3', 'avahi 5: 1/0/0', '- -: 0/1/1']);
-    expect(leftoverStates(groups[1])).toEqual({ TIME_WAIT: 3 });
+    // TCP owners first (in the order given), then UDP-only, no visible owner last.
+    expect(summary).toEqual(['node 10: 1/1/3', 'curl 20: 0/1/1', 'avahi 5: 1/0/0', '- -: 0/1/1']);
+    expect(leftoverStates(groups[0])).toEqual({ TIME_WAIT: 3 });
     expect(leftoverStates(groups[3])).toEqual({ CLOSE: 1 });
   });
 

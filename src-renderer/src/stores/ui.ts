@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { Protocol, SocketState } from '../../../src-main/shared/contract';
+import { markedWords } from '../filter';
 
 export type View = 'map' | 'listeners' | 'connections' | 'transitions' | 'doctor' | 'snapshots';
 export type Selection =
@@ -43,6 +44,8 @@ export const useUiStore = defineStore('ui', () => {
   });
   watch(view, (value) => localStorage.setItem('porthole.view', value));
   const text = ref('');
+  /** The filter's words to mark in what the views show (its field terms excepted). */
+  const marks = computed(() => markedWords(text.value));
   /** Connections shows TCP and UDP first: a desktop's thousands of Unix sockets are asked for. */
   const protocol = ref<Protocol | 'all' | 'inet'>('inet');
   const state = ref<SocketState | 'all'>('all');
@@ -86,6 +89,7 @@ export const useUiStore = defineStore('ui', () => {
     view,
     theme,
     text,
+    marks,
     protocol,
     state,
     role,
