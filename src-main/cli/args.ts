@@ -1,7 +1,6 @@
 // The arguments every verb shares, each checked once here: a bad one is a UsageError naming the
 // option, what it takes and what was given (made printable: arguments are hostile text too).
 
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { TCP_EVENT_BUFFER_KB } from '../collect';
 import { TOKEN_PATTERN } from '../shared/contract';
@@ -13,25 +12,6 @@ import { parsePortSpec } from '../track/port-doctor';
 import type { CliIo } from './io';
 
 export class UsageError extends Error {}
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-/** Options only (no positionals), as node's own parser reads them. */
-export function parse<T extends OptionSpec>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-export function parseWithPositionals<T extends OptionSpec>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 /** `--interval MS`: the one interval policy (shared/interval.ts), refused with its range. */
 export function parseInterval(text: string | undefined): number {

@@ -4,18 +4,18 @@ import { createCollector } from '../collect';
 import { closeConnection, findConnection } from '../actions/close-connection';
 import { describeSocket } from '../export/formats';
 import { printable } from '../shared/printable';
-import { confirm, parseEndpoint, parseWithPositionals, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, type Verb } from './io';
+import { confirm, parseEndpoint, UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
 
-export const close: Verb = {
+export const close = defineVerb({
   name: 'close',
-  usage: `  porthole close LOCAL REMOTE [--yes]
-      Close one TCP connection (root; the kernel aborts it, as ss -K does): its process keeps
-      running, gets ECONNABORTED on it, and the peer a reset. LOCAL and REMOTE as 127.0.0.1:5000
-      or [::1]:5000, after a confirmation that names both ends and the owner.
-`,
-  async run(args, io) {
-    const { values, positionals } = parseWithPositionals(args, { yes: { type: 'boolean' } });
+  arguments: 'LOCAL REMOTE',
+  summary: 'Close one TCP connection; its process keeps running',
+  description: `Close one TCP connection (root; the kernel aborts it, as ss -K does): its process keeps
+running, gets ECONNABORTED on it, and the peer a reset. LOCAL and REMOTE as 127.0.0.1:5000
+or [::1]:5000, after a confirmation that names both ends and the owner.`,
+  options: { yes: { type: 'boolean', description: 'do not ask (for scripts)' } },
+  async run({ values, positionals }, io) {
     if (positionals.length !== 2)
       throw new UsageError('close takes both ends of one TCP connection: porthole close LOCAL REMOTE');
     const local = parseEndpoint(positionals[0], 'LOCAL');
@@ -45,4 +45,4 @@ export const close: Verb = {
     io.stderr(outcome.ok ? `${outcome.message}.\n` : `Not closed: ${outcome.reason}.\n`);
     return outcome.ok ? EXIT_OK : EXIT_FAILURE;
   },
-};
+});

@@ -3,17 +3,17 @@
 import { comparisonText } from '../export/formats';
 import { readSnapshotFile } from '../export/read-snapshot-file';
 import { compareTables, isSameTable } from '../track/compare';
-import { parseWithPositionals, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, type Verb } from './io';
+import { UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
 
-export const diff: Verb = {
+export const diff = defineVerb({
   name: 'diff',
-  usage: `  porthole diff BEFORE.json AFTER.json [--json]
-      Listeners opened and closed, connections appeared and gone, state and owner changes.
-      Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.
-`,
-  async run(args, io) {
-    const { values, positionals } = parseWithPositionals(args, { json: { type: 'boolean' } });
+  arguments: 'BEFORE.json AFTER.json',
+  summary: 'What changed between two snapshots',
+  description: `Listeners opened and closed, connections appeared and gone, state and owner changes.
+Exit 0 when the tables are the same, 1 when they differ, 2 on a file that cannot be read.`,
+  options: { json: { type: 'boolean', description: 'print the comparison as JSON' } },
+  async run({ values, positionals }, io) {
     if (positionals.length !== 2)
       throw new UsageError('diff takes two snapshot files: porthole diff BEFORE.json AFTER.json');
     const [before, after] = positionals.map((path) => {
@@ -24,4 +24,4 @@ export const diff: Verb = {
     io.stdout(values.json ? JSON.stringify(comparison, null, 2) + '\n' : comparisonText(comparison));
     return isSameTable(comparison) ? EXIT_OK : EXIT_FAILURE;
   },
-};
+});

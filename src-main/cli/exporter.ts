@@ -6,27 +6,29 @@ import { channelFromEnvironment } from '../poll/channel';
 import { Poller } from '../poll/poller';
 import { printable } from '../shared/printable';
 import { parseWebConfig, WebConfigError, type WebConfig } from '../web/web-config';
-import { parse, parseEndpoint, parseInterval, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, packageVersion, untilStopped, type Verb } from './io';
+import { parseEndpoint, parseInterval, UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, packageVersion, untilStopped } from './io';
 
-export const exporter: Verb = {
+export const exporter = defineVerb({
   name: 'exporter',
-  usage: `  porthole exporter [--listen 127.0.0.1:9464] [--interval MS] [--bearer-token-file F]
-                   [--web-config-file F] [--max-process-series N]
-      Prometheus / OpenMetrics metrics at /metrics: sockets by protocol, family, state and
-      namespace, listeners by port and process, connections opened and closed, lost events, poll
-      durations. Loopback unless --listen names another address, which then needs a bearer token,
-      or basic auth or client certificates in --web-config-file (Prometheus exporter-toolkit's
-      format: tls_server_config, basic_auth_users), which may also turn on TLS.
-`,
-  async run(args, io) {
-    const values = parse(args, {
-      listen: { type: 'string' },
-      interval: { type: 'string' },
-      'bearer-token-file': { type: 'string' },
-      'web-config-file': { type: 'string' },
-      'max-process-series': { type: 'string' },
-    });
+  summary: 'Prometheus / OpenMetrics metrics of the socket table',
+  description: `Prometheus / OpenMetrics metrics at /metrics: sockets by protocol, family, state and
+namespace, listeners by port and process, connections opened and closed, lost events, poll
+durations. Loopback unless --listen names another address, which then needs a bearer token,
+or basic auth or client certificates in --web-config-file (Prometheus exporter-toolkit's
+format: tls_server_config, basic_auth_users), which may also turn on TLS.`,
+  options: {
+    listen: { type: 'string', value: 'ADDRESS:PORT', description: 'where to serve (default 127.0.0.1:9464)' },
+    interval: { type: 'string', value: 'MS', description: 'poll every MS milliseconds (250-10000, default 1000)' },
+    'bearer-token-file': { type: 'string', value: 'F', description: 'scrapers must send the token in F' },
+    'web-config-file': { type: 'string', value: 'F', description: "exporter-toolkit's web configuration" },
+    'max-process-series': {
+      type: 'string',
+      value: 'N',
+      description: 'listeners of at most N processes get series of their own (default 100)',
+    },
+  },
+  async run({ values }, io) {
     const listen = values.listen ?? '127.0.0.1:9464';
     // Port 0: any free port (the address printed says which).
     const { address, port } = parseEndpoint(listen, '--listen', 0);
@@ -74,4 +76,4 @@ export const exporter: Verb = {
     await poller.stop();
     return EXIT_OK;
   },
-};
+});

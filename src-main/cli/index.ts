@@ -1,13 +1,26 @@
-// The `porthole` command line: a dispatcher over one file per verb (as git's builtin/). A verb only
-// moves bytes and words; the engine, the Port Doctor and the actions do the rest.
+// The `porthole` command line: commander reads the arguments (each verb's options, its --help,
+// --version, "did you mean" for a misspelt verb or option); one file per verb does the work (as
+// git's builtin/). A verb only moves bytes and words; the engine, the Port Doctor and the actions
+// do the rest.
 
+import { Command, CommanderError, Option } from 'commander';
 import { ImportError } from '../export/import-snapshot';
 import { ExportError, ExportRefused } from '../export/write-atomic';
+import { printable } from '../shared/printable';
 import { UsageError } from './args';
 import { close } from './close';
 import { diff } from './diff';
 import { exporter } from './exporter';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo, type Verb } from './io';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  packageVersion,
+  type CliIo,
+  type OptionSpecs,
+  type OptionValues,
+  type Verb,
+} from './io';
 import { kill } from './kill';
 import { serve } from './serve';
 import { snapshot } from './snapshot';
@@ -18,27 +31,95 @@ import { who } from './who';
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io';
 export { describeChains, describeDelta, describeLosses, eventModeWords } from './watch';
 
-/** In the order the usage text lists them. */
-const VERBS: readonly Verb[] = [snapshot, who, kill, close, wait, diff, watch, serve, exporter];
+/** In the order the help lists them. */
+const VERBS: readonly Verb[] = [snapshot, who, kill, close, wait, diff, watch, serve, exporter] as Verb[];
 
-const USAGE = `Usage:\n${VERBS.map((verb) => verb.usage).join('')}  porthole help\n`;
+const ABOUT = `Which process listens where, what is connected to it, and every state change.
+Run "porthole VERB --help" for a verb's options.`;
+
+/** Collects a repeated option's values (`--source a=… --source b=…`). */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The commander command of one verb; its action runs the verb and records its exit code. */
+function command(verb: Verb, io: CliIo, done: (code: Promise<number>) => void): Command {
+  const cmd = new Command(verb.name)
+    .summary(verb.summary)
+    // One paragraph: the help wraps it to the terminal's width.
+    .description(verb.description.replace(/\s*\n\s*/g, ' '))
+    .usage(`${verb.arguments ? `${verb.arguments} ` : ''}[options]`)
+    .helpOption('-h, --help', 'Print this help');
+  if (verb.arguments) cmd.argument('[arguments...]');
+  const names = new Map<string, string>();
+  for (const [name, spec] of Object.entries(verb.options as OptionSpecs)) {
+    const option = new Option(
+      spec.type === 'boolean' ? `--${name}` : `--${name} <${spec.value ?? 'value'}>`,
+      spec.description,
+    );
+    if (spec.multiple) option.argParser(collect);
+    cmd.addOption(option);
+    names.set(option.attributeName(), name);
+  }
+  cmd.action((...args: unknown[]) => {
+    const self = args.at(-1) as Command;
+    // The values by their long names (`event-buffer-kb`), as the verbs and their help name them.
+    const values: Record<string, string | boolean | string[] | undefined> = {};
+    for (const [attribute, value] of Object.entries(self.opts())) values[names.get(attribute) ?? attribute] = value;
+    // Each value has its spec's type: commander parsed it from that spec.
+    done(verb.run({ values: values as OptionValues<OptionSpecs>, positionals: self.args }, io));
+  });
+  return cmd;
+}
+
+/** A commander error as one line: what, and what to do ("did you mean" on the same line). */
+function oneLine(error: CommanderError, verb: string | undefined): string {
+  const text = error.message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ');
+  const help = verb ? `porthole ${verb} --help` : 'porthole --help';
+  return `porthole: ${printable(text)}; see "${help}".\n`;
+}
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    io.stdout(USAGE);
-    return EXIT_OK;
-  }
-  const verb = VERBS.find((v) => v.name === command);
-  if (!verb) {
-    io.stderr(`${command === undefined ? 'No command given' : `Unknown command "${command}"`}.\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+  let running: Promise<number> | null = null;
+  const program = new Command('porthole')
+    .description(ABOUT)
+    .usage('VERB [options]')
+    .version(packageVersion(), '-V, --version', 'Print the version')
+    .helpOption('-h, --help', 'Print this help')
+    .helpCommand('help [verb]', "Print a verb's help")
+    .showSuggestionAfterError(true)
+    // A verb in the list as its usage names it: `who PORT[/tcp|/udp]`.
+    .configureHelp({
+      subcommandTerm: (cmd) => {
+        const verb = VERBS.find((v) => v.name === cmd.name());
+        return verb?.arguments ? `${verb.name} ${verb.arguments}` : cmd.name();
+      },
+    })
+    .exitOverride()
+    // Errors are said in one line below; help and the version go to stdout.
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  for (const verb of VERBS) program.addCommand(command(verb, io, (code) => (running = code)));
+  // Errors inside a verb's command go through the program's handling too.
+  for (const cmd of program.commands)
+    cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  const verb = VERBS.find((v) => v.name === argv[0])?.name;
   try {
-    return await verb.run(rest, io);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT_OK;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return running === null ? EXIT_OK : await running;
   } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT_OK;
+      io.stderr(oneLine(error, verb));
+      return EXIT_USAGE;
+    }
     if (error instanceof UsageError) {
-      io.stderr(`${error.message}\n\n${USAGE}`);
+      const who = verb ? `porthole ${verb}` : 'porthole';
+      io.stderr(`${who}: ${error.message} See "${who} --help".\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ImportError || error instanceof ExportRefused) {

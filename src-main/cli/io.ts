@@ -15,11 +15,37 @@ export interface CliIo {
   outputClosed?: Promise<void>;
 }
 
-/** One verb: its lines of the usage text, and what it does with its arguments. */
-export interface Verb {
+/** A verb's option: a flag, or one that takes a value (named in its help), or one given again and again. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** What the value is called in the help (`--port N`). */
+  value?: string;
+  description: string;
+}
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** The options as given, by their long names, typed from their specs. */
+export type OptionValues<O extends OptionSpecs> = {
+  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K]['multiple'] extends true ? string[] : string;
+};
+
+/** One verb: what its help says, the options it takes, and what it does with them. */
+export interface Verb<O extends OptionSpecs = OptionSpecs> {
   name: string;
-  usage: string;
-  run(args: string[], io: CliIo): Promise<number>;
+  /** Its arguments as its usage line names them (`PORT[/tcp|/udp]`); none when it takes none. */
+  arguments?: string;
+  /** One line, for the list of verbs. */
+  summary: string;
+  /** What it does, for `porthole VERB --help`: a few lines. */
+  description: string;
+  options: O;
+  run(input: { values: OptionValues<O>; positionals: string[] }, io: CliIo): Promise<number>;
+}
+
+/** A verb, its option values typed from its option specs. */
+export function defineVerb<O extends OptionSpecs>(verb: Verb<O>): Verb<O> {
+  return verb;
 }
 
 /**

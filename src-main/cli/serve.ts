@@ -9,8 +9,8 @@ import { REVERSE_DNS_MODES, type ReverseDnsMode } from '../shared/ipc';
 import { reverseDnsModeFrom } from '../collect';
 import { startWebServer } from '../web/server';
 import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from '../web/sources';
-import { parse, parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, untilStopped, type Verb } from './io';
+import { parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
 
 /** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
 function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
@@ -35,29 +35,42 @@ function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
   return sources;
 }
 
-export const serve: Verb = {
+export const serve = defineVerb({
   name: 'serve',
-  usage: `  porthole serve [--port N] [--interval MS] [--event-buffer-kb KB] [--token-file F]
-                [--source NAME=URL]… [--source-token-file NAME=F]… [--reverse-dns on|hosts|off]
-      The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints
-      (or the one in --token-file). --source adds another machine's porthole serve (the URL it
-      printed, often through an SSH tunnel: ssh -N -L 7001:127.0.0.1:7001 HOST) to the same UI,
-      with a host column and each host's status; its token from the URL or from
-      --source-token-file.
-  --event-buffer-kb: the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts.
-  --reverse-dns: names of remote hosts from the system resolver (on, the default; a query may leave
-      the machine), from /etc/hosts only (hosts), or none (off). PORTHOLE_REVERSE_DNS sets the default.
-`,
-  async run(args, io) {
-    const values = parse(args, {
-      port: { type: 'string' },
-      interval: { type: 'string' },
-      'event-buffer-kb': { type: 'string' },
-      'token-file': { type: 'string' },
-      source: { type: 'string', multiple: true },
-      'source-token-file': { type: 'string', multiple: true },
-      'reverse-dns': { type: 'string' },
-    });
+  summary: 'The live UI in a browser, with other machines beside this one',
+  description: `The live UI in a browser: on 127.0.0.1 only, behind a per-run token in the URL it prints
+(or the one in --token-file). --source adds another machine's porthole serve (the URL it
+printed, often through an SSH tunnel: ssh -N -L 7001:127.0.0.1:7001 HOST) to the same UI,
+with a host column and each host's status; its token from the URL or from --source-token-file.`,
+  options: {
+    port: { type: 'string', value: 'N', description: 'the port on 127.0.0.1 (default: a free one)' },
+    interval: { type: 'string', value: 'MS', description: 'poll every MS milliseconds (250-10000, default 1000)' },
+    'event-buffer-kb': {
+      type: 'string',
+      value: 'KB',
+      description: "the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts",
+    },
+    'token-file': { type: 'string', value: 'F', description: 'the token viewers present, instead of a new one' },
+    source: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME=URL',
+      description: "another machine's porthole serve, beside this one (repeatable)",
+    },
+    'source-token-file': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME=F',
+      description: "a source's token, from a file (repeatable)",
+    },
+    'reverse-dns': {
+      type: 'string',
+      value: 'on|hosts|off',
+      description:
+        'names of remote hosts: the system resolver (on, the default; a query may leave the machine), /etc/hosts only, or none; PORTHOLE_REVERSE_DNS sets the default',
+    },
+  },
+  async run({ values }, io) {
     const reverseDns = values['reverse-dns'] ?? reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS);
     if (!(REVERSE_DNS_MODES as readonly string[]).includes(reverseDns))
       throw new UsageError(`--reverse-dns takes on, hosts or off, not "${printable(reverseDns.slice(0, 40))}".`);
@@ -105,4 +118,4 @@ export const serve: Verb = {
     await poller.stop();
     return EXIT_OK;
   },
-};
+});

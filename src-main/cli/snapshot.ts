@@ -4,10 +4,10 @@ import { createCollector, hostInfo } from '../collect';
 import { buildSnapshot } from '../export/snapshot';
 import { EXPORT_FORMATS, isExportFormat, renderSnapshot, type ExportFormat } from '../export/formats';
 import { writeFileAtomic } from '../export/write-atomic';
-import { parse, UsageError } from './args';
-import { EXIT_OK, type Verb } from './io';
+import { UsageError } from './args';
+import { defineVerb, EXIT_OK } from './io';
 
-function chooseFormat(requested: string | undefined, output: string | undefined, isTTY: boolean): ExportFormat {
+function chooseFormat(requested: string | undefined, output: string | undefined): ExportFormat {
   if (requested !== undefined) {
     if (!isExportFormat(requested))
       throw new UsageError(`Unknown format "${requested}": use ${EXPORT_FORMATS.join(', ')}.`);
@@ -16,19 +16,22 @@ function chooseFormat(requested: string | undefined, output: string | undefined,
   const extension = output?.split('.').pop()?.toLowerCase();
   if (extension === 'json' || extension === 'csv') return extension;
   if (extension === 'md') return 'markdown';
-  if (output !== undefined || isTTY) return 'text';
-  return 'json';
+  // Text on a terminal and in a pipe alike (`porthole snapshot | grep :3000` finds whole lines,
+  // the owner on each); JSON only when asked.
+  return 'text';
 }
 
-export const snapshot: Verb = {
+export const snapshot = defineVerb({
   name: 'snapshot',
-  usage: `  porthole snapshot [--format json|csv|text|markdown] [--output FILE]
-      Print (or write atomically to FILE) every socket with its owning process.
-      The format defaults to FILE's extension, else text on a terminal and json in a pipe.
-`,
-  async run(args, io) {
-    const values = parse(args, { format: { type: 'string' }, output: { type: 'string' } });
-    const format = chooseFormat(values.format, values.output, io.isTTY);
+  summary: 'Every socket with its owning process, printed or written to a file',
+  description: `Print (or write atomically to FILE) every socket with its owning process.
+The format defaults to FILE's extension, else text (a pipe too: one socket a line, its owner on it).`,
+  options: {
+    format: { type: 'string', value: 'json|csv|text|markdown', description: 'the format to write' },
+    output: { type: 'string', value: 'FILE', description: 'write to FILE (atomically) instead of printing' },
+  },
+  async run({ values }, io) {
+    const format = chooseFormat(values.format, values.output);
     const scan = await createCollector().collect();
     const document = buildSnapshot(scan, hostInfo(), new Date());
     const text = renderSnapshot(document, format);
@@ -40,4 +43,4 @@ export const snapshot: Verb = {
     io.stderr(`Wrote ${document.sockets.length} sockets to ${values.output} (${format}).\n`);
     return EXIT_OK;
   },
-};
+});

@@ -4,28 +4,28 @@ import { createCollector } from '../collect';
 import { examinePort } from '../collect/port-evidence';
 import { printable } from '../shared/printable';
 import { waitVerdict, type WaitCondition } from '../track/port-wait';
-import { parseWithPositionals, portRequest, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, type Verb } from './io';
+import { portRequest, UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
 
 /** How often `wait` looks again: each look reads the table and tries a real bind. */
 const WAIT_POLL_MS = 250;
 /** `--timeout` bounds: a day is longer than any script waits for a port. */
 const MAX_WAIT_SECONDS = 86_400;
 
-export const wait: Verb = {
+export const wait = defineVerb({
   name: 'wait',
-  usage: `  porthole wait PORT[/tcp|/udp] --free|--listening [--address A] [--timeout S]
-      For scripts: return once PORT is free to bind (--free) or something listens on it
-      (--listening; at A, or a wildcard covering it, with --address). Exit 0 then, 1 after S
-      seconds with the Port Doctor's one-line reason (who still holds it), 2 on bad input.
-`,
-  async run(args, io) {
-    const { values, positionals } = parseWithPositionals(args, {
-      free: { type: 'boolean' },
-      listening: { type: 'boolean' },
-      address: { type: 'string' },
-      timeout: { type: 'string' },
-    });
+  arguments: 'PORT[/tcp|/udp]',
+  summary: 'For scripts: wait until a port is free, or until something listens on it',
+  description: `Return once PORT is free to bind (--free) or something listens on it (--listening; at A,
+or a wildcard covering it, with --address). Exit 0 then, 1 after S seconds with the Port
+Doctor's one-line reason (who still holds it), 2 on bad input.`,
+  options: {
+    free: { type: 'boolean', description: 'wait until the port is free to bind' },
+    listening: { type: 'boolean', description: 'wait until something listens on it' },
+    address: { type: 'string', value: 'A', description: 'the address (default: every interface)' },
+    timeout: { type: 'string', value: 'S', description: 'give up after S seconds (exit 1)' },
+  },
+  async run({ values, positionals }, io) {
     if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
     if (values.free === values.listening) throw new UsageError('wait takes one of --free or --listening.');
     const condition: WaitCondition = values.free ? 'free' : 'listening';
@@ -62,4 +62,4 @@ export const wait: Verb = {
       process.off('SIGTERM', stop);
     }
   },
-};
+});

@@ -9,8 +9,8 @@ import { describeSocket } from '../export/formats';
 import { groupChains, groupDuration } from '../track/connection-chains';
 import { formatEndpoint } from '../track/identity';
 import { StreamTable } from '../track/stream-table';
-import { parse, parseEventBuffer, parseInterval } from './args';
-import { EXIT_OK, untilStopped, type Verb } from './io';
+import { parseEventBuffer, parseInterval } from './args';
+import { defineVerb, EXIT_OK, untilStopped } from './io';
 
 /** Human lines for one delta, each stamped with the scan's time. */
 export function describeDelta(delta: Delta, gone: Socket[]): string[] {
@@ -69,19 +69,22 @@ export function describeChains(chains: ConnectionChain[]): string[] {
   });
 }
 
-export const watch: Verb = {
+export const watch = defineVerb({
   name: 'watch',
-  usage: `  porthole watch [--json] [--interval MS] [--event-buffer-kb KB]
-      A line per change to the socket table. With --json, NDJSON stream messages: the whole
-      table first ({"type":"resync",…}), then each change ({"type":"delta",…}). As root, also
-      every connection that ended (kernel events), and a line when the kernel lost events.
-`,
-  async run(args, io) {
-    const values = parse(args, {
-      json: { type: 'boolean' },
-      interval: { type: 'string' },
-      'event-buffer-kb': { type: 'string' },
-    });
+  summary: 'A line per change to the socket table, as it happens',
+  description: `A line per change to the socket table. With --json, NDJSON stream messages: the whole
+table first ({"type":"resync",…}), then each change ({"type":"delta",…}). As root, also
+every connection that ended (kernel events), and a line when the kernel lost events.`,
+  options: {
+    json: { type: 'boolean', description: 'NDJSON stream messages instead of lines' },
+    interval: { type: 'string', value: 'MS', description: 'poll every MS milliseconds (250-10000, default 1000)' },
+    'event-buffer-kb': {
+      type: 'string',
+      value: 'KB',
+      description: "the kernel's event buffer per CPU (default 4096); bigger rides out longer bursts",
+    },
+  },
+  async run({ values }, io) {
     const intervalMs = parseInterval(values.interval);
     const poller = new Poller({
       intervalMs,
@@ -121,4 +124,4 @@ export const watch: Verb = {
     await poller.stop();
     return EXIT_OK;
   },
-};
+});

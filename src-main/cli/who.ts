@@ -2,24 +2,24 @@
 
 import { examinePort } from '../collect/port-evidence';
 import { diagnosisText } from '../track/port-doctor';
-import { parseWithPositionals, portRequest, UsageError } from './args';
-import { EXIT_FAILURE, EXIT_OK, type Verb } from './io';
+import { portRequest, UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
 import { stopOwners } from './stop-owners';
 
-export const who: Verb = {
+export const who = defineVerb({
   name: 'who',
-  usage: `  porthole who PORT[/tcp|/udp] [--address A] [--json] [--kill [--force] [--yes]]
-      Why a bind to PORT fails: who listens, conflicts, TIME_WAIT leftovers, the kernel's answer
-      to a real bind, and what to do. Exit 0 when the port is free to bind, 1 when not, 2 on bad input.
-`,
-  async run(args, io) {
-    const { values, positionals } = parseWithPositionals(args, {
-      address: { type: 'string' },
-      json: { type: 'boolean' },
-      kill: { type: 'boolean' },
-      force: { type: 'boolean' },
-      yes: { type: 'boolean' },
-    });
+  arguments: 'PORT[/tcp|/udp]',
+  summary: 'Who holds a port, and why a bind to it fails',
+  description: `Why a bind to PORT fails: who listens, conflicts, TIME_WAIT leftovers, the kernel's answer
+to a real bind, and what to do. Exit 0 when the port is free to bind, 1 when not, 2 on bad input.`,
+  options: {
+    address: { type: 'string', value: 'A', description: 'the address to bind (default: every interface)' },
+    json: { type: 'boolean', description: 'print the diagnosis as JSON' },
+    kill: { type: 'boolean', description: 'then stop the processes holding it, after a confirmation' },
+    force: { type: 'boolean', description: 'with --kill: SIGKILL after 3 s if SIGTERM is not enough' },
+    yes: { type: 'boolean', description: 'with --kill: do not ask (for scripts)' },
+  },
+  async run({ values, positionals }, io) {
     if (positionals.length > 1) throw new UsageError(`One port at a time, not "${positionals.join(' ')}".`);
     const diagnosis = await examinePort(portRequest(positionals[0], values.address));
     io.stdout(values.json ? JSON.stringify(diagnosis, null, 2) + '\n' : diagnosisText(diagnosis));
@@ -27,4 +27,4 @@ export const who: Verb = {
       return stopOwners(diagnosis, { force: values.force === true, yes: values.yes === true }, io);
     return diagnosis.verdict === 'free' ? EXIT_OK : EXIT_FAILURE;
   },
-};
+});

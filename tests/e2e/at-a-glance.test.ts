@@ -88,6 +88,7 @@ const suite = servedUiSuite(['--interval', '500', '--reverse-dns', 'hosts'], {
       }
   },
   stop: async () => {
+    await ended.stop(); // if preparing failed half-way
     await live.stop();
     await inside.stop();
     namespaces.cleanup();
@@ -280,5 +281,5 @@ describe('the UI at a glance', () => {
         }
       }
     await page.emulateMedia({ colorScheme: null });
-  });
+  }, 180_000); // 24 looks, each with axe: a minute or more on a busy host
 });

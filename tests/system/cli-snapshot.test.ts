@@ -183,7 +183,7 @@ describe('porthole snapshot', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/Unknown format "xml": use json, csv, text, markdown/);
     expect(runPorthole(['snapshot', '--bogus']).status).toBe(2);
-    expect(runPorthole(['frobnicate']).stderr).toMatch(/Unknown command "frobnicate"/);
+    expect(runPorthole(['frobnicate']).stderr).toMatch(/^porthole: unknown command 'frobnicate'/);
   });
 
   it('run unprivileged, shows other users\u2019 sockets with pid null, their uid, and counts them', () => {

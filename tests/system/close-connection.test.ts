@@ -96,7 +96,9 @@ describe('porthole close: bad input', () => {
     ]) {
       const run = runPorthole(['close', a, b, '--yes']);
       expect(run.status, a).toBe(2);
-      expect(run.stderr).toMatch(/^LOCAL is an address and a port, e\.g\. 127\.0\.0\.1:5000 or \[::1\]:5000, not "/);
+      expect(run.stderr).toMatch(
+        /^porthole close: LOCAL is an address and a port, e\.g\. 127\.0\.0\.1:5000 or \[::1\]:5000, not "/,
+      );
     }
     expect(runPorthole(['close', '127.0.0.1:5000']).status).toBe(2);
   });

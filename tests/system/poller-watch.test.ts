@@ -177,7 +177,9 @@ describe('porthole watch', () => {
     for (const value of ['4', 'big', '9999999999']) {
       const run = launch([CLI, 'watch', '--event-buffer-kb', value]);
       expect(await new Promise((resolve) => run.child.once('exit', resolve))).toBe(2);
-      expect(run.stderr[0]).toBe(`--event-buffer-kb takes whole KiB from 8 to 1048576, not "${value}".`);
+      expect(run.stderr[0]).toBe(
+        `porthole watch: --event-buffer-kb takes whole KiB from 8 to 1048576, not "${value}". See "porthole watch --help".`,
+      );
     }
   });
 
@@ -191,7 +193,9 @@ describe('porthole watch', () => {
     ]) {
       const run = launch([CLI, command, '--interval', value]);
       expect(await new Promise((resolve) => run.child.once('exit', resolve))).toBe(2);
-      expect(run.stderr[0]).toBe(`--interval takes whole milliseconds from 250 to 10000, not "${value}".`);
+      expect(run.stderr[0]).toBe(
+        `porthole ${command}: --interval takes whole milliseconds from 250 to 10000, not "${value}". See "porthole ${command} --help".`,
+      );
     }
   });
 
