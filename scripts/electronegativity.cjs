@@ -8,7 +8,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const cli = join(root, 'node_modules/@doyensec/electronegativity/dist/index.js');
+const runner = join(__dirname, 'electronegativity-runner.cjs');
 const baseline = JSON.parse(readFileSync(join(root, 'security/electronegativity-baseline.json'), 'utf8'));
 const inputs = ['src-main', 'out/renderer'];
 // This check downloads Electron's release list from the internet; CI and tests stay offline.
@@ -37,22 +37,7 @@ try {
     const out = join(dir, `${input.replace(/\W/g, '_')}.sarif`);
     const run = spawnSync(
       process.execPath,
-      [
-        '-r',
-        join(__dirname, 'offline-got.cjs'),
-        cli,
-        '-i',
-        join(root, input),
-        '-o',
-        out,
-        '-r',
-        '-e',
-        '45.4.1',
-        '-v',
-        'false',
-        '-x',
-        OFFLINE_EXCLUDED,
-      ],
+      ['-r', join(__dirname, 'offline-got.cjs'), runner, join(root, input), out, OFFLINE_EXCLUDED],
       { encoding: 'utf8' },
     );
     if (run.status !== 0) {

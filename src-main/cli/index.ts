@@ -105,11 +105,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
   const verb = VERBS.find((v) => v.name === argv[0])?.name;
   try {
-    if (argv.length === 0) {
-      program.outputHelp();
-      return EXIT_OK;
-    }
-    await program.parseAsync(argv, { from: 'user' });
+    // `porthole` alone answers the first question, as `porthole snapshot` does.
+    await program.parseAsync(argv.length === 0 ? ['snapshot'] : argv, { from: 'user' });
     return running === null ? EXIT_OK : await running;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -11,6 +11,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   isTTY: boolean;
+  /** The terminal's width in columns, when stdout is one. */
+  columns?: number;
   /** Settles when whoever reads stdout has gone (`watch | head`): a long-running command then ends quietly. */
   outputClosed?: Promise<void>;
 }

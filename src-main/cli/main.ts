@@ -22,6 +22,7 @@ runCli(process.argv.slice(2), {
   },
   stderr: (text) => process.stderr.write(text),
   isTTY: Boolean(process.stdout.isTTY),
+  columns: process.stdout.columns,
   outputClosed,
 }).then(
   (code) => {

@@ -5,6 +5,7 @@ import { buildSnapshot } from '../export/snapshot';
 import { EXPORT_FORMATS, isExportFormat, renderSnapshot, type ExportFormat } from '../export/formats';
 import { writeFileAtomic } from '../export/write-atomic';
 import { UsageError } from './args';
+import { firstScreen } from './first-screen';
 import { defineVerb, EXIT_OK } from './io';
 
 function chooseFormat(requested: string | undefined, output: string | undefined): ExportFormat {
@@ -24,9 +25,12 @@ function chooseFormat(requested: string | undefined, output: string | undefined)
 export const snapshot = defineVerb({
   name: 'snapshot',
   summary: 'Every socket with its owning process, printed or written to a file',
-  description: `Print (or write atomically to FILE) every socket with its owning process.
-The format defaults to FILE's extension, else text (a pipe too: one socket a line, its owner on it).`,
+  description: `On a terminal: who listens where, with its owner, then what is connected, by process,
+what ended summed (--all lists every socket). Else every socket with its owning process, printed
+or written atomically to FILE. The format defaults to FILE's extension, else text (a pipe too:
+one socket a line, its owner on it).`,
   options: {
+    all: { type: 'boolean', description: 'on a terminal: every socket, not the first screen' },
     format: { type: 'string', value: 'json|csv|text|markdown', description: 'the format to write' },
     output: { type: 'string', value: 'FILE', description: 'write to FILE (atomically) instead of printing' },
   },
@@ -34,7 +38,9 @@ The format defaults to FILE's extension, else text (a pipe too: one socket a lin
     const format = chooseFormat(values.format, values.output);
     const scan = await createCollector().collect();
     const document = buildSnapshot(scan, hostInfo(), new Date());
-    const text = renderSnapshot(document, format);
+    // The first screen, where a person reads it; the whole table where a program or a file does.
+    const firstScreenOnly = io.isTTY && !values.all && values.format === undefined && values.output === undefined;
+    const text = firstScreenOnly ? firstScreen(document, io.columns ?? 100) : renderSnapshot(document, format);
     if (values.output === undefined) {
       io.stdout(text);
       return EXIT_OK;
