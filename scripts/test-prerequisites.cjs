@@ -24,22 +24,65 @@ function findChromium() {
   return null;
 }
 
+/**
+ * What the tests drive, as [command or path, Debian package, required]. Optional ones are used
+ * when present and their tests say why they skip otherwise (a real container), or serve the
+ * benchmark (netstat, lsof).
+ */
+const PACKAGES = [
+  ['ss', 'iproute2', true],
+  ['setpriv', 'util-linux', true],
+  ['python3', 'python3', true],
+  ['promtool', 'prometheus', true],
+  ['prometheus', 'prometheus', true],
+  // The exporter's basic-auth passwords are hashed by Apache's own tool, not by the code that checks them.
+  ['htpasswd', 'apache2-utils', true],
+  ['script', 'bsdutils', true],
+  ['netstat', 'net-tools', false],
+  ['lsof', 'lsof', false],
+  ['podman', 'podman', false],
+  ['runc', 'runc', false],
+  ['/bin/busybox', 'busybox-static', false],
+];
+
+const present = (what) => (what.startsWith('/') ? existsSync(what) : onPath(what));
+
 /** The missing prerequisites, each as [what, how to install it]. */
 function missing() {
   const gaps = [];
   if (!findChromium())
     gaps.push(['Chromium', 'apt-get install chromium, or set CHROME_PATH to a Chromium or Chrome binary']);
-  for (const [command, pkg] of [
-    ['ss', 'iproute2'],
-    ['setpriv', 'util-linux'],
-    ['python3', 'python3'],
-    ['promtool', 'prometheus'],
-    ['prometheus', 'prometheus'],
-    // The exporter's basic-auth passwords are hashed by Apache's own tool, not by the code that checks them.
-    ['htpasswd', 'apache2-utils'],
-  ])
-    if (!onPath(command)) gaps.push([command, `apt-get install ${pkg}`]);
+  for (const [command, pkg, required] of PACKAGES)
+    if (required && !present(command)) gaps.push([command, `apt-get install ${pkg}`]);
   return gaps;
+}
+
+/** Debian packages to install: every one whose command is missing, optional ones too. */
+function packagesToInstall() {
+  const packages = new Set(PACKAGES.filter(([command]) => !present(command)).map(([, pkg]) => pkg));
+  if (!findChromium()) packages.add('chromium');
+  return [...packages];
+}
+
+/** As root on a Debian-like system: installs what is missing with apt-get, saying so. */
+function install() {
+  const packages = packagesToInstall();
+  if (packages.length === 0) return true;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !onPath('apt-get')) return false;
+  console.error(`npm test: installing ${packages.join(', ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    execFileSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    });
+    return true;
+  } catch {
+    console.error('npm test: apt-get could not install them (see above).');
+    return false;
+  }
 }
 
 module.exports = { findChromium, missing };
@@ -49,6 +92,7 @@ if (require.main === module) {
     console.error('npm test runs on Linux: its system tests read /proc and drive real sockets.');
     process.exit(1);
   }
+  install();
   const gaps = missing();
   if (gaps.length > 0) {
     console.error(`npm test needs ${gaps.map(([what, how]) => `${what} (${how})`).join(', ')}.`);

@@ -1,7 +1,7 @@
 // Several "machines" on one test host, for `serve --source`: each a network namespace of its own
 // with a real `porthole serve` inside, reached from the host's loopback through a tunnel as a
 // developer reaches another machine with `ssh -L PORT:127.0.0.1:PORT` (the same port at both ends,
-// as the README says). Machines can be linked by a veth pair, so one's client reaches another's
+// as docs/fleet.md says). Machines can be linked by a veth pair, so one's client reaches another's
 // server and both ends of that connection are in the merged table.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

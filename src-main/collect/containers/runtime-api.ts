@@ -176,7 +176,7 @@ export class ContainerDirectory {
   private byId = new Map<string, RuntimeContainer>();
   private askedAt = -Infinity;
   private pending: Promise<void> | null = null;
-  /** Why the last ask failed, per socket (for the README's "without it, the id"). */
+  /** Why the last ask failed, per socket (without it, a container is named by its id). */
   lastErrors: string[] = [];
 
   constructor(
