@@ -1,7 +1,7 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000, 20,000 and 50,000 loopback sockets held by ~20 processes. Prints medians side by side.
 // Usage: npm run bench [-- --sizes 200,2000,20000,50000 --runs 7 --loop-seconds 20 --renderer-rows 20000
-//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer]
+//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer|cli]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -185,8 +185,47 @@ async function rendererSection() {
   return renderer;
 }
 
+/** Wall time from the shell of one run of a command, as a person waits for it. */
+function wallMs(command: string, args: string[]): number {
+  const t0 = performance.now();
+  spawnSync(command, args, { stdio: 'ignore' });
+  return performance.now() - t0;
+}
+
+/**
+ * `porthole who PORT` from the shell (issue 25's goal: 150 ms), beside `lsof -i :PORT` and
+ * `ss -ltnp` asked the same question, and `node -e 0` (what any Node command costs to start).
+ */
+async function cliSection(): Promise<void> {
+  const workload = new Workload(helpers);
+  const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+  const port = String(server.port);
+  const n = Math.max(runs, 9);
+  const median = (samples: number[]) => samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  const time = (command: string, args: string[]) => {
+    wallMs(command, args); // warm the page cache
+    return median(Array.from({ length: n }, () => wallMs(command, args)));
+  };
+  try {
+    const who = time(process.execPath, [join(root, 'bin/porthole.js'), 'who', port]);
+    const rows: [string, number][] = [
+      [`porthole who ${port}`, who],
+      [`lsof -i :${port}`, time('lsof', ['-i', `:${port}`])],
+      ['ss -ltnp', time('ss', ['-ltnp'])],
+      ['node -e 0 (Node starting, nothing else)', time(process.execPath, ['-e', '0'])],
+    ];
+    console.log(`
+From the shell, one question about one port (median of ${n} runs, wall time):`);
+    for (const [tool, ms] of rows) console.log(`  ${tool.padEnd(44)} ${ms.toFixed(0).padStart(5)} ms`);
+    console.log(`  porthole who: goal ≤ 150 ms: ${who <= 150 ? 'met' : 'MISSED'}`);
+  } finally {
+    await workload.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (values.only === 'namespaces') return namespaceSection();
+  if (values.only === 'cli') return cliSection();
   if (values.only === 'event-rate') return eventRateSection();
   if (values.only === 'renderer') return void (await rendererSection());
   const rows = new Map<string, Row>();
@@ -333,6 +372,7 @@ async function main(): Promise<void> {
   );
 
   await namespaceSection();
+  await cliSection();
 
   // Event mode under churn: ~500 short connections a second, ~10 TCP state changes each (both
   // ends), with the kernel's events recorded, against the same with polling only.

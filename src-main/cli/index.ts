@@ -8,9 +8,6 @@ import { ImportError } from '../export/import-snapshot';
 import { ExportError, ExportRefused } from '../export/write-atomic';
 import { printable } from '../shared/printable';
 import { UsageError } from './args';
-import { close } from './close';
-import { diff } from './diff';
-import { exporter } from './exporter';
 import {
   EXIT_FAILURE,
   EXIT_OK,
@@ -21,18 +18,34 @@ import {
   type OptionValues,
   type Verb,
 } from './io';
-import { kill } from './kill';
-import { serve } from './serve';
-import { snapshot } from './snapshot';
-import { wait } from './wait';
-import { watch } from './watch';
-import { who } from './who';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io';
 export { describeChains, describeDelta, describeLosses, eventModeWords } from './watch';
 
-/** In the order the help lists them. */
-const VERBS: readonly Verb[] = [snapshot, who, kill, close, wait, diff, watch, serve, exporter] as Verb[];
+/**
+ * Each verb's module, loaded when asked for: `porthole who 3000` loads the Port Doctor, not the web
+ * server, the exporter's password hashing or the charts of `serve` (a verb's start is most of a
+ * short command's time). In the order the help lists them.
+ */
+const VERB_MODULES: Record<string, () => Promise<Verb>> = {
+  snapshot: () => import('./snapshot').then((m) => m.snapshot as Verb),
+  who: () => import('./who').then((m) => m.who as Verb),
+  kill: () => import('./kill').then((m) => m.kill as Verb),
+  close: () => import('./close').then((m) => m.close as Verb),
+  wait: () => import('./wait').then((m) => m.wait as Verb),
+  diff: () => import('./diff').then((m) => m.diff as Verb),
+  watch: () => import('./watch').then((m) => m.watch as Verb),
+  serve: () => import('./serve').then((m) => m.serve as Verb),
+  exporter: () => import('./exporter').then((m) => m.exporter as Verb),
+};
+const VERB_NAMES = Object.keys(VERB_MODULES);
+
+/** The verbs a command line needs: the one it names, or all of them (for the help, or a suggestion). */
+async function verbsFor(argv: string[]): Promise<Verb[]> {
+  const named = argv.length === 0 ? 'snapshot' : argv[0];
+  const names = VERB_NAMES.includes(named) ? [named] : VERB_NAMES;
+  return Promise.all(names.map((name) => VERB_MODULES[name]()));
+}
 
 const ABOUT = `Which process listens where, what is connected to it, and every state change.
 Run "porthole VERB --help" for a verb's options.`;
@@ -82,6 +95,7 @@ function oneLine(error: CommanderError, verb: string | undefined): string {
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let running: Promise<number> | null = null;
+  const VERBS = await verbsFor(argv);
   const program = new Command('porthole')
     .description(ABOUT)
     .usage('VERB [options]')
@@ -103,7 +117,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Errors inside a verb's command go through the program's handling too.
   for (const cmd of program.commands)
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
-  const verb = VERBS.find((v) => v.name === argv[0])?.name;
+  const verb = VERB_NAMES.includes(argv[0]) ? argv[0] : undefined;
   try {
     // `porthole` alone answers the first question, as `porthole snapshot` does.
     await program.parseAsync(argv.length === 0 ? ['snapshot'] : argv, { from: 'user' });
