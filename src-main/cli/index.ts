@@ -37,14 +37,20 @@ const VERB_MODULES: Record<string, () => Promise<Verb>> = {
   watch: () => import('./watch').then((m) => m.watch as Verb),
   serve: () => import('./serve').then((m) => m.serve as Verb),
   exporter: () => import('./exporter').then((m) => m.exporter as Verb),
+  // Made from every verb's declarations: it is given them all.
+  completion: () => import('./completion').then((m) => m.completionVerb(() => loaded) as Verb),
 };
 const VERB_NAMES = Object.keys(VERB_MODULES);
+let loaded: Verb[] = [];
 
-/** The verbs a command line needs: the one it names, or all of them (for the help, or a suggestion). */
+/**
+ * The verbs a command line needs: the one it names, or all of them (for the help, a suggestion,
+ * or the completion scripts).
+ */
 async function verbsFor(argv: string[]): Promise<Verb[]> {
   const named = argv.length === 0 ? 'snapshot' : argv[0];
-  const names = VERB_NAMES.includes(named) ? [named] : VERB_NAMES;
-  return Promise.all(names.map((name) => VERB_MODULES[name]()));
+  const names = VERB_NAMES.includes(named) && named !== 'completion' ? [named] : VERB_NAMES;
+  return (loaded = await Promise.all(names.map((name) => VERB_MODULES[name]())));
 }
 
 const ABOUT = `Which process listens where, what is connected to it, and every state change.

@@ -206,13 +206,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     };
     const congested = () => ws.bufferedAmount > MAX_BUFFERED_BYTES;
+    /** The largest reply queued for it: what may cross the bound once (said when it is dropped). */
+    let largestReply = 0;
     // Congested and not draining for STALLED_MS: the viewer has stopped reading.
     let stalled: { since: number; bytes: number } | null = null;
     const stallCheck = setInterval(() => {
       if (!congested()) stalled = null;
       else if (!stalled || ws.bufferedAmount < stalled.bytes) stalled = { since: Date.now(), bytes: ws.bufferedAmount };
       else if (Date.now() - stalled.since >= STALLED_MS)
-        drop(`not reading: ${ws.bufferedAmount} bytes waiting, none taken for ${STALLED_MS / 1000} s`);
+        drop(
+          `not reading: ${ws.bufferedAmount} bytes waiting (its largest reply ${largestReply} bytes), none taken for ${STALLED_MS / 1000} s`,
+        );
     }, 1000);
     stallCheck.unref();
     const session = new ViewerSession(
@@ -226,9 +230,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         // reference however many viewers (or requests) wait for them.
         sendParts: (parts) => {
           if (dropped || ws.readyState !== ws.OPEN) return;
-          parts.forEach((part, i) =>
-            ws.send(i === 1 ? encoded(part) : Buffer.from(part), { binary: false, fin: i === parts.length - 1 }),
+          const buffers = parts.map((part, i) => (i === 1 ? encoded(part) : Buffer.from(part)));
+          largestReply = Math.max(
+            largestReply,
+            buffers.reduce((n, b) => n + b.length, 0),
           );
+          buffers.forEach((buffer, i) => ws.send(buffer, { binary: false, fin: i === buffers.length - 1 }));
         },
         refuse: (why) => log(`refused message: ${why}`),
         drop,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { Workload, type ChildInfo } from '../helpers/workload';
 
-const VERBS = ['snapshot', 'who', 'kill', 'close', 'wait', 'diff', 'watch', 'serve', 'exporter'];
+const VERBS = ['snapshot', 'who', 'kill', 'close', 'wait', 'diff', 'watch', 'serve', 'exporter', 'completion'];
 
 describe('the command line', () => {
   it.each(VERBS)('prints the help of %s with --help, -h and "help %s", exit 0', (verb) => {
@@ -53,6 +53,26 @@ describe('the command line', () => {
       expect(run.stderr).toBe(`${line}\n`);
       expect(run.stdout).toBe('');
     }
+  });
+
+  it('completes verbs and their options in bash, from the verbs themselves', () => {
+    const script = runPorthole(['completion', 'bash']).stdout;
+    const complete = (words: string[]) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `${script}\nCOMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _porthole; echo "\${COMPREPLY[*]}"`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(complete(['porthole', 'sn'])).toBe('snapshot');
+    expect(complete(['porthole', 'w'])).toBe('who wait watch');
+    expect(complete(['porthole', 'who', '--j'])).toBe('--json');
+    expect(complete(['porthole', 'serve', '--rev'])).toBe('--reverse-dns');
+    const refused = runPorthole(['completion', 'tcsh']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^porthole completion: completion takes one shell: bash, zsh, fish\./);
   });
 
   it('says what is wrong with an argument in one line, and where the help is', () => {
