@@ -3,7 +3,7 @@
 // git's builtin/). A verb only moves bytes and words; the engine, the Port Doctor and the actions
 // do the rest.
 
-import { Command, CommanderError, Option } from 'commander';
+import type { Command as CommandType } from 'commander';
 import { ImportError } from '../export/import-snapshot';
 import { ExportError, ExportRefused } from '../export/write-atomic';
 import { printable } from '../shared/printable';
@@ -56,11 +56,18 @@ async function verbsFor(argv: string[]): Promise<Verb[]> {
 const ABOUT = `Which process listens where, what is connected to it, and every state change.
 Run "porthole VERB --help" for a verb's options.`;
 
+type Commander = typeof import('commander');
+
 /** Collects a repeated option's values (`--source a=… --source b=…`). */
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The commander command of one verb; its action runs the verb and records its exit code. */
-function command(verb: Verb, io: CliIo, done: (code: Promise<number>) => void): Command {
+function command(
+  { Command, Option }: Commander,
+  verb: Verb,
+  io: CliIo,
+  done: (code: Promise<number>) => void,
+): CommandType {
   const cmd = new Command(verb.name)
     .summary(verb.summary)
     // One paragraph: the help wraps it to the terminal's width.
@@ -79,7 +86,7 @@ function command(verb: Verb, io: CliIo, done: (code: Promise<number>) => void): 
     names.set(option.attributeName(), name);
   }
   cmd.action((...args: unknown[]) => {
-    const self = args.at(-1) as Command;
+    const self = args.at(-1) as CommandType;
     // The values by their long names (`event-buffer-kb`), as the verbs and their help name them.
     const values: Record<string, string | boolean | string[] | undefined> = {};
     for (const [attribute, value] of Object.entries(self.opts())) values[names.get(attribute) ?? attribute] = value;
@@ -90,7 +97,7 @@ function command(verb: Verb, io: CliIo, done: (code: Promise<number>) => void): 
 }
 
 /** A commander error as one line: what, and what to do ("did you mean" on the same line). */
-function oneLine(error: CommanderError, verb: string | undefined): string {
+function oneLine(error: { message: string }, verb: string | undefined): string {
   const text = error.message
     .replace(/^error: /, '')
     .replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean $1?)')
@@ -100,7 +107,15 @@ function oneLine(error: CommanderError, verb: string | undefined): string {
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // The version needs no verb loaded.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
   let running: Promise<number> | null = null;
+  // Loaded here, not at the top: the version above needs none of it.
+  const commander: Commander = await import('commander');
+  const { Command, CommanderError } = commander;
   const VERBS = await verbsFor(argv);
   const program = new Command('porthole')
     .description(ABOUT)
@@ -119,7 +134,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     // Errors are said in one line below; help and the version go to stdout.
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
-  for (const verb of VERBS) program.addCommand(command(verb, io, (code) => (running = code)));
+  for (const verb of VERBS) program.addCommand(command(commander, verb, io, (code) => (running = code)));
   // Errors inside a verb's command go through the program's handling too.
   for (const cmd of program.commands)
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });

@@ -5,7 +5,7 @@
 import { lookupService } from 'node:dns';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { REVERSE_DNS_MODES, type ReverseDnsMode } from '../shared/ipc';
+import { REVERSE_DNS_MODES, type ReverseDnsMode } from '../shared/contract';
 
 /** The mode named by PORTHOLE_REVERSE_DNS (a host's default), 'on' when unset or unknown. */
 export function reverseDnsModeFrom(value: string | undefined): ReverseDnsMode {

@@ -441,3 +441,10 @@ export interface HostsStatus {
 
 /** What the engine streams to one subscriber, whatever the transport. */
 export type StreamMessage = { type: 'delta'; delta: Delta } | { type: 'resync'; resync: Resync };
+
+/**
+ * How a host names remote addresses. on: the system resolver (the hosts file, then DNS: a query may
+ * leave the machine); hosts: the hosts file only (no query leaves the machine); off: no names.
+ */
+export const REVERSE_DNS_MODES = ['on', 'hosts', 'off'] as const;
+export type ReverseDnsMode = (typeof REVERSE_DNS_MODES)[number];

@@ -3,7 +3,9 @@
 
 import * as v from 'valibot';
 import { checkInterval, INTERVAL_RANGE } from './interval';
-import { HOST_NAME_PATTERN, PID_MAX, type HostsStatus, type StreamMessage } from './contract';
+import { HOST_NAME_PATTERN, PID_MAX, type HostsStatus, type ReverseDnsMode, type StreamMessage } from './contract';
+
+export { REVERSE_DNS_MODES, type ReverseDnsMode } from './contract';
 import { isIpLiteral } from './ip-literal';
 
 /** The largest text a renderer may ask to save (a 50k-socket JSON snapshot is ≈ 7 MB). */
@@ -106,13 +108,6 @@ export type ActionRequest = v.InferOutput<(typeof ACTION_REQUESTS)[number]>;
 export type KillOutcome =
   | { ok: true; pid: number; signal: 'SIGTERM' | 'SIGKILL'; message: string }
   | { ok: false; pid: number; reason: string };
-
-/**
- * How a host names remote addresses. on: the system resolver (the hosts file, then DNS: a query may
- * leave the machine); hosts: the hosts file only (no query leaves the machine); off: no names.
- */
-export const REVERSE_DNS_MODES = ['on', 'hosts', 'off'] as const;
-export type ReverseDnsMode = (typeof REVERSE_DNS_MODES)[number];
 
 /**
  * The answer to a names request: a name, null for "has none", absent for "not known yet"; and
