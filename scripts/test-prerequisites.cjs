@@ -60,7 +60,8 @@ function missing() {
 /** Debian packages to install: every one whose command is missing, optional ones too. */
 function packagesToInstall() {
   const packages = new Set(PACKAGES.filter(([command]) => !present(command)).map(([, pkg]) => pkg));
-  if (!findChromium()) packages.add('chromium');
+  // A browser named by CHROMIUM_PATH or CHROME_PATH is the user's choice: not replaced by Debian's.
+  if (!findChromium() && !process.env.CHROMIUM_PATH && !process.env.CHROME_PATH) packages.add('chromium');
   return [...packages];
 }
 
@@ -85,7 +86,7 @@ function install() {
   }
 }
 
-module.exports = { findChromium, missing };
+module.exports = { findChromium, missing, packagesToInstall };
 
 if (require.main === module) {
   if (process.platform !== 'linux') {

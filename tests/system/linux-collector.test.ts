@@ -243,9 +243,6 @@ describe('Linux collector on a real workload', () => {
     // The test's sockets, by their whole identity; others on a busy host change between the reads.
     const children = [v4, v6, wildcard, dualStack, dualClient, fanServer, fanClients, backlog, pending];
     children.push(halfServer, halfClient, twServer, twClient, udpPeer, udpBound, udpConnected);
-    const ports = new Set(children.flatMap((c) => [c.port, ...(c.localPorts ?? []), c.localPort]).filter(Boolean));
-    const ours = (s: Scan['sockets'][number]) =>
-      s.protocol !== 'unix' && (ports.has(s.localPort!) || ports.has(s.remotePort!));
     // Traffic figures are netlink's alone (/proc has none): compared without them.
     const key = (s: Scan['sockets'][number]) => JSON.stringify({ ...s, traffic: undefined });
     const netlink = new LinuxCollector();
@@ -254,6 +251,24 @@ describe('Linux collector on a real workload', () => {
     proc.collectSync();
     const viaNetlink = netlink.collectSync();
     const viaProc = proc.collectSync();
+    // Ours: what the test's processes hold, and the ownerless ends of their connections (TIME_WAIT,
+    // queued), found by a whole endpoint of theirs — a port alone also matches the busy host's
+    // sockets on the same number at another address (its ::1 server once shared a client's port).
+    const ourPids = new Set(children.map((c) => c.pid));
+    const endpoints = new Set<string>();
+    for (const s of viaNetlink.sockets)
+      if (s.protocol !== 'unix' && s.pids.some((pid) => ourPids.has(pid)))
+        endpoints.add(
+          s.localAddress === '0.0.0.0' || s.localAddress === '::'
+            ? `*|${s.localPort}`
+            : `${s.localAddress}|${s.localPort}`,
+        );
+    const ours = (s: Scan['sockets'][number]) =>
+      s.protocol !== 'unix' &&
+      (s.pids.some((pid) => ourPids.has(pid)) ||
+        endpoints.has(`${s.localAddress}|${s.localPort}`) ||
+        endpoints.has(`*|${s.localPort}`) ||
+        endpoints.has(`${s.remoteAddress}|${s.remotePort}`));
     expect(viaNetlink.stats.engine).toBe('netlink');
     expect(netlink.engineReason).toBeNull();
     expect(viaProc.stats.engine).toBe('proc');

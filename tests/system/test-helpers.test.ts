@@ -1,7 +1,8 @@
 // The test suite's own safety (issue 10): a missing browser fails at once with one line, and a
 // failed browser launch leaves no `porthole serve` running behind it.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openServedUi } from '../helpers/browser';
@@ -47,5 +48,35 @@ describe('test helpers', () => {
     expect(run.stderr.trimEnd().split('\n')).toEqual([
       'npm test needs Chromium (apt-get install chromium, or set CHROME_PATH to a Chromium or Chrome binary).',
     ]);
+  });
+});
+
+describe('npm test on a fresh machine', () => {
+  it('knows the Debian package of every command it drives that is missing', async () => {
+    const { packagesToInstall } = (await import(join(PROJECT_ROOT, 'scripts', 'test-prerequisites.cjs'))) as {
+      packagesToInstall: () => string[];
+    };
+    const path = process.env.PATH;
+    const chrome = process.env.CHROME_PATH;
+    try {
+      // Nothing on the PATH, the browser the user's own: every command-line package, not Chromium.
+      process.env.PATH = '/nonexistent';
+      process.env.CHROME_PATH = '/nonexistent/chrome';
+      expect(packagesToInstall()).toEqual(
+        expect.arrayContaining(['iproute2', 'util-linux', 'python3', 'prometheus', 'apache2-utils', 'bsdutils']),
+      );
+      expect(packagesToInstall()).not.toContain('chromium');
+      // A command that is there is not installed again.
+      const bin = mkdtempSync(join(tmpdir(), 'porthole-path-'));
+      writeFileSync(join(bin, 'ss'), '#!/bin/sh\n', { mode: 0o755 });
+      process.env.PATH = bin;
+      expect(packagesToInstall()).not.toContain('iproute2');
+      expect(packagesToInstall()).toContain('util-linux');
+      rmSync(bin, { recursive: true });
+    } finally {
+      process.env.PATH = path;
+      if (chrome === undefined) delete process.env.CHROME_PATH;
+      else process.env.CHROME_PATH = chrome;
+    }
   });
 });
