@@ -94,6 +94,23 @@ if (require.main === module) {
     process.exit(1);
   }
   install();
+  // Some tests run Porthole as the user nobody (what an unprivileged user sees): the checkout must
+  // be readable by other users, which a clone under /root (mode 700) is not.
+  const root = join(__dirname, '..');
+  if (process.getuid?.() === 0 && onPath('setpriv')) {
+    try {
+      execFileSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', join(root, 'bin', 'porthole.js')],
+        { stdio: 'ignore' },
+      );
+    } catch {
+      console.error(
+        `npm test also runs Porthole as the user nobody, who cannot read ${root}: clone it where other users can read it (e.g. /opt or /srv, not under /root), or make its parent folders searchable (chmod o+x).`,
+      );
+      process.exit(1);
+    }
+  }
   const gaps = missing();
   if (gaps.length > 0) {
     console.error(`npm test needs ${gaps.map(([what, how]) => `${what} (${how})`).join(', ')}.`);
