@@ -5,7 +5,7 @@
 // `--all`, or a pipe, gives the whole table instead.
 
 import type { ProcessInfo, Snapshot, Socket } from '../shared/contract';
-import { printable } from '../shared/printable';
+import { elideMiddle, printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
 import { projectFolder, shortCommand } from '../track/owner-names';
 import { groupByProcess, listenerOwnersOf, leftoverStates } from '../track/process-groups';
@@ -18,14 +18,6 @@ export const ROWS_PER_PROCESS = 8;
 export const PROCESSES_LISTED = 12;
 /** The narrowest width laid out for; a narrower terminal gets lines cut at its edge. */
 const MIN_WIDTH = 60;
-
-/** Text cut in the middle to at most `max` characters. */
-export function elideMiddle(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return text.slice(0, max);
-  const tail = Math.floor((max - 1) / 2);
-  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
-}
 
 const count = (n: number) => n.toLocaleString('en-US');
 

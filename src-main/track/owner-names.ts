@@ -2,6 +2,7 @@
 // 300-character command line. Pure: every view and the CLI name owners the same way.
 
 import type { ProcessInfo } from '../shared/contract';
+import { describeContainer } from './namespaces';
 
 /**
  * Programs whose first argument says what runs (`node server.js`, `python3 manage.py`,
@@ -68,6 +69,11 @@ export function projectFolder(process: Pick<ProcessInfo, 'cwd' | 'user'>): strin
   const home = user === 'root' ? '/root' : user ? `/home/${user}` : null;
   if (home !== null && (cwd === home || cwd.startsWith(`${home}/`))) return `~${cwd.slice(home.length)}`;
   return cwd;
+}
+
+/** Where an owner runs, as the UI says it: its container, else its project folder. */
+export function ownerPlace(process: Pick<ProcessInfo, 'cwd' | 'user' | 'container'>): string | null {
+  return process.container ? describeContainer(process.container) : projectFolder(process);
 }
 
 /** `node ← npm run dev ← zsh`: the process and its parents, nearest first. */

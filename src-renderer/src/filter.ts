@@ -1,8 +1,8 @@
 // Filtering and sorting the connections table: pure functions over sockets.
 import { SOCKET_STATES, type ProcessInfo, type Socket } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
-import { describeContainer, namespaceOf } from '../../src-main/track/namespaces';
-import { projectFolder, shortCommand } from '../../src-main/track/owner-names';
+import { namespaceOf } from '../../src-main/track/namespaces';
+import { ownerPlace, shortCommand } from '../../src-main/track/owner-names';
 import { isListening } from '../../src-main/track/views';
 
 export interface SocketFilter {
@@ -146,7 +146,7 @@ export function ownerWords(process: ProcessInfo | undefined, socket: Pick<Socket
   const words = [socket.processName ?? '', socket.pid === null ? '' : String(socket.pid)];
   if (process) {
     words.push(shortCommand(process));
-    words.push((process.container ? describeContainer(process.container) : projectFolder(process)) ?? '');
+    words.push(ownerPlace(process) ?? '');
   }
   return words.join(' ');
 }
@@ -185,13 +185,6 @@ export function duration(fromIso: string, toIso: string | number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-/** Text cut in the middle to at most `max` characters ("2001:db8:85a3…8a2e:370]:443"). */
-export function elideMiddle(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const tail = Math.floor((max - 1) / 2);
-  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
 }
 
 /** A text in pieces, each marked where it matches one of the words (case-insensitive). */
