@@ -206,16 +206,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     };
     const congested = () => ws.bufferedAmount > MAX_BUFFERED_BYTES;
-    /** The largest reply queued for it: what may cross the bound once (said when it is dropped). */
+    /**
+     * What may be queued past the bound, said when it is dropped: the largest reply queued for it
+     * (one crosses the bound), and the small messages sent while it was over it ("busy" answers).
+     */
     let largestReply = 0;
+    let sentWhileCongested = 0;
     // Congested and not draining for STALLED_MS: the viewer has stopped reading.
     let stalled: { since: number; bytes: number } | null = null;
     const stallCheck = setInterval(() => {
-      if (!congested()) stalled = null;
-      else if (!stalled || ws.bufferedAmount < stalled.bytes) stalled = { since: Date.now(), bytes: ws.bufferedAmount };
+      if (!congested()) {
+        stalled = null;
+        sentWhileCongested = 0;
+      } else if (!stalled || ws.bufferedAmount < stalled.bytes)
+        stalled = { since: Date.now(), bytes: ws.bufferedAmount };
       else if (Date.now() - stalled.since >= STALLED_MS)
         drop(
-          `not reading: ${ws.bufferedAmount} bytes waiting (its largest reply ${largestReply} bytes), none taken for ${STALLED_MS / 1000} s`,
+          `not reading: ${ws.bufferedAmount} bytes waiting (its largest reply ${largestReply} bytes, ${sentWhileCongested} sent while over the bound), none taken for ${STALLED_MS / 1000} s`,
         );
     }, 1000);
     stallCheck.unref();
@@ -224,7 +231,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       {
         send: (json) => {
           if (dropped || ws.readyState !== ws.OPEN) return;
-          ws.send(encoded(json), { binary: false });
+          const message = encoded(json);
+          if (congested()) sentWhileCongested += message.length;
+          ws.send(message, { binary: false });
         },
         // One text message in fragments: the shared body's bytes are encoded once and queued by
         // reference however many viewers (or requests) wait for them.

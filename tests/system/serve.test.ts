@@ -239,11 +239,13 @@ describe('porthole serve', () => {
     }
     (socket as unknown as { _socket: Socket })._socket.resume();
     expect(await closed).not.toBe(1000);
-    // What the server held for it when it gave up: the bound, and at most the one reply that crossed
-    // it (the table grows on this busy host while the flood goes on: the largest reply it queued).
-    const [, heldText, largestText] = /not reading: (\d+) bytes waiting \(its largest reply (\d+) bytes\)/.exec(
-      dropLine,
-    )!;
+    // What the server held for it when it gave up: the bound, at most the one reply that crossed it
+    // (the table grows on this busy host while the flood goes on: the largest reply it queued), and
+    // the small messages sent to it while it was over the bound (its requests' "busy" answers).
+    const [, heldText, largestText, otherText] =
+      /not reading: (\d+) bytes waiting \(its largest reply (\d+) bytes, (\d+) sent while over the bound\)/.exec(
+        dropLine,
+      )!;
     const held = Number(heldText);
     const largest = Number(largestText);
     console.log(
@@ -251,7 +253,7 @@ describe('porthole serve', () => {
     );
     expect(held).toBeGreaterThan(MAX_BUFFERED_BYTES);
     expect(largest).toBeGreaterThanOrEqual(replySize * 0.5); // a whole table, not a busy answer
-    expect(held).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + largest);
+    expect(held).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + largest + Number(otherText));
     // RSS is V8's sizing of two heaps (the main thread's and the poll worker's) for the host's table,
     // which CI's busy host makes 20,000–60,000 sockets: only a ceiling here (the bound is above).
     expect(peak).toBeLessThan(640);
