@@ -37,8 +37,12 @@ export async function benchRenderer(pageDir: string, rows: number, runs: number)
   });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   const { port } = server.address() as AddressInfo;
-  const browser = await launchBrowser();
   const figures: RendererFigures[] = [];
+  // Launched inside the try: without a browser the server is closed and the run ends with why.
+  const browser = await launchBrowser().catch((error: unknown) => {
+    server.close();
+    throw error;
+  });
   try {
     for (let i = 0; i < runs; i++) {
       const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });

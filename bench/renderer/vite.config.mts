@@ -10,6 +10,11 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [vue()],
-  build: { outDir: resolve(here, '../../out/bench-renderer'), emptyOutDir: true },
+  // BENCH_UNMINIFIED=1: function names a profiler can read.
+  build: {
+    outDir: resolve(here, '../../out/bench-renderer'),
+    emptyOutDir: true,
+    minify: !process.env.BENCH_UNMINIFIED,
+  },
   logLevel: 'warn',
 });

@@ -62,19 +62,34 @@ export function groupByProcess(
   sockets: readonly Socket[],
   listenerOwners: ReadonlyMap<string, number> = listenerOwnersOf(sockets),
 ): ProcessGroup[] {
-  // Per machine, by pid (-1: no visible owner): no key string made per socket (50,000 a keystroke).
+  // Per machine, by pid (-1: no visible owner): no key string made per socket (50,000 a keystroke),
+  // and the last group found kept at hand (sorted rows come in runs of one owner).
   const byHost = new Map<string | undefined, Map<number, ProcessGroup>>();
   const ordered: ProcessGroup[] = [];
+  let last: ProcessGroup | null = null;
   for (const socket of sockets) {
     const pid = socket.pid ?? socket.lastPid ?? listenerOwners.get(listenerKey(socket)) ?? null;
-    let groups = byHost.get(socket.host);
-    if (!groups) byHost.set(socket.host, (groups = new Map()));
-    let group = groups.get(pid ?? -1);
-    if (!group) {
-      const key = `${socket.host ?? ''}|${pid ?? '-'}`;
-      group = { key, pid, host: socket.host, name: null, listening: [], active: [], members: [], leftovers: [] };
-      groups.set(pid ?? -1, group);
-      ordered.push(group);
+    let group: ProcessGroup | undefined;
+    if (last !== null && last.pid === pid && last.host === socket.host) group = last;
+    else {
+      let groups = byHost.get(socket.host);
+      if (!groups) byHost.set(socket.host, (groups = new Map()));
+      group = groups.get(pid ?? -1);
+      if (!group) {
+        group = {
+          key: `${socket.host ?? ''}|${pid ?? '-'}`,
+          pid,
+          host: socket.host,
+          name: null,
+          listening: [],
+          active: [],
+          members: [],
+          leftovers: [],
+        };
+        groups.set(pid ?? -1, group);
+        ordered.push(group);
+      }
+      last = group;
     }
     if (group.name === null && pid !== null && socket.pid === pid) group.name = socket.processName;
     if (isLeftover(socket)) {

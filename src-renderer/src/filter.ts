@@ -86,14 +86,19 @@ export function markedWords(text: string): string[] {
 }
 
 /** A test for one filter, prepared once (its words split and lowered) and run on every row. */
-export function matcher(filter: SocketFilter): (socket: Socket, process?: ProcessInfo, searchText?: string) => boolean {
+/** A prepared filter test; `needsOwner`: whether it reads the owner's record at all (else pass none). */
+export type SocketTest = ((socket: Socket, process?: ProcessInfo, searchText?: string) => boolean) & {
+  needsOwner: boolean;
+};
+
+export function matcher(filter: SocketFilter): SocketTest {
   const terms = parseFilterText(filter.text);
   const words = terms.words;
   const plain =
     !terms.invalid && !terms.ports.length && !terms.pids.length && !terms.states.length && !terms.procs.length;
   const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
   const host = filter.host ?? null;
-  return (socket, process, searchText) => {
+  const test = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
     if (
       filter.protocol === 'inet'
         ? socket.protocol === 'unix'
@@ -111,6 +116,7 @@ export function matcher(filter: SocketFilter): (socket: Socket, process?: Proces
     const haystack = searchText ?? searchTextOf(socket, process);
     return words.every((word) => haystack.includes(word));
   };
+  return Object.assign(test, { needsOwner: words.length > 0 || terms.procs.length > 0 });
 }
 
 /**
@@ -165,10 +171,21 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   received: (s) => s.traffic?.receiveRate ?? (s.traffic ? 0 : -1),
 };
 
-/** Sorts in place. Keys are computed once per row, not once per comparison (20k rows ≈ 300k). */
+/** Columns whose sort value is a cheap number: compared on the rows themselves, no key object each. */
+const NUMERIC: readonly SortKey[] = ['local', 'sent', 'received'];
+
+/**
+ * Sorts in place (stable: rows that sort alike keep the table's order, which changes little from
+ * one poll to the next, so the sort mostly meets runs already in order). String keys are computed
+ * once per row, not once per comparison (50,000 rows ≈ 800,000 comparisons).
+ */
 export function sortSockets(sockets: Socket[], key: SortKey, descending: boolean): Socket[] {
   const value = sortValue[key];
   const sign = descending ? -1 : 1;
+  if (NUMERIC.includes(key)) {
+    const number = value as (s: Socket) => number;
+    return sockets.sort((a, b) => (number(a) - number(b) || (a.localPort ?? 0) - (b.localPort ?? 0)) * sign);
+  }
   const keyed = sockets.map((socket) => ({ socket, value: value(socket), port: socket.localPort ?? 0 }));
   keyed.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.port - b.port) * sign);
   for (let i = 0; i < keyed.length; i++) sockets[i] = keyed[i].socket;
