@@ -2,7 +2,7 @@
 // option, what it takes and what was given (made printable: arguments are hostile text too).
 
 import { createInterface } from 'node:readline/promises';
-import { TCP_EVENT_BUFFER_KB } from '../collect';
+import { TCP_EVENT_BUFFER_KB } from '../collect/event-buffer';
 import { TOKEN_PATTERN } from '../shared/contract';
 import { isIpLiteral } from '../shared/ip-literal';
 import { checkInterval, DEFAULT_INTERVAL_MS, INTERVAL_RANGE } from '../shared/interval';

@@ -4,8 +4,7 @@
 // do the rest.
 
 import type { Command as CommandType } from 'commander';
-import { ImportError } from '../export/import-snapshot';
-import { ExportError, ExportRefused } from '../export/write-atomic';
+import { ExportError, ExportRefused, ImportError } from '../export/errors';
 import { printable } from '../shared/printable';
 import { UsageError } from './args';
 import {
@@ -20,7 +19,6 @@ import {
 } from './io';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io';
-export { describeChains, describeDelta, describeLosses, eventModeWords } from './watch';
 
 /**
  * Each verb's module, loaded when asked for: `porthole who 3000` loads the Port Doctor, not the web

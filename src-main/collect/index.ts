@@ -7,7 +7,7 @@ import type { Collector, CloseOutcome, ProcessIdentity, TcpConnectionEnds, TcpEv
 import { LinuxCollector } from './linux/linux-collector';
 import { ProcessReader } from './linux/processes';
 import { abortTcpConnection } from './linux/abort-connection';
-import { BUFFER_KB_PER_CPU, MAX_BUFFER_KB, MIN_BUFFER_KB, TcpStateTracer } from './linux/tcp-state-events';
+import { TcpStateTracer } from './linux/tcp-state-events';
 import { SystemInformationCollector } from './systeminformation';
 
 export type {
@@ -55,8 +55,7 @@ export function closeTcpConnection(ends: TcpConnectionEnds, name: string): Close
   return abortTcpConnection(ends, name);
 }
 
-/** The kernel's event buffer per CPU, in KiB: its default and what may be asked for. */
-export const TCP_EVENT_BUFFER_KB = { default: BUFFER_KB_PER_CPU, min: MIN_BUFFER_KB, max: MAX_BUFFER_KB } as const;
+export { TCP_EVENT_BUFFER_KB } from './event-buffer';
 
 /** The kernel's TCP state changes, as they happen; where the OS has no such events, why not. */
 export function openTcpEvents(bufferKbPerCpu?: number): TcpEventOpening {

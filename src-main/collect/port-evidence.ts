@@ -88,7 +88,12 @@ export async function gatherPortEvidence(
     processes,
     containers,
     publishedPorts: (scan.publishedPorts ?? []).filter((p) => p.hostPort === request.port),
-    timeWaitRemainingMs: linux && request.protocol === 'tcp' ? readTimeWaitRemaining(request.port) : [],
+    // The kernel's timers are read only when the table shows TIME_WAIT on the port (a whole
+    // /proc/net/tcp read is most of a quick answer on a busy host).
+    timeWaitRemainingMs:
+      linux && request.protocol === 'tcp' && sockets.some((s) => s.state === 'TIME_WAIT')
+        ? readTimeWaitRemaining(request.port)
+        : [],
     binds,
     strictBinds,
     freePorts: verdictFree ? [] : await nearbyFreePorts(request, taken, Math.max(lowest, 1)),

@@ -26,7 +26,9 @@ import {
   type TcpTraffic,
 } from '../shared/contract';
 
-export class ImportError extends Error {}
+import { ImportError } from './errors';
+
+export { ImportError } from './errors';
 
 export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 /** A snapshot nests four deep (root → sockets → socket → pids); more is not a snapshot. */

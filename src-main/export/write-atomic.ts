@@ -19,10 +19,9 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { printable } from '../shared/printable';
 
-/** The file could not be written (permissions, space, a missing folder): nothing was written. */
-export class ExportError extends Error {}
-/** The target is not a regular file: refused before anything was written (bad input). */
-export class ExportRefused extends ExportError {}
+import { ExportError, ExportRefused } from './errors';
+
+export { ExportError, ExportRefused } from './errors';
 
 /** A new export: only its owner may read it (command lines, working directories). */
 export const NEW_FILE_MODE = 0o600;

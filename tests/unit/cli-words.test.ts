@@ -1,7 +1,7 @@
 // What `porthole watch` says about event mode and about what did not reach it.
 import { describe, expect, it } from 'vitest';
 import type { Delta } from '../../src-main/shared/contract';
-import { describeLosses, eventModeWords } from '../../src-main/cli/index';
+import { describeLosses, eventModeWords } from '../../src-main/cli/watch';
 
 const delta = (over: Partial<Delta>): Delta => ({
   seq: 2,

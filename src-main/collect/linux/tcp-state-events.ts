@@ -30,16 +30,13 @@ import {
   type PageLayout,
   type TcpEventLayout,
 } from './trace-ring';
+import { BUFFER_KB_PER_CPU } from '../event-buffer';
 
 export type { KernelTcpEvent };
 
 const TRACEFS = '/sys/kernel/tracing';
 const EVENT = 'events/sock/inet_sock_set_state';
 const INSTANCE_PREFIX = 'porthole-';
-/** ~50,000 events per CPU: a second of 10,000 connections a second, if a drain were that late. */
-export const BUFFER_KB_PER_CPU = 4096;
-export const MIN_BUFFER_KB = 8;
-export const MAX_BUFFER_KB = 1 << 20;
 /** An event is stamped a little before it is committed to its page: held back this much more. */
 const HOLD_BACK_MS = 1;
 /** tracefs hands trace_pipe_raw out a page at a time; a page is this or smaller on every arch. */

@@ -10,7 +10,10 @@ const TIME_WAIT = '06';
 export function timeWaitRemaining(text: string, port: number): number[] {
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
   const remaining: number[] = [];
+  const local = `:${portHex} `;
   for (const line of text.split('\n').slice(1)) {
+    // Most rows are other ports: skipped before being split into fields.
+    if (!line.includes(local)) continue;
     const fields = line.trim().split(/\s+/);
     if (fields.length < 6 || fields[3] !== TIME_WAIT || !fields[1].endsWith(`:${portHex}`)) continue;
     const when = fields[5].split(':')[1];
