@@ -23,7 +23,13 @@ module.exports = {
   // (out/main/poll-worker.js, event-worker.js) stay inside: Electron loads worker_threads scripts
   // from the archive since Electron 18 (electron/electron#33216), and unpacked they could not
   // require the modules that stay packed.
-  asarUnpack: ['node_modules/koffi/**', 'node_modules/@koromix/koffi-*/**'],
+  // libsql's platform package holds the history database's native library the same way.
+  asarUnpack: [
+    'node_modules/koffi/**',
+    'node_modules/@koromix/koffi-*/**',
+    'node_modules/libsql/**',
+    'node_modules/@libsql/*/**',
+  ],
   fileAssociations: [
     {
       ext: 'porthole.json',

@@ -33,6 +33,7 @@ const VERB_MODULES: Record<string, () => Promise<Verb>> = {
   wait: () => import('./wait').then((m) => m.wait as Verb),
   diff: () => import('./diff').then((m) => m.diff as Verb),
   watch: () => import('./watch').then((m) => m.watch as Verb),
+  history: () => import('./history').then((m) => m.history as Verb),
   serve: () => import('./serve').then((m) => m.serve as Verb),
   exporter: () => import('./exporter').then((m) => m.exporter as Verb),
   // Made from every verb's declarations: it is given them all.
@@ -73,7 +74,8 @@ function command(
     .usage(`${verb.arguments ? `${verb.arguments} ` : ''}[options]`)
     .helpOption('-h, --help', 'Print this help');
   if (verb.arguments) cmd.argument('[arguments...]');
-  const names = new Map<string, string>();
+  // Commander's attribute → the long names it stands for (`--history P` and `--no-history` share one).
+  const names = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(verb.options as OptionSpecs)) {
     const option = new Option(
       spec.type === 'boolean' ? `--${name}` : `--${name} <${spec.value ?? 'value'}>`,
@@ -81,13 +83,18 @@ function command(
     );
     if (spec.multiple) option.argParser(collect);
     cmd.addOption(option);
-    names.set(option.attributeName(), name);
+    names.set(option.attributeName(), [...(names.get(option.attributeName()) ?? []), name]);
   }
   cmd.action((...args: unknown[]) => {
     const self = args.at(-1) as CommandType;
     // The values by their long names (`event-buffer-kb`), as the verbs and their help name them.
     const values: Record<string, string | boolean | string[] | undefined> = {};
-    for (const [attribute, value] of Object.entries(self.opts())) values[names.get(attribute) ?? attribute] = value;
+    // A `--no-X` option is true when given; its positive twin then reads as not given.
+    for (const [attribute, value] of Object.entries(self.opts()))
+      for (const name of names.get(attribute) ?? [attribute])
+        if (name.startsWith('no-') && names.get(attribute)!.length > 1)
+          values[name] = value === false ? true : undefined;
+        else values[name] = value === false && (names.get(attribute)?.length ?? 0) > 1 ? undefined : value;
     // Each value has its spec's type: commander parsed it from that spec.
     done(verb.run({ values: values as OptionValues<OptionSpecs>, positionals: self.args }, io));
   });

@@ -10,7 +10,14 @@ import { reverseDnsModeFrom } from '../collect';
 import { startWebServer } from '../web/server';
 import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from '../web/sources';
 import { parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
-import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped, type CliIo } from './io';
+import { startRecording as record } from '../history/subscriber';
+import { defaultHistoryPath } from '../history/store';
+
+/** Records the stream into the history; a history that cannot be opened is said and skipped: the live view goes on. */
+function startRecording(poller: Poller, path: string, io: CliIo): { stop(): void } | null {
+  return record(poller, path, (line) => io.stderr(`${line}\n`));
+}
 
 /** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
 function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
@@ -63,6 +70,12 @@ with a host column and each host's status; its token from the URL or from --sour
       value: 'NAME=F',
       description: "a source's token, from a file (repeatable)",
     },
+    history: {
+      type: 'string',
+      value: 'PATH',
+      description: 'record the table into this history database (default: the per-user one; see porthole history)',
+    },
+    'no-history': { type: 'boolean', description: 'record no history' },
     'reverse-dns': {
       type: 'string',
       value: 'on|hosts|off',
@@ -88,6 +101,7 @@ with a host column and each host's status; its token from the URL or from --sour
     }
     const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
+    const recording = values['no-history'] ? null : startRecording(poller, values.history ?? defaultHistoryPath(), io);
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;
@@ -103,6 +117,7 @@ with a host column and each host's status; its token from the URL or from --sour
       });
     } catch (error) {
       sources?.close();
+      recording?.stop();
       await poller.stop();
       const code = (error as NodeJS.ErrnoException).code;
       io.stderr(
@@ -113,6 +128,7 @@ with a host column and each host's status; its token from the URL or from --sour
     io.stdout(`Porthole is serving its UI at ${server.url}\n`);
     for (const source of sourceSpecs) io.stdout(`  with ${source.name} from ${source.streamUrl}\n`);
     await untilStopped();
+    recording?.stop();
     sources?.close();
     await server.close();
     await poller.stop();

@@ -69,8 +69,11 @@ describe('packaging', () => {
       for (const file of walk(join(ROOT, 'out/bench'))) expect(packaged(file, config.files)).toBe(false);
   });
 
-  it('unpacks koffi’s native library (dlopen needs a real file), and only what must be', () => {
-    const native = walk(join(ROOT, 'node_modules/@koromix')).filter((f) => f.endsWith('.node'));
+  it('unpacks koffi’s and libsql’s native libraries (dlopen needs a real file), and only what must be', () => {
+    const native = ['node_modules/@koromix', 'node_modules/@libsql'].flatMap((dir) =>
+      walk(join(ROOT, dir)).filter((f) => f.endsWith('.node')),
+    );
+    expect(native.some((f) => f.includes('@libsql'))).toBe(true);
     expect(native.length).toBeGreaterThan(0);
     for (const file of [...native, 'node_modules/koffi/index.cjs'])
       expect(

@@ -1,0 +1,83 @@
+// `porthole history --port N`: who held or used a port in the past, from the flight recorder's
+// database (what `porthole serve` records).
+
+import { portHistory, type PortHistory, type PortUse } from '../history/query';
+import { defaultHistoryPath, HistoryStore } from '../history/store';
+import { parseWhen } from '../history/when';
+import { printable } from '../shared/printable';
+import { formatEndpoint } from '../track/identity';
+import { UsageError } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
+
+const time = (ms: number) => new Date(ms).toLocaleString('sv-SE').replace(' ', ' ');
+
+function useLine(use: PortUse): string {
+  const owner =
+    use.pid === null
+      ? 'no visible owner'
+      : `${printable(use.name ?? '?')} (pid ${use.pid})${use.container ? ` in ${printable(use.container)}` : use.cwd ? ` in ${printable(use.cwd)}` : ''}`;
+  const ends =
+    use.role === 'listener'
+      ? formatEndpoint(use.localAddress ?? '*', use.localPort)
+      : `${formatEndpoint(use.localAddress ?? '*', use.localPort)} ↔ ${formatEndpoint(use.remoteAddress ?? '*', use.remotePort)}`;
+  const span = `${time(use.from)} → ${use.to === null ? 'still there' : time(use.to)}`;
+  return `${span}  ${use.role.padEnd(8)} ${use.protocol} ${ends} ${use.state}  ${owner}`;
+}
+
+export function historyText(answer: PortHistory): string {
+  const lines = [
+    `Port ${answer.port} from ${time(answer.since)} to ${time(answer.until)}: ${answer.uses.length + answer.more} use${answer.uses.length + answer.more === 1 ? '' : 's'}`,
+  ];
+  if (answer.lastRecorded === null) lines.push('  (nothing recorded yet)');
+  for (const use of answer.uses) lines.push('  ' + useLine(use));
+  if (answer.more > 0) lines.push(`  … and ${answer.more} more (narrow with --since and --until, or --json)`);
+  if (answer.dropped > 0) lines.push(`  (${answer.dropped} older spans were dropped by retention or the size cap)`);
+  return lines.join('\n') + '\n';
+}
+
+export const history = defineVerb({
+  name: 'history',
+  arguments: '',
+  summary: 'Who held or used a port in the past (the flight recorder)',
+  description: `What \`porthole serve\` recorded: each listener and connection on --port, from when to when,
+with its owner. Times: "2h" or "10 min ago", "15:12", or ISO 8601.`,
+  options: {
+    port: { type: 'string', value: 'N', description: 'the port asked about (required)' },
+    since: { type: 'string', value: 'T', description: 'from this moment (default: 24 h ago)' },
+    until: { type: 'string', value: 'T', description: 'up to this moment (default: now)' },
+    history: { type: 'string', value: 'PATH', description: 'the history database (default: the per-user one)' },
+    json: { type: 'boolean', description: 'print the answer as JSON' },
+  },
+  async run({ values }, io) {
+    const port = Number(values.port);
+    if (values.port === undefined || !/^\d+$/.test(values.port) || port < 1 || port > 65535)
+      throw new UsageError(
+        `--port takes 1-65535${values.port === undefined ? '' : `, not "${printable(values.port)}"`}.`,
+      );
+    const now = Date.now();
+    const when = (name: string, text: string | undefined, fallback: number) => {
+      if (text === undefined) return fallback;
+      const at = parseWhen(text, now);
+      if (at === null)
+        throw new UsageError(`--${name} takes "2h", "10 min ago", "15:12" or an ISO time, not "${printable(text)}".`);
+      return at;
+    };
+    const since = when('since', values.since, now - 24 * 3600_000);
+    const until = when('until', values.until, now);
+    const path = values.history ?? defaultHistoryPath();
+    let store: HistoryStore;
+    try {
+      store = HistoryStore.open(path, true).store;
+    } catch (error) {
+      io.stderr(`porthole history: ${(error as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+    try {
+      const answer = portHistory(store, port, since, until);
+      io.stdout(values.json ? JSON.stringify(answer, null, 2) + '\n' : historyText(answer));
+      return EXIT_OK;
+    } finally {
+      store.close();
+    }
+  },
+});

@@ -1,0 +1,183 @@
+// The flight recorder's database: one SQLite file per user (libsql: better-sqlite3's API with
+// prebuilt binaries in the registry, loaded alike by Node and Electron). What it holds is said in
+// docs/history.md; the schema is versioned (PRAGMA user_version) and migrated on open.
+
+import { existsSync, mkdirSync, openSync, closeSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'libsql';
+import { userStateFolder } from '../collect/state-folder';
+
+/** Each migration takes the schema from its index to the next version. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE owners (
+     id INTEGER PRIMARY KEY,
+     pid INTEGER NOT NULL,
+     started_at TEXT,
+     name TEXT NOT NULL,
+     command TEXT NOT NULL,
+     user TEXT,
+     cwd TEXT,
+     container TEXT,
+     UNIQUE (pid, started_at)
+   );
+   CREATE TABLE spans (
+     id INTEGER PRIMARY KEY,
+     protocol TEXT NOT NULL,
+     family INTEGER NOT NULL,
+     local_address TEXT,
+     local_port INTEGER,
+     remote_address TEXT,
+     remote_port INTEGER,
+     state TEXT NOT NULL,
+     listening INTEGER NOT NULL,
+     netns TEXT,
+     pid INTEGER,
+     process_name TEXT,
+     owner_id INTEGER REFERENCES owners (id),
+     from_ms INTEGER NOT NULL,
+     to_ms INTEGER
+   );
+   CREATE INDEX spans_local_port ON spans (local_port, from_ms);
+   CREATE INDEX spans_remote_port ON spans (remote_port, from_ms);
+   CREATE INDEX spans_to ON spans (to_ms);`,
+];
+export const HISTORY_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Where the history is kept by default: the platform's per-user state folder. */
+export function defaultHistoryPath(...where: Parameters<typeof userStateFolder>): string {
+  return join(userStateFolder(...where), 'history.sqlite');
+}
+
+export class HistoryError extends Error {}
+
+/**
+ * Runs `work` in one transaction. Where SQLite has already rolled it back itself (a full disk),
+ * the error that caused it is what is thrown, not the failed ROLLBACK's.
+ */
+export function inTransaction(db: InstanceType<typeof Database>, work: () => void): void {
+  db.exec('BEGIN');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (error) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // already rolled back by SQLite
+    }
+    throw error;
+  }
+}
+
+/**
+ * The folder (0700), and its parents. Where it cannot be made, the error names the folder that
+ * refused (a recursive mkdir says ENOENT for a read-only file system).
+ */
+function makeFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    let missing = folder;
+    while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
+    mkdirSync(missing, { mode: 0o700 }); // throws the real reason (EROFS, EACCES)
+    throw error;
+  }
+}
+
+type Db = InstanceType<typeof Database>;
+
+/** A pragma's number (libsql's `simple` option still answers a row, with metadata beside the value). */
+export function pragmaNumber(db: Db, name: string): number {
+  const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined;
+  return Number(row?.[name]);
+}
+
+export interface HistoryOpening {
+  store: HistoryStore;
+  /** Said once when the file could not be used as it was (moved aside); null otherwise. */
+  note: string | null;
+}
+
+export class HistoryStore {
+  private constructor(
+    readonly db: Db,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Opens (or makes) the history at `path`: its folder 0700, the file 0600, WAL, the schema
+   * migrated. A file that is not a database, or one SQLite finds corrupt, is moved aside with a
+   * timestamp and a new one started; one made by a newer Porthole is refused, never changed.
+   */
+  static open(path: string, readOnly = false): HistoryOpening {
+    if (readOnly) {
+      if (!existsSync(path))
+        throw new HistoryError(`no history at ${path} (is recording on? see "porthole serve --help")`);
+      return { store: new HistoryStore(new Database(path, { readonly: true, fileMustExist: true }), path), note: null };
+    }
+    makeFolder(dirname(path));
+    // Made here with its mode, not by SQLite (0644 less the umask): it holds command lines.
+    if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+    try {
+      return { store: HistoryStore.prepare(path), note: null };
+    } catch (error) {
+      if (error instanceof HistoryError) throw error;
+      const code = (error as { code?: string }).code ?? '';
+      if (!/NOTADB|CORRUPT/.test(code)) throw error;
+      const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(path, aside);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      closeSync(openSync(path, 'wx', 0o600));
+      return {
+        store: HistoryStore.prepare(path),
+        note: `the history at ${path} was unreadable (${code}): moved aside to ${aside}, a new one started`,
+      };
+    }
+  }
+
+  private static prepare(path: string): HistoryStore {
+    const db = new Database(path);
+    try {
+      // Before any table exists: deleted rows can then be given back to the file system.
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.pragma('journal_mode = WAL');
+      // A crash loses at most the last transaction (one poll), never the file's consistency.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 2000');
+      const version = pragmaNumber(db, 'user_version');
+      if (version > HISTORY_SCHEMA_VERSION)
+        throw new HistoryError(
+          `the history at ${path} was written by a newer Porthole (schema ${version}, this one knows ${HISTORY_SCHEMA_VERSION}): left as it is`,
+        );
+      inTransaction(db, () => {
+        for (let v = version; v < HISTORY_SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+        db.exec(`PRAGMA user_version = ${HISTORY_SCHEMA_VERSION}`);
+      });
+      return new HistoryStore(db, path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  /** The file's size in bytes as SQLite counts it (pages in use and free). */
+  sizeBytes(): number {
+    return pragmaNumber(this.db, 'page_count') * pragmaNumber(this.db, 'page_size');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,123 @@
+// The flight recorder for real: `porthole serve` records the host's table into a SQLite file while
+// real processes open and close listeners, and `porthole history` answers from it afterwards; a
+// recorder killed with SIGKILL, a full disk (a small tmpfs) and a read-only folder each leave the
+// live view running and lose nothing that was committed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PortHistory } from '../../src-main/history/query';
+import { runPorthole } from '../helpers/cli';
+import { startServe, type Served } from '../helpers/serve';
+import { eventually, Workload } from '../helpers/workload';
+
+const ROOT = process.getuid?.() === 0;
+let dir: string;
+const workload = new Workload();
+let served: Served | null = null;
+const mounts: string[] = [];
+
+beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'porthole-history-'))));
+afterEach(async () => {
+  await served?.stop();
+  served = null;
+  await workload.stop();
+});
+afterAll(() => {
+  for (const mount of mounts) execFileSync('umount', ['-l', mount]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function askHistory(path: string, port: number): PortHistory {
+  const run = runPorthole(['history', '--port', String(port), '--since', '10 min ago', '--history', path, '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout) as PortHistory;
+}
+
+/** A tmpfs of `size`, mounted `ro` or not, under the test's folder. */
+function tmpfs(name: string, options: string): string {
+  const mount = join(dir, name);
+  mkdirSync(mount);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'porthole-test', mount]);
+  mounts.push(mount);
+  return mount;
+}
+
+describe('porthole serve records, porthole history answers', () => {
+  it('answers who held a port, with the pid, after the listener has gone', async () => {
+    const path = join(dir, 'answer', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const port = child.port!;
+    // Recorded as soon as a poll has seen it; then it goes.
+    await eventually(() => askHistory(path, port).uses.find((u) => u.role === 'listener'), 10_000);
+    await workload.stop();
+    const gone = await eventually(
+      () => askHistory(path, port).uses.find((u) => u.role === 'listener' && u.to !== null),
+      10_000,
+    );
+    expect(gone).toMatchObject({ pid: child.pid, localPort: port, state: 'LISTEN', protocol: 'tcp' });
+    expect(gone.command).toContain('socket-child.cjs');
+    expect(gone.to! - gone.from).toBeGreaterThan(0);
+    const text = runPorthole(['history', '--port', String(port), '--history', path]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(
+      new RegExp(`listener +tcp 127\\.0\\.0\\.1:${port} LISTEN +node \\(pid ${child.pid}\\)`),
+    );
+  });
+
+  it('keeps what was committed when the recorder is killed with SIGKILL, and ends its spans there', async () => {
+    const path = join(dir, 'killed', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    await eventually(() => askHistory(path, child.port!).uses.find((u) => u.role === 'listener'), 10_000);
+    served.child.kill('SIGKILL');
+    await new Promise((resolve) => served!.child.once('exit', resolve));
+    served = null;
+    // Still open in the file (the recorder never saw it go); a new recorder ends it where the
+    // last one stopped, and starts it again as it finds it still there.
+    const open = askHistory(path, child.port!).uses.filter((u) => u.role === 'listener');
+    expect(open).toHaveLength(1);
+    served = await startServe(['--interval', '250', '--history', path]);
+    const spans = await eventually(() => {
+      const uses = askHistory(path, child.port!).uses.filter((u) => u.role === 'listener');
+      return uses.length === 2 ? uses : undefined;
+    }, 10_000);
+    expect(spans[0].to).not.toBeNull();
+    expect(spans.map((s) => s.pid)).toEqual([child.pid, child.pid]);
+  });
+
+  it.runIf(ROOT)('on a full disk, pauses recording with a message while the live view goes on', async () => {
+    // 160 KiB: room for the schema and the first polls; the log of each poll's transaction then
+    // fills it within seconds (sooner on the busy host, whose 20,000 TIME_WAIT never fit).
+    const path = join(tmpfs('full', 'size=160k'), 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    await eventually(
+      () => served!.stderr.find((line) => /history paused, the live view goes on: .*full/i.test(line)),
+      20_000,
+    );
+    const page = await fetch(served.url);
+    expect(page.status).toBe(200);
+    expect(served.child.exitCode).toBeNull();
+  });
+
+  it.runIf(ROOT)('in a read-only folder, says it does not record and serves', async () => {
+    const folder = tmpfs('ro', 'ro,size=64k');
+    served = await startServe(['--interval', '250', '--history', join(folder, 'porthole', 'history.sqlite')]);
+    await eventually(
+      () => served!.stderr.find((line) => /not recording history: .*(read-only|EROFS)/i.test(line)),
+      5000,
+    );
+    expect((await fetch(served.url)).status).toBe(200);
+    expect(existsSync(join(folder, 'porthole'))).toBe(false);
+  });
+
+  it('records nothing with --no-history', async () => {
+    const state = mkdtempSync(join(dir, 'state-'));
+    served = await startServe(['--no-history'], [], ['env', `XDG_STATE_HOME=${state}`]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(existsSync(join(state, 'porthole'))).toBe(false);
+  });
+});

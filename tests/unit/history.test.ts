@@ -1,0 +1,163 @@
+// The flight recorder on real SQLite files: spans from a stream, the port's history asked back,
+// a restart after a crash, a corrupt file moved aside, a newer schema refused, retention and the
+// size cap, and the times people type.
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Delta, ProcessInfo, ScanStats, Socket, StreamMessage } from '../../src-main/shared/contract';
+import { socketKey } from '../../src-main/track/identity';
+import { portHistory } from '../../src-main/history/query';
+import { HistoryRecorder } from '../../src-main/history/recorder';
+import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
+import { parseWhen } from '../../src-main/history/when';
+import { tcp } from '../helpers/sockets';
+
+const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+const node: ProcessInfo = {
+  pid: 4711,
+  ppid: 1,
+  name: 'node',
+  command: 'node server.js',
+  user: 'dev',
+  uid: 1000,
+  startedAt: '2026-12-01T09:00:00.000Z',
+  cwd: '/home/dev/shop-api',
+};
+const listener = tcp('127.0.0.1:8080', null, {
+  state: 'LISTEN',
+  pid: 4711,
+  pids: [4711],
+  processName: 'node',
+  inode: 1,
+});
+const accepted = tcp('127.0.0.1:8080', '127.0.0.1:50000', { pid: 4711, pids: [4711], processName: 'node', inode: 2 });
+const resync = (seq: number, s: number, sockets: Socket[]): StreamMessage => ({
+  type: 'resync',
+  resync: { seq, at: at(s), sockets, processes: [node], stats },
+});
+const delta = (seq: number, s: number, over: Partial<Delta>): StreamMessage => ({
+  type: 'delta',
+  delta: { seq, since: seq - 1, at: at(s), added: [], removed: [], changed: [], processes: [], stats, ...over },
+});
+
+let dir: string;
+beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'porthole-history-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the history database', () => {
+  it('is made 0600 in a 0700 folder, at the per-user state path by default', () => {
+    const path = join(dir, 'state', 'porthole', 'history.sqlite');
+    const { store, note } = HistoryStore.open(path);
+    store.close();
+    expect(note).toBeNull();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'state', 'porthole')).mode & 0o777).toBe(0o700);
+    expect(defaultHistoryPath({ XDG_STATE_HOME: '/s' }, 'linux', '/home/u')).toBe('/s/porthole/history.sqlite');
+    expect(defaultHistoryPath({}, 'linux', '/home/u')).toBe('/home/u/.local/state/porthole/history.sqlite');
+    expect(defaultHistoryPath({ LOCALAPPDATA: 'C:\\L' }, 'win32', 'C:\\U')).toMatch(/Porthole.history\.sqlite$/);
+  });
+
+  it('records a listener and its connection as spans with their owner, and answers who held the port', () => {
+    const path = join(dir, 'h.sqlite');
+    const { store } = HistoryStore.open(path);
+    const recorder = new HistoryRecorder(store);
+    recorder.receive(resync(1, 0, [listener]));
+    recorder.receive(delta(2, 5, { added: [accepted] }));
+    recorder.receive(
+      delta(3, 7, {
+        changed: [
+          { key: socketKey(accepted), from: { state: 'ESTABLISHED' }, to: { ...accepted, state: 'CLOSE_WAIT' } },
+        ],
+      }),
+    );
+    recorder.receive(delta(4, 9, { removed: [socketKey(accepted)] }));
+    recorder.receive(delta(5, 30, { removed: [socketKey(listener)] }));
+    const answer = portHistory(store, 8080, T0 - 60_000, T0 + 60_000);
+    expect(answer.uses.map((u) => [u.role, u.pid, u.command, u.cwd, u.state, u.from - T0, (u.to ?? 0) - T0])).toEqual([
+      ['listener', 4711, 'node server.js', '/home/dev/shop-api', 'LISTEN', 0, 30_000],
+      ['server', 4711, 'node server.js', '/home/dev/shop-api', 'CLOSE_WAIT', 5_000, 9_000],
+    ]);
+    // A window after the listener went finds nothing.
+    expect(portHistory(store, 8080, T0 + 31_000, T0 + 60_000).uses).toEqual([]);
+    // One owner row for both spans.
+    expect((store.db.prepare('SELECT count(*) AS n FROM owners').get() as { n: number }).n).toBe(1);
+    store.close();
+  });
+
+  it('ends the spans a killed recorder left open where it last recorded, and records on', () => {
+    const path = join(dir, 'h.sqlite');
+    const first = HistoryStore.open(path).store;
+    new HistoryRecorder(first).receive(resync(1, 0, [listener]));
+    first.close(); // as after kill -9: the last transaction is all there is
+    const second = HistoryStore.open(path).store;
+    const recorder = new HistoryRecorder(second);
+    expect(portHistory(second, 8080, T0, T0 + 1000).uses[0].to).toBe(T0);
+    recorder.receive(resync(1, 100, [listener]));
+    const uses = portHistory(second, 8080, T0, T0 + 200_000).uses;
+    expect(uses.map((u) => [u.from - T0, u.to === null ? null : u.to - T0])).toEqual([
+      [0, 0],
+      [100_000, null],
+    ]);
+    second.close();
+  });
+
+  it('moves a corrupt file aside with a timestamp and starts a new one, saying so', () => {
+    const path = join(dir, 'h.sqlite');
+    writeFileSync(path, 'this is not a database, it is a text file of 4096 bytes'.repeat(80), { mode: 0o600 });
+    const { store, note } = HistoryStore.open(path);
+    store.close();
+    expect(note).toMatch(/unreadable .*moved aside to .*h\.sqlite\.corrupt-\d{4}-/);
+    expect(readdirSync(dir).filter((f) => f.includes('.corrupt-'))).toHaveLength(1);
+  });
+
+  it('refuses, and leaves alone, a file made by a newer Porthole', () => {
+    const path = join(dir, 'h.sqlite');
+    const { store } = HistoryStore.open(path);
+    store.db.exec('PRAGMA user_version = 99');
+    store.close();
+    expect(() => HistoryStore.open(path)).toThrow(HistoryError);
+    expect(() => HistoryStore.open(path)).toThrow(/newer Porthole \(schema 99/);
+  });
+
+  it('is asked about only where it exists: a question of a missing history says where it looked', () => {
+    expect(() => HistoryStore.open(join(dir, 'none', 'h.sqlite'), true)).toThrow(/no history at .*none\/h\.sqlite/);
+  });
+
+  it('drops spans past the retention, and the oldest past the size cap, counting them', () => {
+    const path = join(dir, 'h.sqlite');
+    const { store } = HistoryStore.open(path);
+    const recorder = new HistoryRecorder(store, { retentionMs: 3600_000, maxBytes: 1 << 30 });
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      tcp('127.0.0.1:9000', `127.0.0.1:${10000 + i}`, { inode: 100 + i, pid: 4711, pids: [4711], processName: 'node' }),
+    );
+    recorder.receive(resync(1, 0, many));
+    recorder.receive(delta(2, 10, { removed: many.map(socketKey) }));
+    recorder.prune(T0 + 10_000 + 3600_000 + 1);
+    expect(recorder.dropped).toBe(2000);
+    expect(portHistory(store, 9000, 0, T0 + 1e9).dropped).toBe(2000);
+    // Past the size cap, the oldest ended spans go until it fits.
+    const capped = new HistoryRecorder(store, { retentionMs: 1e12, maxBytes: 64 * 1024 });
+    capped.receive(resync(1, 20_000, many));
+    capped.receive(delta(2, 20_010, { removed: many.map(socketKey) }));
+    capped.prune(T0 + 20_010_000);
+    expect(capped.dropped).toBeGreaterThan(0);
+    expect(store.sizeBytes()).toBeLessThan(1 << 20);
+    store.close();
+  });
+});
+
+describe('times as people type them', () => {
+  const now = Date.parse('2026-12-06T15:30:00');
+  it('reads durations ago, a clock time (today, or yesterday when still to come) and ISO times', () => {
+    expect(parseWhen('2h', now)).toBe(now - 7_200_000);
+    expect(parseWhen('10 min ago', now)).toBe(now - 600_000);
+    expect(parseWhen('15:12', now)).toBe(Date.parse('2026-12-06T15:12:00'));
+    expect(parseWhen('16:00', now)).toBe(Date.parse('2026-12-05T16:00:00'));
+    expect(parseWhen('2026-12-06T10:00:00Z', now)).toBe(Date.parse('2026-12-06T10:00:00Z'));
+    for (const bad of ['yesterday', '25:00', '12:60', 'Dec 6', '', '2h ago later'])
+      expect(parseWhen(bad, now)).toBeNull();
+  });
+});
