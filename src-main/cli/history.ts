@@ -7,7 +7,8 @@ import { parseWhen } from '../history/when';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
 import { UsageError } from './args';
-import { defineVerb, EXIT_FAILURE, EXIT_OK } from './io';
+import { defineVerb, EXIT_OK } from './io';
+import { HistoryUnavailable } from '../export/errors';
 
 const time = (ms: number) => new Date(ms).toLocaleString('sv-SE').replace(' ', ' ');
 
@@ -69,8 +70,7 @@ with its owner. Times: "2h" or "10 min ago", "15:12", or ISO 8601.`,
     try {
       store = HistoryStore.open(path, true).store;
     } catch (error) {
-      io.stderr(`porthole history: ${(error as Error).message}\n`);
-      return EXIT_FAILURE;
+      throw new HistoryUnavailable((error as Error).message);
     }
     try {
       const answer = portHistory(store, port, since, until);

@@ -4,7 +4,7 @@
 // do the rest.
 
 import type { Command as CommandType } from 'commander';
-import { ExportError, ExportRefused, ImportError } from '../export/errors';
+import { ExportError, ExportRefused, HistoryUnavailable, ImportError } from '../export/errors';
 import { printable } from '../shared/printable';
 import { UsageError } from './args';
 import {
@@ -165,6 +165,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (error instanceof ExportError) {
       io.stderr(`${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    if (error instanceof HistoryUnavailable) {
+      io.stderr(`porthole ${verb ?? ''}: ${error.message}\n`);
       return EXIT_FAILURE;
     }
     throw error;

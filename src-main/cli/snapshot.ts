@@ -7,6 +7,10 @@ import { writeFileAtomic } from '../export/write-atomic';
 import { UsageError } from './args';
 import { firstScreen } from './first-screen';
 import { defineVerb, EXIT_OK } from './io';
+import { emptyStats, type Snapshot } from '../shared/contract';
+import { printable } from '../shared/printable';
+
+import { HistoryUnavailable } from '../export/errors';
 
 function chooseFormat(requested: string | undefined, output: string | undefined): ExportFormat {
   if (requested !== undefined) {
@@ -22,6 +26,32 @@ function chooseFormat(requested: string | undefined, output: string | undefined)
   return 'text';
 }
 
+/** The table at a past moment, rebuilt from the history (the moment it names, not now). */
+async function pastSnapshot(when: string, path: string | undefined): Promise<Snapshot> {
+  const [{ parseWhen }, { defaultHistoryPath, HistoryStore, HistoryError }, { tableAt }] = await Promise.all([
+    import('../history/when'),
+    import('../history/store'),
+    import('../history/query'),
+  ]);
+  const at = parseWhen(when, Date.now());
+  if (at === null) throw new UsageError(`--at takes "15:12", "10 min ago" or an ISO time, not "${printable(when)}".`);
+  let store;
+  try {
+    store = HistoryStore.open(path ?? defaultHistoryPath(), true).store;
+  } catch (error) {
+    throw new HistoryUnavailable((error as Error).message);
+  }
+  try {
+    const table = tableAt(store, at);
+    return buildSnapshot({ ...table, stats: emptyStats() }, hostInfo(), new Date(at));
+  } catch (error) {
+    if (error instanceof HistoryError) throw new HistoryUnavailable(error.message);
+    throw error;
+  } finally {
+    store.close();
+  }
+}
+
 export const snapshot = defineVerb({
   name: 'snapshot',
   summary: 'Every socket with its owning process, printed or written to a file',
@@ -33,11 +63,24 @@ one socket a line, its owner on it).`,
     all: { type: 'boolean', description: 'on a terminal: every socket, not the first screen' },
     format: { type: 'string', value: 'json|csv|text|markdown', description: 'the format to write' },
     output: { type: 'string', value: 'FILE', description: 'write to FILE (atomically) instead of printing' },
+    at: {
+      type: 'string',
+      value: 'T',
+      description: 'the table as it was at T ("15:12", "10 min ago", ISO 8601), from the history serve records',
+    },
+    history: {
+      type: 'string',
+      value: 'PATH',
+      description: 'with --at: the history database (default: the per-user one)',
+    },
   },
   async run({ values }, io) {
     const format = chooseFormat(values.format, values.output);
-    const scan = await createCollector().collect();
-    const document = buildSnapshot(scan, hostInfo(), new Date());
+    if (values.history !== undefined && values.at === undefined) throw new UsageError('--history goes with --at.');
+    const document =
+      values.at === undefined
+        ? buildSnapshot(await createCollector().collect(), hostInfo(), new Date())
+        : await pastSnapshot(values.at, values.history);
     // The first screen, where a person reads it; the whole table where a program or a file does.
     const firstScreenOnly = io.isTTY && !values.all && values.format === undefined && values.output === undefined;
     const text = firstScreenOnly ? firstScreen(document, io.columns ?? 100) : renderSnapshot(document, format);

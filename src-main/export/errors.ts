@@ -5,5 +5,7 @@
 export class ImportError extends Error {}
 /** The file could not be written (permissions, space, a missing folder): nothing was written. */
 export class ExportError extends Error {}
+/** The history cannot answer: there is none, or none for the moment asked about (exit 1, with why). */
+export class HistoryUnavailable extends Error {}
 /** The target is not a regular file: refused before anything was written (bad input). */
 export class ExportRefused extends ExportError {}

@@ -1,7 +1,8 @@
 // Questions asked of the history: who held or used a port, from when to when. Read-only; the
 // answer is bounded (MAX_ROWS, the rest counted) so a busy port's week stays one screen of JSON.
 
-import type { HistoryStore } from './store';
+import type { ContainerInfo, ProcessInfo, Socket } from '../shared/contract';
+import { HistoryError, type HistoryStore } from './store';
 
 /** Spans answered at most; the rest are counted in `more`. */
 export const MAX_ROWS = 1_000;
@@ -41,68 +42,162 @@ export interface PortHistory {
 
 interface Row {
   protocol: string;
+  family: number;
   local_address: string | null;
   local_port: number | null;
   remote_address: string | null;
   remote_port: number | null;
   state: string;
   listening: number;
+  netns: number | null;
+  netns_name: string | null;
   pid: number | null;
   process_name: string | null;
+  owner_id: number | null;
+  started_at: string | null;
   command: string | null;
+  user: string | null;
   cwd: string | null;
-  container: string | null;
+  container_json: string | null;
   from_ms: number;
   to_ms: number | null;
 }
 
-/** Who held or used `port` between `since` and `until` (ms): listeners first, then by time. */
+/** A span still open: it ends after any moment asked about. */
+const OPEN = 9e15;
+
+const containerOf = (json: string | null): ContainerInfo | undefined => {
+  if (json === null) return undefined;
+  try {
+    return JSON.parse(json) as ContainerInfo;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Who held or used `port` between `since` and `until` (ms): each socket's life once (its spans
+ * joined), with the state it was last in; listeners first, then by time.
+ */
 export function portHistory(store: HistoryStore, port: number, since: number, until: number): PortHistory {
   const rows = store.db
     .prepare(
-      `SELECT s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port, s.state, s.listening,
-              s.pid, COALESCE(o.name, s.process_name) AS process_name, o.command, o.cwd, o.container, s.from_ms, s.to_ms
-         FROM spans s LEFT JOIN owners o ON o.id = s.owner_id
-        WHERE (s.local_port = ? OR s.remote_port = ?) AND s.from_ms <= ? AND (s.to_ms IS NULL OR s.to_ms >= ?)
-        ORDER BY s.listening DESC, s.from_ms
+      `WITH lives AS (
+         SELECT COALESCE(conn, id) AS life, min(from_ms) AS first_ms,
+                max(COALESCE(to_ms, ${OPEN})) AS last_ms, max(id) AS latest
+           FROM spans
+          WHERE (local_port = ?1 OR remote_port = ?1) AND from_ms <= ?2
+          GROUP BY life
+         HAVING last_ms >= ?3)
+       SELECT s.protocol, s.family, s.local_address, s.local_port, s.remote_address, s.remote_port, s.state,
+              s.listening, s.netns, s.pid, COALESCE(o.name, s.process_name) AS process_name, s.owner_id,
+              o.started_at, o.command, o.user, o.cwd, o.container_json,
+              lives.first_ms AS from_ms, NULLIF(lives.last_ms, ${OPEN}) AS to_ms
+         FROM lives JOIN spans s ON s.id = lives.latest LEFT JOIN owners o ON o.id = s.owner_id
+        ORDER BY s.listening DESC, lives.first_ms
         LIMIT ${MAX_ROWS + 1}`,
     )
-    .all(port, port, until, since) as Row[];
-  const total =
-    rows.length > MAX_ROWS
-      ? Number(
-          (
-            store.db
-              .prepare(
-                `SELECT count(*) AS n FROM spans WHERE (local_port = ? OR remote_port = ?) AND from_ms <= ? AND (to_ms IS NULL OR to_ms >= ?)`,
-              )
-              .get(port, port, until, since) as { n: number }
-          ).n,
-        )
-      : rows.length;
+    .all(port, until, since) as Row[];
   const last = store.meta('last_at');
+  const uses = rows.slice(0, MAX_ROWS).map((r): PortUse => ({
+    protocol: r.protocol,
+    role: r.listening ? 'listener' : r.local_port === port ? 'server' : 'client',
+    localAddress: r.local_address,
+    localPort: r.local_port,
+    remoteAddress: r.remote_address,
+    remotePort: r.remote_port,
+    state: r.state,
+    pid: r.pid,
+    name: r.process_name,
+    command: r.command,
+    cwd: r.cwd,
+    container: ((c) => (c ? (c.name ?? c.id) : null))(containerOf(r.container_json)),
+    from: r.from_ms,
+    to: r.to_ms,
+  }));
   return {
     port,
     since,
     until,
-    uses: rows.slice(0, MAX_ROWS).map((r) => ({
-      protocol: r.protocol,
-      role: r.listening ? 'listener' : r.local_port === port ? 'server' : 'client',
-      localAddress: r.local_address,
-      localPort: r.local_port,
-      remoteAddress: r.remote_address,
-      remotePort: r.remote_port,
-      state: r.state,
-      pid: r.pid,
-      name: r.process_name,
-      command: r.command,
-      cwd: r.cwd,
-      container: r.container,
-      from: r.from_ms,
-      to: r.to_ms,
-    })),
-    more: total - Math.min(rows.length, MAX_ROWS),
+    uses,
+    // Counted only when the answer was cut: a second pass over the same lives.
+    more: rows.length > MAX_ROWS ? countLives(store, port, since, until) - MAX_ROWS : 0,
     dropped: Number(store.meta('dropped_spans') ?? 0),
     lastRecorded: last === null ? null : Number(last),
   };
+}
+
+function countLives(store: HistoryStore, port: number, since: number, until: number): number {
+  const row = store.db
+    .prepare(
+      `SELECT count(*) AS n FROM (
+         SELECT COALESCE(conn, id) AS life, max(COALESCE(to_ms, ${OPEN})) AS last_ms FROM spans
+          WHERE (local_port = ?1 OR remote_port = ?1) AND from_ms <= ?2 GROUP BY life HAVING last_ms >= ?3)`,
+    )
+    .get(port, until, since) as { n: number };
+  return Number(row.n);
+}
+
+export interface TableAt {
+  at: number;
+  sockets: Socket[];
+  processes: ProcessInfo[];
+}
+
+/**
+ * The table as it was at `at` (ms): every span that covers that moment, with its owners. Refused
+ * (HistoryError) for a moment before the history starts or after it was last written.
+ */
+export function tableAt(store: HistoryStore, at: number): TableAt {
+  const last = store.meta('last_at');
+  const first = (store.db.prepare('SELECT min(from_ms) AS first FROM spans').get() as { first: number | null }).first;
+  if (last === null || first === null) throw new HistoryError('nothing is recorded yet');
+  if (at > Number(last))
+    throw new HistoryError(
+      `the history was last written at ${new Date(Number(last)).toISOString()}, before that moment`,
+    );
+  if (at < first) throw new HistoryError(`the history starts at ${new Date(first).toISOString()}, after that moment`);
+  const rows = store.db
+    .prepare(
+      `SELECT s.*, o.started_at, o.command, o.user, o.cwd, o.container_json, COALESCE(o.name, s.process_name) AS process_name
+         FROM spans s LEFT JOIN owners o ON o.id = s.owner_id
+        WHERE s.from_ms <= ?1 AND (s.to_ms IS NULL OR s.to_ms > ?1)
+        ORDER BY s.id`,
+    )
+    .all(at) as Row[];
+  const processes = new Map<number, ProcessInfo>();
+  const sockets = rows.map((r): Socket => {
+    if (r.pid !== null && r.owner_id !== null && !processes.has(r.pid)) {
+      const container = containerOf(r.container_json);
+      processes.set(r.pid, {
+        pid: r.pid,
+        ppid: null,
+        name: r.process_name ?? '',
+        command: r.command ?? '',
+        user: r.user,
+        uid: null,
+        startedAt: r.started_at,
+        cwd: r.cwd,
+        ...(container ? { container } : {}),
+      });
+    }
+    return {
+      protocol: r.protocol as Socket['protocol'],
+      family: r.family as Socket['family'],
+      localAddress: r.local_address ?? '',
+      localPort: r.local_port,
+      remoteAddress: r.remote_address,
+      remotePort: r.remote_port,
+      state: r.state as Socket['state'],
+      pid: r.pid,
+      processName: r.process_name,
+      uid: null,
+      // Not recorded: a rebuilt table has no inodes (0, as for a TIME_WAIT).
+      inode: 0,
+      pids: r.pid === null ? [] : [r.pid],
+      lastPid: null,
+      ...(r.netns === null ? {} : { netns: r.netns, netnsName: r.netns_name ?? String(r.netns) }),
+    };
+  });
+  return { at, sockets, processes: [...processes.values()].sort((a, b) => a.pid - b.pid) };
 }

@@ -1,5 +1,6 @@
-// Records the stream into the history: each TCP or UDP socket as one span (from when it was first
-// seen to when it went, its owner, its last state), each owner once. Fed the same messages as any
+// Records the stream into the history: each TCP or UDP socket as spans, one per state it was in
+// (from when to when, its owner), chained by `conn` (the first span's id) into the socket's life;
+// each owner once. Fed the same messages as any
 // other consumer of the stream, applied to the one table kept from it (track/stream-table.ts);
 // one transaction per message, so a crash loses at most the last poll.
 
@@ -24,12 +25,22 @@ export interface RecorderLimits {
   maxBytes: number;
 }
 
+interface OpenSpan {
+  id: number;
+  /** The first span of the socket's life (its own id for the first). */
+  conn: number;
+  state: string;
+  owner: number | null;
+  pid: number | null;
+  name: string | null;
+}
+
 const recorded = (s: Socket) => s.protocol === 'tcp' || s.protocol === 'udp';
 
 export class HistoryRecorder {
   private readonly table = new StreamTable();
   /** The open span of each live socket recorded. */
-  private readonly spans = new Map<SocketKey, number>();
+  private readonly spans = new Map<SocketKey, OpenSpan>();
   private readonly owners = new Map<string, number>();
   private lastPrune = 0;
   /** Spans dropped by retention or the size cap since this recorder started. */
@@ -37,7 +48,6 @@ export class HistoryRecorder {
 
   private readonly insertSpan;
   private readonly closeSpan;
-  private readonly updateState;
   private readonly setOwner;
   private readonly findOwner;
   private readonly insertOwner;
@@ -49,17 +59,16 @@ export class HistoryRecorder {
     const db = store.db;
     this.insertSpan = db.prepare(
       `INSERT INTO spans (protocol, family, local_address, local_port, remote_address, remote_port, state,
-         listening, netns, pid, process_name, owner_id, from_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         listening, netns, netns_name, pid, process_name, owner_id, conn, from_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.closeSpan = db.prepare('UPDATE spans SET to_ms = ? WHERE id = ?');
-    this.updateState = db.prepare('UPDATE spans SET state = ? WHERE id = ?');
     this.setOwner = db.prepare(
       'UPDATE spans SET pid = ?, process_name = ?, owner_id = ? WHERE id = ? AND owner_id IS NULL',
     );
     this.findOwner = db.prepare('SELECT id FROM owners WHERE pid = ? AND started_at IS ?');
     this.insertOwner = db.prepare(
-      'INSERT INTO owners (pid, started_at, name, command, user, cwd, container) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO owners (pid, started_at, name, command, user, cwd, container_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     // Spans a previous recorder left open (it stopped, or was killed) end where it last recorded.
     const last = store.meta('last_at');
@@ -79,10 +88,10 @@ export class HistoryRecorder {
         for (const key of applied.removed) this.end(key, at);
         for (const socket of applied.added) this.begin(socketKey(socket), socket, at);
         for (const change of delta.changed) {
-          const id = this.spans.get(change.key);
-          if (id === undefined) continue;
-          if (change.from.state !== undefined) this.updateState.run(change.to.state, id);
-          if (change.from.pid !== undefined && change.to.pid !== null) this.own(id, change.to);
+          const span = this.spans.get(change.key);
+          if (span === undefined) continue;
+          if (change.from.pid !== undefined && change.to.pid !== null) this.own(span, change.to);
+          if (change.to.state !== span.state) this.next(change.key, change.to, at);
         }
       }
       this.store.setMeta('last_at', String(at));
@@ -97,15 +106,31 @@ export class HistoryRecorder {
   private reconcile(at: number): void {
     for (const key of [...this.spans.keys()]) if (!this.table.sockets.has(key)) this.end(key, at);
     for (const [key, socket] of this.table.sockets) {
-      const id = this.spans.get(key);
-      if (id === undefined) this.begin(key, socket, at);
-      else this.updateState.run(socket.state, id);
+      const span = this.spans.get(key);
+      if (span === undefined) this.begin(key, socket, at);
+      else if (span.state !== socket.state) this.next(key, socket, at);
     }
   }
 
   private begin(key: SocketKey, socket: Socket, at: number): void {
     if (!recorded(socket) || this.spans.has(key)) return;
     const owner = socket.pid === null ? null : this.ownerId(this.table.processes.get(socket.pid));
+    this.insert(key, socket, at, { conn: null, owner, pid: socket.pid, name: socket.processName });
+  }
+
+  /** The socket went into another state: its span ends, the next one of its life begins (same owner). */
+  private next(key: SocketKey, socket: Socket, at: number): void {
+    const span = this.spans.get(key)!;
+    this.closeSpan.run(at, span.id);
+    this.insert(key, socket, at, span);
+  }
+
+  private insert(
+    key: SocketKey,
+    socket: Socket,
+    at: number,
+    life: { conn: number | null; owner: number | null; pid: number | null; name: string | null },
+  ): void {
     const result = this.insertSpan.run(
       socket.protocol,
       socket.family,
@@ -115,26 +140,38 @@ export class HistoryRecorder {
       socket.remotePort,
       socket.state,
       isListening(socket) ? 1 : 0,
-      socket.netns === undefined ? null : String(socket.netns),
-      socket.pid,
-      socket.processName,
-      owner,
+      socket.netns ?? null,
+      socket.netns === undefined ? null : (socket.netnsName ?? String(socket.netns)),
+      life.pid,
+      life.name,
+      life.owner,
+      life.conn,
       at,
     );
-    this.spans.set(key, Number(result.lastInsertRowid));
+    const id = Number(result.lastInsertRowid);
+    this.spans.set(key, {
+      id,
+      conn: life.conn ?? id,
+      state: socket.state,
+      owner: life.owner,
+      pid: life.pid,
+      name: life.name,
+    });
   }
 
   private end(key: SocketKey, at: number): void {
-    const id = this.spans.get(key);
-    if (id === undefined) return;
-    this.closeSpan.run(at, id);
+    const span = this.spans.get(key);
+    if (span === undefined) return;
+    this.closeSpan.run(at, span.id);
     this.spans.delete(key);
   }
 
-  /** A socket whose owner became known (or changed): the span keeps the first one it had. */
-  private own(id: number, socket: Socket): void {
+  /** A socket whose owner became known: its spans keep the first owner they had. */
+  private own(span: OpenSpan, socket: Socket): void {
+    if (span.owner !== null || span.pid !== null) return;
     const owner = socket.pid === null ? null : this.ownerId(this.table.processes.get(socket.pid));
-    this.setOwner.run(socket.pid, socket.processName, owner, id);
+    this.setOwner.run(socket.pid, socket.processName, owner, span.id);
+    Object.assign(span, { owner, pid: socket.pid, name: socket.processName });
   }
 
   /** The owner's row, made the first time this process (pid and start time) is seen. */
@@ -154,7 +191,7 @@ export class HistoryRecorder {
           process.command,
           process.user,
           process.cwd,
-          process.container ? (process.container.name ?? process.container.id) : null,
+          process.container ? JSON.stringify(process.container) : null,
         ).lastInsertRowid,
       );
     if (this.owners.size >= OWNER_CACHE_MAX) this.owners.clear();

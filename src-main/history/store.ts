@@ -18,7 +18,7 @@ const MIGRATIONS: readonly string[] = [
      command TEXT NOT NULL,
      user TEXT,
      cwd TEXT,
-     container TEXT,
+     container_json TEXT,
      UNIQUE (pid, started_at)
    );
    CREATE TABLE spans (
@@ -31,13 +31,17 @@ const MIGRATIONS: readonly string[] = [
      remote_port INTEGER,
      state TEXT NOT NULL,
      listening INTEGER NOT NULL,
-     netns TEXT,
+     netns INTEGER,
+     netns_name TEXT,
      pid INTEGER,
      process_name TEXT,
      owner_id INTEGER REFERENCES owners (id),
+     conn INTEGER,
      from_ms INTEGER NOT NULL,
      to_ms INTEGER
    );
+   CREATE INDEX spans_conn ON spans (conn);
+   CREATE INDEX spans_from ON spans (from_ms);
    CREATE INDEX spans_local_port ON spans (local_port, from_ms);
    CREATE INDEX spans_remote_port ON spans (remote_port, from_ms);
    CREATE INDEX spans_to ON spans (to_ms);`,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PortHistory } from '../../src-main/history/query';
+import type { Snapshot } from '../../src-main/shared/contract';
 import { runPorthole } from '../helpers/cli';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, Workload } from '../helpers/workload';
@@ -66,6 +67,41 @@ describe('porthole serve records, porthole history answers', () => {
     expect(text.stdout).toMatch(
       new RegExp(`listener +tcp 127\\.0\\.0\\.1:${port} LISTEN +node \\(pid ${child.pid}\\)`),
     );
+  });
+
+  it('rebuilds a past moment with snapshot --at as snapshot printed it then', async () => {
+    const path = join(dir, 'at', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    await eventually(() => askHistory(path, child.port!).uses.find((u) => u.role === 'listener'), 10_000);
+    const then = JSON.parse(runPorthole(['snapshot', '--format', 'json']).stdout) as Snapshot;
+    // The listener goes; the history still knows the moment the snapshot was taken.
+    await workload.stop();
+    await eventually(
+      () => askHistory(path, child.port!).uses.find((u) => u.role === 'listener' && u.to !== null),
+      10_000,
+    );
+    const past = runPorthole(['snapshot', '--at', then.takenAt, '--history', path, '--format', 'json']);
+    expect(past.stderr).toBe('');
+    expect(past.status).toBe(0);
+    const rebuilt = JSON.parse(past.stdout) as Snapshot;
+    expect(rebuilt.takenAt).toBe(then.takenAt);
+    // Every TCP listener of this namespace, with its owner: the same then and rebuilt (the busy
+    // host's short connections come and go within a poll, listeners do not).
+    const listeners = (s: Snapshot) =>
+      s.sockets
+        .filter((x) => x.protocol === 'tcp' && x.state === 'LISTEN' && x.netns === undefined)
+        .map((x) => `${x.localAddress}:${x.localPort} ${x.pid}`)
+        .sort();
+    expect(listeners(rebuilt)).toEqual(listeners(then));
+    expect(listeners(rebuilt)).toContain(`127.0.0.1:${child.port} ${child.pid}`);
+    expect(rebuilt.processes.find((p) => p.pid === child.pid)?.command).toContain('socket-child.cjs');
+    // Text too, as snapshot prints it; and a moment after the history ends is refused with why.
+    const text = runPorthole(['snapshot', '--at', then.takenAt, '--history', path, '--format', 'text']);
+    expect(text.stdout).toContain(`127.0.0.1:${child.port}`);
+    const future = runPorthole(['snapshot', '--at', new Date(Date.now() + 3600_000).toISOString(), '--history', path]);
+    expect(future.status).toBe(1);
+    expect(future.stderr).toMatch(/^porthole snapshot: the history was last written at .*, before that moment\n$/);
   });
 
   it('keeps what was committed when the recorder is killed with SIGKILL, and ends its spans there', async () => {

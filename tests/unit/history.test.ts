@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delta, ProcessInfo, ScanStats, Socket, StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
-import { portHistory } from '../../src-main/history/query';
+import { portHistory, tableAt } from '../../src-main/history/query';
 import { HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
 import { parseWhen } from '../../src-main/history/when';
@@ -82,8 +82,32 @@ describe('the history database', () => {
     ]);
     // A window after the listener went finds nothing.
     expect(portHistory(store, 8080, T0 + 31_000, T0 + 60_000).uses).toEqual([]);
-    // One owner row for both spans.
+    // One owner row for both sockets; one span per state they were in.
     expect((store.db.prepare('SELECT count(*) AS n FROM owners').get() as { n: number }).n).toBe(1);
+    expect((store.db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n).toBe(3);
+    // The table at a moment, as it was then: the state of that moment, the owner with it.
+    const states = (s: number) =>
+      tableAt(store, T0 + s * 1000).sockets.map((x) => [x.localPort, x.remotePort, x.state, x.pid]);
+    expect(states(6)).toEqual([
+      [8080, null, 'LISTEN', 4711],
+      [8080, 50000, 'ESTABLISHED', 4711],
+    ]);
+    expect(states(8)).toEqual([
+      [8080, null, 'LISTEN', 4711],
+      [8080, 50000, 'CLOSE_WAIT', 4711],
+    ]);
+    expect(states(20)).toEqual([[8080, null, 'LISTEN', 4711]]);
+    expect(tableAt(store, T0 + 6000).processes).toEqual([
+      expect.objectContaining({
+        pid: 4711,
+        command: 'node server.js',
+        cwd: '/home/dev/shop-api',
+        startedAt: node.startedAt,
+      }),
+    ]);
+    // Moments it cannot speak for are refused with why.
+    expect(() => tableAt(store, T0 + 31_000)).toThrow(/last written at 2026-12-01T10:00:30/);
+    expect(() => tableAt(store, T0 - 1)).toThrow(/starts at 2026-12-01T10:00:00/);
     store.close();
   });
 
