@@ -1,7 +1,7 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000, 20,000 and 50,000 loopback sockets held by ~20 processes. Prints medians side by side.
 // Usage: npm run bench [-- --sizes 200,2000,20000,50000 --runs 7 --loop-seconds 20 --renderer-rows 20000
-//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer|cli]
+//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer|cli|history]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { benchRenderer } from './renderer-bench';
 import { benchEventToUi } from './event-to-ui';
 import { benchMountOnly, benchNamespaces, printNamespaceFigures } from './namespaces';
 import { benchEventRate, buildLoadClient, printEventRate } from './event-rate';
+import { benchHistory, printHistoryFigures } from './history';
 
 const root = join(__dirname, '..', '..'); // out/bench → the project
 const helpers = join(root, 'tests/helpers');
@@ -226,6 +227,7 @@ From the shell, one question about one port (median of ${n} runs, wall time):`);
 async function main(): Promise<void> {
   if (values.only === 'namespaces') return namespaceSection();
   if (values.only === 'cli') return cliSection();
+  if (values.only === 'history') return printHistoryFigures(benchHistory(root, Math.max(runs, 5)));
   if (values.only === 'event-rate') return eventRateSection();
   if (values.only === 'renderer') return void (await rendererSection());
   const rows = new Map<string, Row>();
@@ -409,6 +411,8 @@ async function main(): Promise<void> {
   );
 
   const renderer = await rendererSection();
+  const history = benchHistory(root, Math.max(runs, 5));
+  printHistoryFigures(history);
 
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -421,6 +425,7 @@ async function main(): Promise<void> {
         rows: [...rows.values()].map((r) => ({ tool: r.tool, bySize: Object.fromEntries(r.bySize) })),
         loop,
         renderer,
+        history,
       },
       null,
       2,

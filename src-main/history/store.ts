@@ -42,6 +42,9 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX spans_conn ON spans (conn);
    CREATE INDEX spans_from ON spans (from_ms);
+   -- Spans longer than an hour, or still open: few (listeners, long connections). The table at a
+   -- moment is the short spans that began in the hour before it, and these (see query.ts).
+   CREATE INDEX spans_long ON spans (from_ms) WHERE to_ms IS NULL OR to_ms - from_ms > 3600000;
    CREATE INDEX spans_local_port ON spans (local_port, from_ms);
    CREATE INDEX spans_remote_port ON spans (remote_port, from_ms);
    CREATE INDEX spans_to ON spans (to_ms);`,
