@@ -34,6 +34,7 @@ const VERB_MODULES: Record<string, () => Promise<Verb>> = {
   diff: () => import('./diff').then((m) => m.diff as Verb),
   watch: () => import('./watch').then((m) => m.watch as Verb),
   history: () => import('./history').then((m) => m.history as Verb),
+  record: () => import('./record').then((m) => m.record as Verb),
   serve: () => import('./serve').then((m) => m.serve as Verb),
   exporter: () => import('./exporter').then((m) => m.exporter as Verb),
   // Made from every verb's declarations: it is given them all.

@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../export/write-atomic';
 import { IPC, type MenuCommand } from '../shared/ipc';
 import { registerIpc } from './ipc';
 import { Poller } from '../poll/poller';
+import { startRecording } from '../history/subscriber';
+import { defaultHistoryPath } from '../history/store';
 import { connectBackChannel, helperProcessChannel } from '../poll/channel';
 import { consentCommand } from './consent';
 import { reverseDnsModeFrom } from '../collect';
@@ -163,6 +165,13 @@ if (!app.requestSingleInstanceLock()) {
       ]),
     );
     const poller = new Poller({ intervalMs: VISIBLE_INTERVAL_MS });
+    // The flight recorder, on by default as in `porthole serve`; PORTHOLE_HISTORY names another
+    // file, or "off". (Its state is said on stderr; the status bar does not show it yet.)
+    const historyPath = process.env.PORTHOLE_HISTORY;
+    const recording =
+      historyPath === 'off'
+        ? null
+        : startRecording(poller, historyPath || defaultHistoryPath(), (line) => console.error(line));
     window = createWindow(poller);
     // The tray: the number of listening ports and the busiest, read from the table every few seconds.
     const tray = new Tray(join(app.getAppPath(), 'resources/icons/32x32.png'));
@@ -196,6 +205,7 @@ if (!app.requestSingleInstanceLock()) {
     app.on('will-quit', (event) => {
       if (pollerStopped) return;
       event.preventDefault();
+      recording?.stop();
       void poller.stop().finally(() => {
         pollerStopped = true;
         app.quit();

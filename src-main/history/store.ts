@@ -121,7 +121,18 @@ export class HistoryStore {
     if (readOnly) {
       if (!existsSync(path))
         throw new HistoryError(`no history at ${path} (is recording on? see "porthole serve --help")`);
-      return { store: new HistoryStore(new Database(path, { readonly: true, fileMustExist: true }), path), note: null };
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      const version = pragmaNumber(db, 'user_version');
+      // A recorder that has only just made the file has not written its schema yet.
+      if (version === 0 || version > HISTORY_SCHEMA_VERSION) {
+        db.close();
+        throw new HistoryError(
+          version === 0
+            ? `nothing is recorded at ${path} yet`
+            : `the history at ${path} was written by a newer Porthole (schema ${version}, this one knows ${HISTORY_SCHEMA_VERSION})`,
+        );
+      }
+      return { store: new HistoryStore(db, path), note: null };
     }
     makeFolder(dirname(path));
     // Made here with its mode, not by SQLite (0644 less the umask): it holds command lines.

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PortHistory } from '../../src-main/history/query';
 import type { Snapshot } from '../../src-main/shared/contract';
-import { runPorthole } from '../helpers/cli';
+import { spawn } from 'node:child_process';
+import { CLI, runPorthole } from '../helpers/cli';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, Workload } from '../helpers/workload';
 
@@ -148,6 +149,26 @@ describe('porthole serve records, porthole history answers', () => {
     );
     expect((await fetch(served.url)).status).toBe(200);
     expect(existsSync(join(folder, 'porthole'))).toBe(false);
+  });
+
+  it('records without a UI with porthole record, until stopped', async () => {
+    const path = join(dir, 'record', 'history.sqlite');
+    const recorder = spawn(process.execPath, [CLI, 'record', '--interval', '250', '--history', path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let said = '';
+    recorder.stderr.on('data', (chunk) => (said += chunk));
+    try {
+      // It says so once the history is open (its schema written).
+      await eventually(() => (said.includes('Recording the socket table into') ? true : undefined), 10_000);
+      const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+      const use = await eventually(() => askHistory(path, child.port!).uses.find((u) => u.role === 'listener'), 10_000);
+      expect(use.pid).toBe(child.pid);
+    } finally {
+      recorder.kill('SIGINT');
+    }
+    const code = await new Promise((resolve) => recorder.once('exit', resolve));
+    expect(code).toBe(0);
   });
 
   it('records nothing with --no-history', async () => {

@@ -148,6 +148,9 @@ describe('the history database', () => {
 
   it('is asked about only where it exists: a question of a missing history says where it looked', () => {
     expect(() => HistoryStore.open(join(dir, 'none', 'h.sqlite'), true)).toThrow(/no history at .*none\/h\.sqlite/);
+    // A file a recorder has only just made (no schema yet) has nothing recorded: said so, not an SQL error.
+    writeFileSync(join(dir, 'new.sqlite'), '', { mode: 0o600 });
+    expect(() => HistoryStore.open(join(dir, 'new.sqlite'), true)).toThrow(/nothing is recorded at .*new\.sqlite yet/);
   });
 
   it('drops spans past the retention, and the oldest past the size cap, counting them', () => {

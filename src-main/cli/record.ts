@@ -1,0 +1,36 @@
+// `porthole record`: the flight recorder without a window or a web server, for machines where
+// nothing else polls (a systemd user unit runs it: resources/linux/porthole-recorder.service).
+
+import { channelFromEnvironment } from '../poll/channel';
+import { Poller } from '../poll/poller';
+import { defaultHistoryPath } from '../history/store';
+import { startRecording } from '../history/subscriber';
+import { parseInterval } from './args';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
+
+export const record = defineVerb({
+  name: 'record',
+  summary: 'Record the table into the history, with no UI (see porthole history)',
+  description: `Polls the socket table and records it into the history database, as \`porthole serve\`
+does, until Ctrl-C or SIGTERM. For a machine where no window or server is open.`,
+  options: {
+    history: { type: 'string', value: 'PATH', description: 'the history database (default: the per-user one)' },
+    interval: { type: 'string', value: 'MS', description: 'poll every MS milliseconds (250-10000, default 1000)' },
+  },
+  async run({ values }, io) {
+    const intervalMs = parseInterval(values.interval);
+    const path = values.history ?? defaultHistoryPath();
+    const poller = new Poller({ intervalMs, channel: channelFromEnvironment() });
+    poller.onError((message) => io.stderr(`${message}\n`));
+    const recording = startRecording(poller, path, (line) => io.stderr(`${line}\n`));
+    if (!recording) {
+      await poller.stop();
+      return EXIT_FAILURE;
+    }
+    io.stderr(`Recording the socket table into ${path} (Ctrl-C to stop).\n`);
+    await untilStopped();
+    recording.stop();
+    await poller.stop();
+    return EXIT_OK;
+  },
+});
