@@ -90,7 +90,11 @@ export interface Diagnosis {
   elsewhere: ElsewhereFinding[];
   /** Published ports for this host port without a host listener (forwarded by NAT rules). */
   natPublished: PublishedPort[];
-  timeWait: { count: number; clearsInMs: number | null };
+  /**
+   * TIME_WAIT leftovers on the port; `effect`: what they do to a bind, as the kernel answered the
+   * real binds (never the textbook's answer beside a refusal that says otherwise).
+   */
+  timeWait: { count: number; clearsInMs: number | null; effect: string };
   /** Connected sockets still using the port as their local end (a dead server's children, clients). */
   connected: Socket[];
   binds: BindAttempt[];
@@ -184,6 +188,15 @@ function decisive(binds: BindAttempt[], request: DoctorRequest): BindAttempt[] {
   return relevant.length > 0 ? relevant : binds;
 }
 
+/** What TIME_WAIT leftovers do to a bind, from the kernel's answers to the binds just tried. */
+function timeWaitEffect(blockEvenReuse: boolean, strictFails: boolean, strictBinds: readonly BindAttempt[]): string {
+  if (blockEvenReuse) return 'The kernel refused a bind here even with SO_REUSEADDR while they last';
+  if (strictFails)
+    return 'They block a bind without SO_REUSEADDR (the kernel refused it below); with it, the bind works';
+  if (strictBinds.length > 0) return 'They do not block a bind here (the kernel took it without SO_REUSEADDR too)';
+  return 'A bind without SO_REUSEADDR may fail while they last (not tried: python3 is not installed)';
+}
+
 export function diagnosePort(evidence: PortEvidence): Diagnosis {
   const { request } = evidence;
   const processes = new Map(evidence.processes.map((p) => [p.pid, p]));
@@ -261,9 +274,14 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
       advice.push(`Stop ${who}, which holds ${finding.endpoint}.`);
     }
   }
+  // The bind with SO_REUSEADDR (Node's, as most servers') refused with nothing listening: the
+  // leftovers block even that, and setting SO_REUSEADDR is no way out.
+  const reuseFails = binds.some((b) => b.reuseAddress && b.outcome === 'EADDRINUSE');
   if (verdict === 'in-use' && blockers.length === 0 && timeWaitSockets.length > 0) {
     advice.push(
-      `Wait ${seconds(clearsInMs ?? TIME_WAIT_MS)} for the TIME_WAIT sockets to clear, or set SO_REUSEADDR before bind.`,
+      reuseFails
+        ? `Wait ${seconds(clearsInMs ?? TIME_WAIT_MS)} for the TIME_WAIT sockets to clear: the kernel refused the bind even with SO_REUSEADDR.`
+        : `Wait ${seconds(clearsInMs ?? TIME_WAIT_MS)} for the TIME_WAIT sockets to clear, or set SO_REUSEADDR before bind.`,
     );
   } else if (strictFails && timeWaitSockets.length > 0) {
     advice.push(
@@ -316,7 +334,11 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
     listeners,
     elsewhere,
     natPublished,
-    timeWait: { count: timeWaitSockets.length, clearsInMs },
+    timeWait: {
+      count: timeWaitSockets.length,
+      clearsInMs,
+      effect: timeWaitEffect(reuseFails && blockers.length === 0, strictFails, evidence.strictBinds),
+    },
     connected,
     binds: evidence.binds,
     strictBinds: evidence.strictBinds,
@@ -373,7 +395,7 @@ export function diagnosisText(diagnosis: Diagnosis): string {
   }
   if (diagnosis.timeWait.count > 0) {
     lines.push(
-      `TIME_WAIT: ${diagnosis.timeWait.count} socket(s) left by closed connections; no process owns them. They block a bind without SO_REUSEADDR and clear by themselves within ${seconds(diagnosis.timeWait.clearsInMs ?? TIME_WAIT_MS)}.`,
+      `TIME_WAIT: ${diagnosis.timeWait.count} socket(s) left by closed connections; no process owns them. ${diagnosis.timeWait.effect}; they clear by themselves within ${seconds(diagnosis.timeWait.clearsInMs ?? TIME_WAIT_MS)}.`,
       '',
     );
   }

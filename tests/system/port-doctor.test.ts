@@ -118,6 +118,8 @@ describe('porthole who', () => {
     const text = runPorthole(['who', String(server.port)]).stdout;
     expect(text).toMatch(/TIME_WAIT: \d+ socket\(s\) left by closed connections; no process owns them/);
     expect(text).toMatch(/clear by themselves within \d+ s/);
+    // The sentence follows the kernel's answer printed beside it.
+    expect(diagnosis.timeWait.effect).toMatch(/block a bind without SO_REUSEADDR .*with it, the bind works/);
   });
 
   it('diagnoses a UDP port', async () => {

@@ -125,6 +125,33 @@ describe('diagnosePort', () => {
     expect(text).toContain('a\\nFAKE LINE');
   });
 
+  it('says what TIME_WAIT leftovers do as the kernel answered, never the textbook against it', () => {
+    const leftovers = [1, 2].map((i) =>
+      tcp('127.0.0.1:3000', `127.0.0.1:${50000 + i}`, { state: 'TIME_WAIT', pid: null, pids: [], inode: 0 }),
+    );
+    const strict = (outcome: string) => [{ address: '0.0.0.0', reuseAddress: false, outcome }];
+    // Even the bind with SO_REUSEADDR refused, nothing listening: no advice to set it, no claim it helps.
+    const refused = diagnosePort(
+      evidence({
+        sockets: leftovers,
+        timeWaitRemainingMs: [30_000],
+        binds: [{ address: '0.0.0.0', reuseAddress: true, outcome: 'EADDRINUSE' }],
+        strictBinds: strict('EADDRINUSE'),
+      }),
+    );
+    expect(refused.verdict).toBe('in-use');
+    expect(refused.timeWait.effect).toMatch(/refused a bind here even with SO_REUSEADDR/);
+    expect(refused.advice.join(' ')).not.toMatch(/set SO_REUSEADDR/);
+    expect(diagnosisText(refused)).not.toMatch(/block a bind without SO_REUSEADDR/);
+    // With SO_REUSEADDR it works, without it not: that is what is said.
+    const strictOnly = diagnosePort(evidence({ sockets: leftovers, strictBinds: strict('EADDRINUSE') }));
+    expect(strictOnly.timeWait.effect).toMatch(/block a bind without SO_REUSEADDR .*with it, the bind works/);
+    // Both binds worked: they block nothing here.
+    const harmless = diagnosePort(evidence({ sockets: leftovers, strictBinds: strict('free') }));
+    expect(harmless.timeWait.effect).toMatch(/do not block a bind here/);
+    expect(diagnosisText(harmless)).toMatch(/They do not block a bind here .*; they clear by themselves within/);
+  });
+
   it('ignores an address family this machine lacks when all interfaces are asked about', () => {
     const d = diagnosePort(
       evidence({
