@@ -131,6 +131,17 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
     'Rows of the kernel tables that did not parse and were skipped.',
     counters.malformedRows,
   );
+  // Readiness and staleness: an alert can tell "nothing listens" from "not read lately".
+  const readAt = Date.parse(table.at);
+  if (Number.isFinite(readAt)) {
+    family(
+      'porthole_last_read_timestamp_seconds',
+      'gauge',
+      'When the socket tables were last read (Unix time).',
+      'seconds',
+    );
+    out.push(`porthole_last_read_timestamp_seconds ${readAt / 1000}`);
+  }
   family('porthole_unattributed_sockets', 'gauge', 'Sockets whose owning process could not be seen.');
   out.push(`porthole_unattributed_sockets ${table.stats?.unattributed ?? 0}`);
 

@@ -29,7 +29,15 @@ export interface ExporterOptions {
   bearerToken: string | null;
   webConfig?: WebConfig | null;
   log?: (line: string) => void;
+  /** How long a scrape before the first poll waits for it before a 503 (FIRST_READ_WAIT_MS). */
+  firstReadWaitMs?: number;
 }
+
+/**
+ * A scrape that comes before the first poll waits this long for it; then 503. Answering 200 with
+ * an empty table would read "nothing listens" to an alert.
+ */
+export const FIRST_READ_WAIT_MS = 5_000;
 
 export interface Exporter {
   url: string;
@@ -54,9 +62,12 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   let sizeBefore = 0;
   const connected = (s: { protocol: string; remoteAddress: string | null; state: string }) =>
     s.protocol === 'tcp' && s.remoteAddress !== null && s.state !== 'LISTEN';
+  let markRead = () => {};
+  const firstRead = new Promise<void>((resolve) => (markRead = resolve));
   const subscription = followPoller(options.poller, table, (received) => {
     if (received.type === 'resync') {
       stats = received.resync.stats;
+      markRead();
     } else {
       const { delta, applied } = received;
       if (delta.since >= 0 && sizeBefore > 0) {
@@ -88,9 +99,21 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       if (verdict === 'denied')
         return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
     }
+    if (table.seq < 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        firstRead,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, options.firstReadWaitMs ?? FIRST_READ_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (table.seq < 0)
+        return void response
+          .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
+          .end('Porthole has not read the socket table yet\n');
+    }
     const { openMetrics, contentType } = negotiate(request.headers.accept);
     const body = renderMetrics(
-      { seq: 0, at: '', sockets: [...table.sockets.values()], processes: [], stats },
+      { seq: 0, at: table.at, sockets: [...table.sockets.values()], processes: [], stats },
       counters,
       {
         version: options.version,

@@ -100,6 +100,13 @@ describe('porthole exporter', () => {
   it('serves metrics promtool accepts, with a listener the test opened', async () => {
     const held = await workload.start({ role: 'listen', host: '127.0.0.1' });
     const url = await startExporter(['--listen', `127.0.0.1:${await freePort()}`]);
+    // Scraped at once (before the first poll, likely): it waits for the table, never 200 with an empty one.
+    const first = await scrape(url);
+    expect(first.status).toBe(200);
+    expect(first.text).toMatch(
+      /^porthole_sockets\{protocol="tcp",family="ipv4",state="LISTEN",namespace="host"\} [1-9]/m,
+    );
+    expect(first.text).toMatch(/^porthole_last_read_timestamp_seconds \d+(\.\d+)?$/m);
     const series = `porthole_listeners{protocol="tcp",port="${held.port}",process="node",namespace="host"} 1`;
     const text = await eventually(async () => {
       const m = await scrape(url);

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, negotiate, observePoll, renderMetrics } from '../../src-main/export/metrics';
 import type { Resync } from '../../src-main/shared/contract';
+import { startExporter } from '../../src-main/exporter/server';
+import type { Poller } from '../../src-main/poll/poller';
 import { tcp } from '../helpers/sockets';
 
 const stats = { unattributed: 2, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
@@ -53,5 +55,51 @@ describe('metrics', () => {
     expect(text.endsWith('# EOF\n')).toBe(true);
     expect(negotiate('application/openmetrics-text;version=1.0.0,text/plain;q=0.5').openMetrics).toBe(true);
     expect(negotiate(undefined).contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+describe('the exporter before its first poll', () => {
+  it('answers 503 (retry later) rather than an empty table, then the table once it is read', async () => {
+    let deliver: (json: string) => void = () => {};
+    const poller = {
+      subscribe: (onMessage: (json: string) => void) => {
+        deliver = onMessage;
+        return { id: 'test', ack() {}, setPaused() {}, resync() {}, close() {} };
+      },
+    } as unknown as Poller;
+    const exporter = await startExporter({
+      poller,
+      host: '127.0.0.1',
+      port: 0,
+      version: 'test',
+      maxProcessSeries: 10,
+      bearerToken: null,
+      firstReadWaitMs: 200,
+    });
+    try {
+      const before = await fetch(exporter.url);
+      expect(before.status).toBe(503);
+      expect(before.headers.get('retry-after')).toBe('1');
+      expect(await before.text()).toMatch(/not read the socket table yet/);
+      // A scrape waiting when the first poll arrives gets that poll.
+      const waiting = fetch(exporter.url);
+      setTimeout(() => {
+        const resync = {
+          seq: 1,
+          at: '2026-12-07T00:00:00.000Z',
+          sockets: [tcp('127.0.0.1:3000', null, { inode: 1 })],
+          processes: [],
+          stats,
+        };
+        deliver(JSON.stringify({ type: 'resync', resync }));
+      }, 50);
+      const after = await waiting;
+      expect(after.status).toBe(200);
+      const text = await after.text();
+      expect(text).toMatch(/^porthole_sockets\{protocol="tcp",family="ipv4",state="LISTEN",namespace="host"\} 1$/m);
+      expect(text).toMatch(/^porthole_last_read_timestamp_seconds 1796601600$/m);
+    } finally {
+      await exporter.close();
+    }
   });
 });
