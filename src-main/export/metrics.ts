@@ -133,7 +133,7 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
   );
   // Readiness and staleness: an alert can tell "nothing listens" from "not read lately".
   const readAt = Date.parse(table.at);
-  if (Number.isFinite(readAt)) {
+  if (Number.isFinite(readAt) && readAt > 0) {
     family(
       'porthole_last_read_timestamp_seconds',
       'gauge',

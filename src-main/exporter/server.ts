@@ -67,7 +67,6 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const subscription = followPoller(options.poller, table, (received) => {
     if (received.type === 'resync') {
       stats = received.resync.stats;
-      markRead();
     } else {
       const { delta, applied } = received;
       if (delta.since >= 0 && sizeBefore > 0) {
@@ -86,6 +85,8 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       counters.chainsDropped += delta.chainsDropped ?? 0;
     }
     sizeBefore = table.sockets.size;
+    // A subscriber gets the state at once, before the first poll: read means a scan's figures came.
+    if (stats !== null) markRead();
   });
   const basicAuth = webConfig?.users.size ? new BasicAuth(webConfig.users) : null;
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
@@ -99,14 +100,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       if (verdict === 'denied')
         return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
     }
-    if (table.seq < 0) {
+    if (stats === null) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         firstRead,
         new Promise<void>((resolve) => (timer = setTimeout(resolve, options.firstReadWaitMs ?? FIRST_READ_WAIT_MS))),
       ]);
       clearTimeout(timer);
-      if (table.seq < 0)
+      if (stats === null)
         return void response
           .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
           .end('Porthole has not read the socket table yet\n');

@@ -167,6 +167,9 @@ async function pollOnce(): Promise<void> {
 
 const eventTimer = eventReader
   ? setInterval(() => {
+      // Before the first table there is nothing to tell news against (and a delta would claim a
+      // scan's figures): events wait in the reader and go out with the first table.
+      if (!tracker.scanned) return;
       const chains = drainEvents();
       if (chains.length > 0 || finishedDropped > 0) stream.publish(withEvents(tracker.between(new Date()), chains));
     }, EVENT_PUBLISH_MS)

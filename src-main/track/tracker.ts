@@ -156,6 +156,11 @@ export class Tracker {
     return delta;
   }
 
+  /** Whether a scan has been applied: before it, the table is not the machine's, only empty. */
+  get scanned(): boolean {
+    return this.lastScan !== null;
+  }
+
   /**
    * A delta with no table change, for news between polls (event mode's finished connections):
    * the table is the poll's to change, events only tell what happened in between.

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -55,6 +56,14 @@ const TYPES: Record<string, string> = {
 const MAX_MESSAGE_BYTES = 4096;
 /** Viewers at once; more are refused (503) rather than each holding a stream and its buffers. */
 export const MAX_VIEWERS = 32;
+/**
+ * Connections that are not a viewer (yet): a page's requests, a handshake on its way, or someone
+ * holding sockets open. At most this many at once (more are closed as they come, counted in the
+ * log), and each is closed after WAITING_IDLE_MS without a byte: 2,000 idle connections held open
+ * for as long as the fd limit allowed.
+ */
+export const MAX_WAITING_CONNECTIONS = 64;
+export const WAITING_IDLE_MS = 10_000;
 /**
  * Bytes queued for one viewer past which it is congested. Deltas are flow-controlled by acks, so
  * only replies (a snapshot of 50k sockets is ≈ 7 MB) can pile up: while congested, its requests
@@ -145,6 +154,37 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (!response.headersSent) response.writeHead(500).end();
     });
   });
+  // Connections that are not a viewer: bounded in number and in idle time (see
+  // MAX_WAITING_CONNECTIONS). When full, the oldest goes, not the newcomer: whoever holds sockets
+  // open cannot keep a real viewer out, only make its own go sooner.
+  const waiting = new Set<Socket>();
+  let evicted = 0;
+  let evictionLogged = 0;
+  const becameViewer = new WeakMap<Duplex, () => void>();
+  server.headersTimeout = WAITING_IDLE_MS;
+  server.requestTimeout = WAITING_IDLE_MS;
+  server.on('connection', (socket: Socket) => {
+    if (waiting.size >= MAX_WAITING_CONNECTIONS) {
+      const oldest = waiting.values().next().value!;
+      waiting.delete(oldest);
+      oldest.destroy();
+      evicted++;
+      // Said at most every 10 s, with the count: a flood must not flood the log too.
+      if (Date.now() - evictionLogged > 10_000) {
+        evictionLogged = Date.now();
+        log(
+          `closed the oldest of over ${MAX_WAITING_CONNECTIONS} connections that are not viewers (${evicted} so far)`,
+        );
+      }
+    }
+    waiting.add(socket);
+    socket.once('close', () => waiting.delete(socket));
+    socket.setTimeout(WAITING_IDLE_MS, () => socket.destroy());
+    becameViewer.set(socket, () => {
+      waiting.delete(socket);
+      socket.setTimeout(0); // a viewer may be quiet: the stream's own checks look after it
+    });
+  });
   // A malformed request line or header: answer 400 on that connection, never throw.
   server.on('clientError', (error, socket) => {
     log(`refused: malformed request (${(error as NodeJS.ErrnoException).code ?? error.message})`);
@@ -178,6 +218,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
+    becameViewer.get(socket)?.();
     sockets.handleUpgrade(request, socket, head, (ws) => serveViewer(ws));
   });
 

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type Reply, type ServerMessage } from '../../src-main/shared/ipc';
-import { MAX_BUFFERED_BYTES } from '../../src-main/web/server';
+import { MAX_BUFFERED_BYTES, MAX_WAITING_CONNECTIONS, WAITING_IDLE_MS } from '../../src-main/web/server';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, Workload } from '../helpers/workload';
 
@@ -262,6 +262,34 @@ describe('porthole serve', () => {
     expect(served.child.exitCode).toBeNull();
     bystander.socket.close();
   }, 60_000);
+
+  it('keeps at most 64 connections that are not viewers, closes idle ones, and still lets a viewer in', async () => {
+    const idle = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(served.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => undefined); // closed by the server: expected for most
+            socket.once('timeout', reject);
+          }),
+      ),
+    );
+    const open = () => idle.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    const closes = idle.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
+    // The oldest went as the newer came: at most the cap stays.
+    await eventually(() => (open() <= MAX_WAITING_CONNECTIONS ? true : undefined), 5000);
+    // A viewer gets in while they are held (one more of them goes).
+    const viewer = await openSocket({ origin: origin() });
+    viewer.socket.close();
+    // Those left are closed once idle for WAITING_IDLE_MS.
+    const started = Date.now();
+    await Promise.all(closes);
+    expect(Date.now() - started).toBeLessThan(WAITING_IDLE_MS + 5000);
+    expect(served.stderr.join('\n')).toMatch(
+      /closed the oldest of over 64 connections that are not viewers \(\d+ so far\)/,
+    );
+  }, 30_000);
 
   it('streams a resync then deltas to a subscriber that acknowledges, and refuses malformed requests', async () => {
     const { socket, messages } = await openSocket({ origin: origin() });
