@@ -24,6 +24,7 @@ import {
   onlyKeys,
   parseUntrustedJson,
   processInfo,
+  uniquePids,
   socket,
   stats,
   string,
@@ -76,8 +77,11 @@ export function streamMessage(value: unknown): StreamMessage {
         seq: integer(r.seq, 'resync.seq', 0, SEQ_MAX),
         at: r.at === '' ? '' : date(r.at, 'resync.at'),
         sockets,
-        processes: array(r.processes, 'resync.processes', MAX_ROWS).map((p, i): ProcessInfo =>
-          processInfo(p, `resync.processes[${i}]`),
+        processes: uniquePids(
+          array(r.processes, 'resync.processes', MAX_ROWS).map((p, i): ProcessInfo =>
+            processInfo(p, `resync.processes[${i}]`),
+          ),
+          'resync.processes',
         ),
         stats: r.stats === null ? null : stats(r.stats, 'resync.stats', sockets),
         ...(r.eventMode === undefined ? {} : { eventMode: eventMode(r.eventMode, 'resync.eventMode') }),
@@ -124,8 +128,9 @@ export function streamMessage(value: unknown): StreamMessage {
                 trafficUpdate(u, `delta.traffic[${i}]`),
               ),
             }),
-        processes: array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) =>
-          processInfo(p, `delta.processes[${i}]`),
+        processes: uniquePids(
+          array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) => processInfo(p, `delta.processes[${i}]`)),
+          'delta.processes',
         ),
         stats: stats(d.stats, 'delta.stats', added),
         ...(d.chains === undefined

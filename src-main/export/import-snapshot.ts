@@ -27,6 +27,7 @@ import {
 } from '../shared/contract';
 
 import { ImportError } from './errors';
+import { isIpLiteral, isIPv6Literal } from '../shared/ip-literal';
 
 export { ImportError } from './errors';
 
@@ -105,6 +106,29 @@ export function date(value: unknown, path: string, nullable = false): string {
   return text;
 }
 
+/**
+ * An inet socket's address: an IPv4 or IPv6 literal (an IPv6 one may carry its zone, as macOS's
+ * netstat prints link-local ones), never a name, text or "999.1.1.1". A Unix socket's is a path.
+ */
+export function address(value: unknown, path: string, nullable: boolean): string | null {
+  const text = string(value, path, nullable);
+  if (text === null) return text;
+  const zone = /^([0-9a-fA-F:.]+)%[A-Za-z0-9_.-]{1,32}$/.exec(text);
+  if (zone ? !isIPv6Literal(zone[1]) : !isIpLiteral(text)) throw new Invalid(path, 'must be an IP address');
+  return text;
+}
+
+/** Processes listed once each: a pid twice (or 200,000 times) is not a process table. */
+export function uniquePids<T extends { pid: number }>(processes: T[], path: string): T[] {
+  const seen = new Map<number, number>();
+  processes.forEach((p, i) => {
+    const first = seen.get(p.pid);
+    if (first !== undefined) throw new Invalid(`${path}[${i}].pid`, `repeats the pid of ${path}[${first}]`);
+    seen.set(p.pid, i);
+  });
+  return processes;
+}
+
 export function array(value: unknown, path: string, max: number): unknown[] {
   if (!Array.isArray(value)) throw new Invalid(path, 'must be an array');
   if (value.length > max) throw new Invalid(path, `has more than ${max} entries`);
@@ -127,9 +151,13 @@ export function socket(value: unknown, path: string): Socket {
   return {
     protocol,
     family,
-    localAddress: string(s.localAddress, `${path}.localAddress`),
+    localAddress: unix
+      ? string(s.localAddress, `${path}.localAddress`)
+      : address(s.localAddress, `${path}.localAddress`, false)!,
     localPort: port('localPort', false),
-    remoteAddress: string(s.remoteAddress, `${path}.remoteAddress`, true),
+    remoteAddress: unix
+      ? string(s.remoteAddress, `${path}.remoteAddress`, true)
+      : address(s.remoteAddress, `${path}.remoteAddress`, true),
     remotePort: port('remotePort', true),
     state: oneOf(s.state, `${path}.state`, SOCKET_STATES),
     pid,
@@ -416,7 +444,10 @@ export function validateSnapshot(document: unknown): Snapshot {
       release: string(host.release, 'host.release'),
     },
     sockets,
-    processes: array(root.processes ?? [], 'processes', MAX_ROWS).map((p, i) => processInfo(p, `processes[${i}]`)),
+    processes: uniquePids(
+      array(root.processes ?? [], 'processes', MAX_ROWS).map((p, i) => processInfo(p, `processes[${i}]`)),
+      'processes',
+    ),
     stats: stats(root.stats, 'stats', sockets),
     ...(root.eventMode === undefined ? {} : { eventMode: eventMode(root.eventMode, 'eventMode') }),
     ...(root.chains === undefined

@@ -26,6 +26,7 @@ accepted, _ = server.accept()
 out["streamAccepted"] = keep(accepted)
 out["abstractListener"] = keep(listener(socket.SOCK_STREAM, b"\0porthole-kinds\0%d" % os.getpid()))
 out["newlinePath"] = keep(listener(socket.SOCK_STREAM, os.path.join(d, "two\nlines.sock")))
+out["utf8Path"] = keep(listener(socket.SOCK_STREAM, os.path.join(d, "café-日本.sock")))
 out["seqpacketListener"] = keep(listener(socket.SOCK_SEQPACKET, os.path.join(d, "seq.sock")))
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 out["streamPair"] = [keep(a), keep(b)]

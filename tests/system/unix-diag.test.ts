@@ -47,6 +47,8 @@ describe('Unix sockets through netlink', () => {
     expect(at('abstractListener').localAddress).toBe(`@porthole-kinds@${kinds.pid}`);
     // One name, newline and all: never text shaped like another row.
     expect(at('newlinePath').localAddress).toBe(join(dir, 'two\nlines.sock'));
+    // UTF-8 names read as UTF-8 by both engines (netlink's read them as Latin-1: "cafÃ©-æ¥æ¬").
+    expect(at('utf8Path').localAddress).toBe(join(dir, 'café-日本.sock'));
     expect(at('dgramBound')).toMatchObject({ state: 'UNCONN', localAddress: join(dir, 'dgram.sock') });
     expect(at('dgramUnbound')).toMatchObject({ state: 'UNCONN', localAddress: '' });
     for (const inode of kinds.dgramPair as number[]) expect(a.get(inode)?.state).toBe('ESTABLISHED');

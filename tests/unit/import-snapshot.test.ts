@@ -6,7 +6,13 @@ import { readdirSync, readFileSync, mkdtempSync, writeFileSync, truncateSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ImportError, MAX_SNAPSHOT_BYTES, nestingDepth, parseSnapshot } from '../../src-main/export/import-snapshot';
+import {
+  address,
+  ImportError,
+  MAX_SNAPSHOT_BYTES,
+  nestingDepth,
+  parseSnapshot,
+} from '../../src-main/export/import-snapshot';
 import { readSnapshotFile } from '../../src-main/export/read-snapshot-file';
 import { buildSnapshot } from '../../src-main/export/snapshot';
 import { renderSnapshot } from '../../src-main/export/formats';
@@ -138,5 +144,15 @@ describe('snapshot import', () => {
   it('counts nesting without being fooled by brackets inside strings', () => {
     expect(nestingDepth('{"a":[1,{"b":"[[[[[[[["}]}', 10)).toBe(3);
     expect(nestingDepth('{"a":"\\"[[[["}', 10)).toBe(1);
+  });
+});
+
+describe('addresses in imported tables', () => {
+  it('takes IPv4 and IPv6 literals (a link-local one with its zone, as macOS prints it), and nothing else', () => {
+    for (const good of ['0.0.0.0', '127.0.0.1', '::', '::ffff:127.0.0.1', 'fe80::1%lo0', '2001:db8::42'])
+      expect(address(good, 'a', false)).toBe(good);
+    expect(address(null, 'a', true)).toBeNull();
+    for (const bad of ['999.1.1.1', 'localhost', '127.0.0.1 ', 'fe80::1%', 'fe80::1%lo0\n', '1.2.3', ':::'])
+      expect(() => address(bad, 'sockets[0].localAddress', false)).toThrow(/must be an IP address/);
   });
 });

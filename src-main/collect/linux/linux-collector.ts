@@ -1,6 +1,7 @@
 // The Linux collector: /proc/net tables + incremental owner resolution + process details.
 
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { decodeName } from './utf8';
 import { endianness } from 'node:os';
 import type { ProcessInfo, Socket } from '../../shared/contract';
 import type { Collector, Scan } from '../collector';
@@ -665,7 +666,8 @@ export class LinuxCollector implements Collector {
       }
     }
     if (!where) this.scanUsedProc = true;
-    return parseUnixCandidates(read('unix').toString('latin1'));
+    // UTF-8 (paths as the file system holds them), invalid bytes as \xNN: as the netlink engine reads them.
+    return parseUnixCandidates(decodeName(read('unix')));
   }
 
   /** Notes that the kernel refused a table's dump: it is read from /proc from now on, and why is said. */

@@ -5,6 +5,7 @@
 // The reply layout is the kernel's ABI (include/uapi/linux/inet_diag.h), fixed since 2.6.
 
 import { endianness } from 'node:os';
+import { decodeName } from './utf8';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from './addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
@@ -351,16 +352,18 @@ function unixRowOf(data: Buffer, at: number, end: number): UnixRow | null {
 
 /**
  * A bound name as /proc/net/unix prints it: an abstract name's NUL bytes as `@`; a path without
- * the NUL that ends it. Bytes as Latin-1, as the /proc reader reads them.
+ * the NUL that ends it. UTF-8, invalid bytes as \xNN (decodeName), as the /proc reader reads them.
  */
 function unixName(bytes: Buffer): string {
   if (bytes.length > 0 && bytes[0] === 0) {
-    let text = '';
-    for (const byte of bytes) text += byte === 0 ? '@' : String.fromCharCode(byte);
-    return text;
+    return bytes
+      .toString('latin1')
+      .split('\0')
+      .map((piece) => decodeName(Buffer.from(piece, 'latin1')))
+      .join('@');
   }
   const nul = bytes.indexOf(0);
-  return bytes.toString('latin1', 0, nul < 0 ? bytes.length : nul);
+  return decodeName(bytes.subarray(0, nul < 0 ? bytes.length : nul));
 }
 
 function rowOf(
