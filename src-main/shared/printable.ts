@@ -2,7 +2,9 @@
 // characters: shown raw, a newline forges a row, an escape sequence drives the terminal, and a
 // bidirectional override makes text read differently from what it is.
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// C0 and C1 controls, bidirectional marks, embeddings, overrides and isolates, and the Unicode line
+// and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The text with control characters shown escaped (\n, \t, \x1b, \u202e). */
 export function printable(text: string): string {

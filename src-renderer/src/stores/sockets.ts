@@ -19,6 +19,7 @@ import { hostOfKey } from '../../../src-main/track/identity';
 import type { Action, PortholeClient } from '../api/client';
 import { follow } from '../../../src-main/track/stream-table';
 import { LiveTable } from './live-table';
+import { escapeMessage, escapeTable } from './shown-text';
 import { Replay } from './replay';
 
 export type Source =
@@ -55,6 +56,7 @@ export const useSocketStore = defineStore('sockets', () => {
 
   function receiveHost(host: string, message: StreamMessage, now = Date.now()): void {
     if (!HOST_NAME_PATTERN.test(host)) return;
+    escapeMessage(message);
     let table = remotes.get(host);
     if (!table) {
       if (remotes.size >= MAX_HOSTS) return;
@@ -82,6 +84,7 @@ export const useSocketStore = defineStore('sockets', () => {
     },
   };
   function receive(message: StreamMessage, now = Date.now()): void {
+    escapeMessage(message);
     follow(live.receive(message, now), replies, (delta) => {
       if (recording) {
         recording.push(JSON.stringify(message));
@@ -140,6 +143,7 @@ export const useSocketStore = defineStore('sockets', () => {
 
   /** Shows a snapshot file read-only in the same views. */
   function showSnapshot(snapshot: Snapshot, name: string): void {
+    escapeTable(snapshot);
     const table = new LiveTable();
     table.receive(
       {
@@ -162,6 +166,7 @@ export const useSocketStore = defineStore('sockets', () => {
   }
 
   function showReplay(messages: StreamMessage[], name: string): Replay {
+    messages.forEach(escapeMessage);
     replay = markRaw(new Replay(messages));
     show(replay.table, { kind: 'replay', name });
     return replay;
