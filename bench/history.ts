@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Delta, ProcessInfo, ScanStats, Socket, StreamMessage } from '../src-main/shared/contract';
 import { socketKey } from '../src-main/track/identity';
+import { syntheticConnection } from './synthetic';
 import { DEFAULT_MAX_BYTES, HistoryRecorder } from '../src-main/history/recorder';
 import { HistoryStore } from '../src-main/history/store';
 import { portHistory, tableAt } from '../src-main/history/query';
@@ -29,24 +30,7 @@ const processes: ProcessInfo[] = Array.from({ length: 20 }, (_, i) => ({
   cwd: `/home/dev/project-${i}`,
 }));
 let serial = 0;
-function connection(): Socket {
-  const i = serial++;
-  return {
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: 3000 + (i % 20),
-    remoteAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    remotePort: 1024 + (i % 60000),
-    state: 'ESTABLISHED',
-    pid: 1000 + (i % 20),
-    processName: `server-${i % 20}`,
-    uid: 1000,
-    inode: 100_000 + i,
-    pids: [1000 + (i % 20)],
-    lastPid: null,
-  };
-}
+const connection = (): Socket => syntheticConnection(serial++);
 
 export interface HistoryFigures {
   /** CPU per poll recorded (ms), and as a share of one core at a 1 s poll (%). */

@@ -11,6 +11,7 @@ import { useUiStore } from '../../src-renderer/src/stores/ui';
 import '../../src-renderer/src/styles.css';
 import type { Socket, StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
+import { syntheticConnection } from '../synthetic';
 
 const ROWS = Number(new URLSearchParams(location.search).get('rows') ?? 20000);
 const CHANGES = 1000;
@@ -27,21 +28,7 @@ const client: PortholeClient = {
 };
 
 const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 50 };
-const sockets: Socket[] = Array.from({ length: ROWS }, (_, i) => ({
-  protocol: 'tcp',
-  family: 4,
-  localAddress: '127.0.0.1',
-  localPort: 3000 + (i % 20),
-  remoteAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-  remotePort: 30000 + (i % 30000),
-  state: 'ESTABLISHED',
-  pid: 1000 + (i % 20),
-  processName: `server-${i % 20}`,
-  uid: 1000,
-  inode: 100000 + i,
-  pids: [1000 + (i % 20)],
-  lastPid: null,
-}));
+const sockets: Socket[] = Array.from({ length: ROWS }, (_, i) => syntheticConnection(i));
 
 const painted = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
