@@ -45,6 +45,18 @@ describe('netlink sock_diag replies', () => {
     expect(again.filter((r) => r.inode !== 0).every((r) => previous.get(r.inode) === r)).toBe(true);
   });
 
+  it('notes a dump the kernel says was interrupted (NLM_F_DUMP_INTR), so the reader dumps again', () => {
+    const data = Buffer.from(fixture('tcp4.dump'));
+    const clean: DiagDump = { rows: [], malformed: 0 };
+    parseDiagMessages(data, SEQ, 'tcp', clean);
+    expect(clean.interrupted).toBeUndefined();
+    data.writeUInt16LE(data.readUInt16LE(6) | 0x10, 6); // the first message's flags
+    const cut: DiagDump = { rows: [], malformed: 0 };
+    parseDiagMessages(data, SEQ, 'tcp', cut);
+    expect(cut.interrupted).toBe(true);
+    expect(cut.rows).toHaveLength(clean.rows.length); // its rows are still read: kept if every try is cut
+  });
+
   it('ignores answers to another request, says the kernel’s error, and stops at a cut message', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
     // Another sequence number: not this dump's.

@@ -20,6 +20,10 @@ const SOCK_DESTROY = 21;
 const NLM_F_ACK = 0x4;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_DUMP = 0x300;
+/** Set on a dump's messages when the table changed while it was walked: the dump may miss sockets. */
+const NLM_F_DUMP_INTR = 0x10;
+/** Dumps tried when the kernel says one was interrupted; the last one is kept, marked so. */
+const DUMP_TRIES = 3;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const SOL_SOCKET = 1;
@@ -98,6 +102,8 @@ export interface DiagDump {
   rows: InetRow[];
   /** Answers that were not a well-formed socket message: skipped. */
   malformed: number;
+  /** The kernel said the table changed during the dump (NLM_F_DUMP_INTR), on every try. */
+  interrupted?: boolean;
 }
 
 /** One netlink socket, reused for every dump of every poll. */
@@ -155,9 +161,14 @@ export class SockDiagReader {
     states: 'all' | 'listening' = 'all',
   ): DiagDump {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
-    const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states);
-    const result: DiagDump = { rows: [], malformed: 0 };
-    this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
+    let result: DiagDump = { rows: [], malformed: 0 };
+    for (let attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+      const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states);
+      result = { rows: [], malformed: 0 };
+      const into = result;
+      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, into, previous, this.v4Text));
+      if (!result.interrupted) break;
+    }
     return result;
   }
 
@@ -166,14 +177,19 @@ export class SockDiagReader {
    * path with a newline in it is one name, never text shaped like another row (/proc/net/unix).
    * @throws when the kernel refuses the dump (no unix_diag): the caller reads /proc
    */
-  dumpUnix(): { rows: UnixRow[]; malformed: number } {
-    const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
-    request[HEADER] = AF_UNIX;
-    request.writeUInt32LE(ALL_STATES, HEADER + 4);
-    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, HEADER + 12);
-    this.transmit(request);
-    const result = { rows: [] as UnixRow[], malformed: 0 };
-    this.receiveDump((data) => parseUnixDiagMessages(data, seq, result));
+  dumpUnix(): { rows: UnixRow[]; malformed: number; interrupted?: boolean } {
+    let result: { rows: UnixRow[]; malformed: number; interrupted?: boolean } = { rows: [], malformed: 0 };
+    for (let attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+      const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+      request[HEADER] = AF_UNIX;
+      request.writeUInt32LE(ALL_STATES, HEADER + 4);
+      request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, HEADER + 12);
+      this.transmit(request);
+      result = { rows: [], malformed: 0 };
+      const into = result;
+      this.receiveDump((data) => parseUnixDiagMessages(data, seq, into));
+      if (!result.interrupted) break;
+    }
     return result;
   }
 
@@ -291,7 +307,7 @@ export function parseDiagMessages(
 export function parseUnixDiagMessages(
   data: Buffer,
   seq: number,
-  into: { rows: UnixRow[]; malformed: number },
+  into: { rows: UnixRow[]; malformed: number; interrupted?: boolean },
 ): boolean {
   return walkDump(data, seq, 'unix', UNIX_MESSAGE, into, (at, end) => {
     const row = unixRowOf(data, at, end);
@@ -309,7 +325,7 @@ function walkDump(
   seq: number,
   what: string,
   minimum: number,
-  into: { malformed: number },
+  into: { malformed: number; interrupted?: boolean },
   row: (at: number, end: number) => boolean,
 ): boolean {
   let at = 0;
@@ -321,6 +337,7 @@ function walkDump(
       return false; // a cut message: the rest of this read cannot be trusted
     }
     if (data.readUInt32LE(at + 8) === seq) {
+      if (data.readUInt16LE(at + 6) & NLM_F_DUMP_INTR) into.interrupted = true;
       if (type === NLMSG_DONE) return true;
       if (type === NLMSG_ERROR) {
         const errno = length >= HEADER + 4 ? -data.readInt32LE(at + HEADER) : 0;
