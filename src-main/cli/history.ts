@@ -2,7 +2,7 @@
 // database (what `porthole serve` records).
 
 import { portHistory, type PortHistory, type PortUse } from '../history/query';
-import { defaultHistoryPath, HistoryStore } from '../history/store';
+import { defaultHistoryPath, HistoryError, HistoryStore } from '../history/store';
 import { parseWhen } from '../history/when';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
@@ -10,7 +10,8 @@ import { UsageError } from './args';
 import { defineVerb, EXIT_OK } from './io';
 import { HistoryUnavailable } from '../export/errors';
 
-const time = (ms: number) => new Date(ms).toLocaleString('sv-SE').replace(' ', ' ');
+/** A moment as "2026-12-06 15:12:03", local time. */
+const time = (ms: number) => new Date(ms).toLocaleString('sv-SE');
 
 function useLine(use: PortUse): string {
   const owner =
@@ -36,6 +37,35 @@ export function historyText(answer: PortHistory): string {
   return lines.join('\n') + '\n';
 }
 
+/** A moment option (`--since`, `--at` …) read as people type it; a usage error when it names none. */
+export function momentOption(name: string, text: string, now: number): number {
+  const at = parseWhen(text, now);
+  if (at === null)
+    throw new UsageError(`--${name} takes "2h", "10 min ago", "15:12" or an ISO time, not "${printable(text)}".`);
+  return at;
+}
+
+/**
+ * Asks the history at `path` (the per-user one by default), read-only, and closes it. A history
+ * that is missing, or cannot answer for what is asked (HistoryError), is HistoryUnavailable: exit 1.
+ */
+export function askHistory<T>(path: string | undefined, ask: (store: HistoryStore) => T): T {
+  let store: HistoryStore;
+  try {
+    store = HistoryStore.open(path ?? defaultHistoryPath(), true).store;
+  } catch (error) {
+    throw new HistoryUnavailable((error as Error).message);
+  }
+  try {
+    return ask(store);
+  } catch (error) {
+    if (error instanceof HistoryError) throw new HistoryUnavailable(error.message);
+    throw error;
+  } finally {
+    store.close();
+  }
+}
+
 export const history = defineVerb({
   name: 'history',
   arguments: '',
@@ -56,28 +86,10 @@ with its owner. Times: "2h" or "10 min ago", "15:12", or ISO 8601.`,
         `--port takes 1-65535${values.port === undefined ? '' : `, not "${printable(values.port)}"`}.`,
       );
     const now = Date.now();
-    const when = (name: string, text: string | undefined, fallback: number) => {
-      if (text === undefined) return fallback;
-      const at = parseWhen(text, now);
-      if (at === null)
-        throw new UsageError(`--${name} takes "2h", "10 min ago", "15:12" or an ISO time, not "${printable(text)}".`);
-      return at;
-    };
-    const since = when('since', values.since, now - 24 * 3600_000);
-    const until = when('until', values.until, now);
-    const path = values.history ?? defaultHistoryPath();
-    let store: HistoryStore;
-    try {
-      store = HistoryStore.open(path, true).store;
-    } catch (error) {
-      throw new HistoryUnavailable((error as Error).message);
-    }
-    try {
-      const answer = portHistory(store, port, since, until);
-      io.stdout(values.json ? JSON.stringify(answer, null, 2) + '\n' : historyText(answer));
-      return EXIT_OK;
-    } finally {
-      store.close();
-    }
+    const since = values.since === undefined ? now - 24 * 3600_000 : momentOption('since', values.since, now);
+    const until = values.until === undefined ? now : momentOption('until', values.until, now);
+    const answer = askHistory(values.history, (store) => portHistory(store, port, since, until));
+    io.stdout(values.json ? JSON.stringify(answer, null, 2) + '\n' : historyText(answer));
+    return EXIT_OK;
   },
 });

@@ -10,14 +10,9 @@ import { reverseDnsModeFrom } from '../collect';
 import { startWebServer } from '../web/server';
 import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from '../web/sources';
 import { parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
-import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped, type CliIo } from './io';
-import { startRecording as record } from '../history/subscriber';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
+import { startRecording } from '../history/subscriber';
 import { defaultHistoryPath } from '../history/store';
-
-/** Records the stream into the history; a history that cannot be opened is said and skipped: the live view goes on. */
-function startRecording(poller: Poller, path: string, io: CliIo): { stop(): void } | null {
-  return record(poller, path, (line) => io.stderr(`${line}\n`));
-}
 
 /** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
 function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
@@ -101,7 +96,10 @@ with a host column and each host's status; its token from the URL or from --sour
     }
     const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
-    const recording = values['no-history'] ? null : startRecording(poller, values.history ?? defaultHistoryPath(), io);
+    // A history that cannot be opened is said and skipped: the live view goes on.
+    const recording = values['no-history']
+      ? null
+      : startRecording(poller, values.history ?? defaultHistoryPath(), (line) => io.stderr(`${line}\n`));
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;

@@ -8,9 +8,6 @@ import { UsageError } from './args';
 import { firstScreen } from './first-screen';
 import { defineVerb, EXIT_OK } from './io';
 import { emptyStats, type Snapshot } from '../shared/contract';
-import { printable } from '../shared/printable';
-
-import { HistoryUnavailable } from '../export/errors';
 
 function chooseFormat(requested: string | undefined, output: string | undefined): ExportFormat {
   if (requested !== undefined) {
@@ -28,28 +25,13 @@ function chooseFormat(requested: string | undefined, output: string | undefined)
 
 /** The table at a past moment, rebuilt from the history (the moment it names, not now). */
 async function pastSnapshot(when: string, path: string | undefined): Promise<Snapshot> {
-  const [{ parseWhen }, { defaultHistoryPath, HistoryStore, HistoryError }, { tableAt }] = await Promise.all([
-    import('../history/when'),
-    import('../history/store'),
+  const [{ askHistory, momentOption }, { tableAt }] = await Promise.all([
+    import('./history'),
     import('../history/query'),
   ]);
-  const at = parseWhen(when, Date.now());
-  if (at === null) throw new UsageError(`--at takes "15:12", "10 min ago" or an ISO time, not "${printable(when)}".`);
-  let store;
-  try {
-    store = HistoryStore.open(path ?? defaultHistoryPath(), true).store;
-  } catch (error) {
-    throw new HistoryUnavailable((error as Error).message);
-  }
-  try {
-    const table = tableAt(store, at);
-    return buildSnapshot({ ...table, stats: emptyStats() }, hostInfo(), new Date(at));
-  } catch (error) {
-    if (error instanceof HistoryError) throw new HistoryUnavailable(error.message);
-    throw error;
-  } finally {
-    store.close();
-  }
+  const at = momentOption('at', when, Date.now());
+  const table = askHistory(path, (store) => tableAt(store, at));
+  return buildSnapshot({ ...table, stats: emptyStats() }, hostInfo(), new Date(at));
 }
 
 export const snapshot = defineVerb({

@@ -161,15 +161,12 @@ export class SockDiagReader {
     states: 'all' | 'listening' = 'all',
   ): DiagDump {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
-    let result: DiagDump = { rows: [], malformed: 0 };
-    for (let attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+    return this.wholeDump(() => {
       const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states);
-      result = { rows: [], malformed: 0 };
-      const into = result;
-      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, into, previous, this.v4Text));
-      if (!result.interrupted) break;
-    }
-    return result;
+      const result: DiagDump = { rows: [], malformed: 0 };
+      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
+      return result;
+    });
   }
 
   /**
@@ -178,18 +175,22 @@ export class SockDiagReader {
    * @throws when the kernel refuses the dump (no unix_diag): the caller reads /proc
    */
   dumpUnix(): { rows: UnixRow[]; malformed: number; interrupted?: boolean } {
-    let result: { rows: UnixRow[]; malformed: number; interrupted?: boolean } = { rows: [], malformed: 0 };
-    for (let attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+    return this.wholeDump(() => {
       const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
       request[HEADER] = AF_UNIX;
       request.writeUInt32LE(ALL_STATES, HEADER + 4);
       request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER, HEADER + 12);
       this.transmit(request);
-      result = { rows: [], malformed: 0 };
-      const into = result;
-      this.receiveDump((data) => parseUnixDiagMessages(data, seq, into));
-      if (!result.interrupted) break;
-    }
+      const result: { rows: UnixRow[]; malformed: number; interrupted?: boolean } = { rows: [], malformed: 0 };
+      this.receiveDump((data) => parseUnixDiagMessages(data, seq, result));
+      return result;
+    });
+  }
+
+  /** A dump made again while the kernel says it was interrupted, at most DUMP_TRIES times; the last is kept. */
+  private wholeDump<T extends { interrupted?: boolean }>(dump: () => T): T {
+    let result = dump();
+    for (let attempt = 2; attempt <= DUMP_TRIES && result.interrupted; attempt++) result = dump();
     return result;
   }
 
