@@ -23,6 +23,7 @@ const client: PortholeClient = {
   onCommand: () => {},
   onHost: () => {},
   onHosts: () => {},
+  onLoop: () => {},
   send: () => {},
   call: () => Promise.reject(new Error('the benchmark host takes no actions')),
 };

@@ -37,6 +37,8 @@ export interface TcpEventSource {
   drain(): KernelTcpEvent[];
   /** Events the kernel could not keep (its buffer was full), since the source opened. */
   readonly lost: number;
+  /** Where the OS records them for this source (Linux: its tracefs instance), if anywhere. */
+  readonly instance?: string;
   close(): void;
 }
 

@@ -64,6 +64,11 @@ export function openTcpEvents(bufferKbPerCpu?: number): TcpEventOpening {
   return opening.ok ? { ok: true, source: opening.tracer } : opening;
 }
 
+/** Removes what an event source of this process that ended without closing left recording. */
+export function releaseTcpEvents(instance: string): void {
+  if (LINUX) TcpStateTracer.release(instance);
+}
+
 /**
  * Where a helper started through the OS's consent prompt connects back to the app: a named pipe
  * on Windows, else a Unix socket in the app's own 0700 folder (whose mode and owner are checked).

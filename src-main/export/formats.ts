@@ -132,6 +132,9 @@ function summaryLine(snapshot: Snapshot): string {
         : ' (held outside this PID namespace, or in flight)'
       : '') +
     (stats.malformedRows > 0 ? `, ${stats.malformedRows} unreadable rows skipped` : '') +
+    (stats.interruptedDumps
+      ? `, ${stats.interruptedDumps} tables changed while read (may miss or repeat a socket)`
+      : '') +
     (stats.namespaces !== undefined && stats.namespaces > 1 ? `, ${stats.namespaces} network namespaces` : '') +
     (stats.unreadableNamespaces ? `, ${stats.unreadableNamespaces} namespaces not read` : '') +
     (stats.hiddenNamespaceProcesses

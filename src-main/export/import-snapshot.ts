@@ -320,6 +320,7 @@ const STATS_FIELDS = [
   'unattributed',
   'malformedRows',
   'repairedRows',
+  'interruptedDumps',
   'hiddenProcesses',
   'scanMs',
   'namespaces',
@@ -328,7 +329,7 @@ const STATS_FIELDS = [
   'hiddenNamespaceProcesses',
   'engine',
 ] as const;
-const OPTIONAL_COUNTS = ['namespaces', 'unreadableNamespaces', 'hiddenNamespaceProcesses'] as const;
+const OPTIONAL_COUNTS = ['namespaces', 'unreadableNamespaces', 'hiddenNamespaceProcesses', 'interruptedDumps'] as const;
 
 export function stats(value: unknown, path: string, sockets: Socket[]): ScanStats {
   if (value === undefined)
@@ -352,7 +353,7 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
     hiddenProcesses: count('hiddenProcesses'),
     scanMs: (s.scanMs as number | undefined) ?? 0,
   };
-  // Namespace counts came later: absent in older files, and absent stays absent.
+  // Namespace and dump counts came later: absent in older files, and absent stays absent.
   for (const field of OPTIONAL_COUNTS) if (s[field] !== undefined) result[field] = count(field);
   if (s.engine !== undefined) result.engine = oneOf(s.engine, `${path}.engine`, ['netlink', 'proc'] as const);
   if (s.unreadableNamespaceNames !== undefined)
@@ -399,10 +400,14 @@ export function chain(value: unknown, path: string): ConnectionChain {
 export function eventMode(value: unknown, path: string): EventMode | undefined {
   if (value === undefined) return undefined;
   const e = object(value, path);
-  onlyKeys(e, path, ['active', 'reason', 'lost']);
+  onlyKeys(e, path, ['active', 'reason', 'lost', 'interrupted']);
   if (typeof e.active !== 'boolean') throw new Invalid(`${path}.active`, 'must be true or false');
   const mode: EventMode = { active: e.active, reason: string(e.reason, `${path}.reason`, true) };
   if (e.lost !== undefined) mode.lost = integer(e.lost, `${path}.lost`, 0, Number.MAX_SAFE_INTEGER);
+  if (e.interrupted !== undefined) {
+    if (e.interrupted !== true) throw new Invalid(`${path}.interrupted`, 'must be true when present');
+    mode.interrupted = true;
+  }
   return mode;
 }
 

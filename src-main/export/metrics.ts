@@ -15,6 +15,8 @@ export interface ExporterCounters {
   chainsDropped: number;
   /** Rows of the kernel's tables that did not parse, summed over polls. */
   malformedRows: number;
+  /** Tables the kernel changed during every try of their dump, summed over polls. */
+  interruptedDumps: number;
   /** Poll durations (seconds): a histogram's buckets, sum and count. */
   pollBuckets: number[];
   pollSum: number;
@@ -31,6 +33,7 @@ export function emptyCounters(): ExporterCounters {
     eventsLost: 0,
     chainsDropped: 0,
     malformedRows: 0,
+    interruptedDumps: 0,
     pollBuckets: POLL_BUCKETS.map(() => 0),
     pollSum: 0,
     pollCount: 0,
@@ -130,6 +133,11 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
     'porthole_malformed_rows',
     'Rows of the kernel tables that did not parse and were skipped.',
     counters.malformedRows,
+  );
+  counter(
+    'porthole_interrupted_dumps',
+    'Table dumps the kernel marked interrupted (the table changed while read) on every try: a socket may be missing or repeated.',
+    counters.interruptedDumps,
   );
   // Readiness and staleness: an alert can tell "nothing listens" from "not read lately".
   const readAt = Date.parse(table.at);

@@ -78,6 +78,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         stats = delta.stats;
         observePoll(counters, delta.stats.scanMs / 1000);
         counters.malformedRows += delta.stats.malformedRows;
+        counters.interruptedDumps += delta.stats.interruptedDumps ?? 0;
       }
       const lost = delta.eventMode?.lost ?? lastLost;
       counters.eventsLost += Math.max(0, lost - lastLost);

@@ -9,7 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openTcpEvents } from '../collect';
 import { ChainAssembler, type ConnectionChain } from '../track/connection-chains';
-import type { EventWorkerOptions, FromEventWorker } from './protocol';
+import { EVENT_ALIVE_MS, type EventWorkerOptions, type FromEventWorker } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('event-worker must run in a worker thread');
@@ -37,7 +37,7 @@ if (!opening.ok) {
   const tracer = opening.source;
   const assembler = new ChainAssembler();
   let lost = 0;
-  post({ type: 'mode', active: true, reason: null });
+  post({ type: 'mode', active: true, reason: null, ...(tracer.instance ? { instance: tracer.instance } : {}) });
   const read = () => {
     try {
       const finished: ConnectionChain[] = [];
@@ -55,10 +55,12 @@ if (!opening.ok) {
   };
   const reader = setInterval(read, READ_MS);
   const pruner = setInterval(() => assembler.prune(Date.now(), OPEN_CHAIN_MAX_AGE_MS), PRUNE_MS);
+  const alive = setInterval(() => post({ type: 'alive' }), EVENT_ALIVE_MS);
   port.on('message', (message: { type: 'stop' }) => {
     if (message.type !== 'stop') return;
     clearInterval(reader);
     clearInterval(pruner);
+    clearInterval(alive);
     read(); // what ended just before the stop
     tracer.close();
     port.close();

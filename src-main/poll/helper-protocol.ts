@@ -156,6 +156,11 @@ export function parseFromHelper(line: string): FromHelper {
       trayModelOf(parseUntrustedJson(json, fail));
       return { type: 'tray', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
     }
+    case 'alive':
+      // Its event instance is its own business (the app never acts on a path the helper names).
+      onlyKeys(m, 'alive', ['type', 'eventInstance']);
+      if (m.eventInstance !== undefined) string(m.eventInstance, 'eventInstance');
+      return { type: 'alive' };
     case 'error': {
       onlyKeys(m, 'error', ['type', 'message']);
       const message = string(m.message, 'message');

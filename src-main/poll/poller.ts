@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { checkInterval } from '../shared/interval';
 import type { KillOutcome } from '../shared/ipc';
+import type { LoopStatus } from '../shared/contract';
 import type { FromHelper, ToHelper } from './helper-protocol';
+import { releaseTcpEvents } from '../collect';
 import { workerChannel, type ChannelFactory, type PollChannel } from './channel';
 import type { PollWorkerOptions, SubscriberId } from './protocol';
 
@@ -27,6 +29,8 @@ export interface PollerOptions {
   eventBufferKb?: number;
   /** Where the loop runs (default: a worker thread); `restart` when it can be started again. */
   channel?: { factory: ChannelFactory; restart: boolean };
+  /** Silence after which the loop is said to have stalled, and after which it is started again. */
+  watch?: { stalledMs: number; stuckMs: number };
 }
 
 /** What the main thread asks of the table, answered as JSON: the whole state, a snapshot, the tray's. */
@@ -35,6 +39,15 @@ type TableRequest = 'current' | 'snapshot' | 'tray';
 /** Restarts allowed within RESTART_WINDOW_MS: a loop that keeps dying is given up on, and said so. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
+/**
+ * The loop says it is alive after every poll: silent for STALLED_INTERVALS intervals (and at least
+ * STALLED_MIN_MS, as a poll of a big table on a busy host takes seconds) it is said to have stalled
+ * (stopped, or stuck in a call); silent for STUCK_MS it is ended and started again.
+ */
+const STALLED_INTERVALS = 3;
+const STALLED_MIN_MS = 5_000;
+const STUCK_MS = 60_000;
+const WATCH_EVERY_MS = 1_000;
 /** One subscriber's end of the stream. */
 export interface Subscription {
   readonly id: SubscriberId;
@@ -66,6 +79,14 @@ export class Poller {
   private delivered = false;
   /** Settles a switchTo(): true at the new channel's first message, false if it ended first. */
   private started: ((ok: boolean) => void) | null = null;
+  private status: LoopStatus;
+  private readonly statusListeners = new Set<(status: LoopStatus) => void>();
+  /** The worker thread's event reader's tracefs instance: removed here if the thread dies with it. */
+  private eventInstance: string | null = null;
+  /** When the current channel last said anything (ms), null before its first message. */
+  private heardAt: number | null = null;
+  private readonly watchLimits: { stalledMs: number; stuckMs: number } | undefined;
+  private readonly watch: NodeJS.Timeout;
 
   constructor(options: PollerOptions) {
     intervalOrThrow(options.intervalMs);
@@ -78,7 +99,78 @@ export class Poller {
     this.workerPath = options.workerPath;
     this.factory = options.channel?.factory ?? workerChannel(options.workerPath);
     this.restartable = options.channel?.restart ?? true;
+    this.watchLimits = options.watch;
     this.channel = this.open();
+    this.status = {
+      state: 'running',
+      kind: this.channel.kind,
+      lastHeardAt: null,
+      restarts: 0,
+      lastRestartAt: null,
+      message: null,
+    };
+    this.watch = setInterval(() => this.checkAlive(), WATCH_EVERY_MS);
+    this.watch.unref();
+  }
+
+  /** How the loop is doing now. */
+  get loopStatus(): LoopStatus {
+    return this.status;
+  }
+
+  /** Called at every change of loopStatus; returns the way to stop listening. */
+  onStatus(listener: (status: LoopStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private setStatus(change: Partial<LoopStatus>): void {
+    const heard = this.heardAt === null ? this.status.lastHeardAt : new Date(this.heardAt).toISOString();
+    this.status = { ...this.status, kind: this.channel.kind, lastHeardAt: heard, ...change };
+    for (const listener of this.statusListeners) listener(this.status);
+  }
+
+  private get loopName(): string {
+    return this.channel.kind === 'helper' ? 'privileged helper' : 'poll worker';
+  }
+
+  /** Silence from a loop that has spoken: stalled (said), then stuck (ended and started again). */
+  private checkAlive(): void {
+    if (this.stopped || this.heardAt === null) return;
+    const silentMs = Date.now() - this.heardAt;
+    const stalledMs = this.watchLimits?.stalledMs ?? Math.max(STALLED_MIN_MS, STALLED_INTERVALS * this.intervalMs);
+    const stuckMs = this.watchLimits?.stuckMs ?? STUCK_MS;
+    if (silentMs >= stuckMs) {
+      const stuck = this.channel;
+      const why = `The ${this.loopName} did not answer for ${Math.round(silentMs / 1000)} s`;
+      this.heardAt = null;
+      if (!this.restartable) {
+        this.setStatus({ state: 'failed', message: `${why} and cannot be started again here.` });
+        return;
+      }
+      this.restarted(`${why}; it was ended and is being started again.`);
+      const instance = this.eventInstance;
+      this.reopen();
+      void stuck.close().then(() => this.releaseEvents(instance));
+    } else if (silentMs >= stalledMs && this.status.state === 'running') {
+      const since = new Date(this.heardAt).toLocaleTimeString('en-GB');
+      this.setStatus({
+        state: 'stalled',
+        message: `The ${this.loopName} has not answered since ${since}: the table shown is as of then.`,
+      });
+    }
+  }
+
+  /** Counts a restart and says so (errorListeners hear it too). */
+  private restarted(message: string): void {
+    const now = new Date();
+    this.errorListeners.forEach((l) => l(message));
+    this.setStatus({
+      state: 'restarting',
+      restarts: this.status.restarts + 1,
+      lastRestartAt: now.toISOString(),
+      message,
+    });
   }
 
   /** 'helper' while the privileged helper polls (every owner visible), else 'worker'. */
@@ -168,6 +260,7 @@ export class Poller {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.watch);
     await this.channel.close();
   }
 
@@ -178,6 +271,8 @@ export class Poller {
         message: (message) => {
           if (this.channel !== channel) return;
           this.delivered = true;
+          this.heardAt = Date.now();
+          if (this.status.state !== 'running') this.setStatus({ state: 'running', message: null });
           this.started?.(true);
           this.started = null;
           this.receive(message);
@@ -192,12 +287,21 @@ export class Poller {
     return channel;
   }
 
+  /** A worker thread that died took its event reader with it, which had no time to clean up. */
+  private releaseEvents(instance: string | null): void {
+    if (instance) releaseTcpEvents(instance);
+  }
+
   /** The loop ended on its own: start it again, within bounds, and resume every subscriber. */
   private lost(): void {
+    this.releaseEvents(this.eventInstance);
+    this.eventInstance = null;
     if (this.stopped) return;
     const say = (message: string) => this.errorListeners.forEach((l) => l(message));
     const withoutHelper = (why: string) => {
-      say(`${why}; polling goes on without it (owners of other users’ sockets unknown).`);
+      const message = `${why}; polling goes on without it (owners of other users’ sockets unknown).`;
+      say(message);
+      this.setStatus({ state: 'restarting', message });
       this.started?.(false);
       this.started = null;
       this.factory = workerChannel(this.workerPath);
@@ -210,16 +314,20 @@ export class Poller {
     const now = Date.now();
     this.restarts = this.restarts.filter((at) => now - at < RESTART_WINDOW_MS);
     if (this.restarts.length >= MAX_RESTARTS) {
-      say(`The poll loop ended ${this.restarts.length + 1} times within a minute; it is not started again.`);
+      const message = `The ${this.loopName} ended ${this.restarts.length + 1} times within a minute; it is not started again.`;
+      say(message);
+      this.setStatus({ state: 'failed', message });
       return;
     }
     this.restarts.push(now);
-    say(`The ${this.channel.kind === 'helper' ? 'privileged helper' : 'poll worker'} ended; started again.`);
+    this.restarted(`The ${this.loopName} ended; started again.`);
     this.reopen();
   }
 
   /** A new channel, with the interval, every subscriber (each gets a resync) and what was asked. */
   private reopen(): void {
+    this.eventInstance = null;
+    this.heardAt = null;
     this.channel = this.open();
     this.channel.send({ type: 'interval', ms: this.intervalMs });
     for (const id of this.subscribers.keys()) this.channel.send({ type: 'subscribe', id });
@@ -235,6 +343,10 @@ export class Poller {
   }
 
   private receive(message: FromHelper): void {
+    if (message.type === 'alive') {
+      if (this.channel.kind === 'worker') this.eventInstance = message.eventInstance ?? null;
+      return;
+    }
     if (message.type === 'stream') for (const id of message.ids) this.subscribers.get(id)?.(message.json);
     else if (message.type === 'error') this.errorListeners.forEach((l) => l(message.message));
     else if (message.type === 'stopped') {

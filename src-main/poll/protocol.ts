@@ -39,7 +39,12 @@ export type FromPollWorker =
   | { type: 'snapshot'; requestId: number; json: string }
   /** A TrayModel as JSON. */
   | { type: 'tray'; requestId: number; json: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /**
+   * After every poll, read or failed: the loop is alive (its host watches for silence). With the
+   * tracefs instance its event reader records into, which the host removes if the thread dies.
+   */
+  | { type: 'alive'; eventInstance?: string };
 
 /** The event reader thread (event-worker.ts), started by the poll worker. */
 export interface EventWorkerOptions {
@@ -48,8 +53,16 @@ export interface EventWorkerOptions {
 }
 
 export type FromEventWorker =
-  /** First, once: whether kernel events are recorded, and why not. */
-  | { type: 'mode'; active: boolean; reason: string | null }
+  /**
+   * First, once: whether kernel events are recorded, and why not; `instance`, the tracefs folder it
+   * records into, removed by the poll worker if the reader dies without removing it.
+   */
+  | { type: 'mode'; active: boolean; reason: string | null; instance?: string }
   /** Connections that ended since the last message, and the kernel's lost count so far. */
   | { type: 'chains'; chains: ConnectionChain[]; lost: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Every EVENT_ALIVE_MS, so the poll worker can tell a quiet reader from a stuck one. */
+  | { type: 'alive' };
+
+/** How often the event reader says it is alive. */
+export const EVENT_ALIVE_MS = 1000;

@@ -5,7 +5,7 @@
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { createCollector, hostInfo } from '../collect';
+import { createCollector, hostInfo, releaseTcpEvents } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
 import { outbox } from '../common/outbox';
 import { buildSnapshot } from '../export/snapshot';
@@ -15,6 +15,7 @@ import { Tracker } from '../track/tracker';
 import type { ConnectionChain } from '../track/connection-chains';
 import { emptyStats, type Delta, type EventMode, type Resync, type StreamMessage } from '../shared/contract';
 import {
+  EVENT_ALIVE_MS,
   type EventWorkerOptions,
   type FromEventWorker,
   type FromPollWorker,
@@ -41,16 +42,30 @@ const post = (message: FromPollWorker) => port.postMessage(message);
 // Event mode: the kernel's TCP events fill in what happens between polls, read by a thread of
 // their own (event-worker.ts) so that a long poll never keeps them waiting in the kernel's buffer.
 // Without permission the reason is said once (in every resync and delta) and polling goes on.
-const eventReader =
-  options.events === false
-    ? null
-    : new Worker(join(__dirname, 'event-worker.js'), {
-        workerData: { bufferKbPerCpu: options.eventBufferKb } satisfies EventWorkerOptions,
-      });
+// A reader that ends on its own is started again (bounded); one that stops answering is said to
+// have, and ended and started again if it stays silent.
+
+/** Restarts of the reader allowed within READER_RESTART_WINDOW_MS: one that keeps dying is given up on. */
+const READER_RESTARTS = 5;
+const READER_RESTART_WINDOW_MS = 60_000;
+/** No word from the reader for this long (it says it is alive every EVENT_ALIVE_MS): said to be stuck. */
+const READER_SILENT_MS = 5 * EVENT_ALIVE_MS;
+/** Silent this long: ended and started again. */
+const READER_STUCK_MS = 30_000;
+
 /** Replaced, never changed, when the kernel's lost count moves: a message once sent stays as it was. */
 let eventMode: EventMode = { active: false, reason: 'turned off' };
+let eventReader: Worker | null = null;
 let readerExited = false;
-eventReader?.once('exit', () => (readerExited = true));
+/** The reader's tracefs instance, removed here if it ends without removing it. */
+let readerInstance: string | null = null;
+let readerHeardAt = 0;
+/** The mode the reader said before it fell silent, restored when it speaks again. */
+let modeBeforeSilence: EventMode | null = null;
+let readerRestarts: number[] = [];
+/** Events lost by readers that have ended: the lost count carries on across a restart. */
+let lostBefore = 0;
+let readerLost = 0;
 /** Finished connections from the reader, until the next delta carries them (bounded). */
 let finished: ConnectionChain[] = [];
 /** Finished connections past that bound, for the next delta (no viewer got them). */
@@ -58,33 +73,116 @@ let finishedDropped = 0;
 const MAX_FINISHED = MAX_COALESCED_CHAINS;
 /** Published this often, so a finished connection reaches the viewers well before the next poll. */
 const EVENT_PUBLISH_MS = 200;
-/** Settles once the reader has said whether events are recorded: the first resync says it too. */
-const eventModeKnown = new Promise<void>((resolve) => {
-  if (!eventReader) return resolve();
+
+/** Starts a reader; `said` is called once it has said whether events are recorded (or failed). */
+function startEventReader(said: () => void): void {
+  const reader = new Worker(join(__dirname, 'event-worker.js'), {
+    workerData: { bufferKbPerCpu: options.eventBufferKb } satisfies EventWorkerOptions,
+  });
+  eventReader = reader;
+  readerExited = false;
+  readerInstance = null;
+  readerLost = 0;
+  readerHeardAt = Date.now();
   const giveUp = setTimeout(() => {
     eventMode = { active: false, reason: 'the kernel event reader did not start' };
-    resolve();
+    said();
   }, 5_000);
-  eventReader.on('message', (message: FromEventWorker) => {
+  reader.on('message', (message: FromEventWorker) => {
+    if (reader !== eventReader) return;
+    readerHeardAt = Date.now();
+    if (modeBeforeSilence) {
+      eventMode = modeBeforeSilence;
+      modeBeforeSilence = null;
+    }
     if (message.type === 'mode') {
       clearTimeout(giveUp);
-      eventMode = message.active ? { active: true, reason: null, lost: 0 } : { active: false, reason: message.reason };
-      resolve();
+      readerInstance = message.instance ?? null;
+      eventMode = message.active
+        ? { active: true, reason: null, lost: lostBefore }
+        : { active: false, reason: message.reason };
+      said();
     } else if (message.type === 'chains') {
       for (const chain of message.chains) finished.push(chain);
       if (finished.length > MAX_FINISHED) {
         finishedDropped += finished.length - MAX_FINISHED;
         finished = finished.slice(-MAX_FINISHED);
       }
-      if (message.lost !== eventMode.lost) eventMode = { ...eventMode, lost: message.lost };
-    } else post({ type: 'error', message: message.message });
+      readerLost = message.lost;
+      if (lostBefore + message.lost !== eventMode.lost) eventMode = { ...eventMode, lost: lostBefore + message.lost };
+    } else if (message.type === 'error') post({ type: 'error', message: message.message });
   });
-  eventReader.on('error', (error) => {
+  reader.on('error', (error) => {
+    if (reader !== eventReader) return;
     clearTimeout(giveUp);
-    eventMode = { active: false, reason: `the kernel event reader failed: ${error.message}` };
-    resolve();
+    post({ type: 'error', message: `the kernel event reader failed: ${error.message}` });
   });
+  reader.once('exit', () => {
+    clearTimeout(giveUp);
+    if (reader !== eventReader) return;
+    readerExited = true;
+    if (!stopped && (eventMode.active || modeBeforeSilence)) readerEnded('ended');
+    said();
+  });
+}
+
+/** The reader ended without being asked (or was ended, stuck): cleans up after it and starts another. */
+function readerEnded(how: string): void {
+  if (readerInstance) releaseTcpEvents(readerInstance);
+  readerInstance = null;
+  lostBefore += readerLost;
+  modeBeforeSilence = null;
+  const now = Date.now();
+  readerRestarts = readerRestarts.filter((at) => now - at < READER_RESTART_WINDOW_MS);
+  if (readerRestarts.length >= READER_RESTARTS) {
+    eventReader = null;
+    eventMode = {
+      active: false,
+      reason: `the kernel event reader ${how} ${readerRestarts.length + 1} times within a minute and is not started again; only polls are recorded`,
+    };
+    post({ type: 'error', message: `The kernel event reader ${how} too often; it is not started again.` });
+    return;
+  }
+  readerRestarts.push(now);
+  eventMode = {
+    active: false,
+    reason: `the kernel event reader ${how}; it is being started again (changes between polls meanwhile are missed)`,
+    lost: lostBefore,
+    interrupted: true,
+  };
+  post({ type: 'error', message: `The kernel event reader ${how}; started again.` });
+  // Said at once: the new reader may be recording again before the next poll's delta.
+  publishEvents();
+  startEventReader(() => undefined);
+}
+
+/** Settles once the reader has said whether events are recorded: the first resync says it too. */
+const eventModeKnown = new Promise<void>((resolve) => {
+  if (options.events === false) resolve();
+  else startEventReader(resolve);
 });
+
+const readerWatch =
+  options.events === false
+    ? null
+    : setInterval(() => {
+        if (!eventReader || readerExited || (!eventMode.active && !modeBeforeSilence)) return;
+        const silentMs = Date.now() - readerHeardAt;
+        if (silentMs >= READER_STUCK_MS) {
+          const stuck = eventReader;
+          eventReader = null; // its exit is not a death to react to: this is
+          void stuck.terminate();
+          readerEnded(`did not answer for ${Math.round(silentMs / 1000)} s and was ended`);
+        } else if (silentMs >= READER_SILENT_MS) {
+          modeBeforeSilence ??= eventMode;
+          eventMode = {
+            active: false,
+            reason: `the kernel event reader has not answered for ${Math.round(silentMs / 1000)} s; changes between polls may be lost`,
+            lost: modeBeforeSilence.lost,
+            interrupted: true,
+          };
+        }
+      }, EVENT_ALIVE_MS);
 
 function drainEvents(): ConnectionChain[] {
   const chains = finished;
@@ -92,8 +190,10 @@ function drainEvents(): ConnectionChain[] {
   return chains;
 }
 
+/** The event mode the last delta carried. */
+let publishedMode: EventMode | null = null;
 const withEvents = (delta: Delta, chains: ConnectionChain[]): Delta => {
-  delta.eventMode = eventMode;
+  delta.eventMode = publishedMode = eventMode;
   if (chains.length > 0) delta.chains = chains;
   if (finishedDropped > 0) {
     delta.chainsDropped = finishedDropped;
@@ -162,18 +262,21 @@ async function pollOnce(): Promise<void> {
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
   }
+  post({ type: 'alive', ...(readerInstance ? { eventInstance: readerInstance } : {}) });
   if (!stopped) timer = setTimeout(() => void pollOnce(), Math.max(0, intervalMs - (Date.now() - started)));
 }
 
-const eventTimer = eventReader
-  ? setInterval(() => {
-      // Before the first table there is nothing to tell news against (and a delta would claim a
-      // scan's figures): events wait in the reader and go out with the first table.
-      if (!tracker.scanned) return;
-      const chains = drainEvents();
-      if (chains.length > 0 || finishedDropped > 0) stream.publish(withEvents(tracker.between(new Date()), chains));
-    }, EVENT_PUBLISH_MS)
-  : null;
+/** Finished connections, and a change of event mode, as a delta between polls. */
+function publishEvents(): void {
+  // Before the first table there is nothing to tell news against (and a delta would claim a
+  // scan's figures): events wait in the reader and go out with the first table.
+  if (!tracker.scanned) return;
+  const chains = drainEvents();
+  if (chains.length > 0 || finishedDropped > 0 || eventMode !== publishedMode)
+    stream.publish(withEvents(tracker.between(new Date()), chains));
+}
+
+const eventTimer = options.events !== false ? setInterval(publishEvents, EVENT_PUBLISH_MS) : null;
 
 // Until the event reader has said whether events are recorded, requests wait: a resync sent
 // before would say the wrong mode.
@@ -220,6 +323,7 @@ function handle(message: ToPollWorker): void {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (eventTimer) clearInterval(eventTimer);
+      if (readerWatch) clearInterval(readerWatch);
       // The reader removes its tracefs instance, then ends; this worker ends when it has.
       if (eventReader && !readerExited) {
         eventReader.postMessage({ type: 'stop' });

@@ -209,6 +209,11 @@ export interface ScanStats {
    * (duplicates dropped; skipped rows restored when their fd proves they still exist).
    */
   repairedRows: number;
+  /**
+   * Tables whose netlink dump the kernel said was interrupted (the table changed under it) on every
+   * try: kept as read, they may miss or repeat a socket that moved meanwhile. Absent when none.
+   */
+  interruptedDumps?: number;
   /** Processes that could not be inspected (not permitted). */
   hiddenProcesses: number;
   /** Wall time of the scan in milliseconds. */
@@ -348,6 +353,11 @@ export interface EventMode {
    * belonged to are missing or incomplete. Absent where none was counted (older files).
    */
   lost?: number;
+  /**
+   * True while the reader of the kernel's events has ended or stopped answering and is being
+   * started again: events go unread meanwhile (`reason` says what happened). Absent otherwise.
+   */
+  interrupted?: boolean;
 }
 
 /** One step of the delta stream: strictly increasing `seq`. */
@@ -437,6 +447,25 @@ export interface HostStatus {
 export interface HostsStatus {
   local: string;
   sources: HostStatus[];
+}
+
+/**
+ * How the poll loop (the worker thread, or the privileged helper process) is doing, as its host sees
+ * it: `running`; `stalled` (no word from it for a while: stopped, or stuck); `restarting` (it ended
+ * and is being started again); `failed` (it ended too often and is not started again). While it is
+ * not running the table shown is the last one read, as of `lastHeardAt`.
+ */
+export interface LoopStatus {
+  state: 'running' | 'stalled' | 'restarting' | 'failed';
+  /** The loop's kind: the privileged helper, or the poll worker thread. */
+  kind: 'worker' | 'helper';
+  /** When the loop last said anything (ISO time); null before it first has. */
+  lastHeardAt: string | null;
+  /** Times it ended and was started again since the host started, and the last time. */
+  restarts: number;
+  lastRestartAt: string | null;
+  /** One sentence for people: what happened, what Porthole does about it. */
+  message: string | null;
 }
 
 /** What the engine streams to one subscriber, whatever the transport. */

@@ -3,7 +3,14 @@
 
 import * as v from 'valibot';
 import { checkInterval, INTERVAL_RANGE } from './interval';
-import { HOST_NAME_PATTERN, PID_MAX, type HostsStatus, type ReverseDnsMode, type StreamMessage } from './contract';
+import {
+  HOST_NAME_PATTERN,
+  PID_MAX,
+  type HostsStatus,
+  type LoopStatus,
+  type ReverseDnsMode,
+  type StreamMessage,
+} from './contract';
 
 export { REVERSE_DNS_MODES, type ReverseDnsMode } from './contract';
 import { isIpLiteral } from './ip-literal';
@@ -132,7 +139,9 @@ export type ServerMessage =
   | Reply
   | { type: 'command'; command: MenuCommand }
   | { type: 'host'; host: string; message: StreamMessage }
-  | { type: 'hosts'; hosts: HostsStatus };
+  | { type: 'hosts'; hosts: HostsStatus }
+  /** How the poll loop is doing: on subscribing, and at every change. */
+  | { type: 'loop'; loop: LoopStatus };
 export type MenuCommand = 'export' | 'import' | 'record' | 'doctor' | 'showAllOwners';
 
 export const IPC = {

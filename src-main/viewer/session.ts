@@ -1,7 +1,8 @@
 // One viewer's session with the engine, whatever carries it (an Electron window, a WebSocket):
 // validated requests in, stream messages out. Hosts only move bytes through this.
 
-import { parseRendererRequest, type ActionRequest, type Reply } from '../shared/ipc';
+import { parseRendererRequest, type ActionRequest, type Reply, type ServerMessage } from '../shared/ipc';
+import type { LoopStatus } from '../shared/contract';
 import { PreSerialised, type HostActions } from './actions';
 import type { Poller, Subscription } from '../poll/poller';
 import { RateLimit } from '../common/rate-limit';
@@ -38,6 +39,8 @@ export const MAX_MESSAGES_PER_SECOND = 100;
 
 export class ViewerSession {
   private subscription: Subscription | null = null;
+  /** Stops telling this viewer how the poll loop is doing (set while subscribed). */
+  private stopLoopStatus: (() => void) | null = null;
   private pendingActions = 0;
   private readonly rate = new RateLimit(MAX_MESSAGES_PER_SECOND);
 
@@ -69,6 +72,10 @@ export class ViewerSession {
         this.subscription?.close();
         this.subscription = this.poller.subscribe((json) => this.transport.send(json));
         this.sources?.subscribe(this.subscription.id, (json) => this.transport.send(json));
+        // The loop's state as it is, then every change: a viewer is told while its table is stale.
+        this.stopLoopStatus?.();
+        this.sendLoopStatus(this.poller.loopStatus);
+        this.stopLoopStatus = this.poller.onStatus((status) => this.sendLoopStatus(status));
         break;
       case 'ack':
         if (request.host === undefined) this.subscription?.ack();
@@ -98,6 +105,10 @@ export class ViewerSession {
         this.pendingActions++;
         void this.answer(request).finally(() => this.pendingActions--);
     }
+  }
+
+  private sendLoopStatus(loop: LoopStatus): void {
+    this.transport.send(JSON.stringify({ type: 'loop', loop } satisfies ServerMessage));
   }
 
   /** A small refusal instead of an answer: the viewer may ask again. */
@@ -134,6 +145,8 @@ export class ViewerSession {
   }
 
   close(): void {
+    this.stopLoopStatus?.();
+    this.stopLoopStatus = null;
     if (this.subscription) this.sources?.unsubscribe(this.subscription.id);
     this.subscription?.close();
     this.subscription = null;

@@ -5,8 +5,12 @@ import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hostInfo } from '../../src-main/collect';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
+import { SockDiagReader } from '../../src-main/collect/linux/sock-diag';
+import { toText } from '../../src-main/export/formats';
+import { buildSnapshot } from '../../src-main/export/snapshot';
 import type { Scan } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
 import { at, socketsAt, theListener, theSocket } from '../helpers/identity';
@@ -314,5 +318,32 @@ describe('Linux collector on a real workload', () => {
     const ss = theirs.filter(mine).map(asKey);
     expect(porthole.length).toBeGreaterThan(40);
     expect(porthole.sort()).toEqual(ss.sort());
+  });
+});
+
+describe('a dump the kernel marks interrupted on every try', () => {
+  it('is kept, counted in the scan and said in the snapshot summary, never an empty table', async () => {
+    const opening = SockDiagReader.shared();
+    if (!opening.ok) throw new Error(opening.reason);
+    // The kernel sets NLM_F_DUMP_INTR only when its hash changes mid-dump, which no test can time:
+    // the real reader's real TCP dump is taken and marked as the kernel would mark it.
+    const real = opening.reader.dump.bind(opening.reader);
+    const spy = vi
+      .spyOn(opening.reader, 'dump')
+      .mockImplementation((...args: Parameters<SockDiagReader['dump']>) =>
+        args[0] === 'tcp' && args[1] === 4 ? { ...real(...args), interrupted: true } : real(...args),
+      );
+    try {
+      const marked = await new LinuxCollector({ traffic: false }).collect();
+      expect(marked.stats.engine).toBe('netlink');
+      expect(marked.stats.interruptedDumps).toBe(1);
+      // Its rows are there: the listener of this workload on 127.0.0.1 among them.
+      expect(theListener(marked.sockets, 'tcp', at(LO, v4.port)).pid).toBe(v4.pid);
+      const summary = toText(buildSnapshot(marked, hostInfo(), new Date())).split('\n')[0];
+      expect(summary).toContain('1 tables changed while read');
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await new LinuxCollector({ traffic: false }).collect()).stats.interruptedDumps).toBeUndefined();
   });
 });

@@ -41,9 +41,15 @@ function startHelper(): ChildProcess {
 }
 
 /** The helper's lines, parsed, as they come. */
+/** The next line a child prints; from a helper, its heartbeats (`alive`, after every poll) are passed over. */
 function linesOf(child: ChildProcess) {
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return async () => JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
+  return async () => {
+    for (;;) {
+      const line = JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
+      if (line.type !== 'alive') return line;
+    }
+  };
 }
 
 const listenerIn = (sockets: Socket[], port: number) => socketsAt(sockets, 'tcp', at('127.0.0.1', port), null)[0];

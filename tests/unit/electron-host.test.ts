@@ -56,6 +56,15 @@ describe('IPC handlers', () => {
     const poller = {
       subscribe: vi.fn((onMessage: (json: string) => void) => ((forward = onMessage), subscription)),
       setInterval: vi.fn(),
+      loopStatus: {
+        state: 'running',
+        kind: 'worker',
+        lastHeardAt: null,
+        restarts: 0,
+        lastRestartAt: null,
+        message: null,
+      },
+      onStatus: vi.fn(() => () => undefined),
     } as unknown as Poller;
     const log: string[] = [];
     const ipc = registerIpc(ipcMain, contents, APP, poller, (line) => log.push(line));
@@ -65,6 +74,8 @@ describe('IPC handlers', () => {
     expect(poller.subscribe).not.toHaveBeenCalled();
     handle(event(), { type: 'subscribe' });
     expect(poller.subscribe).toHaveBeenCalledTimes(1);
+    // The loop's state first, so the window can say when its table goes stale.
+    expect(contents.send).toHaveBeenCalledWith(IPC.stream, expect.stringContaining('"type":"loop"'));
     forward('{"type":"resync"}');
     expect(contents.send).toHaveBeenCalledWith(IPC.stream, '{"type":"resync"}');
     handle(event(), { type: 'visibility', visible: false });

@@ -217,6 +217,8 @@ export class LinuxCollector implements Collector {
   private readonly diagRefused = new Map<string, string>();
   /** Whether this scan read every own-namespace table it needed through netlink. */
   private scanUsedProc = false;
+  /** Tables of this scan the kernel changed during every try of their dump (see ScanStats). */
+  private interruptedDumps = 0;
   /** When this scan's TCP traffic figures were read (the own namespace's dump); null when they were not. */
   private trafficReadAt: number | null = null;
   private readonly traffic: boolean;
@@ -296,6 +298,7 @@ export class LinuxCollector implements Collector {
       since = performance.now();
     };
     this.poll++;
+    this.interruptedDumps = 0;
     this.scanUsedProc = this.diag === null;
     this.trafficReadAt = null;
     this.lastNamespaceReads = { tcpTablesRead: 0, tcpKept: 0, entered: 0, byNamespace: new Map() };
@@ -431,6 +434,7 @@ export class LinuxCollector implements Collector {
       stats: {
         unattributed,
         malformedRows: malformed,
+        ...(this.interruptedDumps > 0 ? { interruptedDumps: this.interruptedDumps } : {}),
         repairedRows: inet.duplicates + inet.restored + unixReconciled.duplicates + unixReconciled.restored,
         hiddenProcesses: this.owners.hiddenProcessCount,
         scanMs: Math.round((busyMs + performance.now() - since) * 10) / 10,
@@ -657,6 +661,7 @@ export class LinuxCollector implements Collector {
     if (diag && !this.diagRefused.has('unix')) {
       try {
         const dump = diag.dumpUnix();
+        if (dump.interrupted) this.interruptedDumps++;
         return {
           candidates: dump.rows.map((row) => ({ row, slot: '', text: '', ambiguous: false })),
           malformed: dump.malformed,
@@ -687,6 +692,7 @@ export class LinuxCollector implements Collector {
     if (diag && !this.diagRefused.has(table.file)) {
       try {
         const dump = diag.dump(table.protocol, table.family, previous, this.traffic);
+        if (dump.interrupted) this.interruptedDumps++;
         // Rates are bytes over the time between two readings: the time of the reading itself, not
         // of the end of a scan whose other steps (owners, namespaces) take longer on a busy host.
         if (table.protocol === 'tcp' && this.traffic) this.trafficReadAt = Date.now();

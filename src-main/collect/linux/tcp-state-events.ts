@@ -105,7 +105,8 @@ export class TcpStateTracer {
   readonly format: 'binary' | 'text';
 
   private constructor(
-    private readonly dir: string,
+    /** Porthole's own tracefs instance, removed on close. */
+    readonly instance: string,
     /** trace_pipe, read when the binary pages cannot be. */
     private readonly textFd: number | null,
     private readonly raw: RawReader | null,
@@ -237,7 +238,21 @@ export class TcpStateTracer {
     this.closed = true;
     if (this.textFd !== null) closeSync(this.textFd);
     for (const fd of this.raw?.fds ?? []) closeSync(fd);
-    removeInstance(this.dir);
+    removeInstance(this.instance);
+  }
+
+  /**
+   * Removes an instance of this process's that a reader ending abruptly (its thread gone) left
+   * recording; never anything else's.
+   */
+  static release(instance: string, root = TRACEFS): void {
+    const name = instance.slice(`${root}/instances/`.length);
+    if (
+      instance.startsWith(`${root}/instances/`) &&
+      /^[\w-]+$/.test(name) &&
+      name.startsWith(`${INSTANCE_PREFIX}${process.pid}-`)
+    )
+      removeInstance(instance);
   }
 }
 

@@ -1,6 +1,6 @@
 // The one client interface the stores use, with two transports: Electron's preload API, or a
 // WebSocket to `porthole serve`. No view knows which one it runs under.
-import type { HostsStatus, StreamMessage } from '../../../src-main/shared/contract';
+import type { HostsStatus, LoopStatus, StreamMessage } from '../../../src-main/shared/contract';
 import type {
   ActionRequest,
   MenuCommand,
@@ -24,6 +24,8 @@ export interface PortholeClient {
   /** Another machine's stream (a source of `serve`), in order per host; and how the hosts are doing. */
   onHost(listener: (host: string, message: StreamMessage) => void): void;
   onHosts(listener: (hosts: HostsStatus) => void): void;
+  /** How the host's poll loop is doing: on subscribing, then at every change. */
+  onLoop(listener: (loop: LoopStatus) => void): void;
   send(request: RendererRequest): void;
   /** Sends an action and resolves with the host's answer, or rejects with its reason. */
   call<T>(action: Action): Promise<T>;
@@ -41,6 +43,7 @@ function dispatcher(send: (request: RendererRequest) => void) {
   const commandListeners: ((c: MenuCommand) => void)[] = [];
   const hostListeners: ((host: string, m: StreamMessage) => void)[] = [];
   const hostsListeners: ((hosts: HostsStatus) => void)[] = [];
+  const loopListeners: ((loop: LoopStatus) => void)[] = [];
   const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   return {
@@ -55,11 +58,13 @@ function dispatcher(send: (request: RendererRequest) => void) {
       } else if (message.type === 'command') commandListeners.forEach((l) => l(message.command));
       else if (message.type === 'host') hostListeners.forEach((l) => l(message.host, message.message));
       else if (message.type === 'hosts') hostsListeners.forEach((l) => l(message.hosts));
+      else if (message.type === 'loop') loopListeners.forEach((l) => l(message.loop));
       else streamListeners.forEach((l) => l(message));
     },
     onCommand: (listener: (c: MenuCommand) => void) => void commandListeners.push(listener),
     onHost: (listener: (host: string, m: StreamMessage) => void) => void hostListeners.push(listener),
     onHosts: (listener: (hosts: HostsStatus) => void) => void hostsListeners.push(listener),
+    onLoop: (listener: (loop: LoopStatus) => void) => void loopListeners.push(listener),
     call<T>(action: Action): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
@@ -88,6 +93,7 @@ function electronClient(api: PreloadApi): PortholeClient {
     onCommand: d.onCommand,
     onHost: d.onHost,
     onHosts: d.onHosts,
+    onLoop: d.onLoop,
     send: (request) => api.request(request),
     call: d.call,
   };
@@ -143,6 +149,7 @@ function webSocketClient(): PortholeClient {
     onCommand: d.onCommand,
     onHost: d.onHost,
     onHosts: d.onHosts,
+    onLoop: d.onLoop,
     send,
     call: d.call,
   };

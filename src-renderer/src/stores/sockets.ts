@@ -8,6 +8,7 @@ import {
   type ConnectionChain,
   type Delta,
   type HostsStatus,
+  type LoopStatus,
   type ProcessInfo,
   type Snapshot,
   type Socket,
@@ -53,6 +54,8 @@ export const useSocketStore = defineStore('sockets', () => {
   const remotes = new Map<string, LiveTable>();
   /** This machine's name and every source's state; null where the host merges no sources. */
   const hosts = ref<HostsStatus | null>(null);
+  /** How the host's poll loop is doing (null until it says): not running means the table is stale. */
+  const loop = ref<LoopStatus | null>(null);
 
   function receiveHost(host: string, message: StreamMessage, now = Date.now()): void {
     if (!HOST_NAME_PATTERN.test(host)) return;
@@ -116,6 +119,7 @@ export const useSocketStore = defineStore('sockets', () => {
     to.onMessage((message) => receive(message));
     to.onHost((host, message) => receiveHost(host, message));
     to.onHosts((status) => (hosts.value = status));
+    to.onLoop((status) => (loop.value = status));
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
       let expired = live.expire(Date.now()) && shown === live;
@@ -276,6 +280,7 @@ export const useSocketStore = defineStore('sockets', () => {
     tableOfKey,
     receiveHost,
     hosts,
+    loop,
     hostNames,
     /** Sources whose rows are not current (stale, refused, unreachable): their rows are marked so. */
     notCurrent: computed(
