@@ -7,7 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LinuxCollector } from '../src-main/collect/linux/linux-collector';
-import { Workload, type ChildInfo } from '../tests/helpers/workload';
+import { Workload } from '../tests/helpers/workload';
+import { holdSockets } from './held-sockets';
 import { benchRenderer } from './renderer-bench';
 import { benchEventToUi } from './event-to-ui';
 import { benchMountOnly, benchNamespaces, printNamespaceFigures } from './namespaces';
@@ -54,7 +55,6 @@ async function eventRateSection(): Promise<void> {
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 const loopSeconds = Number(values['loop-seconds']);
-const PROCESS_PAIRS = 10; // 10 servers + 10 clients ≈ 20 processes
 
 interface Sample {
   wallMs: number;
@@ -102,19 +102,6 @@ function command(cmd: string, args: string[]): () => void {
 
 function available(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-/** Holds `size` loopback sockets: connections count twice (both ends), plus the listeners. */
-async function buildWorkload(size: number): Promise<{ workload: Workload; servers: ChildInfo[] }> {
-  const workload = new Workload(helpers);
-  const servers = await Promise.all(
-    Array.from({ length: PROCESS_PAIRS }, () => workload.start({ role: 'listen', host: '127.0.0.1' })),
-  );
-  const perPair = Math.max(1, Math.round((size - PROCESS_PAIRS) / 2 / PROCESS_PAIRS));
-  await Promise.all(
-    servers.map((s) => workload.start({ role: 'connect', host: '127.0.0.1', port: s.port, count: perPair })),
-  );
-  return { workload, servers };
 }
 
 function tcpSocketCount(): number {
@@ -241,7 +228,7 @@ async function main(): Promise<void> {
 
   for (const size of sizes) {
     process.stderr.write(`\n== ${size} sockets: setting up…\n`);
-    const { workload, servers } = await buildWorkload(size);
+    const { workload, servers } = await holdSockets(size, helpers);
     try {
       actual[size] = tcpSocketCount();
       process.stderr.write(`   ${actual[size]} TCP sockets in the table; measuring (${runs} runs each)…\n`);

@@ -4,8 +4,15 @@
 // Prints the server's memory, each good viewer's longest wait between deltas, what happened to the
 // two bad ones, and whether the server lived, against the goals.
 // Usage: npm run soak [-- --seconds 60 --rate 2000 --interval 500 --node-arg=--cpu-prof]
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+//
+// npm run soak -- --endurance (issue 27): the long run instead — 30 minutes on a host holding
+// 20,000 sockets with 500 short connections a second, four viewers of which one is slow (it
+// acknowledges each message 3 s late). Prints the server's RSS and open files every 5 minutes and
+// their slope per 10 minutes (least squares, after a 3-minute warm-up), and the bytes
+// waiting in the kernel for each viewer: flat figures mean nothing grows.
+// Options: --minutes 30 --sockets 20000 --rate 500 --interval 1000
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -13,6 +20,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type ServerMessage } from '../src-main/shared/ipc';
 import { startServe, type Served } from '../tests/helpers/serve';
+import { holdSockets } from './held-sockets';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +29,9 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '500' },
     /** e.g. --node-arg=--cpu-prof to see where the server spends its time */
     'node-arg': { type: 'string', multiple: true, default: [] },
+    endurance: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '30' },
+    sockets: { type: 'string', default: '20000' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -28,6 +39,11 @@ const RATE = Number(values.rate);
 const GOOD_VIEWERS = 18;
 const RSS_GOAL_MB = 300;
 const GAP_GOAL_MS = 1000;
+/** Endurance: what counts as flat, per 10 minutes (the heap settles in steps of a few MB). */
+const RSS_FLAT_MB_PER_10MIN = 5;
+const FDS_FLAT_PER_10MIN = 1;
+/** Left out of the slopes: TIME_WAIT from the churn builds up for its first minute (60 s timers). */
+const WARM_UP_MINUTES = 3;
 const root = join(__dirname, '..', '..'); // out/bench → the project
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -121,8 +137,8 @@ async function flooder(served: Served) {
   return { ws, state };
 }
 
-function startLoad(): Promise<{ made: () => number; stop: () => void }> {
-  const child = spawn(process.execPath, [join(root, 'tests/helpers/background-load.cjs'), '0', String(RATE)], {
+function startLoad(rate = RATE): Promise<{ made: () => number; stop: () => void }> {
+  const child = spawn(process.execPath, [join(root, 'tests/helpers/background-load.cjs'), '0', String(rate)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let made = 0;
@@ -209,4 +225,129 @@ async function main(): Promise<void> {
   process.exitCode = met ? 0 : 1;
 }
 
-void main();
+const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+/** Bytes the kernel holds unsent, per connection from the server's port (ss's Send-Q). */
+function sendQueues(port: number): number[] {
+  const out = spawnSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).stdout;
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.trim().split(/\s+/)[1]));
+}
+
+/** Least-squares slope of (minute, value) after the warm-up, per 10 minutes. */
+function slopePer10Min(samples: { minute: number; value: number }[]): number {
+  const kept = samples.filter((s) => s.minute >= WARM_UP_MINUTES);
+  const n = kept.length;
+  if (n < 2) return 0;
+  const mx = kept.reduce((a, s) => a + s.minute, 0) / n;
+  const my = kept.reduce((a, s) => a + s.value, 0) / n;
+  const sxy = kept.reduce((a, s) => a + (s.minute - mx) * (s.value - my), 0);
+  const sxx = kept.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
+  return sxx === 0 ? 0 : (sxy / sxx) * 10;
+}
+
+/** A viewer that reads everything but acknowledges each message `lagMs` late: the server coalesces for it. */
+async function slowViewer(served: Served, lagMs: number) {
+  const ws = await connect(served);
+  const state = { messages: 0, closed: false, resyncs: 0 };
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if (message.type !== 'delta' && message.type !== 'resync') return;
+    state.messages++;
+    if (message.type === 'resync') state.resyncs++;
+    setTimeout(() => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'ack' })), lagMs);
+  });
+  ws.on('close', () => (state.closed = true));
+  ws.send(JSON.stringify({ type: 'subscribe' }));
+  return { ws, state };
+}
+
+async function endurance(): Promise<void> {
+  const minutes = Number(values.minutes);
+  const sockets = Number(values.sockets);
+  const rate = Number(values.rate === '2000' ? '500' : values.rate);
+  const interval = values.interval === '500' ? '1000' : values.interval;
+  const held = await holdSockets(sockets, join(root, 'tests/helpers'));
+  const served = await startServe(['--interval', interval, '--no-history'], values['node-arg']);
+  const pid = served.child.pid!;
+  const good = await Promise.all(Array.from({ length: 3 }, () => goodViewer(served)));
+  const slow = await slowViewer(served, 3000);
+  const load = await startLoad(rate);
+  const madeAtStart = load.made();
+  console.log(
+    `soak --endurance: ${minutes} min, ${sockets} sockets held, ${rate} short connections/s, serve --interval ${interval}, 3 viewers + 1 slow`,
+  );
+  const rss: { minute: number; value: number }[] = [];
+  const fds: { minute: number; value: number }[] = [];
+  const queues: number[] = [];
+  const started = performance.now();
+  for (const v of good) v.state.from = started;
+  let nextReport = 0;
+  while (performance.now() - started < minutes * 60_000 && served.child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    if (served.child.exitCode !== null) break;
+    const minute = (performance.now() - started) / 60_000;
+    rss.push({ minute, value: rssMb(pid) });
+    fds.push({ minute, value: openFiles(pid) });
+    const waiting = sendQueues(served.port);
+    queues.push(Math.max(0, ...waiting));
+    if (minute >= nextReport) {
+      console.log(
+        `  ${minute.toFixed(1).padStart(5)} min: RSS ${rss.at(-1)!.value.toFixed(0)} MB, ${fds.at(-1)!.value} open files, Send-Q to viewers ${waiting.join(' / ')} B, slow viewer ${slow.state.messages} messages`,
+      );
+      nextReport += 5;
+    }
+  }
+  const elapsedMin = (performance.now() - started) / 60_000;
+  const made = load.made() - madeAtStart;
+  const alive = served.child.exitCode === null;
+  const closed = [...good.map((v) => v.state.closed), slow.state.closed].filter(Boolean).length;
+  const gaps = good.map((v) => v.state.maxGapMs);
+  load.stop();
+  for (const v of [...good.map((g) => g.ws), slow.ws]) v.terminate();
+  await served.stop();
+  await held.workload.stop();
+
+  const rssSlope = slopePer10Min(rss);
+  const fdSlope = slopePer10Min(fds);
+  const row = (label: string, value: string, goal = '') =>
+    console.log(`  ${label.padEnd(40)} ${value.padEnd(36)} ${goal}`);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  const rssFlat = Math.abs(rssSlope) <= RSS_FLAT_MB_PER_10MIN;
+  const fdsFlat = Math.abs(fdSlope) <= FDS_FLAT_PER_10MIN;
+  const queuesBounded =
+    Math.max(...queues.slice(queues.length >> 1)) <= Math.max(...queues.slice(0, queues.length >> 1)) * 2 + 65536;
+  console.log('');
+  row('ran', `${elapsedMin.toFixed(1)} min, ${made} short connections (${(made / elapsedMin / 60).toFixed(0)}/s)`);
+  row(
+    'server RSS: first / last / peak',
+    `${rss[0]?.value.toFixed(0)} / ${rss.at(-1)?.value.toFixed(0)} / ${Math.max(...rss.map((s) => s.value)).toFixed(0)} MB`,
+  );
+  row(
+    'server RSS slope',
+    `${rssSlope.toFixed(2)} MB per 10 min`,
+    `goal |slope| ≤ ${RSS_FLAT_MB_PER_10MIN}: ${verdict(rssFlat)}`,
+  );
+  row('open files: first / last', `${fds[0]?.value} / ${fds.at(-1)?.value}`);
+  row(
+    'open files slope',
+    `${fdSlope.toFixed(2)} per 10 min`,
+    `goal |slope| ≤ ${FDS_FLAT_PER_10MIN}: ${verdict(fdsFlat)}`,
+  );
+  row(
+    'Send-Q to viewers: max, first / second half',
+    `${Math.max(...queues.slice(0, queues.length >> 1))} / ${Math.max(...queues.slice(queues.length >> 1))} B`,
+    `goal no growth: ${verdict(queuesBounded)}`,
+  );
+  row('good viewers: longest wait between deltas', `${Math.max(...gaps).toFixed(0)} ms`);
+  row('slow viewer', `${slow.state.messages} messages (${slow.state.resyncs} resyncs)`);
+  row('viewers closed by the server', String(closed), `goal 0: ${verdict(closed === 0)}`);
+  row('server', alive ? 'alive throughout' : 'EXITED', `goal alive: ${verdict(alive)}`);
+  const met = rssFlat && fdsFlat && queuesBounded && closed === 0 && alive;
+  console.log(`\nsoak --endurance: ${met ? 'every goal met' : 'a goal was MISSED'}`);
+  process.exitCode = met ? 0 : 1;
+}
+
+void (values.endurance ? endurance() : main());
