@@ -43,6 +43,12 @@ const PACKAGES = [
   ['podman', 'podman', false],
   ['runc', 'runc', false],
   ['/bin/busybox', 'busybox-static', false],
+  // The stress test's real servers and their load tools (tests/system/stress.test.ts).
+  ['/usr/lib/postgresql', 'postgresql', false],
+  ['redis-server', 'redis-server', false],
+  ['redis-benchmark', 'redis-tools', false],
+  ['nginx', 'nginx-light', false],
+  ['wrk', 'wrk', false],
 ];
 
 const present = (what) => (what.startsWith('/') ? existsSync(what) : onPath(what));

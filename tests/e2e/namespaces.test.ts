@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
-import { AS_NOBODY } from '../helpers/cli';
+import { asNobody } from '../helpers/cli';
 import { startForwarder, TestNamespaces } from '../helpers/netns';
 import { eventually, Workload, type ChildInfo } from '../helpers/workload';
 
@@ -116,7 +116,7 @@ describe('the UI across network namespaces', () => {
 describe('the UI run unprivileged', () => {
   it('names in the status bar the namespaces it could not enter', async () => {
     const hidden = namespaces.add('uh'); // a bind mount only: nobody cannot enter it
-    const unprivileged = await openServedUi(['--interval', '250'], AS_NOBODY);
+    const unprivileged = await openServedUi(['--interval', '250'], asNobody());
     try {
       const status = unprivileged.page.getByTestId('unreadable-namespaces');
       await status.waitFor();

@@ -17,5 +17,19 @@ export function runPorthole(args: string[], options: SpawnSyncOptions = {}, pref
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
-/** setpriv to `nobody`: the collector as a user who may not see other users' processes. */
-export const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+const SETPRIV_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+let nobodyCanRead: boolean | undefined;
+
+/**
+ * setpriv to `nobody`: the collector as a user who may not see other users' processes. Throws one
+ * line saying why when `nobody` cannot read the checkout (a clone inside a private folder, e.g.
+ * /root), where Node would otherwise fail inside its module loader.
+ */
+export function asNobody(): string[] {
+  nobodyCanRead ??= spawnSync(SETPRIV_NOBODY[0], [...SETPRIV_NOBODY.slice(1), 'test', '-r', CLI]).status === 0;
+  if (!nobodyCanRead)
+    throw new Error(
+      `the user nobody cannot read ${CLI} (a folder above the checkout is private, e.g. 0700): tests that run Porthole unprivileged need it readable; clone under a folder others may enter, or chmod o+x the folders above it`,
+    );
+  return SETPRIV_NOBODY;
+}

@@ -26,7 +26,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * @param nodeArgs options for Node itself (e.g. --cpu-prof when the soak benchmark profiles the server)
- * @param prefix a command that runs it (AS_NOBODY: the server unprivileged)
+ * @param prefix a command that runs it (asNobody(): the server unprivileged)
  */
 export async function startServe(args: string[] = [], nodeArgs: string[] = [], prefix: string[] = []): Promise<Served> {
   const [command, ...rest] = [...prefix, process.execPath, ...nodeArgs, CLI, 'serve', '--port', '0', ...args];

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOCKET_COLUMNS, TRAFFIC_COLUMNS, type Snapshot } from '../../src-main/shared/contract';
 import { at, theListener } from '../helpers/identity';
-import { AS_NOBODY, runPorthole } from '../helpers/cli';
+import { asNobody, runPorthole } from '../helpers/cli';
 import { HELPERS, Workload, type ChildInfo } from '../helpers/workload';
 
 const workload = new Workload();
@@ -114,7 +114,7 @@ describe('porthole snapshot', () => {
     writeFileSync(join(locked, 'old.json'), 'previous content');
     chmodSync(dir, 0o755);
     chmodSync(locked, 0o555);
-    const run = runPorthole(['snapshot', '--output', join(locked, 'old.json')], { cwd: tmpdir() }, AS_NOBODY);
+    const run = runPorthole(['snapshot', '--output', join(locked, 'old.json')], { cwd: tmpdir() }, asNobody());
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/permission denied/);
     expect(readFileSync(join(locked, 'old.json'), 'utf8')).toBe('previous content');
@@ -187,7 +187,7 @@ describe('porthole snapshot', () => {
   });
 
   it('run unprivileged, shows other users\u2019 sockets with pid null, their uid, and counts them', () => {
-    const run = runPorthole(['snapshot', '--format', 'json'], { cwd: tmpdir() }, AS_NOBODY);
+    const run = runPorthole(['snapshot', '--format', 'json'], { cwd: tmpdir() }, asNobody());
     expect(run.status).toBe(0);
     const snapshot = JSON.parse(run.stdout) as Snapshot;
     const listener = theListener(snapshot.sockets, 'tcp', at('127.0.0.1', server.port));
@@ -195,7 +195,7 @@ describe('porthole snapshot', () => {
     expect(listener.inode).toBeGreaterThan(0);
     expect(snapshot.stats.unattributed).toBeGreaterThanOrEqual(1);
     expect(snapshot.stats.hiddenProcesses).toBeGreaterThan(0);
-    const text = runPorthole(['snapshot', '--format', 'text'], { cwd: tmpdir() }, AS_NOBODY);
+    const text = runPorthole(['snapshot', '--format', 'text'], { cwd: tmpdir() }, asNobody());
     expect(text.stdout.split('\n')[0]).toMatch(/processes could not be inspected: run as root to see every owner/);
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
-import { AS_NOBODY, runPorthole } from '../helpers/cli';
+import { asNobody, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { HELPERS } from '../helpers/workload';
 
@@ -79,7 +79,7 @@ describe.skipIf(!root)('porthole close (root)', () => {
     const run = runPorthole(
       ['close', `127.0.0.1:${conn.clientPort}`, `127.0.0.1:${conn.listenPort}`, '--yes'],
       {},
-      AS_NOBODY,
+      asNobody(),
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/Not closed: (closing a connection needs root|not permitted)/);

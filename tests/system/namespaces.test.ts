@@ -12,7 +12,7 @@ import {
 import type { Scan, Snapshot } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
-import { AS_NOBODY, CLI, runPorthole } from '../helpers/cli';
+import { asNobody, CLI, runPorthole } from '../helpers/cli';
 import { at, socketsAt, theListener, theSocket } from '../helpers/identity';
 import { TestNamespaces } from '../helpers/netns';
 import { eventually, interruptThenKill, Workload } from '../helpers/workload';
@@ -167,7 +167,7 @@ describe('sockets inside network namespaces', () => {
 
   it('counts and names the namespaces it cannot enter when unprivileged, and says so in every format', async () => {
     const name = namespaces.add('e'); // a bind mount only: entering it needs CAP_SYS_ADMIN
-    const run = runPorthole(['snapshot', '--format', 'json'], {}, AS_NOBODY);
+    const run = runPorthole(['snapshot', '--format', 'json'], {}, asNobody());
     expect(run.status).toBe(0);
     const snapshot = JSON.parse(run.stdout) as Snapshot;
     expect(snapshot.namespaces!.find((n) => n.name === name)).toMatchObject({
@@ -178,7 +178,7 @@ describe('sockets inside network namespaces', () => {
     expect(snapshot.stats.unreadableNamespaceNames).toContain(name);
     // Root's processes are other users' to nobody: their namespaces cannot be told either.
     expect(snapshot.stats.hiddenNamespaceProcesses).toBeGreaterThan(0);
-    const text = runPorthole(['snapshot', '--format', 'text'], {}, AS_NOBODY).stdout;
+    const text = runPorthole(['snapshot', '--format', 'text'], {}, asNobody()).stdout;
     expect(text).toMatch(/namespaces not read/);
     expect(text).toContain(`  ${name}: not permitted`);
     namespaces.delete(name);

@@ -10,7 +10,7 @@ import type { Resync, StreamMessage } from '../../src-main/shared/contract';
 import { Poller } from '../../src-main/poll/poller';
 import { parseSnapshot } from '../../src-main/export/import-snapshot';
 import { TRAY_PORTS, type TrayModel } from '../../src-main/track/tray';
-import { AS_NOBODY, CLI, PROJECT_ROOT } from '../helpers/cli';
+import { asNobody, CLI, PROJECT_ROOT } from '../helpers/cli';
 import { at, socketsAt, theListener } from '../helpers/identity';
 import { eventually, HELPERS, interruptThenKill, Workload } from '../helpers/workload';
 
@@ -131,7 +131,7 @@ describe('porthole watch', () => {
   });
 
   it.skipIf(!root)('says once, without permission for kernel events, that it only polls', async () => {
-    const watch = launch([CLI, 'watch', '--interval', '250'], AS_NOBODY);
+    const watch = launch([CLI, 'watch', '--interval', '250'], asNobody());
     await eventually(() => watch.stderr[0], 10_000);
     expect(watch.stderr[0]).toMatch(
       /^Watching \d+ sockets, polling every 0\.25 s; connections shorter than that are not seen \(kernel events: (not permitted to use tracefs \(run as root\)|tracefs is not available .*)\)\. Ctrl-C stops\.$/,

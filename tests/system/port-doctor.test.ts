@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Diagnosis } from '../../src-main/track/port-doctor';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
-import { AS_NOBODY, runPorthole } from '../helpers/cli';
+import { asNobody, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { eventually, Workload } from '../helpers/workload';
 import { tmpdir } from 'node:os';
@@ -140,7 +140,7 @@ describe('porthole who', () => {
     // A low port nothing listens on here: the only obstacle is privilege.
     const port = [81, 82, 83, 84, 85].find((p) => runPorthole(['who', String(p), '--json']).status === 0)!;
     expect(port).toBeDefined();
-    const { status, diagnosis } = who([String(port)], AS_NOBODY);
+    const { status, diagnosis } = who([String(port)], asNobody());
     expect(status).toBe(1);
     expect(diagnosis.verdict).toBe('denied');
     expect(diagnosis.binds.map((b) => b.outcome)).toContain('EACCES');

@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resync, Snapshot, Socket, StreamMessage } from '../../src-main/shared/contract';
 import { parseFromHelper } from '../../src-main/poll/helper-protocol';
-import { AS_NOBODY, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
+import { asNobody, CLI, PROJECT_ROOT, runPorthole } from '../helpers/cli';
 import { at, socketsAt } from '../helpers/identity';
 import { interruptThenKill, Workload } from '../helpers/workload';
 import { Poller } from '../../src-main/poll/poller';
@@ -58,13 +58,13 @@ describe.skipIf(!root)('the privileged helper', () => {
   it('lets an unprivileged app side see the owners only root can see', async () => {
     const held = await workload.start({ role: 'listen', host: '127.0.0.1' });
     // As nobody alone: root's listener is listed, its owner is not.
-    const alone = JSON.parse(runPorthole(['snapshot', '--format', 'json'], {}, AS_NOBODY).stdout) as Snapshot;
+    const alone = JSON.parse(runPorthole(['snapshot', '--format', 'json'], {}, asNobody()).stdout) as Snapshot;
     expect(listenerIn(alone.sockets, held.port!)).toMatchObject({ pid: null });
 
     const helper = startHelper();
     const app = spawn(
-      AS_NOBODY[0],
-      [...AS_NOBODY.slice(1), process.execPath, CLI, 'watch', '--json', '--interval', '250'],
+      asNobody()[0],
+      [...asNobody().slice(1), process.execPath, CLI, 'watch', '--json', '--interval', '250'],
       {
         stdio: ['ignore', 'pipe', 'pipe', helper.stdout!, helper.stdin!],
         env: { ...process.env, PORTHOLE_HELPER: 'fds:3,4' },

@@ -166,6 +166,16 @@ export class OwnerResolver {
     for (const pid of this.recentlyActive) candidates.add(pid);
     for (const pid of phaseOneScans) this.rescan(pid, unknown);
     this.scanUntilFound(candidates, unknown, scanned);
+    // Processes started after step 1 listed them, before the table was read: a new socket is most
+    // likely theirs (a client just started), and without this it would wait a poll for phase 3.
+    if (unknown.size > 0) {
+      const listed = new Set(pids);
+      this.scanUntilFound(
+        this.listPids().filter((pid) => !listed.has(pid)),
+        unknown,
+        scanned,
+      );
+    }
 
     // Phase 3: a full scan, only for inodes that survived a poll (short-lived sockets would
     // otherwise force one every time), stopping as soon as all are found. When every process was

@@ -1,0 +1,41 @@
+// The owner lookup against a /proc of our own making: processes as folders, sockets as fd links.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OwnerResolver } from '../../src-main/collect/linux/owners';
+
+const roots: string[] = [];
+afterEach(() => roots.splice(0).forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+function fakeProc(): { root: string; process(pid: number, inodes: number[]): void } {
+  const root = mkdtempSync(join(tmpdir(), 'porthole-proc-'));
+  roots.push(root);
+  return {
+    root,
+    process(pid, inodes) {
+      mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
+      inodes.forEach((inode, i) => symlinkSync(`socket:[${inode}]`, join(root, String(pid), 'fd', String(3 + i))));
+    },
+  };
+}
+
+describe('OwnerResolver', () => {
+  it('finds the owner of a socket whose process started after the processes were listed, in that poll', () => {
+    const proc = fakeProc();
+    proc.process(100, [111]);
+    const resolver = new OwnerResolver(proc.root);
+    const poll = (fresh: number[], table: number[]) => {
+      resolver.refresh();
+      resolver.resolve({ fresh, gone: [], has: (inode) => table.includes(inode) });
+    };
+    poll([111], [111]);
+    poll([], [111]);
+    expect(resolver.ownersOf(111)).toEqual([100]);
+    // A client starts between step 1 (the processes listed) and the table's read: its socket is new.
+    resolver.refresh();
+    proc.process(200, [222]);
+    resolver.resolve({ fresh: [222], gone: [], has: (inode) => inode === 111 || inode === 222 });
+    expect(resolver.ownersOf(222)).toEqual([200]);
+  });
+});
