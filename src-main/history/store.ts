@@ -2,7 +2,7 @@
 // prebuilt binaries in the registry, loaded alike by Node and Electron). What it holds is said in
 // docs/history.md; the schema is versioned (PRAGMA user_version) and migrated on open.
 
-import { existsSync, mkdirSync, openSync, closeSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'libsql';
 import { userStateFolder } from '../collect/state-folder';
@@ -100,6 +100,65 @@ export function pragmaNumber(db: Db, name: string): number {
   return Number(row?.[name]);
 }
 
+/**
+ * One recorder per file: a second one would write every span twice. The writer holds `PATH.lock`
+ * (made exclusively, 0600) naming its pid and that process's start; a lock whose process is gone
+ * (or whose pid now belongs to another process) is stale and taken over. Readers take no lock.
+ */
+function takeWriterLock(path: string): () => void {
+  const lock = `${path}.lock`;
+  const me = `${process.pid} ${processStart(process.pid)}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, me);
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8') === me) rmSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = readLockHolder(lock);
+      if (holder && holderAlive(holder))
+        throw new HistoryError(`another Porthole (pid ${holder.pid}) is recording into ${path}; only one may`);
+      rmSync(lock, { force: true }); // stale: its recorder was killed
+    }
+  }
+  throw new HistoryError(`could not take ${lock}`);
+}
+
+/** A process's start (Linux: clock ticks after boot, from /proc), to tell a reused pid; '' elsewhere. */
+function processStart(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function readLockHolder(lock: string): { pid: number; start: string } | null {
+  try {
+    const [pid, start = ''] = readFileSync(lock, 'utf8').slice(0, 64).split(' ');
+    return /^\d{1,10}$/.test(pid) ? { pid: Number(pid), start } : null;
+  } catch {
+    return null;
+  }
+}
+
+function holderAlive(holder: { pid: number; start: string }): boolean {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return holder.start === '' || processStart(holder.pid) === holder.start;
+}
+
 export interface HistoryOpening {
   store: HistoryStore;
   /** Said once when the file could not be used as it was (moved aside); null otherwise. */
@@ -110,6 +169,8 @@ export class HistoryStore {
   private constructor(
     readonly db: Db,
     readonly path: string,
+    /** Gives the writer's lock back (readers hold none). */
+    private readonly unlock: () => void = () => undefined,
   ) {}
 
   /**
@@ -135,10 +196,20 @@ export class HistoryStore {
       return { store: new HistoryStore(db, path), note: null };
     }
     makeFolder(dirname(path));
+    const unlock = takeWriterLock(path);
+    try {
+      return HistoryStore.openForWriting(path, unlock);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  private static openForWriting(path: string, unlock: () => void): HistoryOpening {
     // Made here with its mode, not by SQLite (0644 less the umask): it holds command lines.
     if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
     try {
-      return { store: HistoryStore.prepare(path), note: null };
+      return { store: HistoryStore.prepare(path, unlock), note: null };
     } catch (error) {
       if (error instanceof HistoryError) throw error;
       const code = (error as { code?: string }).code ?? '';
@@ -148,13 +219,13 @@ export class HistoryStore {
       for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
       closeSync(openSync(path, 'wx', 0o600));
       return {
-        store: HistoryStore.prepare(path),
+        store: HistoryStore.prepare(path, unlock),
         note: `the history at ${path} was unreadable (${code}): moved aside to ${aside}, a new one started`,
       };
     }
   }
 
-  private static prepare(path: string): HistoryStore {
+  private static prepare(path: string, unlock: () => void): HistoryStore {
     const db = new Database(path);
     try {
       // Before any table exists: deleted rows can then be given back to the file system.
@@ -172,7 +243,7 @@ export class HistoryStore {
         for (let v = version; v < HISTORY_SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
         db.exec(`PRAGMA user_version = ${HISTORY_SCHEMA_VERSION}`);
       });
-      return new HistoryStore(db, path);
+      return new HistoryStore(db, path, unlock);
     } catch (error) {
       db.close();
       throw error;
@@ -197,5 +268,6 @@ export class HistoryStore {
 
   close(): void {
     this.db.close();
+    this.unlock();
   }
 }

@@ -151,6 +151,28 @@ describe('porthole serve records, porthole history answers', () => {
     expect(existsSync(join(folder, 'porthole'))).toBe(false);
   });
 
+  it('has one recorder a file: a second serve on it says so and serves; the first records on', async () => {
+    const path = join(dir, 'shared', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    await eventually(() => (existsSync(`${path}.lock`) ? true : undefined), 5000);
+    const second = await startServe(['--interval', '250', '--history', path]);
+    try {
+      const said = await eventually(() => second.stderr.find((line) => line.includes('not recording history')), 5000);
+      expect(said).toBe(
+        `porthole: not recording history: another Porthole (pid ${served.child.pid}) is recording into ${path}; only one may`,
+      );
+      expect((await fetch(second.url)).status).toBe(200);
+      // The first goes on: a listener opened now is in the history with its owner.
+      const held = await workload.start({ role: 'listen', host: '127.0.0.1' });
+      await eventually(
+        () => (askHistory(path, held.port!).uses.some((u) => u.pid === held.pid) ? true : undefined),
+        10_000,
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('records without a UI with porthole record, until stopped', async () => {
     const path = join(dir, 'record', 'history.sqlite');
     const recorder = spawn(process.execPath, [CLI, 'record', '--interval', '250', '--history', path], {

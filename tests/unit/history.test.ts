@@ -1,6 +1,7 @@
 // The flight recorder on real SQLite files: spans from a stream, the port's history asked back,
 // a restart after a crash, a corrupt file moved aside, a newer schema refused, retention and the
 // size cap, and the times people type.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,23 @@ describe('the history database', () => {
     // A file a recorder has only just made (no schema yet) has nothing recorded: said so, not an SQL error.
     writeFileSync(join(dir, 'new.sqlite'), '', { mode: 0o600 });
     expect(() => HistoryStore.open(join(dir, 'new.sqlite'), true)).toThrow(/nothing is recorded at .*new\.sqlite yet/);
+  });
+
+  it('has one recorder a file: a second is refused naming the first; the lock a killed one left is taken over', () => {
+    const path = join(dir, 'h.sqlite');
+    const first = HistoryStore.open(path).store;
+    expect(() => HistoryStore.open(path)).toThrow(
+      new RegExp(`another Porthole \\(pid ${process.pid}\\) is recording into .*h\\.sqlite; only one may`),
+    );
+    // Readers take no lock.
+    HistoryStore.open(path, true).store.close();
+    first.close();
+    expect(readdirSync(dir)).not.toContain('h.sqlite.lock');
+    // A recorder killed with its lock held: a pid no process has now.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'h.sqlite.lock'), `${dead.stdout} 12345`);
+    const second = HistoryStore.open(path).store;
+    second.close();
   });
 
   it('drops spans past the retention, and the oldest past the size cap, counting them', () => {
