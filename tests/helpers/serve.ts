@@ -1,6 +1,7 @@
 // Starts the real `porthole serve` as a child process and reads the URL it prints. Every server
 // started here is ended: by stop(), and, if a test run dies first, when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CLI, PROJECT_ROOT } from './cli';
 import { interruptThenKill } from './workload';
@@ -60,4 +61,19 @@ export async function startServe(args: string[] = [], nodeArgs: string[] = [], p
     stderr,
     stop: () => stopChild(child),
   };
+}
+
+/** The pid of the privileged helper a Porthole (`parent`) started. */
+export function helperPid(parent: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('helper.js')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error('no privileged helper is running');
 }

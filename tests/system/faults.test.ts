@@ -3,7 +3,7 @@
 // its thread's equivalent) and stopped for 10 s (SIGSTOP, or its thread's equivalent). Each time:
 // the viewers are told while it lasts, none is dropped, the loop comes back by itself, and what it
 // reads afterwards is attributed to the right process.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { EventMode, LoopStatus, StreamMessage } from '../../src-main/shared
 import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type ServerMessage } from '../../src-main/shared/ipc';
 import { StreamTable } from '../../src-main/track/stream-table';
 import { PROJECT_ROOT } from '../helpers/cli';
-import { startServe, type Served } from '../helpers/serve';
+import { helperPid, startServe, type Served } from '../helpers/serve';
 import { ThreadFaults } from '../helpers/thread-faults';
 import { eventually, Workload } from '../helpers/workload';
 
@@ -93,20 +93,6 @@ async function attributedAfter(viewers: Viewer[]): Promise<void> {
 /** Porthole's tracefs instances made by this pid (threads share it): exactly one while events are read. */
 function instancesOf(pid: number): string[] {
   return existsSync(TRACEFS) ? readdirSync(TRACEFS).filter((name) => name.startsWith(`porthole-${pid}-`)) : [];
-}
-
-function helperPid(parent: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('helper.js')) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error('no privileged helper is running');
 }
 
 /** A short connection to a listener of the workload's, after which event mode must have it. */
