@@ -2,7 +2,8 @@
 // database (what `porthole serve` records).
 
 import { portHistory, type PortHistory, type PortUse } from '../history/query';
-import { defaultHistoryPath, HistoryError, HistoryStore } from '../history/store';
+import { readHistory } from '../history/read';
+import { defaultHistoryPath, HistoryError, type HistoryStore } from '../history/store';
 import { parseWhen } from '../history/when';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
@@ -50,19 +51,13 @@ export function momentOption(name: string, text: string, now: number): number {
  * that is missing, or cannot answer for what is asked (HistoryError), is HistoryUnavailable: exit 1.
  */
 export function askHistory<T>(path: string | undefined, ask: (store: HistoryStore) => T): T {
-  let store: HistoryStore;
   try {
-    store = HistoryStore.open(path ?? defaultHistoryPath(), true).store;
+    return readHistory(path ?? defaultHistoryPath(), ask);
   } catch (error) {
-    throw new HistoryUnavailable((error as Error).message);
-  }
-  try {
-    return ask(store);
-  } catch (error) {
-    if (error instanceof HistoryError) throw new HistoryUnavailable(error.message);
+    // Missing, unreadable, or unable to answer for what is asked.
+    if (error instanceof HistoryError || (error as { code?: string }).code !== undefined)
+      throw new HistoryUnavailable((error as Error).message);
     throw error;
-  } finally {
-    store.close();
   }
 }
 

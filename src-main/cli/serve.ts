@@ -97,9 +97,8 @@ with a host column and each host's status; its token from the URL or from --sour
     const poller = new Poller({ intervalMs, eventBufferKb, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
     // A history that cannot be opened is said and skipped: the live view goes on.
-    const recording = values['no-history']
-      ? null
-      : startRecording(poller, values.history ?? defaultHistoryPath(), (line) => io.stderr(`${line}\n`));
+    const history = values['no-history'] ? null : (values.history ?? defaultHistoryPath());
+    const recording = history ? startRecording(poller, history, (line) => io.stderr(`${line}\n`)) : null;
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;
@@ -112,6 +111,7 @@ with a host column and each host's status; its token from the URL or from --sour
         sources,
         token,
         reverseDns: reverseDns as ReverseDnsMode,
+        history,
       });
     } catch (error) {
       sources?.close();

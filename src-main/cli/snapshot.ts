@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../export/write-atomic';
 import { UsageError } from './args';
 import { firstScreen } from './first-screen';
 import { defineVerb, EXIT_OK } from './io';
-import { emptyStats, type Snapshot } from '../shared/contract';
+import type { Snapshot } from '../shared/contract';
 
 function chooseFormat(requested: string | undefined, output: string | undefined): ExportFormat {
   if (requested !== undefined) {
@@ -25,13 +25,12 @@ function chooseFormat(requested: string | undefined, output: string | undefined)
 
 /** The table at a past moment, rebuilt from the history (the moment it names, not now). */
 async function pastSnapshot(when: string, path: string | undefined): Promise<Snapshot> {
-  const [{ askHistory, momentOption }, { tableAt }] = await Promise.all([
+  const [{ askHistory, momentOption }, { snapshotAt }] = await Promise.all([
     import('./history'),
-    import('../history/query'),
+    import('../history/read'),
   ]);
   const at = momentOption('at', when, Date.now());
-  const table = askHistory(path, (store) => tableAt(store, at));
-  return buildSnapshot({ ...table, stats: emptyStats() }, hostInfo(), new Date(at));
+  return askHistory(path, (store) => snapshotAt(store, at, hostInfo()));
 }
 
 export const snapshot = defineVerb({

@@ -34,7 +34,7 @@ function savedState(): unknown {
   }
 }
 
-function createWindow(poller: Poller): BrowserWindow {
+function createWindow(poller: Poller, history: string | null): BrowserWindow {
   const state = restoredState(
     savedState(),
     screen.getAllDisplays().map((d) => d.workArea),
@@ -101,7 +101,7 @@ function createWindow(poller: Poller): BrowserWindow {
           : 'Nothing changed: the administrator’s consent was not given (or the prompt could not be shown).';
       },
     },
-    { reverseDns: reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS) },
+    { reverseDns: reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS), history },
   );
   const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);
   // Hidden: poll less often; the renderer also pauses its stream (visibility request).
@@ -168,11 +168,9 @@ if (!app.requestSingleInstanceLock()) {
     // The flight recorder, on by default as in `porthole serve`; PORTHOLE_HISTORY names another
     // file, or "off". (Its state is said on stderr; the status bar does not show it yet.)
     const historyPath = process.env.PORTHOLE_HISTORY;
-    const recording =
-      historyPath === 'off'
-        ? null
-        : startRecording(poller, historyPath || defaultHistoryPath(), (line) => console.error(line));
-    window = createWindow(poller);
+    const history = historyPath === 'off' ? null : historyPath || defaultHistoryPath();
+    const recording = history ? startRecording(poller, history, (line) => console.error(line)) : null;
+    window = createWindow(poller, history);
     // The tray: the number of listening ports and the busiest, read from the table every few seconds.
     const tray = new Tray(join(app.getAppPath(), 'resources/icons/32x32.png'));
     const show = () => {

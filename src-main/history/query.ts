@@ -1,44 +1,13 @@
 // Questions asked of the history: who held or used a port, from when to when. Read-only; the
 // answer is bounded (MAX_ROWS, the rest counted) so a busy port's week stays one screen of JSON.
 
-import type { ContainerInfo, ProcessInfo, Socket } from '../shared/contract';
+import type { ContainerInfo, PortHistory, PortUse, ProcessInfo, Socket } from '../shared/contract';
+
+export type { PortHistory, PortUse };
 import { HistoryError, type HistoryStore } from './store';
 
 /** Spans answered at most; the rest are counted in `more`. */
 export const MAX_ROWS = 1_000;
-
-export interface PortUse {
-  protocol: string;
-  /** 'listener': it listened on the port; 'server': a connection accepted on it; 'client': one made to it. */
-  role: 'listener' | 'server' | 'client';
-  localAddress: string | null;
-  localPort: number | null;
-  remoteAddress: string | null;
-  remotePort: number | null;
-  /** The last state it was seen in. */
-  state: string;
-  pid: number | null;
-  name: string | null;
-  command: string | null;
-  cwd: string | null;
-  container: string | null;
-  /** ms since the epoch; `to` null: still there at the last recording. */
-  from: number;
-  to: number | null;
-}
-
-export interface PortHistory {
-  port: number;
-  since: number;
-  until: number;
-  uses: PortUse[];
-  /** Spans that matched beyond MAX_ROWS. */
-  more: number;
-  /** Spans dropped from the history by retention or its size cap, in all (they may have matched). */
-  dropped: number;
-  /** When the history was last written (ms), or null when never. */
-  lastRecorded: number | null;
-}
 
 interface Row {
   protocol: string;

@@ -477,3 +477,37 @@ export type StreamMessage = { type: 'delta'; delta: Delta } | { type: 'resync'; 
  */
 export const REVERSE_DNS_MODES = ['on', 'hosts', 'off'] as const;
 export type ReverseDnsMode = (typeof REVERSE_DNS_MODES)[number];
+
+/** The history's answer to "who held or used this port" (`porthole history --port`, a port's timeline). */
+export interface PortUse {
+  protocol: string;
+  /** 'listener': it listened on the port; 'server': a connection accepted on it; 'client': one made to it. */
+  role: 'listener' | 'server' | 'client';
+  localAddress: string | null;
+  localPort: number | null;
+  remoteAddress: string | null;
+  remotePort: number | null;
+  /** The last state it was seen in. */
+  state: string;
+  pid: number | null;
+  name: string | null;
+  command: string | null;
+  cwd: string | null;
+  container: string | null;
+  /** ms since the epoch; `to` null: still there at the last recording. */
+  from: number;
+  to: number | null;
+}
+
+export interface PortHistory {
+  port: number;
+  since: number;
+  until: number;
+  uses: PortUse[];
+  /** Spans that matched beyond the bound of an answer (history/query.ts MAX_ROWS). */
+  more: number;
+  /** Spans dropped from the history by retention or its size cap, in all (they may have matched). */
+  dropped: number;
+  /** When the history was last written (ms), or null when never. */
+  lastRecorded: number | null;
+}

@@ -90,6 +90,15 @@ const ACTION_REQUESTS = [
   }),
   /** Poll through the privileged helper, after the platform's consent dialog (Electron only). */
   v.strictObject({ type: v.literal('showAllOwners'), id }),
+  /** The table as the history has it at a moment ("15:12", "10 min ago", ISO 8601): a snapshot document. */
+  v.strictObject({ type: v.literal('tableAt'), id, at: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) }),
+  /** Who held or used a port over the last `hours` (1-168), from the history. */
+  v.strictObject({
+    type: v.literal('portHistory'),
+    id,
+    port,
+    hours: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(168)),
+  }),
 ] as const;
 
 /** Requests from the renderer (or a browser tab over WebSocket): the schema, and the type from it. */

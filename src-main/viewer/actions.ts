@@ -9,7 +9,10 @@ import { diagnosePort } from '../track/port-doctor';
 import { killProcess } from '../actions/kill-process';
 import { closeConnection, findConnection } from '../actions/close-connection';
 import type { Poller } from '../poll/poller';
-import { ReverseNames } from '../collect';
+import { hostInfo, ReverseNames } from '../collect';
+import { portHistory } from '../history/query';
+import { readHistory, snapshotAt } from '../history/read';
+import { parseWhen } from '../history/when';
 
 export interface HostActions {
   run(request: ActionRequest): Promise<unknown>;
@@ -36,6 +39,8 @@ export const SNAPSHOT_FRESH_MS = 200;
 export interface HostActionOptions {
   /** How remote addresses are named (reverse DNS); 'on' by default. */
   reverseDns?: ReverseDnsMode;
+  /** The history this host records into, which viewers may ask about; null (default): none. */
+  history?: string | null;
 }
 
 export function createHostActions(
@@ -64,6 +69,10 @@ export function createHostActions(
       void asked.finally(() => setTimeout(() => fresh === asked && (fresh = null), SNAPSHOT_FRESH_MS).unref());
     }
     return new PreSerialised(await fresh);
+  };
+  const recorded = (): string => {
+    if (!options.history) throw new ActionRefused('this host records no history (see porthole serve --help)');
+    return options.history;
   };
   return {
     async run(request) {
@@ -106,6 +115,19 @@ export function createHostActions(
           if (!desktop)
             throw new ActionRefused('the privileged helper is for the desktop app; run porthole serve as root');
           return desktop.showAllOwners();
+        case 'tableAt': {
+          const history = recorded();
+          const at = parseWhen(request.at, Date.now());
+          if (at === null)
+            throw new ActionRefused('a moment is "15:12", "10 min ago" or an ISO time (2026-12-06T15:12:00)');
+          // The document's text, made once here: it is the reply as it is.
+          return new PreSerialised(JSON.stringify(readHistory(history, (store) => snapshotAt(store, at, hostInfo()))));
+        }
+        case 'portHistory': {
+          const history = recorded();
+          const now = Date.now();
+          return readHistory(history, (store) => portHistory(store, request.port, now - request.hours * 3600_000, now));
+        }
         case 'openFolder': {
           if (!desktop) throw new ActionRefused('opening folders is for the desktop app');
           const table = await current();

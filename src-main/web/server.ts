@@ -33,6 +33,8 @@ export interface WebServerOptions {
   token?: string;
   /** How remote addresses are named (`serve --reverse-dns`). */
   reverseDns?: ReverseDnsMode;
+  /** The history serve records into, which viewers may ask about (the UI's time control); null: none. */
+  history?: string | null;
 }
 
 export interface WebServer {
@@ -97,7 +99,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const token = options.token ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => {});
   // The browser host answers the port doctor, kill and snapshot; saving is a browser download.
-  const actions = createHostActions(options.poller, null, { reverseDns: options.reverseDns });
+  const actions = createHostActions(options.poller, null, {
+    reverseDns: options.reverseDns,
+    history: options.history ?? null,
+  });
   const root = normalize(options.rendererDir + sep);
   let port = options.port;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

@@ -9,6 +9,7 @@ import {
   type Delta,
   type HostsStatus,
   type LoopStatus,
+  type PortHistory,
   type ProcessInfo,
   type Snapshot,
   type Socket,
@@ -25,7 +26,8 @@ import { Replay } from './replay';
 
 export type Source =
   | { kind: 'live' }
-  | { kind: 'snapshot'; name: string; takenAt: string; snapshot: Snapshot }
+  /** `past`: a moment rebuilt from the host's history (the time control), not a file. */
+  | { kind: 'snapshot'; name: string; takenAt: string; snapshot: Snapshot; past?: boolean }
   | { kind: 'replay'; name: string };
 
 /** Other machines a viewer may be shown at once (the server bounds its sources lower). */
@@ -145,8 +147,8 @@ export const useSocketStore = defineStore('sockets', () => {
     version.value++;
   }
 
-  /** Shows a snapshot file read-only in the same views. */
-  function showSnapshot(snapshot: Snapshot, name: string): void {
+  /** Shows a snapshot file (or a moment of the history) read-only in the same views. */
+  function showSnapshot(snapshot: Snapshot, name: string, past = false): void {
     escapeTable(snapshot);
     const table = new LiveTable();
     table.receive(
@@ -166,7 +168,35 @@ export const useSocketStore = defineStore('sockets', () => {
       Date.now(),
     );
     replay = null;
-    show(markRaw(table), { kind: 'snapshot', name, takenAt: snapshot.takenAt, snapshot });
+    show(markRaw(table), { kind: 'snapshot', name, takenAt: snapshot.takenAt, snapshot, ...(past ? { past } : {}) });
+  }
+
+  /** Why the last moment asked of the history could not be shown; null when it was. */
+  const pastError = ref<string | null>(null);
+
+  /**
+   * The views as they were at `when` ("15:12", "10 min ago", an ISO time), from the host's history;
+   * "now" or nothing: live again. Where the history cannot answer, pastError says why.
+   */
+  async function showPast(when: string): Promise<void> {
+    const text = when.trim();
+    pastError.value = null;
+    if (text === '' || text.toLowerCase() === 'now') return showLive();
+    try {
+      const snapshot = await (client
+        ? client.call<Snapshot>({ type: 'tableAt', at: text })
+        : Promise.reject(new Error('not connected')));
+      showSnapshot(snapshot, new Date(snapshot.takenAt).toLocaleString(), true);
+    } catch (error) {
+      pastError.value = (error as Error).message;
+    }
+  }
+
+  /** Who held or used a port over the last `hours`, from the host's history. */
+  function portHistory(port: number, hours: number): Promise<PortHistory> {
+    return client
+      ? client.call<PortHistory>({ type: 'portHistory', port, hours })
+      : Promise.reject(new Error('not connected'));
   }
 
   function showReplay(messages: StreamMessage[], name: string): Replay {
@@ -281,6 +311,9 @@ export const useSocketStore = defineStore('sockets', () => {
     receiveHost,
     hosts,
     loop,
+    pastError,
+    showPast,
+    portHistory,
     hostNames,
     /** Sources whose rows are not current (stale, refused, unreachable): their rows are marked so. */
     notCurrent: computed(
