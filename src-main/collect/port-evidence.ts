@@ -40,6 +40,46 @@ async function bindAll(request: DoctorRequest, port: number): Promise<BindAttemp
 const usable = (binds: BindAttempt[]) =>
   binds.some((b) => b.outcome === 'free') && binds.every((b) => b.outcome === 'free' || b.outcome === 'EADDRNOTAVAIL');
 
+/** What a table holds on the requested port: its sockets, their owners and their containers. */
+function onThePort(request: DoctorRequest, scan: Pick<Scan, 'sockets' | 'processes'>) {
+  const ofProtocol = scan.sockets.filter((s) => s.protocol === request.protocol);
+  const sockets = ofProtocol.filter((s) => s.localPort === request.port);
+  const owners = new Set(sockets.flatMap((s) => s.pids));
+  const processes = scan.processes.filter((p) => owners.has(p.pid));
+  const containers: PortEvidence['containers'] = {};
+  for (const p of processes) {
+    // Docker's forwarder runs on the host: what it stands for is its target, not its own cgroup.
+    const container = containerFromProxyCommand(p.command) ?? p.container;
+    if (container) containers[p.pid] = container;
+  }
+  return { ofProtocol, sockets, processes, containers };
+}
+
+/**
+ * The evidence of a past moment's table (`who --at`, from the history): what was on the port and
+ * whose it was. No bind is tried (the moment is gone): the diagnosis follows the listeners.
+ */
+export function pastPortEvidence(
+  request: DoctorRequest,
+  scan: Pick<Scan, 'sockets' | 'processes'>,
+  at: number,
+): PortEvidence {
+  const { sockets, processes, containers } = onThePort(request, scan);
+  return {
+    request,
+    sockets,
+    processes,
+    containers,
+    timeWaitRemainingMs: [],
+    binds: [],
+    strictBinds: [],
+    freePorts: [],
+    unprivilegedPortStart: unprivilegedPortStart(),
+    privileged: process.getuid?.() === 0,
+    at,
+  };
+}
+
 /** Ports next to the requested one, nearest first, that no socket uses and a bind just took. */
 async function nearbyFreePorts(request: DoctorRequest, taken: Set<number>, lowest: number): Promise<number[]> {
   const found: number[] = [];
@@ -56,17 +96,8 @@ export async function gatherPortEvidence(
   request: DoctorRequest,
   scan: Pick<Scan, 'sockets' | 'processes' | 'publishedPorts'>,
 ): Promise<PortEvidence> {
-  const ofProtocol = scan.sockets.filter((s) => s.protocol === request.protocol);
-  const sockets = ofProtocol.filter((s) => s.localPort === request.port);
-  const owners = new Set(sockets.flatMap((s) => s.pids));
-  const processes = scan.processes.filter((p) => owners.has(p.pid));
+  const { ofProtocol, sockets, processes, containers } = onThePort(request, scan);
   const linux = process.platform === 'linux';
-  const containers: PortEvidence['containers'] = {};
-  for (const p of processes) {
-    // Docker's forwarder runs on the host: what it stands for is its target, not its own cgroup.
-    const container = containerFromProxyCommand(p.command) ?? p.container;
-    if (container) containers[p.pid] = container;
-  }
   const binds = await bindAll(request, request.port);
   // Without SO_REUSEADDR a bind differs only when sockets other than listeners use the port.
   const leftovers = sockets.some((s) => s.state !== 'LISTEN' && s.remoteAddress !== null);

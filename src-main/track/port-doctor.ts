@@ -50,6 +50,11 @@ export interface PortEvidence {
   unprivilegedPortStart: number;
   /** Whether Porthole runs as root (so a refused owner lookup is not the reason for pid null). */
   privileged: boolean;
+  /**
+   * A past moment (ms) rebuilt from the history (`who --at`): no bind can be tried then, so the
+   * verdict follows the listeners recorded at that moment. Absent: now, with real binds.
+   */
+  at?: number;
 }
 
 export type Verdict = 'free' | 'in-use' | 'denied';
@@ -250,12 +255,14 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
   const connected = here.filter((s) => !isListening(s) && s.state !== 'TIME_WAIT' && s.remoteAddress !== null);
 
   const binds = decisive(evidence.binds, request);
+  const blockers = listeners.filter((l) => l.blocks !== null);
+  const past = evidence.at !== undefined;
   const denied = binds.some((b) => b.outcome === 'EACCES');
-  const inUse = binds.some((b) => b.outcome !== 'free' && b.outcome !== 'EACCES');
+  // Then, the listeners recorded say it; now, the kernel's answer to a real bind does.
+  const inUse = past ? blockers.length > 0 : binds.some((b) => b.outcome !== 'free' && b.outcome !== 'EACCES');
   const verdict: Verdict = inUse ? 'in-use' : denied ? 'denied' : 'free';
   const strictFails = evidence.strictBinds.some((b) => b.outcome === 'EADDRINUSE');
 
-  const blockers = listeners.filter((l) => l.blocks !== null);
   const advice: string[] = [];
   for (const finding of blockers) {
     const who = describeProcess(finding.process, finding.socket, evidence.privileged);
@@ -325,6 +332,15 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
     summary = `${portLabel} is in use by ${connected.length} connected socket(s) that still have it as their local port.`;
   } else {
     summary = `${portLabel} is not free to bind, though no socket on it is visible (a namespace Porthole could not read, or it just changed).`;
+  }
+
+  if (past) {
+    // What to do is a question of now: the processes of then may be gone, or be others.
+    advice.length = 0;
+    advice.push(
+      `This is the port at that moment, from the history; what holds it now: porthole who ${request.port}${request.protocol === 'udp' ? '/udp' : ''}`,
+    );
+    summary = `At ${new Date(evidence.at!).toLocaleString('sv-SE')} (from the history): ${summary}`;
   }
 
   return {
@@ -402,8 +418,10 @@ export function diagnosisText(diagnosis: Diagnosis): string {
   if (diagnosis.connected.length > 0) {
     lines.push(`Connected sockets with local port ${request.port}: ${diagnosis.connected.length}.`, '');
   }
-  lines.push('What the kernel says:');
-  for (const bind of [...diagnosis.binds, ...diagnosis.strictBinds]) lines.push(`  ${describeBind(request, bind)}`);
+  if (diagnosis.binds.length > 0 || diagnosis.strictBinds.length > 0) {
+    lines.push('What the kernel says:');
+    for (const bind of [...diagnosis.binds, ...diagnosis.strictBinds]) lines.push(`  ${describeBind(request, bind)}`);
+  } else lines.push('No bind was tried: a past moment, answered from the listeners recorded then.');
   if (diagnosis.advice.length > 0) {
     lines.push('', 'What to do:');
     for (const advice of diagnosis.advice) lines.push(`  - ${advice}`);

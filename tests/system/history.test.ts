@@ -70,6 +70,48 @@ describe('porthole serve records, porthole history answers', () => {
     );
   });
 
+  it('answers who held a port at a past moment with who --at, as who answers now', async () => {
+    const path = join(dir, 'who-at', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const port = child.port!;
+    await eventually(() => askHistory(path, port).uses.find((u) => u.role === 'listener'), 10_000);
+    const held = new Date().toISOString();
+    await workload.stop();
+    await eventually(() => askHistory(path, port).uses.find((u) => u.role === 'listener' && u.to !== null), 10_000);
+    const then = runPorthole(['who', String(port), '--at', held, '--history', path]);
+    expect(then.stderr).toBe('');
+    expect(then.status).toBe(1);
+    expect(then.stdout.split('\n')[0]).toMatch(
+      new RegExp(
+        `^At \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\(from the history\\): tcp port ${port} is in use: node \\(pid ${child.pid}, user root\\) listens on 127\\.0\\.0\\.1:${port}\\.$`,
+      ),
+    );
+    expect(then.stdout).toContain('No bind was tried: a past moment, answered from the listeners recorded then.');
+    expect(then.stdout).toContain(`what holds it now: porthole who ${port}`);
+    const json = JSON.parse(runPorthole(['who', String(port), '--at', held, '--history', path, '--json']).stdout) as {
+      verdict: string;
+      listeners: { socket: { pid: number } }[];
+    };
+    expect(json.verdict).toBe('in-use');
+    expect(json.listeners.map((l) => l.socket.pid)).toEqual([child.pid]);
+    // A moment since it went: free then, as now.
+    const after = runPorthole([
+      'who',
+      String(port),
+      '--at',
+      new Date(Date.now() - 300).toISOString(),
+      '--history',
+      path,
+    ]);
+    expect(after.status).toBe(0);
+    expect(after.stdout).toMatch(new RegExp(`\\(from the history\\): tcp port ${port} is free to bind\\.`));
+    // Stopping is for now only.
+    const kill = runPorthole(['who', String(port), '--at', held, '--history', path, '--kill']);
+    expect(kill.status).toBe(2);
+    expect(kill.stderr).toContain('--kill acts on now, not on a moment (--at).');
+  });
+
   it('rebuilds a past moment with snapshot --at as snapshot printed it then', async () => {
     const path = join(dir, 'at', 'history.sqlite');
     served = await startServe(['--interval', '250', '--history', path]);
