@@ -10,6 +10,7 @@ import { formatEndpoint } from '../track/identity';
 import { UsageError } from './args';
 import { defineVerb, EXIT_OK } from './io';
 import { HistoryUnavailable } from '../export/errors';
+import { writeFileAtomic } from '../export/write-atomic';
 
 /** A moment as "2026-12-06 15:12:03", local time. */
 const time = (ms: number) => new Date(ms).toLocaleString('sv-SE');
@@ -66,15 +67,31 @@ export const history = defineVerb({
   arguments: '',
   summary: 'Who held or used a port in the past (the flight recorder)',
   description: `What \`porthole serve\` recorded: each listener and connection on --port, from when to when,
-with its owner. Times: "2h" or "10 min ago", "15:12", or ISO 8601.`,
+with its owner. With --cut: the recording (NDJSON, as watch --json writes and the UI replays) of
+--since to --until. Times: "2h" or "10 min ago", "15:12", or ISO 8601.`,
   options: {
     port: { type: 'string', value: 'N', description: 'the port asked about (required)' },
     since: { type: 'string', value: 'T', description: 'from this moment (default: 24 h ago)' },
     until: { type: 'string', value: 'T', description: 'up to this moment (default: now)' },
     history: { type: 'string', value: 'PATH', description: 'the history database (default: the per-user one)' },
     json: { type: 'boolean', description: 'print the answer as JSON' },
+    cut: { type: 'boolean', description: 'write the recording of --since to --until (NDJSON) instead' },
+    output: { type: 'string', value: 'FILE', description: 'with --cut: write it to FILE (atomically), not stdout' },
   },
   async run({ values }, io) {
+    if (values.output !== undefined && !values.cut) throw new UsageError('--output goes with --cut.');
+    if (values.cut) {
+      if (values.port !== undefined) throw new UsageError('--cut records every port: leave out --port.');
+      if (values.since === undefined) throw new UsageError('--cut needs --since (and --until, default now).');
+      const now = Date.now();
+      const since = momentOption('since', values.since, now);
+      const until = values.until === undefined ? now : momentOption('until', values.until, now);
+      const { cutRecording } = await import('../history/cut');
+      const text = askHistory(values.history, (store) => cutRecording(store, since, until));
+      if (values.output === undefined) io.stdout(text);
+      else writeFileAtomic(values.output, text);
+      return EXIT_OK;
+    }
     const port = Number(values.port);
     if (values.port === undefined || !/^\d+$/.test(values.port) || port < 1 || port > 65535)
       throw new UsageError(

@@ -9,7 +9,7 @@ import { HistoryError, type HistoryStore } from './store';
 /** Spans answered at most; the rest are counted in `more`. */
 export const MAX_ROWS = 1_000;
 
-interface Row {
+export interface Row {
   protocol: string;
   family: number;
   local_address: string | null;
@@ -33,7 +33,7 @@ interface Row {
 }
 
 /** What the spans_long index calls long (store.ts): an hour. */
-const LONG_SPAN_MS = 3_600_000;
+export const LONG_SPAN_MS = 3_600_000;
 
 /**
  * The lives (chains of spans) on port ?1 that overlap [?3, ?2]: short spans (≤ an hour) that do
@@ -120,6 +120,48 @@ function countLives(store: HistoryStore, port: number, since: number, until: num
   return Number(row.n);
 }
 
+/** The owner a span names, once per pid, into `processes`. */
+export function noteOwner(r: Row, processes: Map<number, ProcessInfo>): void {
+  if (r.pid === null || r.owner_id === null || processes.has(r.pid)) return;
+  const container = containerOf(r.container_json);
+  processes.set(r.pid, {
+    pid: r.pid,
+    ppid: null,
+    name: r.process_name ?? '',
+    command: r.command ?? '',
+    user: r.user,
+    uid: null,
+    startedAt: r.started_at,
+    cwd: r.cwd,
+    ...(container ? { container } : {}),
+  });
+}
+
+/** A span as the socket it was in its state. */
+export function socketOfRow(r: Row): Socket {
+  return {
+    protocol: r.protocol as Socket['protocol'],
+    family: r.family as Socket['family'],
+    localAddress: r.local_address ?? '',
+    localPort: r.local_port,
+    remoteAddress: r.remote_address,
+    remotePort: r.remote_port,
+    state: r.state as Socket['state'],
+    pid: r.pid,
+    processName: r.process_name,
+    uid: null,
+    // Not recorded: a rebuilt table has no inodes (0, as for a TIME_WAIT).
+    inode: 0,
+    pids: r.pid === null ? [] : [r.pid],
+    lastPid: null,
+    ...(r.netns === null ? {} : { netns: r.netns, netnsName: r.netns_name ?? String(r.netns) }),
+  };
+}
+
+/** The columns a span's socket and owner are made from (socketOfRow, noteOwner). */
+export const SPAN_COLUMNS = `s.*, o.started_at, o.command, o.user, o.cwd, o.container_json,
+                   COALESCE(o.name, s.process_name) AS process_name`;
+
 export interface TableAt {
   at: number;
   sockets: Socket[];
@@ -143,8 +185,7 @@ export function tableAt(store: HistoryStore, at: number): TableAt {
   // hour before it (spans_from); the longer and open ones are few (spans_long). Not one scan of
   // every span that began before `at`: half a 256 MB file for a moment in the middle of the week.
   // (Named: without statistics the planner would scan the table rather than the partial index.)
-  const columns = `s.*, o.started_at, o.command, o.user, o.cwd, o.container_json,
-                   COALESCE(o.name, s.process_name) AS process_name`;
+  const columns = SPAN_COLUMNS;
   const rows = store.db
     .prepare(
       `SELECT ${columns} FROM spans s LEFT JOIN owners o ON o.id = s.owner_id
@@ -156,38 +197,9 @@ export function tableAt(store: HistoryStore, at: number): TableAt {
     )
     .all(at) as Row[];
   const processes = new Map<number, ProcessInfo>();
-  const sockets = rows.map((r): Socket => {
-    if (r.pid !== null && r.owner_id !== null && !processes.has(r.pid)) {
-      const container = containerOf(r.container_json);
-      processes.set(r.pid, {
-        pid: r.pid,
-        ppid: null,
-        name: r.process_name ?? '',
-        command: r.command ?? '',
-        user: r.user,
-        uid: null,
-        startedAt: r.started_at,
-        cwd: r.cwd,
-        ...(container ? { container } : {}),
-      });
-    }
-    return {
-      protocol: r.protocol as Socket['protocol'],
-      family: r.family as Socket['family'],
-      localAddress: r.local_address ?? '',
-      localPort: r.local_port,
-      remoteAddress: r.remote_address,
-      remotePort: r.remote_port,
-      state: r.state as Socket['state'],
-      pid: r.pid,
-      processName: r.process_name,
-      uid: null,
-      // Not recorded: a rebuilt table has no inodes (0, as for a TIME_WAIT).
-      inode: 0,
-      pids: r.pid === null ? [] : [r.pid],
-      lastPid: null,
-      ...(r.netns === null ? {} : { netns: r.netns, netnsName: r.netns_name ?? String(r.netns) }),
-    };
+  const sockets = rows.map((r) => {
+    noteOwner(r, processes);
+    return socketOfRow(r);
   });
   return { at, sockets, processes: [...processes.values()].sort((a, b) => a.pid - b.pid) };
 }

@@ -92,6 +92,13 @@ const ACTION_REQUESTS = [
   v.strictObject({ type: v.literal('showAllOwners'), id }),
   /** The table as the history has it at a moment ("15:12", "10 min ago", ISO 8601): a snapshot document. */
   v.strictObject({ type: v.literal('tableAt'), id, at: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) }),
+  /** The recording (NDJSON text) of a time range of the history, `since` and `until` as `tableAt`'s `at`. */
+  v.strictObject({
+    type: v.literal('cutRecording'),
+    id,
+    since: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    until: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  }),
   /** Who held or used a port over the last `hours` (1-168), from the history. */
   v.strictObject({
     type: v.literal('portHistory'),

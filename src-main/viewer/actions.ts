@@ -11,6 +11,7 @@ import { closeConnection, findConnection } from '../actions/close-connection';
 import type { Poller } from '../poll/poller';
 import { hostInfo, ReverseNames } from '../collect';
 import { portHistory } from '../history/query';
+import { cutRecording } from '../history/cut';
 import { readHistory, snapshotAt } from '../history/read';
 import { parseWhen } from '../history/when';
 
@@ -70,6 +71,11 @@ export function createHostActions(
     }
     return new PreSerialised(await fresh);
   };
+  const moment = (text: string, now: number): number => {
+    const at = parseWhen(text, now);
+    if (at === null) throw new ActionRefused('a moment is "15:12", "10 min ago" or an ISO time (2026-12-06T15:12:00)');
+    return at;
+  };
   const recorded = (): string => {
     if (!options.history) throw new ActionRefused('this host records no history (see porthole serve --help)');
     return options.history;
@@ -117,11 +123,16 @@ export function createHostActions(
           return desktop.showAllOwners();
         case 'tableAt': {
           const history = recorded();
-          const at = parseWhen(request.at, Date.now());
-          if (at === null)
-            throw new ActionRefused('a moment is "15:12", "10 min ago" or an ISO time (2026-12-06T15:12:00)');
+          const at = moment(request.at, Date.now());
           // The document's text, made once here: it is the reply as it is.
           return new PreSerialised(JSON.stringify(readHistory(history, (store) => snapshotAt(store, at, hostInfo()))));
+        }
+        case 'cutRecording': {
+          const history = recorded();
+          const now = Date.now();
+          const since = moment(request.since, now);
+          const until = request.until.trim().toLowerCase() === 'now' ? now : moment(request.until, now);
+          return readHistory(history, (store) => cutRecording(store, since, until));
         }
         case 'portHistory': {
           const history = recorded();

@@ -80,6 +80,25 @@ describe('the time control', () => {
   });
 });
 
+describe('a recording cut from the history', () => {
+  it('replays a range: the gone listener at its start, the new one by its end', async () => {
+    const { page } = ui;
+    await page.getByTestId('tab-snapshots').click();
+    await page.getByTestId('cut-since').fill(new Date(heldAt).toISOString());
+    await page.getByTestId('cut-until').fill('now');
+    await page.getByTestId('cut-replay').click();
+    await page.getByTestId('replay-slider').waitFor();
+    await page.getByTestId('tab-listeners').click();
+    await page.getByTestId(`listener-tcp:${earlier.port}`).waitFor();
+    expect(await page.getByTestId(`listener-tcp:${later.port}`).count()).toBe(0);
+    await page.getByTestId('replay-speed').selectOption('64');
+    await page.getByTestId('replay-play').click();
+    await page.getByTestId(`listener-tcp:${later.port}`).waitFor({ timeout: 5000 });
+    await page.getByTestId(`listener-tcp:${earlier.port}`).waitFor({ state: 'detached' });
+    await page.getByTestId('back-to-live').click();
+  });
+});
+
 describe('a port’s timeline', () => {
   it('lists who held the port over the day, with pid, from the history', async () => {
     const { page } = ui;

@@ -3,12 +3,14 @@
 // recorder killed with SIGKILL, a full disk (a small tmpfs) and a read-only folder each leave the
 // live view running and lose nothing that was committed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PortHistory } from '../../src-main/history/query';
-import type { Snapshot } from '../../src-main/shared/contract';
+import type { Snapshot, Socket } from '../../src-main/shared/contract';
+import { parseRecording } from '../../src-main/export/import-recording';
+import { socketKey } from '../../src-main/track/identity';
 import { spawn } from 'node:child_process';
 import { CLI, runPorthole } from '../helpers/cli';
 import { startServe, type Served } from '../helpers/serve';
@@ -110,6 +112,34 @@ describe('porthole serve records, porthole history answers', () => {
     const kill = runPorthole(['who', String(port), '--at', held, '--history', path, '--kill']);
     expect(kill.status).toBe(2);
     expect(kill.stderr).toContain('--kill acts on now, not on a moment (--at).');
+  });
+
+  it('cuts the recording of a range with history --cut, which the UI and import read back', async () => {
+    const path = join(dir, 'cut', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    await eventually(() => (existsSync(`${path}.lock`) ? true : undefined), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const since = new Date().toISOString();
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    await eventually(() => askHistory(path, child.port!).uses.find((u) => u.role === 'listener'), 10_000);
+    await workload.stop();
+    await eventually(
+      () => askHistory(path, child.port!).uses.find((u) => u.role === 'listener' && u.to !== null),
+      10_000,
+    );
+    const file = join(dir, 'cut', 'cut.ndjson');
+    const run = runPorthole(['history', '--cut', '--since', since, '--history', path, '--output', file]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const messages = parseRecording(readFileSync(file, 'utf8'));
+    expect(messages[0].type).toBe('resync');
+    const deltas = messages.flatMap((m) => (m.type === 'delta' ? [m.delta] : []));
+    const listening = (s: Socket) => s.state === 'LISTEN' && s.localPort === child.port;
+    const came = deltas.find((d) => d.added.some(listening));
+    expect(came?.added.find(listening)?.pid).toBe(child.pid);
+    expect(came?.processes.find((p) => p.pid === child.pid)?.command).toContain('socket-child.cjs');
+    const went = deltas.find((d) => d.removed.some((key) => key === socketKey(came!.added.find(listening)!)));
+    expect(Date.parse(went!.at)).toBeGreaterThan(Date.parse(came!.at));
   });
 
   it('rebuilds a past moment with snapshot --at as snapshot printed it then', async () => {

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delta, ProcessInfo, ScanStats, Socket, StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
+import { cutRecording } from '../../src-main/history/cut';
 import { portHistory, tableAt } from '../../src-main/history/query';
+import { parseRecording } from '../../src-main/export/import-recording';
 import { HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
 import { parseWhen } from '../../src-main/history/when';
@@ -169,6 +171,37 @@ describe('the history database', () => {
     writeFileSync(join(dir, 'h.sqlite.lock'), `${dead.stdout} 12345`);
     const second = HistoryStore.open(path).store;
     second.close();
+  });
+
+  it('cuts a recording of any range: the table then as a resync, a delta at each change, as import reads it', () => {
+    const { store } = HistoryStore.open(join(dir, 'h.sqlite'));
+    const recorder = new HistoryRecorder(store);
+    const key = socketKey(accepted);
+    recorder.receive(resync(1, 0, [listener]));
+    recorder.receive(delta(2, 10, { added: [accepted] }));
+    recorder.receive(
+      delta(3, 20, { changed: [{ key, from: { state: 'ESTABLISHED' }, to: { ...accepted, state: 'CLOSE_WAIT' } }] }),
+    );
+    recorder.receive(delta(4, 30, { removed: [key] }));
+    recorder.receive(delta(5, 40, {}));
+    const text = cutRecording(store, T0 + 5000, T0 + 40_000);
+    const messages = parseRecording(text);
+    expect(messages.map((m) => m.type)).toEqual(['resync', 'delta', 'delta', 'delta']);
+    const [first, added, changed, removed] = messages;
+    expect(first.type === 'resync' && first.resync.sockets.map((s) => s.state)).toEqual(['LISTEN']);
+    expect(first.type === 'resync' && first.resync.processes.map((p) => p.cwd)).toEqual(['/home/dev/shop-api']);
+    expect(added.type === 'delta' && [added.delta.at, added.delta.added.map((s) => s.remotePort)]).toEqual([
+      at(10),
+      [50000],
+    ]);
+    expect(changed.type === 'delta' && changed.delta.changed.map((c) => [c.key, c.from.state, c.to.state])).toEqual([
+      [key, 'ESTABLISHED', 'CLOSE_WAIT'],
+    ]);
+    expect(removed.type === 'delta' && removed.delta.removed).toEqual([key]);
+    // A range the history does not cover, or one that ends first, is refused with why.
+    expect(() => cutRecording(store, T0 - 60_000, T0)).toThrow(/starts at 2026-12-01T10:00:00/);
+    expect(() => cutRecording(store, T0 + 20_000, T0 + 10_000)).toThrow(/ends before it starts/);
+    store.close();
   });
 
   it('drops spans past the retention, and the oldest past the size cap, counting them', () => {

@@ -192,6 +192,13 @@ export const useSocketStore = defineStore('sockets', () => {
     }
   }
 
+  /** The recording (NDJSON) of a range of the host's history. */
+  function cutRecording(since: string, until: string): Promise<string> {
+    return client
+      ? client.call<string>({ type: 'cutRecording', since, until })
+      : Promise.reject(new Error('not connected'));
+  }
+
   /** Who held or used a port over the last `hours`, from the host's history. */
   function portHistory(port: number, hours: number): Promise<PortHistory> {
     return client
@@ -314,6 +321,7 @@ export const useSocketStore = defineStore('sockets', () => {
     pastError,
     showPast,
     portHistory,
+    cutRecording,
     hostNames,
     /** Sources whose rows are not current (stale, refused, unreachable): their rows are marked so. */
     notCurrent: computed(
