@@ -24,6 +24,7 @@ const client: PortholeClient = {
   onHost: () => {},
   onHosts: () => {},
   onLoop: () => {},
+  onHistory: () => {},
   send: () => {},
   call: () => Promise.reject(new Error('the benchmark host takes no actions')),
 };

@@ -4,7 +4,7 @@
 import { channelFromEnvironment } from '../poll/channel';
 import { Poller } from '../poll/poller';
 import { defaultHistoryPath } from '../history/store';
-import { startRecording } from '../history/subscriber';
+import { RecordingControl } from '../history/subscriber';
 import { parseInterval } from './args';
 import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
 
@@ -22,8 +22,8 @@ does, until Ctrl-C or SIGTERM. For a machine where no window or server is open.`
     const path = values.history ?? defaultHistoryPath();
     const poller = new Poller({ intervalMs, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
-    const recording = startRecording(poller, path, (line) => io.stderr(`${line}\n`));
-    if (!recording) {
+    const recording = new RecordingControl(poller, path, (line) => io.stderr(`${line}\n`));
+    if (!recording.start()) {
       await poller.stop();
       return EXIT_FAILURE;
     }

@@ -11,7 +11,7 @@ import { startWebServer } from '../web/server';
 import { checkSpecs, parseSourceSpec, SourceSpecError, SourceWorker, type SourceSpec } from '../web/sources';
 import { parseEventBuffer, parseInterval, readTokenFile, UsageError } from './args';
 import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
-import { startRecording } from '../history/subscriber';
+import { RecordingControl } from '../history/subscriber';
 import { defaultHistoryPath } from '../history/store';
 
 /** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
@@ -98,7 +98,8 @@ with a host column and each host's status; its token from the URL or from --sour
     poller.onError((message) => io.stderr(`${message}\n`));
     // A history that cannot be opened is said and skipped: the live view goes on.
     const history = values['no-history'] ? null : (values.history ?? defaultHistoryPath());
-    const recording = history ? startRecording(poller, history, (line) => io.stderr(`${line}\n`)) : null;
+    const recording = new RecordingControl(poller, history, (line) => io.stderr(`${line}\n`));
+    recording.start();
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;
@@ -111,11 +112,11 @@ with a host column and each host's status; its token from the URL or from --sour
         sources,
         token,
         reverseDns: reverseDns as ReverseDnsMode,
-        history,
+        recording,
       });
     } catch (error) {
       sources?.close();
-      recording?.stop();
+      recording.stop();
       await poller.stop();
       const code = (error as NodeJS.ErrnoException).code;
       io.stderr(
@@ -126,7 +127,7 @@ with a host column and each host's status; its token from the URL or from --sour
     io.stdout(`Porthole is serving its UI at ${server.url}\n`);
     for (const source of sourceSpecs) io.stdout(`  with ${source.name} from ${source.streamUrl}\n`);
     await untilStopped();
-    recording?.stop();
+    recording.stop();
     sources?.close();
     await server.close();
     await poller.stop();

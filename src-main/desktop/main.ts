@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../export/write-atomic';
 import { IPC, type MenuCommand } from '../shared/ipc';
 import { registerIpc } from './ipc';
 import { Poller } from '../poll/poller';
-import { startRecording } from '../history/subscriber';
+import { RecordingControl } from '../history/subscriber';
 import { defaultHistoryPath } from '../history/store';
 import { connectBackChannel, helperProcessChannel } from '../poll/channel';
 import { consentCommand } from './consent';
@@ -25,6 +25,24 @@ const VISIBLE_INTERVAL_MS = 1000;
 
 const TRAY_EVERY_MS = 5000;
 const stateFile = () => join(app.getPath('userData'), 'window-state.json');
+/** The app's settings kept by the main process: whether the flight recorder records. */
+const settingsFile = () => join(app.getPath('userData'), 'settings.json');
+
+function recordingWanted(): boolean {
+  try {
+    return (JSON.parse(readFileSync(settingsFile(), 'utf8')) as { recording?: unknown }).recording !== false;
+  } catch {
+    return true; // none yet, or unreadable: the default
+  }
+}
+
+function rememberRecording(on: boolean): void {
+  try {
+    writeFileAtomic(settingsFile(), JSON.stringify({ recording: on }));
+  } catch {
+    // not remembered: the next run records by default
+  }
+}
 
 function savedState(): unknown {
   try {
@@ -34,7 +52,7 @@ function savedState(): unknown {
   }
 }
 
-function createWindow(poller: Poller, history: string | null): BrowserWindow {
+function createWindow(poller: Poller, recording: RecordingControl): BrowserWindow {
   const state = restoredState(
     savedState(),
     screen.getAllDisplays().map((d) => d.workArea),
@@ -101,7 +119,7 @@ function createWindow(poller: Poller, history: string | null): BrowserWindow {
           : 'Nothing changed: the administrator’s consent was not given (or the prompt could not be shown).';
       },
     },
-    { reverseDns: reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS), history },
+    { reverseDns: reverseDnsModeFrom(process.env.PORTHOLE_REVERSE_DNS), recording },
   );
   const ipc = registerIpc(ipcMain, contents, APP_URL, poller, (line) => console.warn(line), actions);
   // Hidden: poll less often; the renderer also pauses its stream (visibility request).
@@ -168,9 +186,17 @@ if (!app.requestSingleInstanceLock()) {
     // The flight recorder, on by default as in `porthole serve`; PORTHOLE_HISTORY names another
     // file, or "off". (Its state is said on stderr; the status bar does not show it yet.)
     const historyPath = process.env.PORTHOLE_HISTORY;
-    const history = historyPath === 'off' ? null : historyPath || defaultHistoryPath();
-    const recording = history ? startRecording(poller, history, (line) => console.error(line)) : null;
-    window = createWindow(poller, history);
+    const recording = new RecordingControl(
+      poller,
+      historyPath === 'off' ? null : historyPath || defaultHistoryPath(),
+      (line) => console.error(line),
+    );
+    // The UI's setting (on or off) is remembered between runs; on unless turned off.
+    if (recordingWanted()) recording.start();
+    recording.onStatus((status) => {
+      if (status.state === 'off' || status.state === 'recording') rememberRecording(status.state === 'recording');
+    });
+    window = createWindow(poller, recording);
     // The tray: the number of listening ports and the busiest, read from the table every few seconds.
     const tray = new Tray(join(app.getAppPath(), 'resources/icons/32x32.png'));
     const show = () => {

@@ -468,6 +468,18 @@ export interface LoopStatus {
   message: string | null;
 }
 
+/**
+ * The host's flight recorder: `recording`; `paused` (it cannot write: a full disk, say; tried
+ * again each minute, the live view goes on); `unavailable` (the file cannot be opened: a read-only
+ * folder, another recorder on it); `off` (turned off, or a host without a history).
+ */
+export interface HistoryStatus {
+  state: 'recording' | 'paused' | 'unavailable' | 'off';
+  path: string | null;
+  /** Why, when not recording. */
+  message: string | null;
+}
+
 /** What the engine streams to one subscriber, whatever the transport. */
 export type StreamMessage = { type: 'delta'; delta: Delta } | { type: 'resync'; resync: Resync };
 

@@ -6,6 +6,7 @@ import { checkInterval, INTERVAL_RANGE } from './interval';
 import {
   HOST_NAME_PATTERN,
   PID_MAX,
+  type HistoryStatus,
   type HostsStatus,
   type LoopStatus,
   type ReverseDnsMode,
@@ -99,6 +100,8 @@ const ACTION_REQUESTS = [
     since: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
     until: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   }),
+  /** Turns the host's flight recorder on or off (the UI's setting). */
+  v.strictObject({ type: v.literal('setRecording'), id, on: v.boolean() }),
   /** Who held or used a port over the last `hours` (1-168), from the history. */
   v.strictObject({
     type: v.literal('portHistory'),
@@ -157,7 +160,9 @@ export type ServerMessage =
   | { type: 'host'; host: string; message: StreamMessage }
   | { type: 'hosts'; hosts: HostsStatus }
   /** How the poll loop is doing: on subscribing, and at every change. */
-  | { type: 'loop'; loop: LoopStatus };
+  | { type: 'loop'; loop: LoopStatus }
+  /** How the host's flight recorder is doing: on subscribing, and at every change. */
+  | { type: 'history'; history: HistoryStatus };
 export type MenuCommand = 'export' | 'import' | 'record' | 'doctor' | 'showAllOwners';
 
 export const IPC = {

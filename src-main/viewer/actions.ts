@@ -12,11 +12,14 @@ import type { Poller } from '../poll/poller';
 import { hostInfo, ReverseNames } from '../collect';
 import { portHistory } from '../history/query';
 import { cutRecording } from '../history/cut';
+import type { RecordingControl } from '../history/subscriber';
 import { readHistory, snapshotAt } from '../history/read';
 import { parseWhen } from '../history/when';
 
 export interface HostActions {
   run(request: ActionRequest): Promise<unknown>;
+  /** The host's flight recorder, whose state its viewers are shown; absent: none. */
+  readonly recording?: RecordingControl;
 }
 
 /** What only the Electron host can do (a native save dialog, the file manager). */
@@ -40,8 +43,8 @@ export const SNAPSHOT_FRESH_MS = 200;
 export interface HostActionOptions {
   /** How remote addresses are named (reverse DNS); 'on' by default. */
   reverseDns?: ReverseDnsMode;
-  /** The history this host records into, which viewers may ask about; null (default): none. */
-  history?: string | null;
+  /** The host's flight recorder: the history viewers may ask about, and turn on or off. */
+  recording?: RecordingControl;
 }
 
 export function createHostActions(
@@ -76,11 +79,13 @@ export function createHostActions(
     if (at === null) throw new ActionRefused('a moment is "15:12", "10 min ago" or an ISO time (2026-12-06T15:12:00)');
     return at;
   };
+  const recording = options.recording;
   const recorded = (): string => {
-    if (!options.history) throw new ActionRefused('this host records no history (see porthole serve --help)');
-    return options.history;
+    if (!recording?.path) throw new ActionRefused('this host records no history (see porthole serve --help)');
+    return recording.path;
   };
   return {
+    ...(recording ? { recording } : {}),
     async run(request) {
       switch (request.type) {
         case 'names':
@@ -133,6 +138,12 @@ export function createHostActions(
           const since = moment(request.since, now);
           const until = request.until.trim().toLowerCase() === 'now' ? now : moment(request.until, now);
           return readHistory(history, (store) => cutRecording(store, since, until));
+        }
+        case 'setRecording': {
+          if (!recording?.path) throw new ActionRefused('this host records no history (see porthole serve --help)');
+          if (request.on) recording.start();
+          else recording.stop(true);
+          return recording.current;
         }
         case 'portHistory': {
           const history = recorded();

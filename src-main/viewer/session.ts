@@ -2,7 +2,7 @@
 // validated requests in, stream messages out. Hosts only move bytes through this.
 
 import { parseRendererRequest, type ActionRequest, type Reply, type ServerMessage } from '../shared/ipc';
-import type { LoopStatus } from '../shared/contract';
+import type { HistoryStatus, LoopStatus } from '../shared/contract';
 import { PreSerialised, type HostActions } from './actions';
 import type { Poller, Subscription } from '../poll/poller';
 import { RateLimit } from '../common/rate-limit';
@@ -41,6 +41,8 @@ export class ViewerSession {
   private subscription: Subscription | null = null;
   /** Stops telling this viewer how the poll loop is doing (set while subscribed). */
   private stopLoopStatus: (() => void) | null = null;
+  /** The same for the host's flight recorder. */
+  private stopHistoryStatus: (() => void) | null = null;
   private pendingActions = 0;
   private readonly rate = new RateLimit(MAX_MESSAGES_PER_SECOND);
 
@@ -76,6 +78,12 @@ export class ViewerSession {
         this.stopLoopStatus?.();
         this.sendLoopStatus(this.poller.loopStatus);
         this.stopLoopStatus = this.poller.onStatus((status) => this.sendLoopStatus(status));
+        this.stopHistoryStatus?.();
+        if (this.actions?.recording) {
+          const recording = this.actions.recording;
+          this.sendHistoryStatus(recording.current);
+          this.stopHistoryStatus = recording.onStatus((status) => this.sendHistoryStatus(status));
+        }
         break;
       case 'ack':
         if (request.host === undefined) this.subscription?.ack();
@@ -109,6 +117,10 @@ export class ViewerSession {
 
   private sendLoopStatus(loop: LoopStatus): void {
     this.transport.send(JSON.stringify({ type: 'loop', loop } satisfies ServerMessage));
+  }
+
+  private sendHistoryStatus(history: HistoryStatus): void {
+    this.transport.send(JSON.stringify({ type: 'history', history } satisfies ServerMessage));
   }
 
   /** A small refusal instead of an answer: the viewer may ask again. */
@@ -147,6 +159,8 @@ export class ViewerSession {
   close(): void {
     this.stopLoopStatus?.();
     this.stopLoopStatus = null;
+    this.stopHistoryStatus?.();
+    this.stopHistoryStatus = null;
     if (this.subscription) this.sources?.unsubscribe(this.subscription.id);
     this.subscription?.close();
     this.subscription = null;

@@ -15,6 +15,7 @@ import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX } from '../shared/ipc';
 import type { Poller } from '../poll/poller';
 import { ViewerSession } from '../viewer/session';
 import { createHostActions } from '../viewer/actions';
+import type { RecordingControl } from '../history/subscriber';
 import type { ReverseDnsMode } from '../shared/ipc';
 import type { SourceHub } from './sources';
 import { sameSecret } from '../common/secret';
@@ -33,8 +34,8 @@ export interface WebServerOptions {
   token?: string;
   /** How remote addresses are named (`serve --reverse-dns`). */
   reverseDns?: ReverseDnsMode;
-  /** The history serve records into, which viewers may ask about (the UI's time control); null: none. */
-  history?: string | null;
+  /** serve's flight recorder: its state for the viewers, the history they may ask about. */
+  recording?: RecordingControl;
 }
 
 export interface WebServer {
@@ -101,7 +102,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   // The browser host answers the port doctor, kill and snapshot; saving is a browser download.
   const actions = createHostActions(options.poller, null, {
     reverseDns: options.reverseDns,
-    history: options.history ?? null,
+    ...(options.recording ? { recording: options.recording } : {}),
   });
   const root = normalize(options.rendererDir + sep);
   let port = options.port;

@@ -278,9 +278,9 @@ class Source {
     if (!this.bytes.take(size)) throw new Invalid('it', `sent over ${this.limits.bytesPerSecond} bytes a second`);
     const parsed = parseUntrustedJson(text, (reason) => new Invalid('a message', reason));
     const kind = (parsed as { type?: unknown } | null)?.type;
-    // How its own poll loop is doing is for its own viewers: a stalled source shows here as one whose
-    // deltas stop coming (heard() is not called for it).
-    if (kind === 'loop') return;
+    // How its own poll loop and recorder are doing is for its own viewers: a stalled source shows
+    // here as one whose deltas stop coming (heard() is not called for these).
+    if (kind === 'loop' || kind === 'history') return;
     // Replies and commands are not for this server (it asks nothing); other hosts' streams neither.
     if (kind !== 'resync' && kind !== 'delta') throw new Invalid('a message', 'is not a stream message');
     const message = streamMessage(parsed);

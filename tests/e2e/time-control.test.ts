@@ -99,11 +99,30 @@ describe('a recording cut from the history', () => {
   });
 });
 
+describe('the recording setting', () => {
+  it('turns the host’s recorder off and on again, and the status bar says when it is off', async () => {
+    const { page } = ui;
+    await page.getByTestId('tab-snapshots').click();
+    const box = page.getByTestId('history-recording');
+    await expect.poll(() => page.getByTestId('history-state').textContent()).toMatch(/^recording — .*history\.sqlite$/);
+    expect(await box.isChecked()).toBe(true);
+    await box.uncheck();
+    await page.getByTestId('status').getByTestId('history-status').waitFor();
+    expect(await page.getByTestId('history-status').textContent()).toBe('history off');
+    await expect.poll(() => ui.served.stderr.some((l) => l.startsWith('porthole: recording turned off'))).toBe(true);
+    await box.check();
+    await page.getByTestId('history-status').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('history-state').textContent()).toMatch(/^recording — /);
+  });
+});
+
 describe('a port’s timeline', () => {
   it('lists who held the port over the day, with pid, from the history', async () => {
     const { page } = ui;
+    await page.getByTestId('tab-listeners').click();
     await page.getByTestId(`listener-tcp:${later.port}`).click();
-    const use = page.getByTestId('port-timeline-use').first();
+    // Still held: the use that runs to now (turning the recorder off and on above ended one span).
+    const use = page.getByTestId('port-timeline-use').filter({ hasText: '→ now' });
     await use.waitFor();
     expect(await use.textContent()).toMatch(new RegExp(`\\d\\d:\\d\\d → now node \\(${later.pid}\\)`));
     await page.screenshot({ path: join(SCREENSHOTS, 'port-timeline.png') });

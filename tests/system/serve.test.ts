@@ -294,10 +294,11 @@ describe('porthole serve', () => {
   it('streams a resync then deltas to a subscriber that acknowledges, and refuses malformed requests', async () => {
     const { socket, messages } = await openSocket({ origin: origin() });
     socket.send(JSON.stringify({ type: 'subscribe' }));
-    await eventually(() => messages[1]);
-    // How the poll loop is doing comes first, then the table, then deltas.
+    await eventually(() => messages[2]);
+    // How the poll loop and the flight recorder are doing come first, then the table, then deltas.
     expect(messages[0]).toMatchObject({ type: 'loop', loop: { state: 'running', restarts: 0 } });
-    expect(messages[1].type).toBe('resync');
+    expect(messages[1]).toMatchObject({ type: 'history' });
+    expect(messages[2].type).toBe('resync');
     socket.send(JSON.stringify({ type: 'ack' }));
     await eventually(() => messages.find((m) => m.type === 'delta'));
     socket.send(JSON.stringify({ type: 'interval', ms: 250, extra: 1 }));

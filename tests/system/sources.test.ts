@@ -113,6 +113,8 @@ describe.runIf(root)('several machines in one serve (serve --source)', () => {
         (viewer.status('alpha')?.state === 'connected' && viewer.status('beta')?.state === 'connected') || undefined,
       30_000,
     );
+    // What a source's serve says besides its stream (its loop's and recorder's state) is not refused.
+    expect([viewer.status('alpha')?.refused, viewer.status('beta')?.refused]).toEqual([0, 0]);
     // beta's listener on its end of the link, and alpha's three clients to it.
     const listener = await eventually(
       () => viewer.sockets('beta').find((s) => s.state === 'LISTEN' && s.localAddress === link.b),

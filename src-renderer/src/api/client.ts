@@ -1,6 +1,6 @@
 // The one client interface the stores use, with two transports: Electron's preload API, or a
 // WebSocket to `porthole serve`. No view knows which one it runs under.
-import type { HostsStatus, LoopStatus, StreamMessage } from '../../../src-main/shared/contract';
+import type { HistoryStatus, HostsStatus, LoopStatus, StreamMessage } from '../../../src-main/shared/contract';
 import type {
   ActionRequest,
   MenuCommand,
@@ -26,6 +26,8 @@ export interface PortholeClient {
   onHosts(listener: (hosts: HostsStatus) => void): void;
   /** How the host's poll loop is doing: on subscribing, then at every change. */
   onLoop(listener: (loop: LoopStatus) => void): void;
+  /** How the host's flight recorder is doing: on subscribing, then at every change. */
+  onHistory(listener: (history: HistoryStatus) => void): void;
   send(request: RendererRequest): void;
   /** Sends an action and resolves with the host's answer, or rejects with its reason. */
   call<T>(action: Action): Promise<T>;
@@ -44,6 +46,7 @@ function dispatcher(send: (request: RendererRequest) => void) {
   const hostListeners: ((host: string, m: StreamMessage) => void)[] = [];
   const hostsListeners: ((hosts: HostsStatus) => void)[] = [];
   const loopListeners: ((loop: LoopStatus) => void)[] = [];
+  const historyListeners: ((history: HistoryStatus) => void)[] = [];
   const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   return {
@@ -59,12 +62,14 @@ function dispatcher(send: (request: RendererRequest) => void) {
       else if (message.type === 'host') hostListeners.forEach((l) => l(message.host, message.message));
       else if (message.type === 'hosts') hostsListeners.forEach((l) => l(message.hosts));
       else if (message.type === 'loop') loopListeners.forEach((l) => l(message.loop));
+      else if (message.type === 'history') historyListeners.forEach((l) => l(message.history));
       else streamListeners.forEach((l) => l(message));
     },
     onCommand: (listener: (c: MenuCommand) => void) => void commandListeners.push(listener),
     onHost: (listener: (host: string, m: StreamMessage) => void) => void hostListeners.push(listener),
     onHosts: (listener: (hosts: HostsStatus) => void) => void hostsListeners.push(listener),
     onLoop: (listener: (loop: LoopStatus) => void) => void loopListeners.push(listener),
+    onHistory: (listener: (history: HistoryStatus) => void) => void historyListeners.push(listener),
     call<T>(action: Action): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
@@ -94,6 +99,7 @@ function electronClient(api: PreloadApi): PortholeClient {
     onHost: d.onHost,
     onHosts: d.onHosts,
     onLoop: d.onLoop,
+    onHistory: d.onHistory,
     send: (request) => api.request(request),
     call: d.call,
   };
@@ -150,6 +156,7 @@ function webSocketClient(): PortholeClient {
     onHost: d.onHost,
     onHosts: d.onHosts,
     onLoop: d.onLoop,
+    onHistory: d.onHistory,
     send,
     call: d.call,
   };

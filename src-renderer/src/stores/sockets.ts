@@ -8,6 +8,7 @@ import {
   type ConnectionChain,
   type Delta,
   type HostsStatus,
+  type HistoryStatus,
   type LoopStatus,
   type PortHistory,
   type ProcessInfo,
@@ -58,6 +59,8 @@ export const useSocketStore = defineStore('sockets', () => {
   const hosts = ref<HostsStatus | null>(null);
   /** How the host's poll loop is doing (null until it says): not running means the table is stale. */
   const loop = ref<LoopStatus | null>(null);
+  /** The host's flight recorder (null until it says, or where the host has none). */
+  const history = ref<HistoryStatus | null>(null);
 
   function receiveHost(host: string, message: StreamMessage, now = Date.now()): void {
     if (!HOST_NAME_PATTERN.test(host)) return;
@@ -122,6 +125,7 @@ export const useSocketStore = defineStore('sockets', () => {
     to.onHost((host, message) => receiveHost(host, message));
     to.onHosts((status) => (hosts.value = status));
     to.onLoop((status) => (loop.value = status));
+    to.onHistory((status) => (history.value = status));
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
       let expired = live.expire(Date.now()) && shown === live;
@@ -190,6 +194,11 @@ export const useSocketStore = defineStore('sockets', () => {
     } catch (error) {
       pastError.value = (error as Error).message;
     }
+  }
+
+  /** Turns the host's flight recorder on or off; its new state comes back as a history message. */
+  async function setRecording(on: boolean): Promise<void> {
+    if (client) history.value = await client.call<HistoryStatus>({ type: 'setRecording', on });
   }
 
   /** The recording (NDJSON) of a range of the host's history. */
@@ -318,6 +327,8 @@ export const useSocketStore = defineStore('sockets', () => {
     receiveHost,
     hosts,
     loop,
+    history,
+    setRecording,
     pastError,
     showPast,
     portHistory,
