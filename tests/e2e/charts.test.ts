@@ -25,14 +25,22 @@ describe('charts', () => {
     for (const label of ['ESTABLISHED', 'TIME_WAIT', 'new connections / s']) expect(legend).toContain(label);
     // Three axes (time, sockets, new a second), drawn on the canvas with their labels.
     await expect.poll(async () => chart.locator('.u-axis').count()).toBe(3);
-    // Hovering shows the values at that time in the legend: ESTABLISHED counts our 40 sockets at least.
-    await suite.page.waitForTimeout(1500);
+    // Off the chart the legend shows the latest values: ESTABLISHED counts our 40 sockets at least,
+    // once a poll has seen them (a busy host may take a few). As people read it: uPlot groups
+    // thousands ("1,234" on a host busy with other tests' sockets).
+    const value = (series: number) => chart.locator('.u-legend .u-series').nth(series).locator('.u-value');
+    const established = async () => {
+      const text = (await value(1).textContent()) ?? '';
+      expect(text).toMatch(/^\d{1,3}(,\d{3})*$/);
+      return Number(text.replaceAll(',', ''));
+    };
+    await expect.poll(established, { timeout: 10_000 }).toBeGreaterThanOrEqual(40);
+    // On it, the values at the time under the cursor. (Not the latest: at 250 ms a poll, samples are
+    // a fraction of a pixel apart, and the cursor's pixel is seconds of them.)
     const box = (await chart.locator('.u-over').boundingBox())!;
-    await suite.page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-    // As people read it: uPlot groups thousands ("1,234" on a host busy with other tests' sockets).
-    const established = await chart.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent();
-    expect(established).toMatch(/^\d{1,3}(,\d{3})*$/);
-    expect(Number(established!.replaceAll(',', ''))).toBeGreaterThanOrEqual(40);
+    await suite.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    expect(await value(0).textContent()).toMatch(/^\d{4}-\d\d-\d\d \d{1,2}:\d\d(am|pm)$/);
+    await established(); // a count then, as people read it
     await suite.page.screenshot({ path: join(SCREENSHOTS, 'charts-states.png') });
   });
 
@@ -56,9 +64,10 @@ describe('charts', () => {
     await suite.page.getByTestId(`listener-tcp:${serverPort}`).click();
     const chart = suite.page.getByTestId('connections-over-time');
     await chart.waitFor({ timeout: 5000 });
-    const box = (await chart.locator('.u-over').boundingBox())!;
-    await suite.page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-    expect(await chart.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent()).toBe('20');
+    // The latest value (the cursor off the chart): the 20 connections, once a poll has them all.
+    await expect
+      .poll(() => chart.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent(), { timeout: 10_000 })
+      .toBe('20');
     await suite.page.screenshot({ path: join(SCREENSHOTS, 'charts-port.png') });
   });
 });

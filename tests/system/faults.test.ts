@@ -13,7 +13,7 @@ import { SERVE_PROTOCOL, SERVE_TOKEN_PREFIX, type ServerMessage } from '../../sr
 import { StreamTable } from '../../src-main/track/stream-table';
 import { PROJECT_ROOT } from '../helpers/cli';
 import { helperPid, startServe, type Served } from '../helpers/serve';
-import { ThreadFaults } from '../helpers/thread-faults';
+import { Inspector } from '../helpers/inspector';
 import { eventually, Workload } from '../helpers/workload';
 
 const HELPER = join(PROJECT_ROOT, 'out/main/helper.js');
@@ -21,7 +21,7 @@ const TRACEFS = '/sys/kernel/tracing/instances';
 const STOPPED_MS = 10_000;
 const workload = new Workload();
 let served: Served | null = null;
-let faults: ThreadFaults | null = null;
+let faults: Inspector | null = null;
 
 /** A viewer as the UI is one: subscribes, acknowledges every stream message, keeps the table. */
 class Viewer {
@@ -117,7 +117,7 @@ afterAll(() => workload.stop());
 describe('the poll worker thread', () => {
   it('ended at once: viewers are told, kept, and resume from a loop started again that attributes rightly', async () => {
     const viewers = await serveWithViewers();
-    faults = await ThreadFaults.open(served!.child, served!.stderr);
+    faults = await Inspector.open(served!.child, served!.stderr);
     await faults.end('poll-worker.js');
     for (const viewer of viewers) {
       await eventually(() => (viewer.loops.some((l) => l.state === 'restarting') ? true : undefined), 10_000);
@@ -134,7 +134,7 @@ describe('the poll worker thread', () => {
 
   it('stopped for 10 s: viewers are told it stalled while it lasts, then it goes on, not restarted', async () => {
     const viewers = await serveWithViewers();
-    faults = await ThreadFaults.open(served!.child, served!.stderr);
+    faults = await Inspector.open(served!.child, served!.stderr);
     const stopped = Date.now();
     void faults.stop('poll-worker.js', STOPPED_MS);
     for (const viewer of viewers)
@@ -155,7 +155,7 @@ describe('the kernel event reader thread', () => {
   it('ended at once: event mode says so, a new reader takes over, and short connections are seen again', async () => {
     const viewers = await serveWithViewers();
     await eventually(() => (viewers[0].modes.at(-1)?.active ? true : undefined), 10_000);
-    faults = await ThreadFaults.open(served!.child, served!.stderr);
+    faults = await Inspector.open(served!.child, served!.stderr);
     await faults.end('event-worker.js');
     for (const viewer of viewers) {
       await eventually(() => (viewer.modes.some((m) => m.interrupted) ? true : undefined), 10_000);
@@ -173,7 +173,7 @@ describe('the kernel event reader thread', () => {
   it('stopped for 10 s: event mode says it is not answering while it lasts, then reads on', async () => {
     const viewers = await serveWithViewers();
     await eventually(() => (viewers[0].modes.at(-1)?.active ? true : undefined), 10_000);
-    faults = await ThreadFaults.open(served!.child, served!.stderr);
+    faults = await Inspector.open(served!.child, served!.stderr);
     const stopped = Date.now();
     void faults.stop('event-worker.js', STOPPED_MS);
     for (const viewer of viewers)
