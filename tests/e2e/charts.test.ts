@@ -64,10 +64,14 @@ describe('charts', () => {
     await suite.page.getByTestId(`listener-tcp:${serverPort}`).click();
     const chart = suite.page.getByTestId('connections-over-time');
     await chart.waitFor({ timeout: 5000 });
-    // The latest value (the cursor off the chart): the 20 connections, once a poll has them all.
+    // The latest value (the cursor off the chart) is the port's live count the panel gives above it:
+    // our 20 connections once a poll has them all, and on a busy host whatever else uses the same
+    // port number (another process's IPv6 socket, say): the two counts agree, whatever they are.
+    const latest = chart.locator('.u-legend .u-series').nth(1).locator('.u-value');
+    const total = suite.page.getByTestId('fanout-total');
     await expect
-      .poll(() => chart.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent(), { timeout: 10_000 })
-      .toBe('20');
+      .poll(async () => [await latest.textContent(), await total.textContent()], { timeout: 10_000 })
+      .toSatisfy(([chartCount, panelCount]) => chartCount === panelCount && Number(panelCount) >= 20);
     await suite.page.screenshot({ path: join(SCREENSHOTS, 'charts-port.png') });
   });
 });
