@@ -251,6 +251,13 @@ describe('the UI at a glance', () => {
     await expect
       .poll(() => page.getByTestId('connections').getByTestId('remote-name').allTextContents())
       .toContain(PEER_NAME);
+    // Names turned off in the status bar: addresses only, none asked for; on again, named again.
+    await page.getByTestId('names-toggle').uncheck();
+    await expect.poll(() => page.getByTestId('connections').getByTestId('remote-name').count()).toBe(0);
+    await page.getByTestId('names-toggle').check();
+    await expect
+      .poll(() => page.getByTestId('connections').getByTestId('remote-name').allTextContents())
+      .toContain(PEER_NAME);
     // Why each row is there: the filter's words marked where they match.
     expect(await page.getByTestId('connections').getByTestId('match').allTextContents()).toContain(PEER);
     // Terms on fields: the port's live connections, both ends of each (the server's and the clients').
