@@ -171,7 +171,10 @@ const readerWatch =
         if (silentMs >= READER_STUCK_MS) {
           const stuck = eventReader;
           eventReader = null; // its exit is not a death to react to: this is
-          void stuck.terminate();
+          // Its instance goes once the thread has (its files open, tracefs refuses to remove it).
+          const instance = readerInstance;
+          readerInstance = null;
+          void stuck.terminate().then(() => instance && releaseTcpEvents(instance));
           readerEnded(`did not answer for ${Math.round(silentMs / 1000)} s and was ended`);
         } else if (silentMs >= READER_SILENT_MS) {
           modeBeforeSilence ??= eventMode;
