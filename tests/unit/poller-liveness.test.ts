@@ -2,7 +2,7 @@
 // ended and started again, and every subscriber goes on from the new one. The loop here is a
 // channel that answers as told (the real worker and helper are faulted in tests/system/faults.test.ts,
 // where waiting a minute for "stuck" is not practical).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChannelEvents, ChannelFactory } from '../../src-main/poll/channel';
 import { Poller } from '../../src-main/poll/poller';
 import type { LoopStatus } from '../../src-main/shared/contract';
@@ -13,8 +13,11 @@ interface FakeLoop {
 }
 
 const pollers: Poller[] = [];
+// The host's clock and timers, faked: the watch is judged by time passing, not by this machine's load.
+beforeEach(() => void vi.useFakeTimers());
 afterEach(async () => {
   for (const poller of pollers.splice(0)) await poller.stop();
+  vi.useRealTimers();
 });
 
 function fakeLoops(): { factory: ChannelFactory; loops: FakeLoop[] } {
@@ -33,7 +36,7 @@ function fakeLoops(): { factory: ChannelFactory; loops: FakeLoop[] } {
   return { factory, loops };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 describe('Poller liveness', () => {
   it('says a silent loop stalled, then ends it and starts another once it is stuck', async () => {
