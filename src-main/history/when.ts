@@ -1,11 +1,12 @@
-// Moments as people type them: "2h" or "10 min ago" (that long before now), "15:12" (today, or
-// yesterday when that is still to come), or an ISO 8601 time.
+// Moments as people type them: "now", "2h" or "10 min ago" (that long before now), "15:12" (today,
+// or yesterday when that is still to come), or an ISO 8601 time.
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The moment `text` names, in ms since the epoch; null when it names none. */
 export function parseWhen(text: string, now: number): number | null {
   const t = text.trim().toLowerCase();
+  if (t === 'now') return now;
   const ago = /^(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)(\s+ago)?$/.exec(t);
   if (ago) return now - Number(ago[1]) * UNITS[ago[2][0]];
   const clock = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(t);

@@ -80,10 +80,12 @@ export function createHostActions(
     return at;
   };
   const recording = options.recording;
-  const recorded = (): string => {
+  /** The recorder of a host that has a history, or refused. */
+  const recorder = (): RecordingControl & { path: string } => {
     if (!recording?.path) throw new ActionRefused('this host records no history (see porthole serve --help)');
-    return recording.path;
+    return recording as RecordingControl & { path: string };
   };
+  const recorded = (): string => recorder().path;
   return {
     ...(recording ? { recording } : {}),
     async run(request) {
@@ -136,14 +138,14 @@ export function createHostActions(
           const history = recorded();
           const now = Date.now();
           const since = moment(request.since, now);
-          const until = request.until.trim().toLowerCase() === 'now' ? now : moment(request.until, now);
+          const until = moment(request.until, now);
           return readHistory(history, (store) => cutRecording(store, since, until));
         }
         case 'setRecording': {
-          if (!recording?.path) throw new ActionRefused('this host records no history (see porthole serve --help)');
-          if (request.on) recording.start();
-          else recording.stop(true);
-          return recording.current;
+          const control = recorder();
+          if (request.on) control.start();
+          else control.stop(true);
+          return control.current;
         }
         case 'portHistory': {
           const history = recorded();

@@ -235,6 +235,7 @@ describe('times as people type them', () => {
     expect(parseWhen('15:12', now)).toBe(Date.parse('2026-12-06T15:12:00'));
     expect(parseWhen('16:00', now)).toBe(Date.parse('2026-12-05T16:00:00'));
     expect(parseWhen('2026-12-06T10:00:00Z', now)).toBe(Date.parse('2026-12-06T10:00:00Z'));
+    expect(parseWhen(' Now ', now)).toBe(now);
     for (const bad of ['yesterday', '25:00', '12:60', 'Dec 6', '', '2h ago later'])
       expect(parseWhen(bad, now)).toBeNull();
   });
