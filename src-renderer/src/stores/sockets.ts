@@ -48,6 +48,9 @@ export const useSocketStore = defineStore('sockets', () => {
   const connected = ref(false);
   const resyncs = ref(0);
   let client: PortholeClient | null = null;
+  /** An action answered by the host; refused at once while there is none. */
+  const call = <T>(action: Action): Promise<T> =>
+    client ? client.call<T>(action) : Promise.reject(new Error('not connected'));
   const deltaListeners: ((delta: Delta) => void)[] = [];
   /**
    * Other machines' tables (sources of `porthole serve --source`), by name: each from a stream of
@@ -109,9 +112,7 @@ export const useSocketStore = defineStore('sockets', () => {
   async function showAllOwners(): Promise<void> {
     ownersNote.value = 'Asking for an administrator’s consent…';
     try {
-      ownersNote.value = await (client
-        ? client.call<string>({ type: 'showAllOwners' })
-        : Promise.reject(new Error('not connected')));
+      ownersNote.value = await call<string>({ type: 'showAllOwners' });
     } catch (error) {
       ownersNote.value = (error as Error).message;
     }
@@ -187,32 +188,31 @@ export const useSocketStore = defineStore('sockets', () => {
     pastError.value = null;
     if (text === '' || text.toLowerCase() === 'now') return showLive();
     try {
-      const snapshot = await (client
-        ? client.call<Snapshot>({ type: 'tableAt', at: text })
-        : Promise.reject(new Error('not connected')));
+      const snapshot = await call<Snapshot>({ type: 'tableAt', at: text });
       showSnapshot(snapshot, new Date(snapshot.takenAt).toLocaleString(), true);
     } catch (error) {
       pastError.value = (error as Error).message;
     }
   }
 
-  /** Turns the host's flight recorder on or off; its new state comes back as a history message. */
+  /** Turns the host's flight recorder on or off; the state shown is the host's answer (or unchanged). */
   async function setRecording(on: boolean): Promise<void> {
-    if (client) history.value = await client.call<HistoryStatus>({ type: 'setRecording', on });
+    try {
+      history.value = await call<HistoryStatus>({ type: 'setRecording', on });
+    } catch {
+      // refused or not connected: the state shown stays the host's last word (the checkbox follows it)
+      if (history.value) history.value = { ...history.value };
+    }
   }
 
   /** The recording (NDJSON) of a range of the host's history. */
   function cutRecording(since: string, until: string): Promise<string> {
-    return client
-      ? client.call<string>({ type: 'cutRecording', since, until })
-      : Promise.reject(new Error('not connected'));
+    return call<string>({ type: 'cutRecording', since, until });
   }
 
   /** Who held or used a port over the last `hours`, from the host's history. */
   function portHistory(port: number, hours: number): Promise<PortHistory> {
-    return client
-      ? client.call<PortHistory>({ type: 'portHistory', port, hours })
-      : Promise.reject(new Error('not connected'));
+    return call<PortHistory>({ type: 'portHistory', port, hours });
   }
 
   function showReplay(messages: StreamMessage[], name: string): Replay {
@@ -345,7 +345,7 @@ export const useSocketStore = defineStore('sockets', () => {
     ),
     current,
     /** Asks the host to act (port doctor, kill, snapshot, save, open folder). */
-    call: <T>(action: Action) => (client ? client.call<T>(action) : Promise.reject(new Error('not connected'))),
+    call,
     transport: () => client?.transport ?? 'websocket',
     onCommand: (listener: (command: MenuCommand) => void) => void commandListeners.push(listener),
     source,
