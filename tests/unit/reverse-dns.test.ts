@@ -1,7 +1,7 @@
 // Names of remote addresses: the hosts file (real files), the system resolver for an address
 // /etc/hosts names (getnameinfo answers from the file, no query leaves the machine), and the
 // bounds: one lookup per address in flight, at most two at once, a cache with a size and lifetimes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,21 +29,25 @@ describe('reverse names', () => {
 
   it('names addresses from a hosts file, follows its changes, and answers null for the unnamed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'porthole-hosts-'));
-    const file = join(dir, 'hosts');
-    writeFileSync(file, '127.0.0.77 db.test\n');
-    let now = 1_000;
-    const names = new ReverseNames({ mode: 'hosts', hostsFile: file, now: () => now });
-    expect(await names.resolve(['127.0.0.77', '127.0.0.78', '0.0.0.0', '::'])).toEqual({
-      '127.0.0.77': 'db.test',
-      '127.0.0.78': null,
-      '0.0.0.0': null,
-      '::': null,
-    });
-    writeFileSync(file, '127.0.0.77 db.test\n127.0.0.78 cache.test extra-name\n');
-    // "No name" is believed for NO_NAME_TTL_MS, then asked again (and the file read again).
-    expect(await names.resolve(['127.0.0.78'])).toEqual({ '127.0.0.78': null });
-    now += NO_NAME_TTL_MS + 1;
-    expect(await names.resolve(['127.0.0.78'])).toEqual({ '127.0.0.78': 'cache.test' });
+    try {
+      const file = join(dir, 'hosts');
+      writeFileSync(file, '127.0.0.77 db.test\n');
+      let now = 1_000;
+      const names = new ReverseNames({ mode: 'hosts', hostsFile: file, now: () => now });
+      expect(await names.resolve(['127.0.0.77', '127.0.0.78', '0.0.0.0', '::'])).toEqual({
+        '127.0.0.77': 'db.test',
+        '127.0.0.78': null,
+        '0.0.0.0': null,
+        '::': null,
+      });
+      writeFileSync(file, '127.0.0.77 db.test\n127.0.0.78 cache.test extra-name\n');
+      // "No name" is believed for NO_NAME_TTL_MS, then asked again (and the file read again).
+      expect(await names.resolve(['127.0.0.78'])).toEqual({ '127.0.0.78': null });
+      now += NO_NAME_TTL_MS + 1;
+      expect(await names.resolve(['127.0.0.78'])).toEqual({ '127.0.0.78': 'cache.test' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('asks the system resolver, which names 127.0.0.1 from /etc/hosts', async () => {
