@@ -143,12 +143,16 @@ describe('porthole watch', () => {
     await eventually(() => watch.stderr[0], 10_000);
     const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
     await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '20']);
-    const label = `→ 127.0.0.1:${server.port} SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT`;
-    const counted = () =>
-      watch.stdout
-        .map((l) => new RegExp(`\\* (\\d+) connections ${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`).exec(l))
-        .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
-    await eventually(() => (counted() === 20 ? true : undefined), 5000);
+    // The client's whole chain, each state change the kernel reported.
+    const chain = new RegExp(
+      `\\* (\\d+) connections → 127\\.0\\.0\\.1:${server.port} SYN_SENT → ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → TIME_WAIT`,
+    );
+    const counted = () => watch.stdout.map((l) => chain.exec(l)).reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+    await eventually(() => (counted() === 20 ? true : undefined), 5000).catch(() => {
+      throw new Error(
+        `${counted()} of 20 short connections printed with their chain; watch printed:\n${watch.stdout.join('\n')}`,
+      );
+    });
     // The server's side is one line per burst too, never a line per connection.
     expect(watch.stdout.filter((l) => l.includes(`127.0.0.1:${server.port} ←`)).length).toBeLessThanOrEqual(5);
   });
