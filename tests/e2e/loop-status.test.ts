@@ -23,7 +23,6 @@ describe('the status bar while the poll loop is stopped', () => {
       delete process.env.PORTHOLE_HELPER;
     }
     const { page } = ui;
-    await page.getByTestId('status').getByText('● live').waitFor();
     await expect.poll(() => page.getByTestId('socket-count').textContent(), { timeout: 10_000 }).not.toBe('0 sockets');
     stopped = helperPid(ui.served.child.pid!);
     process.kill(stopped, 'SIGSTOP');

@@ -20,7 +20,6 @@ let heldAt: number;
 
 beforeAll(async () => {
   ui = await openServedUi(['--interval', '250', '--history', join(dir, 'history.sqlite')]);
-  await ui.page.getByTestId('status').getByText('● live').waitFor();
   earlier = await gone.start({ role: 'listen', host: '127.0.0.1' });
   await ui.page.getByTestId('tab-listeners').click();
   await ui.page.getByTestId(`listener-tcp:${earlier.port}`).waitFor();

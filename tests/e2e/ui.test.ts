@@ -26,7 +26,6 @@ const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name
 beforeAll(async () => {
   ui = await openServedUi(['--interval', '250']);
   ({ page, pageErrors } = ui);
-  await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
   await page.getByTestId('tab-listeners').click(); // the map is the first view; these tests start from Listeners
   await page.waitForFunction(
     () => !document.querySelector('[data-testid=socket-count]')?.textContent?.startsWith('0 '),

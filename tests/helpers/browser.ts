@@ -52,6 +52,8 @@ export async function openServedUi(serveArgs: string[], prefix: string[] = []): 
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(served.url);
+    // Open means live: the page has its first table, which every test starts from.
+    await page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
     return { page, served, pageErrors, close };
   } catch (error) {
     // No browser, or the page would not load: the server must not outlive the test.
@@ -74,7 +76,6 @@ export function servedUiSuite(
     await options.prepare?.();
     suite.ui = await openServedUi(serveArgs);
     suite.page = suite.ui.page;
-    await suite.page.getByTestId('status').getByText('● live').waitFor({ timeout: 10_000 });
   }, 60_000);
   afterAll(async () => {
     await suite.ui?.close();
