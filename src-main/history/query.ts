@@ -1,9 +1,19 @@
-// Questions asked of the history: who held or used a port, from when to when. Read-only; the
+// Questions asked of the history: who held or used a port (or a process, or a remote address had
+// which sockets), from when to when. Read-only; the
 // answer is bounded (MAX_ROWS, the rest counted) so a busy port's week stays one screen of JSON.
 
-import type { ContainerInfo, PortHistory, PortUse, ProcessInfo, Socket } from '../shared/contract';
+import { isIPv4 } from 'node:net';
+import type {
+  ContainerInfo,
+  HistoryAnswer,
+  HistoryQuestion,
+  PortHistory,
+  PortUse,
+  ProcessInfo,
+  Socket,
+} from '../shared/contract';
 
-export type { PortHistory, PortUse };
+export type { HistoryAnswer, HistoryQuestion, PortHistory, PortUse };
 import { HistoryError, type HistoryStore } from './store';
 
 /** Spans answered at most; the rest are counted in `more`. */
@@ -36,19 +46,67 @@ export interface Row {
 export const LONG_SPAN_MS = 3_600_000;
 
 /**
- * The lives (chains of spans) on port ?1 that overlap [?3, ?2]: short spans (≤ an hour) that do
- * began at most an hour before ?3, by the port indexes; the long and open ones by spans_long.
+ * The conditions on a span that `question` asks, each an SQL term over the named parameters of
+ * `bindings`. `drive`: the terms an index answers (one UNION branch each); `all`: every term.
  */
-const HIT = `hit AS (
-    SELECT COALESCE(conn, id) AS life FROM spans
-     WHERE local_port = ?1 AND from_ms BETWEEN ?3 - ${LONG_SPAN_MS} AND ?2 AND to_ms >= ?3
-    UNION
-    SELECT COALESCE(conn, id) FROM spans
-     WHERE remote_port = ?1 AND from_ms BETWEEN ?3 - ${LONG_SPAN_MS} AND ?2 AND to_ms >= ?3
-    UNION
-    SELECT COALESCE(conn, id) FROM spans INDEXED BY spans_long
-     WHERE (to_ms IS NULL OR to_ms - from_ms > ${LONG_SPAN_MS}) AND from_ms <= ?2
-       AND (to_ms IS NULL OR to_ms >= ?3) AND (local_port = ?1 OR remote_port = ?1))`;
+function conditions(question: HistoryQuestion): { drive: string[]; all: string[] } {
+  const terms: { drive: string[]; all: string }[] = [];
+  if (question.port !== undefined)
+    terms.push({
+      drive: ['local_port = @port', 'remote_port = @port'],
+      all: '(local_port = @port OR remote_port = @port)',
+    });
+  if (question.pid !== undefined) terms.push({ drive: ['pid = @pid'], all: 'pid = @pid' });
+  if (question.remote !== undefined) {
+    const remote = 'remote_address IN (@remote, @remoteMapped)';
+    const port = question.remotePort === undefined ? '' : ' AND remote_port = @remotePort';
+    terms.push({ drive: [remote + port], all: remote + port });
+  }
+  if (question.process !== undefined) {
+    // Linux keeps 15 bytes of a process's name: a longer one typed matches its first 15. Found
+    // through the owners of that name (few) and their pids (spans_pid); a reused pid's other
+    // process is left out by the name on the span.
+    const named = (column: string) =>
+      `(${column} = @process COLLATE NOCASE OR ${column} = @processShort COLLATE NOCASE)`;
+    terms.push({ drive: [`pid IN (SELECT pid FROM owners WHERE ${named('name')})`], all: named('process_name') });
+  }
+  if (terms.length === 0) throw new HistoryError('ask about a port, a pid, a process or a remote address');
+  return { drive: terms[0].drive, all: terms.map((t) => t.all) };
+}
+
+function bindings(question: HistoryQuestion, since: number, until: number): Record<string, unknown> {
+  const remote = question.remote ?? null;
+  return {
+    since,
+    until,
+    port: question.port ?? null,
+    pid: question.pid ?? null,
+    remote,
+    // A v4 address is also seen as the IPv4-mapped remote of a dual-stack socket.
+    remoteMapped: remote !== null && isIPv4(remote) ? `::ffff:${remote}` : remote,
+    remotePort: question.remotePort ?? null,
+    process: question.process ?? null,
+    processShort: question.process?.slice(0, 15) ?? null,
+  };
+}
+
+/**
+ * The lives (chains of spans) that match and overlap [@since, @until]: short spans (≤ an hour)
+ * that began at most an hour before @since, by the indexes of the driving term; the long and open
+ * ones by spans_long.
+ */
+function hits(question: HistoryQuestion): string {
+  const { drive, all } = conditions(question);
+  const every = all.join(' AND ');
+  const short = drive.map(
+    (term) => `SELECT COALESCE(conn, id) AS life FROM spans
+     WHERE ${term} AND from_ms BETWEEN @since - ${LONG_SPAN_MS} AND @until AND to_ms >= @since AND ${every}`,
+  );
+  const long = `SELECT COALESCE(conn, id) FROM spans INDEXED BY spans_long
+     WHERE (to_ms IS NULL OR to_ms - from_ms > ${LONG_SPAN_MS}) AND from_ms <= @until
+       AND (to_ms IS NULL OR to_ms >= @since) AND ${every}`;
+  return `hit AS (${[...short, long].join('\n    UNION\n    ')})`;
+}
 
 /** A span still open: it ends after any moment asked about. */
 const OPEN = 9e15;
@@ -62,14 +120,27 @@ const containerOf = (json: string | null): ContainerInfo | undefined => {
   }
 };
 
+function roleOf(r: Row, port: number | undefined): PortUse['role'] {
+  if (r.listening) return 'listener';
+  if (port === undefined) return 'connection';
+  return r.local_port === port ? 'server' : 'client';
+}
+
 /**
- * Who held or used `port` between `since` and `until` (ms): each socket's life once (its spans
- * joined), with the state it was last in; listeners first, then by time.
+ * The sockets `question` asks about between `since` and `until` (ms): each socket's life once
+ * (its spans joined), with the state it was last in; listeners first, then by time.
  */
-export function portHistory(store: HistoryStore, port: number, since: number, until: number): PortHistory {
+export function answerHistory(
+  store: HistoryStore,
+  question: HistoryQuestion,
+  since: number,
+  until: number,
+): HistoryAnswer {
+  const hit = hits(question);
+  const bound = bindings(question, since, until);
   const rows = store.db
     .prepare(
-      `WITH ${HIT},
+      `WITH ${hit},
        members AS (
          SELECT hit.life, s.id, s.from_ms, s.to_ms FROM hit JOIN spans s ON s.id = hit.life
          UNION ALL
@@ -85,11 +156,11 @@ export function portHistory(store: HistoryStore, port: number, since: number, un
         ORDER BY s.listening DESC, lives.first_ms
         LIMIT ${MAX_ROWS + 1}`,
     )
-    .all(port, until, since) as Row[];
+    .all(bound) as Row[];
   const last = store.meta('last_at');
   const uses = rows.slice(0, MAX_ROWS).map((r): PortUse => ({
     protocol: r.protocol,
-    role: r.listening ? 'listener' : r.local_port === port ? 'server' : 'client',
+    role: roleOf(r, question.port),
     localAddress: r.local_address,
     localPort: r.local_port,
     remoteAddress: r.remote_address,
@@ -103,21 +174,25 @@ export function portHistory(store: HistoryStore, port: number, since: number, un
     from: r.from_ms,
     to: r.to_ms,
   }));
+  // Counted only when the answer was cut: a second pass over the same lives.
+  const more =
+    rows.length > MAX_ROWS
+      ? Number((store.db.prepare(`WITH ${hit} SELECT count(*) AS n FROM hit`).get(bound) as { n: number }).n) - MAX_ROWS
+      : 0;
   return {
-    port,
+    ...question,
     since,
     until,
     uses,
-    // Counted only when the answer was cut: a second pass over the same lives.
-    more: rows.length > MAX_ROWS ? countLives(store, port, since, until) - MAX_ROWS : 0,
+    more,
     dropped: Number(store.meta('dropped_spans') ?? 0),
     lastRecorded: last === null ? null : Number(last),
   };
 }
 
-function countLives(store: HistoryStore, port: number, since: number, until: number): number {
-  const row = store.db.prepare(`WITH ${HIT} SELECT count(*) AS n FROM hit`).get(port, until, since) as { n: number };
-  return Number(row.n);
+/** Who held or used `port` between `since` and `until` (a port's timeline). */
+export function portHistory(store: HistoryStore, port: number, since: number, until: number): PortHistory {
+  return { ...answerHistory(store, { port }, since, until), port };
 }
 
 /** The owner a span names, once per pid, into `processes`. */

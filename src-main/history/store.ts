@@ -48,6 +48,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX spans_local_port ON spans (local_port, from_ms);
    CREATE INDEX spans_remote_port ON spans (remote_port, from_ms);
    CREATE INDEX spans_to ON spans (to_ms);`,
+  // 2: history --pid, --process (through owners' pids) and --remote.
+  `CREATE INDEX spans_pid ON spans (pid, from_ms);
+   CREATE INDEX spans_remote ON spans (remote_address, from_ms);`,
 ];
 export const HISTORY_SCHEMA_VERSION = MIGRATIONS.length;
 

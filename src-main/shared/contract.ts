@@ -490,11 +490,28 @@ export type StreamMessage = { type: 'delta'; delta: Delta } | { type: 'resync'; 
 export const REVERSE_DNS_MODES = ['on', 'hosts', 'off'] as const;
 export type ReverseDnsMode = (typeof REVERSE_DNS_MODES)[number];
 
-/** The history's answer to "who held or used this port" (`porthole history --port`, a port's timeline). */
+/**
+ * What the history is asked (`porthole history`): the sockets on a port, of a process (by pid or
+ * name), or with a remote address (and port); several given: those that match them all.
+ */
+export interface HistoryQuestion {
+  port?: number;
+  pid?: number;
+  /** A process name as `ps` shows it; case does not matter. */
+  process?: string;
+  /** An IP address (a v4 one matches its IPv4-mapped IPv6 form too). */
+  remote?: string;
+  remotePort?: number;
+}
+
+/** One socket's life in the history's answer (`porthole history`, a port's timeline). */
 export interface PortUse {
   protocol: string;
-  /** 'listener': it listened on the port; 'server': a connection accepted on it; 'client': one made to it. */
-  role: 'listener' | 'server' | 'client';
+  /**
+   * 'listener': it listened; with a port asked, 'server': a connection accepted on it, 'client': one
+   * made to it; without, 'connection'.
+   */
+  role: 'listener' | 'server' | 'client' | 'connection';
   localAddress: string | null;
   localPort: number | null;
   remoteAddress: string | null;
@@ -511,8 +528,7 @@ export interface PortUse {
   to: number | null;
 }
 
-export interface PortHistory {
-  port: number;
+export interface HistoryAnswer extends HistoryQuestion {
   since: number;
   until: number;
   uses: PortUse[];
@@ -523,3 +539,6 @@ export interface PortHistory {
   /** When the history was last written (ms), or null when never. */
   lastRecorded: number | null;
 }
+
+/** The answer about one port (a port's timeline). */
+export type PortHistory = HistoryAnswer & { port: number };

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PortHistory } from '../../src-main/history/query';
+import type { HistoryAnswer, PortHistory } from '../../src-main/history/query';
 import type { Snapshot, Socket } from '../../src-main/shared/contract';
 import { parseRecording } from '../../src-main/export/import-recording';
 import { socketKey } from '../../src-main/track/identity';
@@ -70,6 +70,53 @@ describe('porthole serve records, porthole history answers', () => {
     expect(text.stdout).toMatch(
       new RegExp(`listener +tcp 127\\.0\\.0\\.1:${port} LISTEN +node \\(pid ${child.pid}\\)`),
     );
+  });
+
+  it('answers for a pid, a process name and a remote address, alone and together', async () => {
+    const path = join(dir, 'who-talked', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path]);
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const client = await workload.start({
+      role: 'connect',
+      host: '127.0.0.1',
+      port: server.port,
+      count: 2,
+      from: '127.0.0.3',
+    });
+    const ask = (...question: string[]) => {
+      const run = runPorthole(['history', ...question, '--since', '10 min ago', '--history', path, '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      return (JSON.parse(run.stdout) as HistoryAnswer).uses;
+    };
+    // The client's two connections, by its pid, once a poll has recorded them.
+    const mine = await eventually(() => {
+      const uses = ask('--pid', String(client.pid));
+      return uses.length === 2 ? uses : undefined;
+    }, 10_000);
+    expect(mine.map((u) => [u.role, u.remoteAddress, u.remotePort, u.localAddress])).toEqual([
+      ['connection', '127.0.0.1', server.port, '127.0.0.3'],
+      ['connection', '127.0.0.1', server.port, '127.0.0.3'],
+    ]);
+    // The server's side of them, by the address they came from: owned by the listener's process.
+    const accepted = ask('--remote', '127.0.0.3');
+    expect(accepted.map((u) => [u.pid, u.localPort]).sort()).toEqual([
+      [server.pid, server.port],
+      [server.pid, server.port],
+    ]);
+    // A name and an address together: node's connections to the server, not its accepted ones.
+    const toServer = ask('--process', 'node', '--remote', `127.0.0.1:${server.port}`);
+    expect(toServer.map((u) => u.pid)).toEqual([client.pid, client.pid]);
+    const text = runPorthole(['history', '--pid', String(client.pid), '--history', path]);
+    expect(text.stdout).toMatch(new RegExp(`^Pid ${client.pid} from .*: 2 uses\n`));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `connection tcp 127\\.0\\.0\\.3:\\d+ ↔ 127\\.0\\.0\\.1:${server.port} ESTABLISHED +node \\(pid ${client.pid}\\)`,
+      ),
+    );
+    // What is not an address is refused with what it takes.
+    const bad = runPorthole(['history', '--remote', 'db.example', '--history', path]);
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringContaining('--remote takes an IP address')]);
   });
 
   it('answers who held a port at a past moment with who --at, as who answers now', async () => {

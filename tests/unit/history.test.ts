@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delta, ProcessInfo, ScanStats, Socket, StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { cutRecording } from '../../src-main/history/cut';
-import { portHistory, tableAt } from '../../src-main/history/query';
+import { answerHistory, portHistory, tableAt, type HistoryQuestion } from '../../src-main/history/query';
 import { parseRecording } from '../../src-main/export/import-recording';
 import { HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
@@ -201,6 +201,80 @@ describe('the history database', () => {
     // A range the history does not cover, or one that ends first, is refused with why.
     expect(() => cutRecording(store, T0 - 60_000, T0)).toThrow(/starts at 2026-12-01T10:00:00/);
     expect(() => cutRecording(store, T0 + 20_000, T0 + 10_000)).toThrow(/ends before it starts/);
+    store.close();
+  });
+
+  it('answers for a pid, a process name and a remote address, alone or together', () => {
+    const { store } = HistoryStore.open(join(dir, 'h.sqlite'));
+    const recorder = new HistoryRecorder(store);
+    const postgres: ProcessInfo = { ...node, pid: 5000, name: 'postgres', command: 'postgres -D /db', cwd: '/db' };
+    const long: ProcessInfo = { ...node, pid: 6000, name: 'chromium-browse', command: '/usr/lib/chromium-browser' };
+    const toDb = tcp('10.0.0.9:41000', '10.0.0.5:5432', { pid: 4711, pids: [4711], processName: 'node', inode: 3 });
+    // A dual-stack socket sees the same v4 peer as ::ffff:10.0.0.5.
+    const mapped = tcp('[::ffff:10.0.0.9]:41001', '[::ffff:10.0.0.5]:5433', {
+      pid: 5000,
+      pids: [5000],
+      processName: 'postgres',
+      inode: 4,
+    });
+    const browser = tcp('127.0.0.1:42000', '127.0.0.1:8080', {
+      pid: 6000,
+      pids: [6000],
+      processName: 'chromium-browse',
+      inode: 5,
+    });
+    recorder.receive({
+      type: 'resync',
+      resync: {
+        seq: 1,
+        at: at(0),
+        sockets: [listener, toDb, mapped, browser],
+        processes: [node, postgres, long],
+        stats,
+      },
+    });
+    recorder.receive(delta(2, 10, { removed: [socketKey(toDb)] }));
+    // Pid 4711 is reused by another process, which connects to the same database.
+    const python: ProcessInfo = {
+      ...node,
+      name: 'python3',
+      command: 'python3 job.py',
+      startedAt: '2026-12-01T10:00:20.000Z',
+    };
+    const reused = tcp('10.0.0.9:41002', '10.0.0.5:5432', {
+      pid: 4711,
+      pids: [4711],
+      processName: 'python3',
+      inode: 6,
+    });
+    recorder.receive(delta(3, 30, { removed: [socketKey(listener)], added: [reused], processes: [python] }));
+    const ask = (question: HistoryQuestion) =>
+      answerHistory(store, question, T0 - 60_000, T0 + 60_000).uses.map((u) => [u.role, u.pid, u.name, u.remotePort]);
+    // A pid: every process that had it (the listener's and the reused pid's).
+    expect(ask({ pid: 4711 })).toEqual([
+      ['listener', 4711, 'node', null],
+      ['connection', 4711, 'node', 5432],
+      ['connection', 4711, 'python3', 5432],
+    ]);
+    // A name, whatever its case; a name longer than Linux keeps matches the 15 bytes kept.
+    expect(ask({ process: 'NODE' })).toEqual([
+      ['listener', 4711, 'node', null],
+      ['connection', 4711, 'node', 5432],
+    ]);
+    expect(ask({ process: 'chromium-browser' })).toEqual([['connection', 6000, 'chromium-browse', 8080]]);
+    // A remote address: its v4 and IPv4-mapped forms; with a port, that port only.
+    expect(ask({ remote: '10.0.0.5' })).toEqual([
+      ['connection', 4711, 'node', 5432],
+      ['connection', 5000, 'postgres', 5433],
+      ['connection', 4711, 'python3', 5432],
+    ]);
+    expect(ask({ remote: '10.0.0.5', remotePort: 5433 })).toEqual([['connection', 5000, 'postgres', 5433]]);
+    // Together: what matches them all.
+    expect(ask({ process: 'python3', remote: '10.0.0.5' })).toEqual([['connection', 4711, 'python3', 5432]]);
+    expect(ask({ port: 8080, process: 'node' })).toEqual([['listener', 4711, 'node', null]]);
+    expect(ask({ remote: '10.0.0.6' })).toEqual([]);
+    expect(answerHistory(store, { pid: 5000 }, T0, T0 + 1000)).toMatchObject({ pid: 5000, more: 0, dropped: 0 });
+    expect(() => answerHistory(store, {}, T0, T0)).toThrow(/a port, a pid, a process or a remote address/);
     store.close();
   });
 
