@@ -58,15 +58,37 @@ export function closeTcpConnection(ends: TcpConnectionEnds, name: string): Close
 export { TCP_EVENT_BUFFER_KB } from './event-buffer';
 
 /** The kernel's TCP state changes, as they happen; where the OS has no such events, why not. */
-export function openTcpEvents(bufferKbPerCpu?: number): TcpEventOpening {
+export function openTcpEvents(bufferKbPerCpu?: number, tag?: string): TcpEventOpening {
   if (!LINUX) return { ok: false, reason: 'kernel TCP events are read on Linux only' };
-  const opening = TcpStateTracer.open(undefined, bufferKbPerCpu);
+  const opening = TcpStateTracer.open(undefined, bufferKbPerCpu, tag);
   return opening.ok ? { ok: true, source: opening.tracer } : opening;
 }
 
+/**
+ * How often, and how many times, a dead reader's instance is tried again: tracefs refuses to
+ * remove it (EBUSY) while its files are open, and the dead thread's are closed as it is torn
+ * down, which may be after its end is heard.
+ */
+const RELEASE_RETRY_MS = 250;
+const RELEASE_TRIES = 40;
+
 /** Removes what an event source of this process that ended without closing left recording. */
 export function releaseTcpEvents(instance: string): void {
-  if (LINUX) TcpStateTracer.release(instance);
+  if (LINUX) untilGone(() => TcpStateTracer.release(instance));
+}
+
+/** Removes every instance named with `tag` (a dead poll worker's readers'; see PollWorkerOptions). */
+export function releaseTaggedTcpEvents(tag: string): void {
+  if (LINUX) untilGone(() => TcpStateTracer.releaseTagged(tag));
+}
+
+function untilGone(release: () => boolean): void {
+  let tries = 0;
+  const attempt = () => {
+    if (release() || ++tries >= RELEASE_TRIES) return;
+    setTimeout(attempt, RELEASE_RETRY_MS).unref();
+  };
+  attempt();
 }
 
 /**

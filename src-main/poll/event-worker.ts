@@ -29,7 +29,7 @@ const READ_MS = 50;
 const OPEN_CHAIN_MAX_AGE_MS = 10 * 60_000;
 const PRUNE_MS = 10_000;
 
-const opening = openTcpEvents(options.bufferKbPerCpu);
+const opening = openTcpEvents(options.bufferKbPerCpu, options.tag);
 if (!opening.ok) {
   post({ type: 'mode', active: false, reason: opening.reason });
   port.close();

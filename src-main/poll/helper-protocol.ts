@@ -158,8 +158,7 @@ export function parseFromHelper(line: string): FromHelper {
     }
     case 'alive':
       // Its event instance is its own business (the app never acts on a path the helper names).
-      onlyKeys(m, 'alive', ['type', 'eventInstance']);
-      if (m.eventInstance !== undefined) string(m.eventInstance, 'eventInstance');
+      onlyKeys(m, 'alive', ['type']);
       return { type: 'alive' };
     case 'error': {
       onlyKeys(m, 'error', ['type', 'message']);

@@ -3,12 +3,12 @@
 // visibility. Messages stay JSON text: hosts forward them as they are. A loop that dies is started
 // again (bounded), and every subscriber continues from a resync.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { checkInterval } from '../shared/interval';
 import type { KillOutcome } from '../shared/ipc';
 import type { LoopStatus } from '../shared/contract';
 import type { FromHelper, ToHelper } from './helper-protocol';
-import { releaseTcpEvents } from '../collect';
+import { releaseTaggedTcpEvents } from '../collect';
 import { workerChannel, type ChannelFactory, type PollChannel } from './channel';
 import type { PollWorkerOptions, SubscriberId } from './protocol';
 
@@ -81,8 +81,11 @@ export class Poller {
   private started: ((ok: boolean) => void) | null = null;
   private status: LoopStatus;
   private readonly statusListeners = new Set<(status: LoopStatus) => void>();
-  /** The worker thread's event reader's tracefs instance: removed here if the thread dies with it. */
-  private eventInstance: string | null = null;
+  /**
+   * The tag of the current channel's event readers' tracefs instances (PollWorkerOptions): removed
+   * here by it if the thread dies with them.
+   */
+  private eventTag = '';
   /** When the current channel last said anything (ms), null before its first message. */
   private heardAt: number | null = null;
   private readonly watchLimits: { stalledMs: number; stuckMs: number } | undefined;
@@ -149,9 +152,9 @@ export class Poller {
         return;
       }
       this.restarted(`${why}; it was ended and is being started again.`);
-      const instance = this.eventInstance;
+      const tag = this.eventTag;
       this.reopen();
-      void stuck.close().then(() => this.releaseEvents(instance));
+      void stuck.close().then(() => this.releaseEvents(tag));
     } else if (silentMs >= stalledMs && this.status.state === 'running') {
       const since = new Date(this.heardAt).toLocaleTimeString('en-GB');
       this.setStatus({
@@ -266,6 +269,7 @@ export class Poller {
 
   private open(): PollChannel {
     this.delivered = false;
+    this.eventTag = randomBytes(4).toString('hex');
     const channel: PollChannel = this.factory(
       {
         message: (message) => {
@@ -282,20 +286,19 @@ export class Poller {
           if (this.channel === channel) this.lost();
         },
       },
-      { ...this.options, intervalMs: this.intervalMs },
+      { ...this.options, intervalMs: this.intervalMs, eventTag: this.eventTag },
     );
     return channel;
   }
 
-  /** A worker thread that died took its event reader with it, which had no time to clean up. */
-  private releaseEvents(instance: string | null): void {
-    if (instance) releaseTcpEvents(instance);
+  /** A worker thread that died took its event readers with it, which had no time to clean up. */
+  private releaseEvents(tag: string): void {
+    releaseTaggedTcpEvents(tag);
   }
 
   /** The loop ended on its own: start it again, within bounds, and resume every subscriber. */
   private lost(): void {
-    this.releaseEvents(this.eventInstance);
-    this.eventInstance = null;
+    this.releaseEvents(this.eventTag);
     if (this.stopped) return;
     const say = (message: string) => this.errorListeners.forEach((l) => l(message));
     const withoutHelper = (why: string) => {
@@ -326,7 +329,6 @@ export class Poller {
 
   /** A new channel, with the interval, every subscriber (each gets a resync) and what was asked. */
   private reopen(): void {
-    this.eventInstance = null;
     this.heardAt = null;
     this.channel = this.open();
     this.channel.send({ type: 'interval', ms: this.intervalMs });
@@ -343,10 +345,7 @@ export class Poller {
   }
 
   private receive(message: FromHelper): void {
-    if (message.type === 'alive') {
-      if (this.channel.kind === 'worker') this.eventInstance = message.eventInstance ?? null;
-      return;
-    }
+    if (message.type === 'alive') return;
     if (message.type === 'stream') for (const id of message.ids) this.subscribers.get(id)?.(message.json);
     else if (message.type === 'error') this.errorListeners.forEach((l) => l(message.message));
     else if (message.type === 'stopped') {

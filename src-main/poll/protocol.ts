@@ -11,6 +11,11 @@ export interface PollWorkerOptions {
   events?: boolean;
   /** The kernel's event buffer per CPU (KiB); the tracer's default when absent. */
   eventBufferKb?: number;
+  /**
+   * Names the tracefs instances of this worker's event readers (porthole-PID-TAG-…): a host whose
+   * worker died removes them by it, even those the worker had no time to tell it about.
+   */
+  eventTag?: string;
 }
 
 /** A subscriber: one window, one browser tab, one `watch`. */
@@ -40,16 +45,15 @@ export type FromPollWorker =
   /** A TrayModel as JSON. */
   | { type: 'tray'; requestId: number; json: string }
   | { type: 'error'; message: string }
-  /**
-   * After every poll, read or failed: the loop is alive (its host watches for silence). With the
-   * tracefs instance its event reader records into, which the host removes if the thread dies.
-   */
-  | { type: 'alive'; eventInstance?: string };
+  /** After every poll, read or failed: the loop is alive (its host watches for silence). */
+  | { type: 'alive' };
 
 /** The event reader thread (event-worker.ts), started by the poll worker. */
 export interface EventWorkerOptions {
   /** The kernel's event buffer per CPU (KiB); the tracer's default when absent. */
   bufferKbPerCpu?: number;
+  /** PollWorkerOptions.eventTag, for the name of its instance. */
+  tag?: string;
 }
 
 export type FromEventWorker =

@@ -77,7 +77,7 @@ const EVENT_PUBLISH_MS = 200;
 /** Starts a reader; `said` is called once it has said whether events are recorded (or failed). */
 function startEventReader(said: () => void): void {
   const reader = new Worker(join(__dirname, 'event-worker.js'), {
-    workerData: { bufferKbPerCpu: options.eventBufferKb } satisfies EventWorkerOptions,
+    workerData: { bufferKbPerCpu: options.eventBufferKb, tag: options.eventTag } satisfies EventWorkerOptions,
   });
   eventReader = reader;
   readerExited = false;
@@ -265,7 +265,7 @@ async function pollOnce(): Promise<void> {
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
   }
-  post({ type: 'alive', ...(readerInstance ? { eventInstance: readerInstance } : {}) });
+  post({ type: 'alive' });
   if (!stopped) timer = setTimeout(() => void pollOnce(), Math.max(0, intervalMs - (Date.now() - started)));
 }
 

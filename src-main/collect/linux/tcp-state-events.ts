@@ -125,7 +125,7 @@ export class TcpStateTracer {
    * Creates Porthole's own instance and starts recording; says why when it cannot.
    * @param bufferKbPerCpu the kernel's buffer for it (tests make it small to see it fill)
    */
-  static open(root = TRACEFS, bufferKbPerCpu = BUFFER_KB_PER_CPU): TracerOpening {
+  static open(root = TRACEFS, bufferKbPerCpu = BUFFER_KB_PER_CPU, tag?: string): TracerOpening {
     if (process.platform !== 'linux') return { ok: false, reason: 'kernel TCP events are a Linux feature' };
     if (!existsSync(`${root}/instances`)) {
       // tracefs is not mounted here: root may mount it (it holds no state until used).
@@ -136,8 +136,10 @@ export class TcpStateTracer {
     if (!existsSync(`${root}/${EVENT}`))
       return { ok: false, reason: 'this kernel has no sock:inet_sock_set_state tracepoint' };
     removeStaleInstances(root);
-    // pid (for the stale-instance sweep) and a random part: one process may host several pollers.
-    const dir = `${root}/instances/${INSTANCE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+    // pid (for the stale-instance sweep), the poll worker's tag (for its host to sweep after it)
+    // and a random part: one process may host several pollers.
+    const tagged = tag !== undefined && TAG.test(tag) ? `${tag}-` : '';
+    const dir = `${root}/instances/${INSTANCE_PREFIX}${process.pid}-${tagged}${randomBytes(4).toString('hex')}`;
     try {
       mkdirSync(dir);
       writeFileSync(`${dir}/trace_clock`, 'mono');
@@ -243,16 +245,28 @@ export class TcpStateTracer {
 
   /**
    * Removes an instance of this process's that a reader ending abruptly (its thread gone) left
-   * recording; never anything else's.
+   * recording; never anything else's. False while it is still there (its files not yet closed).
    */
-  static release(instance: string, root = TRACEFS): void {
+  static release(instance: string, root = TRACEFS): boolean {
     const name = instance.slice(`${root}/instances/`.length);
     if (
-      instance.startsWith(`${root}/instances/`) &&
-      /^[\w-]+$/.test(name) &&
-      name.startsWith(`${INSTANCE_PREFIX}${process.pid}-`)
+      !instance.startsWith(`${root}/instances/`) ||
+      !/^[\w-]+$/.test(name) ||
+      !name.startsWith(`${INSTANCE_PREFIX}${process.pid}-`)
     )
-      removeInstance(instance);
+      return true;
+    removeInstance(instance);
+    return !existsSync(instance);
+  }
+
+  /** Removes every instance of this process's named with `tag`; false while one is still there. */
+  static releaseTagged(tag: string, root = TRACEFS): boolean {
+    if (!TAG.test(tag)) return true;
+    const prefix = `${INSTANCE_PREFIX}${process.pid}-${tag}-`;
+    let gone = true;
+    for (const name of readdirSync(`${root}/instances`))
+      if (name.startsWith(prefix)) gone = TcpStateTracer.release(`${root}/instances/${name}`, root) && gone;
+    return gone;
   }
 }
 
@@ -304,6 +318,9 @@ function removeInstance(dir: string): void {
     // already gone
   }
 }
+
+/** What a poll worker's tag may be (it becomes part of a folder name). */
+const TAG = /^[0-9a-f]{1,16}$/;
 
 /** Instances left by a Porthole that was killed (SIGKILL skips exit handlers). */
 function removeStaleInstances(root: string): void {
