@@ -3,10 +3,17 @@
 // (what `porthole serve` records).
 
 import { isIP } from 'node:net';
-import { answerHistory, type HistoryAnswer, type HistoryQuestion, type PortUse } from '../history/query';
+import {
+  answerHistory,
+  type FoldedUse,
+  type HistoryAnswer,
+  type HistoryQuestion,
+  type PortUse,
+} from '../history/query';
 import { readHistory } from '../history/read';
 import { defaultHistoryPath, HistoryError, type HistoryStore } from '../history/store';
-import { parseWhen } from '../history/when';
+import { parseDuration, parseWhen } from '../history/when';
+import { DEFAULT_LIMITS, type RecorderLimits } from '../history/recorder';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
 import { UsageError } from './args';
@@ -42,6 +49,22 @@ function subject(q: HistoryQuestion): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Folds listed in the text answer; --json has them all. */
+const FOLDS_SHOWN = 10;
+
+/** A moment as "15:12", local time (a fold is counted by the minute). */
+const minute = (ms: number) => new Date(ms).toLocaleTimeString('sv-SE', { hour: '2-digit', minute: '2-digit' });
+
+function foldLine(fold: FoldedUse): string {
+  const owner = fold.pid === null ? 'no visible owner' : `${printable(fold.name ?? '?')} (pid ${fold.pid})`;
+  // The other side's ephemeral ports are not kept: accepted on :8080 from a host, or made to host:port.
+  const ends =
+    fold.role === 'server'
+      ? `:${fold.localPort} ← ${printable(fold.remoteAddress)}`
+      : `→ ${formatEndpoint(printable(fold.remoteAddress), fold.remotePort)}`;
+  return `${minute(fold.from)}–${minute(fold.to)}  ${String(fold.count).padStart(6)} × ${fold.protocol} ${ends}  ${owner}`;
+}
+
 export function historyText(answer: HistoryAnswer): string {
   const n = answer.uses.length + answer.more;
   const lines = [
@@ -50,8 +73,73 @@ export function historyText(answer: HistoryAnswer): string {
   if (answer.lastRecorded === null) lines.push('  (nothing recorded yet)');
   for (const use of answer.uses) lines.push('  ' + useLine(use));
   if (answer.more > 0) lines.push(`  … and ${answer.more} more (narrow with --since and --until, or --json)`);
-  if (answer.dropped > 0) lines.push(`  (${answer.dropped} older spans were dropped by retention or the size cap)`);
+  if (answer.foldedCount > 0) {
+    lines.push(
+      `  + ${answer.foldedCount} short connection${answer.foldedCount === 1 ? '' : 's'} kept only as counts a minute (more were made than the history keeps one by one):`,
+    );
+    for (const fold of answer.folded.slice(0, FOLDS_SHOWN)) lines.push('    ' + foldLine(fold));
+    const rest = answer.folded.length - FOLDS_SHOWN;
+    if (rest > 0) lines.push(`    … and ${rest} more peers and owners (--json lists them)`);
+  }
+  if (answer.dropped + answer.droppedFolded > 0)
+    lines.push(
+      `  (${answer.dropped} older spans${answer.droppedFolded ? ` and ${answer.droppedFolded} folded connections` : ''} were dropped by retention or the size cap)`,
+    );
   return lines.join('\n') + '\n';
+}
+
+/** The recorder's bounds, settable where a host records (serve, record). */
+export const HISTORY_LIMIT_OPTIONS = {
+  'history-keep': {
+    type: 'string',
+    value: 'T',
+    description: 'keep what ended at most this long ago (default 7d; e.g. 2d, 12h)',
+  },
+  'history-max': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'keep the history file under SIZE (default 256MB; e.g. 1GB, 64MB)',
+  },
+  'history-budget': {
+    type: 'string',
+    value: 'N',
+    description: 'new connections a minute recorded one by one (default 600); past it, short ones are counted',
+  },
+} as const;
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+/** The least a history file may be capped at: its schema and a few polls. */
+const MIN_HISTORY_BYTES = 1024 * 1024;
+
+/** The limits those options set, each refused with what it takes. */
+export function historyLimits(values: {
+  'history-keep'?: string;
+  'history-max'?: string;
+  'history-budget'?: string;
+}): RecorderLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  const keep = values['history-keep'];
+  if (keep !== undefined) {
+    const ms = parseDuration(keep);
+    if (ms === null || ms < 60_000)
+      throw new UsageError(`--history-keep takes a time of a minute or more (7d, 12h), not "${printable(keep)}".`);
+    limits.retentionMs = ms;
+  }
+  const max = values['history-max'];
+  if (max !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(max.trim());
+    const bytes = m ? Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()] : NaN;
+    if (!(bytes >= MIN_HISTORY_BYTES))
+      throw new UsageError(`--history-max takes a size of 1MB or more (256MB, 1GB), not "${printable(max)}".`);
+    limits.maxBytes = Math.floor(bytes);
+  }
+  const budget = values['history-budget'];
+  if (budget !== undefined) {
+    if (!/^\d{1,9}$/.test(budget))
+      throw new UsageError(`--history-budget takes a number of connections a minute, not "${printable(budget)}".`);
+    limits.connectionsPerMinute = Number(budget);
+  }
+  return limits;
 }
 
 /** A moment option (`--since`, `--at` …) read as people type it; a usage error when it names none. */

@@ -5,6 +5,7 @@ import { channelFromEnvironment } from '../poll/channel';
 import { Poller } from '../poll/poller';
 import { defaultHistoryPath } from '../history/store';
 import { RecordingControl } from '../history/subscriber';
+import { HISTORY_LIMIT_OPTIONS, historyLimits } from './history';
 import { parseInterval } from './args';
 import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
 
@@ -16,13 +17,15 @@ does, until Ctrl-C or SIGTERM. For a machine where no window or server is open.`
   options: {
     history: { type: 'string', value: 'PATH', description: 'the history database (default: the per-user one)' },
     interval: { type: 'string', value: 'MS', description: 'poll every MS milliseconds (250-10000, default 1000)' },
+    ...HISTORY_LIMIT_OPTIONS,
   },
   async run({ values }, io) {
     const intervalMs = parseInterval(values.interval);
+    const limits = historyLimits(values);
     const path = values.history ?? defaultHistoryPath();
     const poller = new Poller({ intervalMs, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
-    const recording = new RecordingControl(poller, path, (line) => io.stderr(`${line}\n`));
+    const recording = new RecordingControl(poller, path, (line) => io.stderr(`${line}\n`), limits);
     if (!recording.start()) {
       await poller.stop();
       return EXIT_FAILURE;

@@ -13,6 +13,7 @@ import { parseEventBuffer, parseInterval, readTokenFile, UsageError } from './ar
 import { defineVerb, EXIT_FAILURE, EXIT_OK, untilStopped } from './io';
 import { RecordingControl } from '../history/subscriber';
 import { defaultHistoryPath } from '../history/store';
+import { HISTORY_LIMIT_OPTIONS, historyLimits } from './history';
 
 /** `--source NAME=URL` (repeated) with `--source-token-file NAME=FILE` (repeated). */
 function parseSources(specs: string[], tokenFiles: string[]): SourceSpec[] {
@@ -71,6 +72,7 @@ with a host column and each host's status; its token from the URL or from --sour
       description: 'record the table into this history database (default: the per-user one; see porthole history)',
     },
     'no-history': { type: 'boolean', description: 'record no history' },
+    ...HISTORY_LIMIT_OPTIONS,
     'reverse-dns': {
       type: 'string',
       value: 'on|hosts|off',
@@ -88,6 +90,7 @@ with a host column and each host's status; its token from the URL or from --sour
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port takes 0-65535, not "${printable(values.port ?? '')}".`);
     const intervalMs = parseInterval(values.interval);
+    const limits = historyLimits(values);
     const eventBufferKb = parseEventBuffer(values['event-buffer-kb']);
     const rendererDir = join(__dirname, '..', 'renderer');
     if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -98,7 +101,7 @@ with a host column and each host's status; its token from the URL or from --sour
     poller.onError((message) => io.stderr(`${message}\n`));
     // A history that cannot be opened is said and skipped: the live view goes on.
     const history = values['no-history'] ? null : (values.history ?? defaultHistoryPath());
-    const recording = new RecordingControl(poller, history, (line) => io.stderr(`${line}\n`));
+    const recording = new RecordingControl(poller, history, (line) => io.stderr(`${line}\n`), limits);
     recording.start();
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;

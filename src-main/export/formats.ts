@@ -135,6 +135,9 @@ function summaryLine(snapshot: Snapshot): string {
     (stats.interruptedDumps
       ? `, ${stats.interruptedDumps} tables changed while read (may miss or repeat a socket)`
       : '') +
+    (stats.foldedConnections
+      ? `, ${stats.foldedConnections} short connections of that minute kept only as a count (not listed)`
+      : '') +
     (stats.namespaces !== undefined && stats.namespaces > 1 ? `, ${stats.namespaces} network namespaces` : '') +
     (stats.unreadableNamespaces ? `, ${stats.unreadableNamespaces} namespaces not read` : '') +
     (stats.hiddenNamespaceProcesses

@@ -321,6 +321,7 @@ const STATS_FIELDS = [
   'malformedRows',
   'repairedRows',
   'interruptedDumps',
+  'foldedConnections',
   'hiddenProcesses',
   'scanMs',
   'namespaces',
@@ -329,7 +330,13 @@ const STATS_FIELDS = [
   'hiddenNamespaceProcesses',
   'engine',
 ] as const;
-const OPTIONAL_COUNTS = ['namespaces', 'unreadableNamespaces', 'hiddenNamespaceProcesses', 'interruptedDumps'] as const;
+const OPTIONAL_COUNTS = [
+  'namespaces',
+  'unreadableNamespaces',
+  'hiddenNamespaceProcesses',
+  'interruptedDumps',
+  'foldedConnections',
+] as const;
 
 export function stats(value: unknown, path: string, sockets: Socket[]): ScanStats {
   if (value === undefined)

@@ -5,6 +5,7 @@
 import { isIPv4 } from 'node:net';
 import type {
   ContainerInfo,
+  FoldedUse,
   HistoryAnswer,
   HistoryQuestion,
   PortHistory,
@@ -13,7 +14,7 @@ import type {
   Socket,
 } from '../shared/contract';
 
-export type { HistoryAnswer, HistoryQuestion, PortHistory, PortUse };
+export type { FoldedUse, HistoryAnswer, HistoryQuestion, PortHistory, PortUse };
 import { HistoryError, type HistoryStore } from './store';
 
 /** Spans answered at most; the rest are counted in `more`. */
@@ -41,6 +42,8 @@ export interface Row {
   from_ms: number;
   to_ms: number | null;
 }
+
+const MINUTE_MS = 60_000;
 
 /** What the spans_long index calls long (store.ts): an hour. */
 export const LONG_SPAN_MS = 3_600_000;
@@ -174,6 +177,7 @@ export function answerHistory(
     from: r.from_ms,
     to: r.to_ms,
   }));
+  const folds = foldsOf(store, question, bound);
   // Counted only when the answer was cut: a second pass over the same lives.
   const more =
     rows.length > MAX_ROWS
@@ -185,9 +189,78 @@ export function answerHistory(
     until,
     uses,
     more,
+    ...folds,
     dropped: Number(store.meta('dropped_spans') ?? 0),
+    droppedFolded: Number(store.meta('dropped_folded') ?? 0),
     lastRecorded: last === null ? null : Number(last),
   };
+}
+
+/** The version of the schema that has `folds`: an older file, read as it is, has none. */
+const FOLDS_SINCE_VERSION = 3;
+
+interface FoldRow {
+  protocol: string;
+  local_port: number;
+  remote_address: string;
+  remote_port: number;
+  pid: number;
+  name: string | null;
+  command: string | null;
+  cwd: string | null;
+  first: number;
+  last: number;
+  n: number;
+}
+
+/** The folds that match, summed over the minutes of [since, until] per side, peer and owner. */
+function foldsOf(
+  store: HistoryStore,
+  question: HistoryQuestion,
+  bound: Record<string, unknown>,
+): Pick<HistoryAnswer, 'folded' | 'foldedCount'> {
+  if (store.version < FOLDS_SINCE_VERSION) return { folded: [], foldedCount: 0 };
+  // The folds' columns are named as the spans' are, so the same conditions hold (pid 0: none).
+  const where = `minute_ms BETWEEN @since - ${MINUTE_MS - 1} AND @until AND count > 0 AND ${conditions(question).all.join(' AND ')}`;
+  const rows = store.db
+    .prepare(
+      `SELECT f.protocol, f.local_port, f.remote_address, f.remote_port, f.pid,
+              COALESCE(o.name, f.process_name) AS name, o.command, o.cwd,
+              min(f.minute_ms) AS first, max(f.minute_ms) AS last, sum(f.count) AS n
+         FROM (SELECT * FROM folds WHERE ${where}) f LEFT JOIN owners o ON o.id = f.owner_id
+        GROUP BY f.protocol, f.local_port, f.remote_address, f.remote_port, f.pid, f.owner_id
+        ORDER BY n DESC, first
+        LIMIT ${MAX_ROWS}`,
+    )
+    .all(bound) as FoldRow[];
+  const total = store.db.prepare(`SELECT sum(count) AS n FROM folds WHERE ${where}`).get(bound) as { n: number | null };
+  return {
+    folded: rows.map((r) => ({
+      protocol: r.protocol,
+      role: r.local_port !== 0 ? 'server' : 'client',
+      localPort: r.local_port || null,
+      remoteAddress: r.remote_address,
+      remotePort: r.remote_port || null,
+      pid: r.pid || null,
+      name: r.name,
+      command: r.command,
+      cwd: r.cwd,
+      from: r.first,
+      to: r.last + MINUTE_MS,
+      count: Number(r.n),
+    })),
+    foldedCount: Number(total.n ?? 0),
+  };
+}
+
+/** Connections the history kept only as a count in the minute of `at`. */
+function foldedAt(store: HistoryStore, at: number): number {
+  if (store.version < FOLDS_SINCE_VERSION) return 0;
+  const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
+  const row = store.db.prepare('SELECT sum(count) AS n FROM folds WHERE minute_ms = ?').get(minute) as {
+    n: number | null;
+  };
+  return Number(row.n ?? 0);
 }
 
 /** Who held or used `port` between `since` and `until` (a port's timeline). */
@@ -241,6 +314,8 @@ export interface TableAt {
   at: number;
   sockets: Socket[];
   processes: ProcessInfo[];
+  /** Connections of that minute kept only as a count (past the budget): not among `sockets`. */
+  folded: number;
 }
 
 /**
@@ -276,5 +351,10 @@ export function tableAt(store: HistoryStore, at: number): TableAt {
     noteOwner(r, processes);
     return socketOfRow(r);
   });
-  return { at, sockets, processes: [...processes.values()].sort((a, b) => a.pid - b.pid) };
+  return {
+    at,
+    sockets,
+    processes: [...processes.values()].sort((a, b) => a.pid - b.pid),
+    folded: foldedAt(store, at),
+  };
 }

@@ -18,6 +18,7 @@ export function readHistory<T>(path: string, ask: (store: HistoryStore) => T): T
 
 /** The table at `at` as a snapshot document taken then (what `snapshot --at` prints). */
 export function snapshotAt(store: HistoryStore, at: number, host: HostInfo): Snapshot {
-  const table = tableAt(store, at);
-  return buildSnapshot({ ...table, stats: emptyStats() }, host, new Date(at));
+  const { folded, ...table } = tableAt(store, at);
+  const stats = folded > 0 ? { ...emptyStats(), foldedConnections: folded } : emptyStats();
+  return buildSnapshot({ ...table, stats }, host, new Date(at));
 }

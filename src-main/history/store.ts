@@ -51,6 +51,20 @@ const MIGRATIONS: readonly string[] = [
   // 2: history --pid, --process (through owners' pids) and --remote.
   `CREATE INDEX spans_pid ON spans (pid, from_ms);
    CREATE INDEX spans_remote ON spans (remote_address, from_ms);`,
+  // 3: short connections past the budget, as per-minute counts (recorder.ts fold()). 0 stands
+  // for the ephemeral port of the other side, and for no visible owner (a key has no NULLs).
+  `CREATE TABLE folds (
+     minute_ms INTEGER NOT NULL,
+     protocol TEXT NOT NULL,
+     local_port INTEGER NOT NULL,
+     remote_address TEXT NOT NULL,
+     remote_port INTEGER NOT NULL,
+     pid INTEGER NOT NULL,
+     process_name TEXT,
+     owner_id INTEGER REFERENCES owners (id),
+     count INTEGER NOT NULL,
+     PRIMARY KEY (minute_ms, protocol, local_port, remote_address, remote_port, pid)
+   ) WITHOUT ROWID;`,
 ];
 export const HISTORY_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -169,12 +183,17 @@ export interface HistoryOpening {
 }
 
 export class HistoryStore {
+  /** The schema the file has: a reader leaves an older file as it is, and asks only what it holds. */
+  readonly version: number;
+
   private constructor(
     readonly db: Db,
     readonly path: string,
     /** Gives the writer's lock back (readers hold none). */
     private readonly unlock: () => void = () => undefined,
-  ) {}
+  ) {
+    this.version = pragmaNumber(db, 'user_version');
+  }
 
   /**
    * Opens (or makes) the history at `path`: its folder 0700, the file 0600, WAL, the schema

@@ -6,7 +6,7 @@
 
 import type { HistoryStatus, StreamMessage } from '../shared/contract';
 import type { Poller, Subscription } from '../poll/poller';
-import { HistoryRecorder } from './recorder';
+import { DEFAULT_LIMITS, HistoryRecorder, type RecorderLimits } from './recorder';
 import { HistoryStore } from './store';
 
 /** How often a paused recorder asks for the whole table again, to try writing once more. */
@@ -20,11 +20,13 @@ export class RecordingControl {
   /**
    * @param path the history file, or null where this host records none (`--no-history`)
    * @param say a line for the host's log (stderr)
+   * @param limits what is kept (retention, size, connections a minute one by one)
    */
   constructor(
     private readonly poller: Poller,
     readonly path: string | null,
     private readonly say: (line: string) => void,
+    private readonly limits: RecorderLimits = DEFAULT_LIMITS,
   ) {
     this.status = { state: 'off', path, message: path ? 'recording is turned off' : 'this host records no history' };
   }
@@ -60,7 +62,7 @@ export class RecordingControl {
       this.set('unavailable', why, `porthole: not recording history: ${why}`);
       return false;
     }
-    const recorder = new HistoryRecorder(store);
+    const recorder = new HistoryRecorder(store, this.limits);
     const running = { subscription: null as unknown as Subscription, store, retry: null as NodeJS.Timeout | null };
     running.subscription = this.poller.subscribe((json) => {
       const subscription = running.subscription;

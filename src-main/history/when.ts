@@ -3,6 +3,14 @@
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A length of time typed as "7d", "12h", "30 min"; null when it names none. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)$/.exec(
+    text.trim().toLowerCase(),
+  );
+  return m ? Number(m[1]) * UNITS[m[2][0]] : null;
+}
+
 /** The moment `text` names, in ms since the epoch; null when it names none. */
 export function parseWhen(text: string, now: number): number | null {
   const t = text.trim().toLowerCase();

@@ -214,6 +214,11 @@ export interface ScanStats {
    * try: kept as read, they may miss or repeat a socket that moved meanwhile. Absent when none.
    */
   interruptedDumps?: number;
+  /**
+   * A table rebuilt from the history: connections of that minute the history kept only as a
+   * count (past its budget of connections a minute), so not in the table. Absent when none.
+   */
+  foldedConnections?: number;
   /** Processes that could not be inspected (not permitted). */
   hiddenProcesses: number;
   /** Wall time of the scan in milliseconds. */
@@ -528,14 +533,41 @@ export interface PortUse {
   to: number | null;
 }
 
+/**
+ * Short connections the history kept only as per-minute counts (past its budget of connections a
+ * minute), summed over the minutes asked about, per side, peer and owner.
+ */
+export interface FoldedUse {
+  protocol: string;
+  /** 'server': accepted on `localPort`; 'client': made to `remotePort`. The other side's port is not kept. */
+  role: 'server' | 'client';
+  localPort: number | null;
+  remoteAddress: string;
+  remotePort: number | null;
+  pid: number | null;
+  name: string | null;
+  command: string | null;
+  cwd: string | null;
+  /** The first minute's start and the last minute's end (ms since the epoch). */
+  from: number;
+  to: number;
+  count: number;
+}
+
 export interface HistoryAnswer extends HistoryQuestion {
   since: number;
   until: number;
   uses: PortUse[];
+  /** Short connections kept only as counts that match (the largest first; at most MAX_ROWS). */
+  folded: FoldedUse[];
+  /** All the connections those counts hold, and those of them beyond `folded`'s bound. */
+  foldedCount: number;
   /** Spans that matched beyond the bound of an answer (history/query.ts MAX_ROWS). */
   more: number;
   /** Spans dropped from the history by retention or its size cap, in all (they may have matched). */
   dropped: number;
+  /** Folded connections dropped the same way. */
+  droppedFolded: number;
   /** When the history was last written (ms), or null when never. */
   lastRecorded: number | null;
 }

@@ -1,6 +1,7 @@
 // The UI's time control and a port's timeline (issue 26), in Chromium over a real `serve` that
 // records its history: a listener that has gone is shown again, with its owner, at a moment it
-// held its port; back at "now" it is gone; a port's day lists who held it.
+// held its port; back at "now" it is gone; a port's day lists who held it; connections past the
+// recording budget are said as a count.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +20,13 @@ let later: ChildInfo;
 let heldAt: number;
 
 beforeAll(async () => {
-  ui = await openServedUi(['--interval', '250', '--history', join(dir, 'history.sqlite')]);
+  // A budget of 2 new connections a minute: the busy host's short ones are kept only as counts.
+  ui = await openServedUi(['--interval', '250', '--history', join(dir, 'history.sqlite'), '--history-budget', '2']);
   earlier = await gone.start({ role: 'listen', host: '127.0.0.1' });
   await ui.page.getByTestId('tab-listeners').click();
   await ui.page.getByTestId(`listener-tcp:${earlier.port}`).waitFor();
+  // Five connections to it: past the budget, kept as a count (they end with it, before a minute).
+  await gone.start({ role: 'connect', host: '127.0.0.1', port: earlier.port, count: 5 });
   // Recorded for a while (the recorder writes each poll), then gone; another takes its place.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   heldAt = Date.now();
@@ -45,6 +49,10 @@ describe('the time control', () => {
     await page.getByTestId('time-control').press('Enter');
     await page.getByTestId('past-time').waitFor();
     expect(await page.getByTestId('source-bar').textContent()).toContain('from the history, read-only');
+    // Said, not silently missing: that minute's connections past the budget, as a count.
+    expect(await page.getByTestId('past-folded').textContent()).toMatch(
+      /^\+ [\d,]+ short connections that minute, kept only as a count$/,
+    );
     const row = page.getByTestId(`listener-tcp:${earlier.port}`);
     await row.waitFor();
     expect(await row.textContent()).toContain(String(earlier.pid));

@@ -11,10 +11,11 @@ import type { HistoryAnswer, PortHistory } from '../../src-main/history/query';
 import type { Snapshot, Socket } from '../../src-main/shared/contract';
 import { parseRecording } from '../../src-main/export/import-recording';
 import { socketKey } from '../../src-main/track/identity';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CLI, runPorthole } from '../helpers/cli';
 import { startServe, type Served } from '../helpers/serve';
-import { eventually, Workload } from '../helpers/workload';
+import { eventually, HELPERS, Workload } from '../helpers/workload';
 
 const ROOT = process.getuid?.() === 0;
 let dir: string;
@@ -117,6 +118,42 @@ describe('porthole serve records, porthole history answers', () => {
     // What is not an address is refused with what it takes.
     const bad = runPorthole(['history', '--remote', 'db.example', '--history', path]);
     expect([bad.status, bad.stderr]).toEqual([2, expect.stringContaining('--remote takes an IP address')]);
+  });
+
+  it('past its budget a minute, keeps short connections as counts, and says so wherever they show', async () => {
+    const path = join(dir, 'folded', 'history.sqlite');
+    served = await startServe(['--interval', '250', '--history', path, '--history-budget', '5']);
+    const server = await workload.start({ role: 'closeAfterPeer', host: '127.0.0.1' });
+    // 40 connections, each closed by the client first: what the polls see is their TIME_WAIT.
+    await promisify(execFile)(process.execPath, [join(HELPERS, 'short-connections.cjs'), String(server.port), '40']);
+    // Each of the 40 is in the history once: one by one (5 a minute at most) or in a count.
+    const clients = (answer: HistoryAnswer) =>
+      answer.uses.filter((u) => u.role === 'client').length +
+      answer.folded.filter((f) => f.role === 'client').reduce((n, f) => n + f.count, 0);
+    const answer = await eventually(() => {
+      const a = askHistory(path, server.port!);
+      return clients(a) === 40 ? a : undefined;
+    }, 10_000);
+    // 40 connections in at most two minutes: at most 10 kept one by one, the rest counted.
+    expect(answer.uses.filter((u) => u.role === 'client').length).toBeLessThanOrEqual(10);
+    const fold = answer.folded.find((f) => f.role === 'client')!;
+    expect(fold).toMatchObject({
+      protocol: 'tcp',
+      remoteAddress: '127.0.0.1',
+      remotePort: server.port,
+      localPort: null,
+    });
+    expect(answer.foldedCount).toBeGreaterThanOrEqual(30);
+    const text = runPorthole(['history', '--port', String(server.port!), '--history', path]).stdout;
+    expect(text).toMatch(/\+ \d+ short connections kept only as counts a minute/);
+    expect(text).toMatch(new RegExp(`\\d+ × tcp → 127\\.0\\.0\\.1:${server.port} +no visible owner`));
+    // The table of that minute says how many it does not list.
+    const at = new Date(Math.min(fold.to - 1, answer.lastRecorded!)).toISOString();
+    const past = runPorthole(['snapshot', '--at', at, '--history', path, '--format', 'json']);
+    expect(past.status).toBe(0);
+    expect((JSON.parse(past.stdout) as Snapshot).stats.foldedConnections).toBeGreaterThan(0);
+    const summary = runPorthole(['snapshot', '--at', at, '--history', path, '--format', 'text']).stdout;
+    expect(summary).toMatch(/, \d+ short connections of that minute kept only as a count \(not listed\)/);
   });
 
   it('answers who held a port at a past moment with who --at, as who answers now', async () => {

@@ -11,9 +11,11 @@ import { socketKey } from '../../src-main/track/identity';
 import { cutRecording } from '../../src-main/history/cut';
 import { answerHistory, portHistory, tableAt, type HistoryQuestion } from '../../src-main/history/query';
 import { parseRecording } from '../../src-main/export/import-recording';
-import { HistoryRecorder } from '../../src-main/history/recorder';
+import { DEFAULT_LIMITS, HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
 import { parseWhen } from '../../src-main/history/when';
+import { historyText } from '../../src-main/cli/history';
+import Database from 'libsql';
 import { tcp } from '../helpers/sockets';
 
 const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
@@ -278,20 +280,154 @@ describe('the history database', () => {
     store.close();
   });
 
+  it('past its budget a minute, folds short connections into counts and records the lasting ones after all', () => {
+    const { store } = HistoryStore.open(join(dir, 'h.sqlite'));
+    const recorder = new HistoryRecorder(store, { ...DEFAULT_LIMITS, connectionsPerMinute: 3 });
+    const from = (i: number, over: Partial<Socket> = {}) =>
+      tcp('127.0.0.1:8080', `127.0.0.3:${50000 + i}`, {
+        pid: 4711,
+        pids: [4711],
+        processName: 'node',
+        inode: 10 + i,
+        ...over,
+      });
+    const toDb = tcp('10.0.0.9:41000', '10.0.0.5:5432', { pid: 4711, pids: [4711], processName: 'node', inode: 9 });
+    const accepted = [0, 1, 2, 3, 4, 5].map((i) => from(i));
+    recorder.receive(resync(1, 0, [listener]));
+    // Six accepted and one made to the database in the first minute: three are kept one by one.
+    recorder.receive(delta(2, 1, { added: [...accepted, toDb] }));
+    // Of the four folded: two end at once, one goes to TIME_WAIT (done: its leftover is not recorded
+    // even when it lasts), one and the database connection last.
+    recorder.receive(
+      delta(3, 5, {
+        removed: [socketKey(accepted[3]), socketKey(accepted[4])],
+        changed: [
+          { key: socketKey(accepted[5]), from: { state: 'ESTABLISHED' }, to: { ...accepted[5], state: 'TIME_WAIT' } },
+        ],
+      }),
+    );
+    expect(recorder.foldedCount).toBe(4);
+    const minute = (s: number) => answerHistory(store, { port: 8080 }, T0 + s * 1000, T0 + s * 1000);
+    expect(minute(3).foldedCount).toBe(3);
+    expect(tableAt(store, T0 + 3000).folded).toBe(4);
+    // A new minute has a new budget: this one is kept one by one.
+    const later = from(6, { inode: 30 });
+    recorder.receive(delta(4, 61, { added: [later] }));
+    // A minute after it was first seen, the lasting one is recorded from then, out of its count.
+    recorder.receive(delta(5, 62, {}));
+    expect(recorder.foldedCount).toBe(3);
+    const answer = answerHistory(store, { port: 8080 }, T0, T0 + 70_000);
+    expect(answer.uses.map((u) => [u.role, u.remotePort, u.from - T0])).toEqual([
+      ['listener', null, 0],
+      ['server', 50000, 1000],
+      ['server', 50001, 1000],
+      ['server', 50002, 1000],
+      ['server', 50006, 61_000],
+    ]);
+    // toDb was the seventh: folded on the client's side, made to 10.0.0.5:5432; it lasted, so it
+    // is one by one now, and its fold is empty.
+    expect(
+      answerHistory(store, { remote: '10.0.0.5' }, T0, T0 + 70_000).uses.map((u) => [u.remotePort, u.from - T0]),
+    ).toEqual([[5432, 1000]]);
+    expect(answer.folded).toEqual([
+      {
+        protocol: 'tcp',
+        role: 'server',
+        localPort: 8080,
+        remoteAddress: '127.0.0.3',
+        remotePort: null,
+        pid: 4711,
+        name: 'node',
+        command: 'node server.js',
+        cwd: '/home/dev/shop-api',
+        from: T0,
+        to: T0 + 60_000,
+        count: 3,
+      },
+    ]);
+    expect(answer.foldedCount).toBe(3);
+    // The same question of another pid or address finds no fold; the table at a moment says its minute's.
+    expect(answerHistory(store, { pid: 1 }, T0, T0 + 70_000).foldedCount).toBe(0);
+    expect(tableAt(store, T0 + 3000).folded).toBe(3);
+    expect(tableAt(store, T0 + 61_500).folded).toBe(0);
+    const text = historyText(answer);
+    expect(text).toContain('+ 3 short connections kept only as counts a minute');
+    expect(text).toMatch(/\d\d:\d\d–\d\d:\d\d +3 × tcp :8080 ← 127\.0\.0\.3 {2}node \(pid 4711\)/);
+    store.close();
+  });
+
+  it('keeps its order when the clock is stepped back: later messages are recorded at the last moment written', () => {
+    const { store } = HistoryStore.open(join(dir, 'h.sqlite'));
+    const recorder = new HistoryRecorder(store);
+    recorder.receive(resync(1, 100, [listener]));
+    // The wall clock goes back 90 s between two polls: the connection is recorded at 100, not 10.
+    recorder.receive(delta(2, 10, { added: [accepted] }));
+    recorder.receive(delta(3, 20, { removed: [socketKey(accepted)] }));
+    recorder.receive(delta(4, 110, { removed: [socketKey(listener)] }));
+    const spans = store.db.prepare('SELECT from_ms, to_ms FROM spans ORDER BY id').all() as {
+      from_ms: number;
+      to_ms: number;
+    }[];
+    expect(spans.map((r) => [r.from_ms - T0, r.to_ms - T0])).toEqual([
+      [100_000, 110_000],
+      [100_000, 100_000],
+    ]);
+    expect(Number(store.meta('last_at')) - T0).toBe(110_000);
+    store.close();
+    // A recorder started after the step carries on from what the file says was last written.
+    const again = HistoryStore.open(join(dir, 'h.sqlite')).store;
+    new HistoryRecorder(again).receive(resync(1, 50, [listener]));
+    expect(Number(again.meta('last_at')) - T0).toBe(110_000);
+    again.close();
+  });
+
+  it('reads a file of an older schema as it is, and a recorder migrates it', () => {
+    const path = join(dir, 'h.sqlite');
+    const first = HistoryStore.open(path).store;
+    new HistoryRecorder(first).receive(resync(1, 0, [listener]));
+    first.close();
+    // Made as schema 1 was: without the indexes of 2 and the folds of 3.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE folds; DROP INDEX spans_pid; DROP INDEX spans_remote; PRAGMA user_version = 1');
+    raw.close();
+    const reader = HistoryStore.open(path, true).store;
+    expect(reader.version).toBe(1);
+    expect(answerHistory(reader, { pid: 4711 }, T0, T0 + 1000)).toMatchObject({
+      uses: [{ pid: 4711 }],
+      folded: [],
+      foldedCount: 0,
+    });
+    expect(tableAt(reader, T0).folded).toBe(0);
+    reader.close();
+    const writer = HistoryStore.open(path).store;
+    expect(writer.version).toBe(3);
+    const names = (
+      writer.db
+        .prepare("SELECT name FROM sqlite_master WHERE name IN ('folds', 'spans_pid', 'spans_remote')")
+        .all() as { name: string }[]
+    )
+      .map((r) => r.name)
+      .sort();
+    expect(names).toEqual(['folds', 'spans_pid', 'spans_remote']);
+    expect(portHistory(writer, 8080, T0, T0 + 1000).uses).toHaveLength(1);
+    writer.close();
+  });
+
   it('drops spans past the retention, and the oldest past the size cap, counting them', () => {
     const path = join(dir, 'h.sqlite');
     const { store } = HistoryStore.open(path);
-    const recorder = new HistoryRecorder(store, { retentionMs: 3600_000, maxBytes: 1 << 30 });
+    const recorder = new HistoryRecorder(store, { ...DEFAULT_LIMITS, retentionMs: 3600_000, maxBytes: 1 << 30 });
     const many = Array.from({ length: 2000 }, (_, i) =>
       tcp('127.0.0.1:9000', `127.0.0.1:${10000 + i}`, { inode: 100 + i, pid: 4711, pids: [4711], processName: 'node' }),
     );
     recorder.receive(resync(1, 0, many));
     recorder.receive(delta(2, 10, { removed: many.map(socketKey) }));
     recorder.prune(T0 + 10_000 + 3600_000 + 1);
-    expect(recorder.dropped).toBe(2000);
-    expect(portHistory(store, 9000, 0, T0 + 1e9).dropped).toBe(2000);
+    // 600 were recorded one by one (the budget of a minute), 1,400 folded: both go, counted apart.
+    expect(recorder.dropped).toBe(600);
+    expect(portHistory(store, 9000, 0, T0 + 1e9)).toMatchObject({ dropped: 600, droppedFolded: 1400, foldedCount: 0 });
     // Past the size cap, the oldest ended spans go until it fits.
-    const capped = new HistoryRecorder(store, { retentionMs: 1e12, maxBytes: 64 * 1024 });
+    const capped = new HistoryRecorder(store, { retentionMs: 1e12, maxBytes: 64 * 1024, connectionsPerMinute: 1e9 });
     capped.receive(resync(1, 20_000, many));
     capped.receive(delta(2, 20_010, { removed: many.map(socketKey) }));
     capped.prune(T0 + 20_010_000);
