@@ -3,6 +3,7 @@
 // git's builtin/). A verb only moves bytes and words; the engine, the Port Doctor and the actions
 // do the rest.
 
+import * as commanderModule from 'commander';
 import type { Command as CommandType } from 'commander';
 import { ExportError, ExportRefused, HistoryUnavailable, ImportError } from '../export/errors';
 import { printable } from '../shared/printable';
@@ -119,8 +120,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   let running: Promise<number> | null = null;
-  // Loaded here, not at the top: the version above needs none of it.
-  const commander: Commander = await import('commander');
+  // Imported at the top, not with import(): a dynamic import of a package goes through Node's ESM
+  // loader, ~10 ms of a short command's start.
+  const commander: Commander = commanderModule;
   const { Command, CommanderError } = commander;
   const VERBS = await verbsFor(argv);
   const program = new Command('porthole')
