@@ -49,6 +49,8 @@ const PACKAGES = [
   ['redis-benchmark', 'redis-tools', false],
   ['nginx', 'nginx-light', false],
   ['wrk', 'wrk', false],
+  // Windows under Wine (scripts/windows-under-wine.cjs): the Windows collector runs for real.
+  ['/usr/lib/wine/wine64', 'wine64', false],
 ];
 
 const present = (what) => (what.startsWith('/') ? existsSync(what) : onPath(what));
@@ -131,4 +133,7 @@ if (require.main === module) {
     );
     process.exit(1);
   }
+  // The Windows builds of Node and koffi, from the registry: the Wine tests skip, saying why, without them.
+  const wine = require('./windows-under-wine.cjs').prepareWindowsUnderWine();
+  if (wine.reason) console.error(`npm test: the Windows tests will skip: ${wine.reason}.`);
 }

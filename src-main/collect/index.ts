@@ -9,6 +9,7 @@ import { ProcessReader } from './linux/processes';
 import { abortTcpConnection } from './linux/abort-connection';
 import { TcpStateTracer } from './linux/tcp-state-events';
 import { SystemInformationCollector } from './systeminformation';
+import { WindowsCollector } from './windows/windows-collector';
 
 export type {
   Collector,
@@ -24,7 +25,19 @@ const PLATFORM: NodeJS.Platform = process.platform;
 const LINUX = PLATFORM === 'linux';
 
 export function createCollector(platform: NodeJS.Platform = PLATFORM): Collector {
-  return platform === 'linux' ? new LinuxCollector() : new SystemInformationCollector();
+  if (platform === 'linux') return new LinuxCollector();
+  if (platform === 'win32') {
+    const windows = windowsCollector();
+    if (!('reason' in windows)) return windows;
+  }
+  // The fallback of last resort: netstat's output, parsed by systeminformation (its snapshot says so).
+  return new SystemInformationCollector();
+}
+
+/** The one Windows collector of this process (its FFI bound once), or why there is none. */
+let windows: WindowsCollector | { reason: string } | null = null;
+function windowsCollector(): WindowsCollector | { reason: string } {
+  return (windows ??= WindowsCollector.open());
 }
 
 /** This machine as a snapshot names it. */
@@ -37,6 +50,11 @@ export function hostInfo(): { hostname: string; platform: string; release: strin
  * (only Linux's /proc gives it cheaply and exactly), and so no process is stopped there.
  */
 export function processIdentity(): ProcessIdentity | null {
+  if (PLATFORM === 'win32') {
+    const collector = windowsCollector();
+    // GetProcessTimes gives the start of the process behind a pid, as /proc does.
+    return 'reason' in collector ? null : { current: (pid) => collector.current(pid) };
+  }
   if (!LINUX) return null;
   const reader = new ProcessReader();
   return {

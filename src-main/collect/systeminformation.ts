@@ -132,6 +132,7 @@ export function scanFromSi(connections: SiConnection[], processList: SiProcess[]
       repairedRows: 0,
       hiddenProcesses: 0,
       scanMs,
+      engine: 'systeminformation',
     },
   };
 }

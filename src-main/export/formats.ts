@@ -1,7 +1,7 @@
 // Renders a snapshot as JSON, CSV (RFC 4180), an aligned text table or Markdown for bug reports,
 // and a comparison of two tables as a report.
 
-import { SOCKET_COLUMNS, TRAFFIC_COLUMNS, type Snapshot, type Socket } from '../shared/contract';
+import { SOCKET_COLUMNS, TRAFFIC_COLUMNS, type ScanEngine, type Snapshot, type Socket } from '../shared/contract';
 import { formatBytes, formatRate } from '../track/traffic';
 import { formatEndpoint } from '../track/identity';
 import { describePublished, namespaceOf } from '../track/namespaces';
@@ -121,6 +121,14 @@ function tableRows(sorted: readonly Socket[]): string[][] {
   ]);
 }
 
+/** How a summary names each engine that read a table. */
+const ENGINE_NAMES: Record<ScanEngine, string> = {
+  netlink: 'netlink sock_diag',
+  proc: '/proc/net',
+  iphlpapi: "Windows' iphlpapi tables",
+  systeminformation: "systeminformation (netstat's output)",
+};
+
 function summaryLine(snapshot: Snapshot): string {
   const { stats, host } = snapshot;
   return (
@@ -143,7 +151,7 @@ function summaryLine(snapshot: Snapshot): string {
     (stats.hiddenNamespaceProcesses
       ? `, ${stats.hiddenNamespaceProcesses} processes whose namespace could not be seen`
       : '') +
-    (stats.engine ? `; read through ${stats.engine === 'netlink' ? 'netlink sock_diag' : '/proc/net'}` : '')
+    (stats.engine ? `; read through ${ENGINE_NAMES[stats.engine]}` : '')
   );
 }
 

@@ -7,6 +7,7 @@ import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_VERSION,
   SOCKET_COLUMNS,
+  SCAN_ENGINES,
   SOCKET_STATES,
   TRAFFIC_COLUMNS,
   PID_MAX,
@@ -362,7 +363,7 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
   };
   // Namespace and dump counts came later: absent in older files, and absent stays absent.
   for (const field of OPTIONAL_COUNTS) if (s[field] !== undefined) result[field] = count(field);
-  if (s.engine !== undefined) result.engine = oneOf(s.engine, `${path}.engine`, ['netlink', 'proc'] as const);
+  if (s.engine !== undefined) result.engine = oneOf(s.engine, `${path}.engine`, SCAN_ENGINES);
   if (s.unreadableNamespaceNames !== undefined)
     result.unreadableNamespaceNames = array(s.unreadableNamespaceNames, `${path}.unreadableNamespaceNames`, 64).map(
       (n, i) => shortString(n, `${path}.unreadableNamespaceNames[${i}]`),

@@ -198,6 +198,9 @@ export interface HostInfo {
   release: string;
 }
 
+export const SCAN_ENGINES = ['netlink', 'proc', 'iphlpapi', 'systeminformation'] as const;
+export type ScanEngine = (typeof SCAN_ENGINES)[number];
+
 /** What one scan of the socket table found besides the sockets: the evidence for what is missing. */
 export interface ScanStats {
   /** Sockets with a file behind them (inode ≠ 0) whose owner could not be seen: not permitted, or gone. */
@@ -234,10 +237,12 @@ export interface ScanStats {
   /** Processes whose namespace could not be told (not permitted): their namespace may be missing. */
   hiddenNamespaceProcesses?: number;
   /**
-   * How Porthole's own namespace's TCP, UDP and Unix tables were read (Linux): `netlink` (sock_diag, as
-   * `ss` does) or `proc` (/proc/net text, where netlink is unavailable).
+   * How the table was read: on Linux (Porthole's own namespace's TCP, UDP and Unix tables)
+   * `netlink` (sock_diag, as `ss` does) or `proc` (/proc/net text, where netlink is unavailable);
+   * on Windows `iphlpapi` (its owner-pid tables, as TCPView reads them); elsewhere
+   * `systeminformation` (netstat's output, the fallback of last resort).
    */
-  engine?: 'netlink' | 'proc';
+  engine?: ScanEngine;
 }
 
 /** Stats of a table no scan has described yet (before the first poll, or a replayed moment). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/linux/addresses';
+import { decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/addresses';
 import { isIpLiteral } from '../../src-main/shared/ip-literal';
 
 describe('decoding /proc hex addresses', () => {

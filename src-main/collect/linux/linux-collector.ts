@@ -6,7 +6,7 @@ import { endianness } from 'node:os';
 import type { ProcessInfo, Socket } from '../../shared/contract';
 import type { Collector, Scan } from '../collector';
 import { NamespaceNamer } from '../containers/naming';
-import type { ByteOrder } from './addresses';
+import type { ByteOrder } from '../addresses';
 import {
   MAX_ENTERED_PER_POLL,
   NamespaceSurveyor,

@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { formatIPv6 } from './addresses';
+import { formatIPv6 } from '../addresses';
 
 /** At most this many namespaces are read per poll; the rest are counted as skipped, never silently. */
 export const MAX_NAMESPACES = 512;

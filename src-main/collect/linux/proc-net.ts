@@ -3,7 +3,7 @@
 // the kernel took to produce it. Addresses repeat (127.0.0.1 …), so their text is cached.
 
 import { TCP_STATES, type Socket, type SocketState, type TcpState } from '../../shared/contract';
-import { decodeHexAddress, formatIPv6, type ByteOrder } from './addresses';
+import { decodeHexAddress, formatIPv6, type ByteOrder } from '../addresses';
 
 /**
  * A row is already a Socket, with its owner fields empty: the collector fills them in place, which

@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { decodeName } from './utf8';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
-import { cachedIPv4, formatIPv6 } from './addresses';
+import { cachedIPv4, formatIPv6 } from '../addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
 import { UNIX_TYPE, type UnixRow } from './proc-net-unix';
 

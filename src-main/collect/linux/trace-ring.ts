@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { tcpStateOf } from './proc-net';
 import type { KernelTcpEvent } from '../../track/connection-chains';
-import { cachedIPv4, formatIPv6 } from './addresses';
+import { cachedIPv4, formatIPv6 } from '../addresses';
 
 /** Where a page's parts are, from events/header_page. */
 export interface PageLayout {

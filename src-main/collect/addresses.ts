@@ -1,4 +1,4 @@
-// Decodes the hex addresses of /proc/net/{tcp,udp}{,6} into the text forms `ss` prints.
+// IP addresses as the kernels give them (bytes in network order, /proc's hex words) in the text forms `ss` prints.
 
 /**
  * The kernel prints each 32-bit word of an address in host byte order, so on little-endian

@@ -1,0 +1,135 @@
+// The Windows collector for real: Porthole's CLI run by the Windows build of Node under Wine, whose
+// iphlpapi reads the sockets of the Linux network namespace it runs in. A listener and an
+// established pair opened there must be in its snapshot, read by the native collector (engine
+// iphlpapi, platform win32), with the states and ports the kernel has. A namespace of the test's
+// own: Wine looks up an owner for every row (~2 ms each), and the busy host has 20,000 of them.
+// Wine reports every owner pid as 0: owners are tested on byte buffers laid out as Windows does
+// (tests/unit/windows-tables.test.ts).
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../src-main/shared/contract';
+import { PROJECT_ROOT } from '../helpers/cli';
+import { TestNamespaces } from '../helpers/netns';
+import { Workload } from '../helpers/workload';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { windowsUnderWine } = require('../../scripts/windows-under-wine.cjs') as {
+  windowsUnderWine: () => { wine?: string; node?: string; prefix?: string; reason?: string };
+};
+
+const windows = windowsUnderWine();
+if (windows.reason) console.log(`Windows under Wine: skipped, ${windows.reason}`);
+const dir = mkdtempSync(join(tmpdir(), 'porthole-wine-'));
+const workload = new Workload();
+const namespaces = new TestNamespaces();
+let inside = '';
+const wineEnv = { ...process.env, WINEPREFIX: windows.prefix, WINEDEBUG: '-all', NODE_SKIP_PLATFORM_CHECK: '1' };
+/**
+ * Ends the prefix's wineserver: the next Wine program starts one where it runs (its iphlpapi reads
+ * the namespace its server was started in).
+ */
+const endWineServer = () => {
+  try {
+    if (windows.wine) execFileSync(join(windows.wine, '..', 'wineserver64'), ['-k'], { env: wineEnv, stdio: 'ignore' });
+  } catch {
+    // none was running
+  }
+};
+beforeAll(() => {
+  if (windows.reason) return;
+  endWineServer();
+  inside = namespaces.add('wine');
+});
+afterEach(() => workload.stop());
+afterAll(() => {
+  try {
+    endWineServer();
+  } finally {
+    namespaces.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A Linux path as the Windows program sees it: Wine maps / to drive Z:. */
+const windowsPath = (path: string) => `Z:${path.replaceAll('/', '\\')}`;
+
+/**
+ * Runs `porthole ARGS` as a Windows program. Its stdout and stderr are files: the Windows Node
+ * cannot write to a Linux pipe under Wine (EBADF), a console or a file it can.
+ */
+function underWine(args: string[], name: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const out = join(dir, `${name}.out`);
+  const err = join(dir, `${name}.err`);
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const cli = windowsPath(join(PROJECT_ROOT, 'out', 'main', 'cli.js'));
+  const child = spawn('ip', ['netns', 'exec', inside, windows.wine!, windows.node!, cli, ...args], {
+    cwd: dir,
+    stdio: ['ignore', fds[0], fds[1]],
+    env: { ...wineEnv, NO_COLOR: '1' },
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('error', reject);
+    child.once('exit', (status) => {
+      clearTimeout(timer);
+      fds.forEach((fd) => closeSync(fd));
+      // Wine's own lines (the prefix made on its first run) are not Porthole's.
+      const stderr = readFileSync(err, 'utf8').replace(/^wine: .*\n/gm, '');
+      resolve({ status, stdout: readFileSync(out, 'utf8'), stderr });
+    });
+  });
+}
+
+describe.skipIf(windows.reason !== undefined)('Porthole as a Windows program, under Wine', () => {
+  it(
+    'finds a listener and an established pair opened in its namespace, read by iphlpapi',
+    { timeout: 120_000 },
+    async () => {
+      const server = await namespaces.start(workload, inside, { role: 'listen', host: '127.0.0.1' });
+      const client = await namespaces.start(workload, inside, {
+        role: 'connect',
+        host: '127.0.0.1',
+        port: server.port,
+        count: 1,
+      });
+      const clientPort = client.localPorts![0];
+      const file = join(dir, 'snapshot.json');
+      const run = await underWine(['snapshot', '--format', 'json', '--output', windowsPath(file)], 'snapshot');
+      expect(run.stderr).toMatch(/^Wrote \d+ sockets to Z:\\.*\\snapshot\.json \(json\)\.\r?\n$/);
+      expect(run.status).toBe(0);
+      const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+      expect(snapshot.host.platform).toBe('win32');
+      expect(snapshot.stats.engine).toBe('iphlpapi');
+      const find = (local: number, remote: number | null) =>
+        snapshot.sockets.filter(
+          (s) =>
+            s.protocol === 'tcp' && s.localAddress === '127.0.0.1' && s.localPort === local && s.remotePort === remote,
+        );
+      expect(find(server.port!, null).map((s) => s.state)).toEqual(['LISTEN']);
+      expect(find(clientPort, server.port!)).toEqual([
+        expect.objectContaining({ state: 'ESTABLISHED', remoteAddress: '127.0.0.1', family: 4 }),
+      ]);
+      expect(find(server.port!, clientPort)).toEqual([
+        expect.objectContaining({ state: 'ESTABLISHED', remoteAddress: '127.0.0.1', family: 4 }),
+      ]);
+      // Wine names no owner (pid 0): none is made up.
+      expect(find(server.port!, null)[0].pid).toBeNull();
+    },
+  );
+
+  it(
+    'answers who holds a port, the kernel refusing a real bind, in text on a Windows console',
+    { timeout: 120_000 },
+    async () => {
+      const server = await namespaces.start(workload, inside, { role: 'listen', host: '127.0.0.1' });
+      const run = await underWine(['who', String(server.port)], 'who');
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(1);
+      expect(run.stdout.split(/\r?\n/)[0]).toContain(`tcp port ${server.port} is in use`);
+    },
+  );
+});
