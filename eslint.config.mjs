@@ -7,7 +7,12 @@ import vueParser from 'vue-eslint-parser';
 import prettierConfig from 'eslint-config-prettier';
 
 /** Per-OS code: reached only through collect/index.ts (createCollector and the capabilities). */
-const perOsCollectors = ['**/collect/linux/**', '**/collect/containers/**', '**/collect/systeminformation'];
+const perOsCollectors = [
+  '**/collect/linux/**',
+  '**/collect/windows/**',
+  '**/collect/containers/**',
+  '**/collect/systeminformation',
+];
 const perOsMessage = 'The OS is behind collect/index.ts: ask it for a collector or a capability.';
 
 export default tseslint.config(

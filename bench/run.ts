@@ -1,7 +1,7 @@
 // npm run bench: Porthole's Linux collector against ss, netstat, lsof and systeminformation on
 // 200, 2,000, 20,000 and 50,000 loopback sockets held by ~20 processes. Prints medians side by side.
 // Usage: npm run bench [-- --sizes 200,2000,20000,50000 --runs 7 --loop-seconds 20 --renderer-rows 20000
-//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer|cli|history]
+//                        --namespaces 1,10,50 --only namespaces|event-rate|renderer|cli|history|windows]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { benchEventToUi } from './event-to-ui';
 import { benchMountOnly, benchNamespaces, printNamespaceFigures } from './namespaces';
 import { benchEventRate, buildLoadClient, printEventRate } from './event-rate';
 import { benchHistory, printHistoryFigures } from './history';
+import { benchWindows, printWindowsFigures } from './windows';
 
 const root = join(__dirname, '..', '..'); // out/bench → the project
 const helpers = join(root, 'tests/helpers');
@@ -215,6 +216,7 @@ async function main(): Promise<void> {
   if (values.only === 'namespaces') return namespaceSection();
   if (values.only === 'cli') return cliSection();
   if (values.only === 'history') return printHistoryFigures(benchHistory(root, Math.max(runs, 5)));
+  if (values.only === 'windows') return printWindowsFigures(await benchWindows(root, helpers));
   if (values.only === 'event-rate') return eventRateSection();
   if (values.only === 'renderer') return void (await rendererSection());
   const rows = new Map<string, Row>();
@@ -400,6 +402,8 @@ async function main(): Promise<void> {
   const renderer = await rendererSection();
   const history = benchHistory(root, Math.max(runs, 5));
   printHistoryFigures(history);
+  const windows = await benchWindows(root, helpers);
+  printWindowsFigures(windows);
 
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -413,6 +417,7 @@ async function main(): Promise<void> {
         loop,
         renderer,
         history,
+        windows,
       },
       null,
       2,
