@@ -90,7 +90,7 @@ export async function killProcess(target: KillTarget, options: KillOptions): Pro
     return {
       ok: false,
       pid: target.pid,
-      reason: 'stopping a process is supported on Linux only, where its start time can be re-checked',
+      reason: 'stopping a process is supported on Linux and Windows, where its start time can be re-checked',
     };
   if (target.startedAt === null)
     return {

@@ -69,7 +69,13 @@ export function processIdentity(): ProcessIdentity | null {
 
 /** Aborts one TCP connection (its owner gets ECONNABORTED, the peer a reset), where the OS can. */
 export function closeTcpConnection(ends: TcpConnectionEnds, name: string): CloseOutcome {
-  if (!LINUX) return { ok: false, reason: 'closing a single connection is supported on Linux only' };
+  if (PLATFORM === 'win32') {
+    const collector = windowsCollector();
+    return 'reason' in collector
+      ? { ok: false, reason: `the Windows collector cannot run here: ${collector.reason}` }
+      : collector.close(ends, name);
+  }
+  if (!LINUX) return { ok: false, reason: 'closing a single connection is supported on Linux and Windows only' };
   return abortTcpConnection(ends, name);
 }
 

@@ -10,6 +10,7 @@ import {
   readGrowingTable,
 } from '../../src-main/collect/windows/iphlpapi';
 import { parseTable, tcpStateName } from '../../src-main/collect/windows/tables';
+import { closeWindowsConnection, deleteTcbRow } from '../../src-main/collect/windows/close-connection';
 import { processFromImage, scanFromTables } from '../../src-main/collect/windows/windows-collector';
 
 /** A port DWORD: network order in its first two bytes; the other two are garbage Windows leaves. */
@@ -238,5 +239,44 @@ describe('the Windows scan', () => {
     const fileTime = (BigInt(Date.parse('2026-12-07T08:00:00Z')) + 11_644_473_600_000n) * 10_000n;
     expect(fileTimeToMs(fileTime)).toBe(Date.parse('2026-12-07T08:00:00Z'));
     expect(fileTimeToMs(116_444_736_000_000_000n)).toBe(0);
+  });
+});
+
+describe('closing one connection on Windows (SetTcpEntry, as TCPView does)', () => {
+  const ends = {
+    family: 4 as const,
+    localAddress: '127.0.0.1',
+    localPort: 3000,
+    remoteAddress: '10.0.0.5',
+    remotePort: 51000,
+  };
+
+  it('asks with a MIB_TCPROW in the DELETE_TCB state, addresses and ports in network order', () => {
+    const row = deleteTcbRow(ends)!;
+    expect([...row]).toEqual([12, 0, 0, 0, 127, 0, 0, 1, 0x0b, 0xb8, 0, 0, 10, 0, 0, 5, 0xc7, 0x38, 0, 0]);
+    // An IPv4-mapped address is the IPv4 one; an IPv6 connection cannot be closed this way.
+    expect(deleteTcbRow({ ...ends, localAddress: '::ffff:127.0.0.1' })).toEqual(row);
+    expect(deleteTcbRow({ ...ends, family: 6, localAddress: '::1', remoteAddress: '::1' })).toBeNull();
+  });
+
+  it("tells Windows' answer in the user's words", () => {
+    const name = 'tcp 127.0.0.1:3000 → 10.0.0.5:51000';
+    const answer = (code: number) => closeWindowsConnection(ends, name, () => code);
+    expect(answer(0)).toEqual({ ok: true, message: `Closed ${name}: Windows reset it` });
+    expect(answer(5)).toEqual({
+      ok: false,
+      reason: 'not permitted (closing a connection needs Porthole run as administrator)',
+    });
+    expect(answer(317)).toEqual({ ok: false, reason: `${name} is gone already` });
+    expect(answer(1)).toEqual({ ok: false, reason: 'Windows refused (error 1)' });
+    let called = false;
+    const v6 = closeWindowsConnection({ ...ends, family: 6, localAddress: '::1', remoteAddress: '::1' }, name, () => {
+      called = true;
+      return 0;
+    });
+    expect([v6, called]).toEqual([
+      { ok: false, reason: 'Windows closes single IPv4 connections only (SetTcpEntry)' },
+      false,
+    ]);
   });
 });

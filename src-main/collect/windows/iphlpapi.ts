@@ -71,6 +71,8 @@ export interface ProcessImage {
 
 export interface WindowsApi {
   table(name: TableName): Buffer;
+  /** SetTcpEntry with a MIB_TCPROW (close-connection.ts): its result code. */
+  setTcpEntry(row: Buffer): number;
   /** What a pid is now, or null when no process has it (or it may not be opened). */
   process(pid: number): ProcessImage | null;
 }
@@ -88,6 +90,7 @@ export function loadWindowsApi(): WindowsApi {
   const udpTable = iphlpapi.func(
     'uint32 __stdcall GetExtendedUdpTable(_Out_ uint8_t *table, _Inout_ uint32_t *size, int order, uint32_t af, int tableClass, uint32_t reserved)',
   );
+  const setTcpEntry = iphlpapi.func('uint32 __stdcall SetTcpEntry(_In_ uint8_t *row)');
   const openProcess = kernel32.func('void * __stdcall OpenProcess(uint32_t access, int inherit, uint32_t pid)');
   const closeHandle = kernel32.func('int __stdcall CloseHandle(void *handle)');
   const imageName = kernel32.func(
@@ -105,6 +108,7 @@ export function loadWindowsApi(): WindowsApi {
   /** What each table last took, with a quarter more: the next read's first offer. */
   const guesses = new Map<TableName, number>();
   return {
+    setTcpEntry: (row) => setTcpEntry(row) as number,
     table(name) {
       const what = `GetExtended${name.startsWith('tcp') ? 'Tcp' : 'Udp'}Table`;
       const bytes = readGrowingTable(calls[name], what, guesses.get(name));

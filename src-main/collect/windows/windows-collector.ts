@@ -3,7 +3,8 @@
 // a socket is its protocol and endpoints, its owner the pid the table names.
 
 import type { ProcessInfo, Scan, Socket } from '../../shared/contract';
-import type { Collector } from '../collector';
+import type { CloseOutcome, Collector, TcpConnectionEnds } from '../collector';
+import { closeWindowsConnection } from './close-connection';
 import { loadWindowsApi, type WindowsApi } from './iphlpapi';
 import { parseTable, TABLES, type TableName } from './tables';
 
@@ -89,6 +90,11 @@ export class WindowsCollector implements Collector {
       (pid) => processFromImage(pid, this.api.process(pid)),
       Math.round(performance.now() - started),
     );
+  }
+
+  /** Resets one IPv4 TCP connection (SetTcpEntry), or says why not. */
+  close(ends: TcpConnectionEnds, name: string): CloseOutcome {
+    return closeWindowsConnection(ends, name, (row) => this.api.setTcpEntry(row));
   }
 
   /** Who a pid is now (for stopping a process safely: its start tells a reused pid). */
