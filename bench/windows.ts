@@ -4,7 +4,7 @@
 // Wine looks up an owner for every row of an owner-pid table (~2 ms a row), so a read of 20,000
 // takes tens of seconds. Root only (the namespace).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../src-main/shared/contract';
@@ -47,15 +47,21 @@ export async function benchWindows(root: string, helpers: string): Promise<Windo
   execFileSync('ip', ['netns', 'add', namespace]);
   try {
     execFileSync('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+    // A Windows program under Wine cannot write to a Linux pipe (EBADF): its stderr goes to a file.
+    const errors = join(dir, 'stderr.txt');
     const inside = (command: string, args: string[]) => {
+      const fd = openSync(errors, 'w');
       const started = performance.now();
       const run = spawnSync('ip', ['netns', 'exec', namespace, command, ...args], {
         env,
         cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'ignore', fd],
       });
-      if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${String(run.stderr).slice(0, 400)}`);
-      return performance.now() - started;
+      const ms = performance.now() - started;
+      closeSync(fd);
+      if (run.status !== 0)
+        throw new Error(`${command} ${args.join(' ')}: ${readFileSync(errors, 'utf8').slice(0, 400)}`);
+      return ms;
     };
     for (const size of WINDOWS_SIZES) {
       process.stderr.write(`\n== Windows under Wine, ${size} sockets: setting up…\n`);
