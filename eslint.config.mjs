@@ -10,6 +10,7 @@ import prettierConfig from 'eslint-config-prettier';
 const perOsCollectors = [
   '**/collect/linux/**',
   '**/collect/windows/**',
+  '**/collect/macos/**',
   '**/collect/containers/**',
   '**/collect/systeminformation',
 ];

@@ -10,6 +10,7 @@ import { abortTcpConnection } from './linux/abort-connection';
 import { TcpStateTracer } from './linux/tcp-state-events';
 import { SystemInformationCollector } from './systeminformation';
 import { WindowsCollector } from './windows/windows-collector';
+import { LsofCollector } from './macos/lsof';
 
 export type {
   Collector,
@@ -30,6 +31,7 @@ export function createCollector(platform: NodeJS.Platform = PLATFORM): Collector
     const windows = windowsCollector();
     if (!('reason' in windows)) return windows;
   }
+  if (platform === 'darwin') return new LsofCollector();
   // The fallback of last resort: netstat's output, parsed by systeminformation (its snapshot says so).
   return new SystemInformationCollector();
 }

@@ -126,6 +126,7 @@ const ENGINE_NAMES: Record<ScanEngine, string> = {
   netlink: 'netlink sock_diag',
   proc: '/proc/net',
   iphlpapi: "Windows' iphlpapi tables",
+  lsof: 'lsof',
   systeminformation: "systeminformation (netstat's output)",
 };
 

@@ -198,7 +198,7 @@ export interface HostInfo {
   release: string;
 }
 
-export const SCAN_ENGINES = ['netlink', 'proc', 'iphlpapi', 'systeminformation'] as const;
+export const SCAN_ENGINES = ['netlink', 'proc', 'iphlpapi', 'lsof', 'systeminformation'] as const;
 export type ScanEngine = (typeof SCAN_ENGINES)[number];
 
 /** What one scan of the socket table found besides the sockets: the evidence for what is missing. */
@@ -239,8 +239,8 @@ export interface ScanStats {
   /**
    * How the table was read: on Linux (Porthole's own namespace's TCP, UDP and Unix tables)
    * `netlink` (sock_diag, as `ss` does) or `proc` (/proc/net text, where netlink is unavailable);
-   * on Windows `iphlpapi` (its owner-pid tables, as TCPView reads them); elsewhere
-   * `systeminformation` (netstat's output, the fallback of last resort).
+   * on Windows `iphlpapi` (its owner-pid tables, as TCPView reads them); on macOS `lsof` (its
+   * field output); elsewhere `systeminformation` (netstat's output, the fallback of last resort).
    */
   engine?: ScanEngine;
 }
