@@ -2,6 +2,7 @@
 // Those readings are coarser than /proc: no inode, no Unix sockets, and owners only as netstat has them.
 
 import type { ProcessInfo, Socket, SocketState } from '../shared/contract';
+import { inodelessSocket } from './inodeless';
 import { SOCKET_STATES } from '../shared/contract';
 import type { Collector, Scan } from './collector';
 
@@ -72,21 +73,15 @@ export function socketFromSi(entry: SiConnection): Socket | null {
   const state = stateOf(protocol, entry.state, connected);
   if (!state) return null;
   const pid = typeof entry.pid === 'number' && Number.isInteger(entry.pid) && entry.pid > 0 ? entry.pid : null;
-  return {
+  return inodelessSocket({
     protocol,
     family,
-    localAddress: local,
-    localPort: portOf(entry.localPort) ?? 0,
-    remoteAddress: connected ? peerAddress : null,
-    remotePort: connected ? peerPort : null,
+    local: { address: local, port: portOf(entry.localPort) ?? 0 },
+    remote: connected ? { address: peerAddress, port: peerPort } : null,
     state,
     pid,
     processName: pid !== null && entry.process ? entry.process : null,
-    uid: null,
-    inode: 0,
-    pids: pid === null ? [] : [pid],
-    lastPid: null,
-  };
+  });
 }
 
 export function processFromSi(entry: SiProcess): ProcessInfo {

@@ -58,10 +58,10 @@ afterAll(() => {
 const windowsPath = (path: string) => `Z:${path.replaceAll('/', '\\')}`;
 
 /**
- * Runs `porthole ARGS` as a Windows program. Its stdout and stderr are files: the Windows Node
- * cannot write to a Linux pipe under Wine (EBADF), a console or a file it can.
+ * Starts `porthole ARGS` as a Windows program in the namespace. Its stdout and stderr are files:
+ * the Windows Node cannot write to a Linux pipe under Wine (EBADF), a console or a file it can.
  */
-function underWine(args: string[], name: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function spawnUnderWine(args: string[], name: string) {
   const out = join(dir, `${name}.out`);
   const err = join(dir, `${name}.err`);
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
@@ -71,12 +71,19 @@ function underWine(args: string[], name: string): Promise<{ status: number | nul
     stdio: ['ignore', fds[0], fds[1]],
     env: { ...wineEnv, NO_COLOR: '1' },
   });
+  const closeFiles = () => fds.forEach((fd) => closeSync(fd));
+  return { child, out, err, closeFiles };
+}
+
+/** Runs `porthole ARGS` as a Windows program to its end. */
+function underWine(args: string[], name: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { child, out, err, closeFiles } = spawnUnderWine(args, name);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.once('error', reject);
     child.once('exit', (status) => {
       clearTimeout(timer);
-      fds.forEach((fd) => closeSync(fd));
+      closeFiles();
       // Wine's own lines (the prefix made on its first run) are not Porthole's.
       const stderr = readFileSync(err, 'utf8').replace(/^wine: .*\n/gm, '');
       resolve({ status, stdout: readFileSync(out, 'utf8'), stderr });
@@ -86,25 +93,17 @@ function underWine(args: string[], name: string): Promise<{ status: number | nul
 
 /**
  * Starts a long-running `porthole ARGS` as a Windows program; resolves with the first match of
- * `ready` in what it prints (stdout or stderr, files as above), and the way to stop it.
+ * `ready` in what it prints (stdout or stderr), and the way to stop it.
  */
 async function startUnderWine(
   args: string[],
   name: string,
   ready: RegExp,
 ): Promise<{ match: string; stop: () => void; said: () => string }> {
-  const out = join(dir, `${name}.out`);
-  const err = join(dir, `${name}.err`);
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const cli = windowsPath(join(PROJECT_ROOT, 'out', 'main', 'cli.js'));
-  const child = spawn('ip', ['netns', 'exec', inside, windows.wine!, windows.node!, cli, ...args], {
-    cwd: dir,
-    stdio: ['ignore', fds[0], fds[1]],
-    env: { ...wineEnv, NO_COLOR: '1' },
-  });
+  const { child, out, err, closeFiles } = spawnUnderWine(args, name);
   const stop = () => {
     child.kill('SIGKILL');
-    fds.forEach((fd) => closeSync(fd));
+    closeFiles();
   };
   const said = () => readFileSync(out, 'utf8') + readFileSync(err, 'utf8');
   try {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import type { ProcessInfo, Scan, Socket, TcpState } from '../../shared/contract';
 import type { Collector } from '../collector';
+import { inodelessSocket } from '../inodeless';
 
 /**
  * The arguments: numeric hosts and ports, whole command names, TCP and UDP; fields p (pid), c
@@ -126,22 +127,15 @@ function socketOf(fields: Map<string, string>, pid: number | null, name: string 
     if (tcp === undefined) return null;
     state = tcp;
   } else state = remote === null ? 'UNCONN' : 'ESTABLISHED';
-  return {
+  return inodelessSocket({
     protocol: protocol === 'TCP' ? 'tcp' : 'udp',
     family: ipv6 || local.address.includes(':') ? 6 : 4,
-    localAddress: local.address,
-    localPort: local.port,
-    remoteAddress: remote?.address ?? null,
-    remotePort: remote?.port ?? null,
+    local,
+    remote,
     state,
     pid,
     processName: name,
-    uid: null,
-    // No inode in lsof's network files: a socket is its protocol and endpoints.
-    inode: 0,
-    pids: pid === null ? [] : [pid],
-    lastPid: null,
-  };
+  });
 }
 
 /** Runs lsof; its exit code is 1 when it found nothing to list, which is an empty table. */

@@ -4,6 +4,7 @@
 
 import type { Socket, TcpState } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from '../addresses';
+import { inodelessSocket } from '../inodeless';
 
 /** The four tables read, each with the size of its row (bytes). */
 export const TABLES = {
@@ -58,31 +59,6 @@ const portAt = (bytes: Buffer, at: number) => bytes.readUInt16BE(at);
 /** The process a row names: 0 is the System Idle Process, i.e. no process (as TIME_WAIT rows say). */
 const pidOf = (pid: number) => (pid === 0 ? null : pid);
 
-function socket(
-  table: (typeof TABLES)[TableName],
-  local: { address: string; port: number },
-  remote: { address: string; port: number } | null,
-  state: Socket['state'],
-  pid: number | null,
-): Socket {
-  return {
-    protocol: table.protocol,
-    family: table.family,
-    localAddress: local.address,
-    localPort: local.port,
-    remoteAddress: remote?.address ?? null,
-    remotePort: remote?.port ?? null,
-    state,
-    pid,
-    processName: null,
-    uid: null,
-    // Windows has no socket inode: rows are told apart by their endpoints (and pid).
-    inode: 0,
-    pids: pid === null ? [] : [pid],
-    lastPid: null,
-  };
-}
-
 /**
  * The rows of one table. A buffer shorter than its count says (cut short) yields the whole rows it
  * holds and counts the rest as unreadable; bytes past the last row are ignored.
@@ -101,7 +77,17 @@ export function parseTable(name: TableName, bytes: Buffer, cache = new Map<numbe
       malformed++;
       continue;
     }
-    sockets.push(socket(table, read.local, read.remote, read.state, pidOf(read.pid)));
+    sockets.push(
+      inodelessSocket({
+        protocol: table.protocol,
+        family: table.family,
+        local: read.local,
+        remote: read.remote,
+        state: read.state,
+        pid: pidOf(read.pid),
+        processName: null,
+      }),
+    );
   }
   return { sockets, malformed };
 }
