@@ -25,8 +25,12 @@ export type {
 const PLATFORM: NodeJS.Platform = process.platform;
 const LINUX = PLATFORM === 'linux';
 
-export function createCollector(platform: NodeJS.Platform = PLATFORM): Collector {
-  if (platform === 'linux') return new LinuxCollector();
+/**
+ * The collector of this OS. `scope.port`: one port's sockets only, where the OS can choose them
+ * (Linux: the kernel filters its dump), for a one-shot question about that port (who).
+ */
+export function createCollector(platform: NodeJS.Platform = PLATFORM, scope: { port?: number } = {}): Collector {
+  if (platform === 'linux') return new LinuxCollector({ port: scope.port });
   if (platform === 'win32') {
     const windows = windowsCollector();
     if (!('reason' in windows)) return windows;

@@ -136,7 +136,7 @@ export async function gatherPortEvidence(
 /** Reads the table now and diagnoses the port. */
 export async function examinePort(
   request: DoctorRequest,
-  collector: Collector = createCollector(),
+  collector: Collector = createCollector(undefined, { port: request.port }),
 ): Promise<Diagnosis> {
   return diagnosePort(await gatherPortEvidence(request, await collector.collect()));
 }

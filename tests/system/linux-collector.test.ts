@@ -11,7 +11,7 @@ import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
 import { SockDiagReader } from '../../src-main/collect/linux/sock-diag';
 import { toText } from '../../src-main/export/formats';
 import { buildSnapshot } from '../../src-main/export/snapshot';
-import type { Scan } from '../../src-main/shared/contract';
+import type { Scan, Socket } from '../../src-main/shared/contract';
 import { formatEndpoint } from '../../src-main/track/identity';
 import { at, socketsAt, theListener, theSocket } from '../helpers/identity';
 import { readSs } from '../helpers/ss';
@@ -120,6 +120,27 @@ describe('Linux collector on a real workload', () => {
       (s) => s.localAddress === LO && s.localPort === fanServer.port && s.state === 'ESTABLISHED',
     );
     expect(behind).toHaveLength(12);
+  });
+
+  it("reads one port's sockets for who: the kernel's filtered dump and /proc's rows agree with a full scan", () => {
+    const full = new LinuxCollector().collectSync();
+    const onPort = (sockets: Socket[]) =>
+      sockets
+        .filter((x) => x.localPort === fanServer.port || x.remotePort === fanServer.port)
+        .map(
+          (x) =>
+            `${x.protocol} ${x.localAddress}:${x.localPort} ${x.remoteAddress}:${x.remotePort} ${x.state} ${x.pid}`,
+        )
+        .sort();
+    for (const engine of ['auto', 'proc'] as const) {
+      const scoped = new LinuxCollector({ engine, port: fanServer.port }).collectSync();
+      expect(scoped.stats.engine).toBe(engine === 'auto' ? 'netlink' : 'proc');
+      // Only the port's sockets (the listener and both ends of its twelve connections), no Unix ones.
+      expect(scoped.sockets.every((x) => x.protocol !== 'unix')).toBe(true);
+      expect(onPort(scoped.sockets)).toEqual(onPort(full.sockets));
+      expect(scoped.sockets).toHaveLength(onPort(full.sockets).length);
+      expect(onPort(scoped.sockets)).toHaveLength(25);
+    }
   });
 
   it('sees connections waiting in SYN_SENT behind a full accept queue', () => {

@@ -151,6 +151,11 @@ export interface LinuxCollectorOptions {
    * default; the kernel fills ~230 more bytes per connection.
    */
   traffic?: boolean;
+  /**
+   * One port's sockets only (`who`, one shot): TCP and UDP sockets with that local or remote port
+   * (netlink filters them in the kernel; /proc's rows are filtered here), and no Unix sockets.
+   */
+  port?: number;
 }
 
 /** One namespace's tables this poll, parsed, before they join the others. */
@@ -222,6 +227,8 @@ export class LinuxCollector implements Collector {
   /** When this scan's TCP traffic figures were read (the own namespace's dump); null when they were not. */
   private trafficReadAt: number | null = null;
   private readonly traffic: boolean;
+  /** LinuxCollectorOptions.port: the one port scanned, or every socket. */
+  private readonly port: number | undefined;
   private readonly keptTcp = new Map<number, KeptTcpRows>();
   /** Bind-mount-only namespaces whose last entry found no socket: inode → that poll. */
   private readonly emptyEntered = new Map<number, number>();
@@ -235,7 +242,9 @@ export class LinuxCollector implements Collector {
     this.processes = new ProcessReader(this.procRoot);
     this.surveyor = new NamespaceSurveyor(this.procRoot, options.namespaceMountDirs);
     this.namer = options.namer ?? new NamespaceNamer(this.procRoot);
-    this.traffic = options.traffic ?? true;
+    this.port = options.port;
+    // One port's question (who) asks no traffic: no tcp_info to fill.
+    this.traffic = options.port === undefined && (options.traffic ?? true);
     if (options.engine === 'proc') this.engineReason = 'asked to read /proc';
     else if (this.procRoot !== '/proc') this.engineReason = 'reading another /proc';
     else {
@@ -658,6 +667,7 @@ export class LinuxCollector implements Collector {
     where: RowNamespace | undefined,
     diag: SockDiagReader | null,
   ): { candidates: UnixCandidate[]; malformed: number } {
+    if (this.port !== undefined) return { candidates: [], malformed: 0 }; // a port has no Unix sockets
     if (diag && !this.diagRefused.has('unix')) {
       try {
         const dump = diag.dumpUnix();
@@ -691,7 +701,7 @@ export class LinuxCollector implements Collector {
     const previous = this.inetReconciler.previousRows();
     if (diag && !this.diagRefused.has(table.file)) {
       try {
-        const dump = diag.dump(table.protocol, table.family, previous, this.traffic);
+        const dump = diag.dump(table.protocol, table.family, previous, this.traffic, 'all', this.port);
         if (dump.interrupted) this.interruptedDumps++;
         // Rates are bytes over the time between two readings: the time of the reading itself, not
         // of the end of a scan whose other steps (owners, namespaces) take longer on a busy host.
@@ -702,7 +712,10 @@ export class LinuxCollector implements Collector {
       }
     }
     if (!where) this.scanUsedProc = true; // Porthole's own namespace, read from /proc
-    return this.inetParser.parse(read(table.file), table.protocol, table.family, previous, where);
+    const parsed = this.inetParser.parse(read(table.file), table.protocol, table.family, previous, where);
+    const port = this.port;
+    if (port === undefined) return parsed;
+    return { ...parsed, rows: parsed.rows.filter((row) => row.localPort === port || row.remotePort === port) };
   }
 
   /** A namespace's own addresses (cached): where a forwarder's target address lives. */

@@ -39,6 +39,33 @@ const MESSAGE = 72;
 const ALL_STATES = 0xffffffff;
 /** 1 << TCP_LISTEN (10). */
 const LISTEN_STATE = 1 << 10;
+/**
+ * A dump of one port's sockets: an INET_DIAG_REQ_BYTECODE attribute after the request, holding
+ * `sport == P || dport == P` as `ss sport = :P or dport = :P` compiles it (struct inet_diag_bc_op:
+ * code, yes, no; a jump past the end rejects, landing on it accepts).
+ */
+const INET_DIAG_REQ_BYTECODE = 1;
+const INET_DIAG_BC_JMP = 1;
+const INET_DIAG_BC_S_EQ = 11;
+const INET_DIAG_BC_D_EQ = 12;
+const PORT_FILTER = 20;
+const FILTERED_REQUEST = REQUEST + 4 + PORT_FILTER;
+
+/** The bytecode of `sport == port || dport == port` (the kernel audits it; 4.16 and later know S_EQ). */
+export function portFilterBytecode(port: number): Buffer {
+  const code = Buffer.alloc(PORT_FILTER);
+  const op = (at: number, kind: number, yes: number, no: number) => {
+    code[at] = kind;
+    code[at + 1] = yes;
+    code.writeUInt16LE(no, at + 2);
+  };
+  op(0, INET_DIAG_BC_S_EQ, 8, 12); // sport == P: on to the jump; else to the dport test
+  op(4, 0, 0, port);
+  op(8, INET_DIAG_BC_JMP, 4, 12); // matched: jump to the end (accept)
+  op(12, INET_DIAG_BC_D_EQ, 8, 12); // dport == P: to the end (accept); else past it (reject)
+  op(16, 0, 0, port);
+  return code;
+}
 /** UNIX_DIAG (include/uapi/linux/unix_diag.h): struct unix_diag_req and unix_diag_msg, the name attribute. */
 const AF_UNIX = 1;
 const UNIX_REQUEST = HEADER + 24;
@@ -110,6 +137,7 @@ export interface DiagDump {
 export class SockDiagReader {
   private readonly buffer = Buffer.alloc(1 << 16);
   private readonly request = Buffer.alloc(REQUEST);
+  private readonly filteredRequest = Buffer.alloc(FILTERED_REQUEST);
   private readonly unixRequest = Buffer.alloc(UNIX_REQUEST);
   private readonly v4Text = new Map<number, string>();
   private seq = 0;
@@ -150,7 +178,8 @@ export class SockDiagReader {
   /**
    * Every socket of one protocol and family, in every state (TIME_WAIT and request sockets too);
    * with `traffic`, TCP connections carry their tcp_info counters. `listening`: TCP listeners
-   * only, for which the kernel walks its (small) listening hash and not the connections'.
+   * only, for which the kernel walks its (small) listening hash and not the connections'. `port`:
+   * only the sockets with that local or remote port, chosen by the kernel (`who`).
    * @throws when the kernel refuses the dump (e.g. no udp_diag): the caller falls back to /proc
    */
   dump(
@@ -159,10 +188,11 @@ export class SockDiagReader {
     previous?: ReadonlyMap<number, InetRow>,
     traffic = false,
     states: 'all' | 'listening' = 'all',
+    port?: number,
   ): DiagDump {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
     return this.wholeDump(() => {
-      const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states);
+      const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states, port);
       const result: DiagDump = { rows: [], malformed: 0 };
       this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
       return result;
@@ -250,8 +280,14 @@ export class SockDiagReader {
     socketId?: (id: Buffer) => void,
     extensions = 0,
     states: 'all' | 'listening' = 'all',
+    port?: number,
   ): number {
-    const { request, seq } = this.header(this.request, type, flags);
+    const { request, seq } = this.header(port === undefined ? this.request : this.filteredRequest, type, flags);
+    if (port !== undefined) {
+      request.writeUInt16LE(4 + PORT_FILTER, REQUEST);
+      request.writeUInt16LE(INET_DIAG_REQ_BYTECODE, REQUEST + 2);
+      portFilterBytecode(port).copy(request, REQUEST + 4);
+    }
     request[HEADER] = family === 4 ? AF_INET : AF_INET6;
     request[HEADER + 1] = protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
     request[HEADER + 2] = extensions;
