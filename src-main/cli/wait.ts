@@ -40,7 +40,8 @@ Doctor's one-line reason (who still holds it), 2 on bad input.`,
     const stop = () => (stopped = true);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const collector = createCollector();
+    // One port's sockets each poll: the kernel filters them (the table may be large).
+    const collector = createCollector(undefined, { port: request.port });
     try {
       for (;;) {
         const verdict = waitVerdict(await examinePort(request, collector), condition);
