@@ -53,7 +53,7 @@ interface OpenSpan {
   listens: string | null;
 }
 
-/** A connection counted into a fold that is still live: recorded one by one if it lasts (promote()). */
+/** A connection counted into a fold that is still live: recorded one by one if it lasts (promoteLasting()). */
 interface FoldedLife {
   /** The fold row it was counted in. */
   fold: FoldKey;
