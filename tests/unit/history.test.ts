@@ -14,7 +14,7 @@ import { parseRecording } from '../../src-main/export/import-recording';
 import { DEFAULT_LIMITS, HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
 import { parseWhen } from '../../src-main/history/when';
-import { historyText } from '../../src-main/cli/history';
+import { historyLimits, historyText } from '../../src-main/cli/history';
 import Database from 'libsql';
 import { tcp } from '../helpers/sockets';
 
@@ -448,5 +448,24 @@ describe('times as people type them', () => {
     expect(parseWhen(' Now ', now)).toBe(now);
     for (const bad of ['yesterday', '25:00', '12:60', 'Dec 6', '', '2h ago later'])
       expect(parseWhen(bad, now)).toBeNull();
+  });
+});
+
+describe('what a recorder keeps, as set on the command line', () => {
+  it('reads --history-keep, --history-max and --history-budget, and refuses what is not one', () => {
+    expect(historyLimits({})).toEqual(DEFAULT_LIMITS);
+    expect(historyLimits({ 'history-keep': '2d', 'history-max': '64MB', 'history-budget': '100' })).toEqual({
+      retentionMs: 2 * 86_400_000,
+      maxBytes: 64 * 1024 * 1024,
+      connectionsPerMinute: 100,
+    });
+    expect(historyLimits({ 'history-max': '1GiB', 'history-budget': '0' })).toMatchObject({
+      maxBytes: 1024 ** 3,
+      connectionsPerMinute: 0,
+    });
+    expect(() => historyLimits({ 'history-keep': '30s' })).toThrow(/--history-keep takes a time of a minute or more/);
+    expect(() => historyLimits({ 'history-keep': 'forever' })).toThrow(/not "forever"/);
+    expect(() => historyLimits({ 'history-max': '10KB' })).toThrow(/--history-max takes a size of 1MB or more/);
+    expect(() => historyLimits({ 'history-budget': '-1' })).toThrow(/--history-budget takes a number/);
   });
 });
