@@ -6,12 +6,12 @@
 // Wine reports every owner pid as 0: owners are tested on byte buffers laid out as Windows does
 // (tests/unit/windows-tables.test.ts).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../src-main/shared/contract';
+import type { ProcessInfo, Snapshot } from '../../src-main/shared/contract';
 import { PROJECT_ROOT } from '../helpers/cli';
 import { TestNamespaces } from '../helpers/netns';
 import { eventually, Workload } from '../helpers/workload';
@@ -61,12 +61,15 @@ const windowsPath = (path: string) => `Z:${path.replaceAll('/', '\\')}`;
  * Starts `porthole ARGS` as a Windows program in the namespace. Its stdout and stderr are files:
  * the Windows Node cannot write to a Linux pipe under Wine (EBADF), a console or a file it can.
  */
-function spawnUnderWine(args: string[], name: string) {
+function spawnUnderWine(
+  args: string[],
+  name: string,
+  program = windowsPath(join(PROJECT_ROOT, 'out', 'main', 'cli.js')),
+) {
   const out = join(dir, `${name}.out`);
   const err = join(dir, `${name}.err`);
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const cli = windowsPath(join(PROJECT_ROOT, 'out', 'main', 'cli.js'));
-  const child = spawn('ip', ['netns', 'exec', inside, windows.wine!, windows.node!, cli, ...args], {
+  const child = spawn('ip', ['netns', 'exec', inside, windows.wine!, windows.node!, program, ...args], {
     cwd: dir,
     stdio: ['ignore', fds[0], fds[1]],
     env: { ...wineEnv, NO_COLOR: '1' },
@@ -75,9 +78,13 @@ function spawnUnderWine(args: string[], name: string) {
   return { child, out, err, closeFiles };
 }
 
-/** Runs `porthole ARGS` as a Windows program to its end. */
-function underWine(args: string[], name: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const { child, out, err, closeFiles } = spawnUnderWine(args, name);
+/** Runs `porthole ARGS` (or another script of the Windows Node's) as a Windows program to its end. */
+function underWine(
+  args: string[],
+  name: string,
+  program?: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { child, out, err, closeFiles } = spawnUnderWine(args, name, program);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.once('error', reject);
@@ -212,4 +219,35 @@ describe.skipIf(windows.reason !== undefined)('Porthole as a Windows program, un
       exporter.stop();
     }
   });
+
+  it(
+    'names a process from kernel32 (image, start) as stopping one checks it; a pid of none is none',
+    { timeout: 120_000 },
+    async () => {
+      // Wine's tables name no owner, so this asks the collector's process look-up directly, in the
+      // built engine (the chunk the CLI loads), about the Windows Node running it.
+      const chunk = readdirSync(join(PROJECT_ROOT, 'out', 'main')).find((f) => /^collect-.*\.js$/.test(f))!;
+      const script = join(dir, 'identity.js');
+      writeFileSync(
+        script,
+        `const engine = require(${JSON.stringify(windowsPath(join(PROJECT_ROOT, 'out', 'main', chunk)))});
+const identity = engine.processIdentity();
+process.stdout.write(JSON.stringify({ me: identity.current(process.pid), pid: process.pid, none: identity.current(999999) }));`,
+      );
+      const started = Date.now();
+      const run = await underWine([], 'identity', windowsPath(script));
+      expect(run.stderr).toBe('');
+      const answer = JSON.parse(run.stdout) as { me: ProcessInfo; pid: number; none: ProcessInfo | null };
+      expect(answer.me).toMatchObject({
+        pid: answer.pid,
+        name: 'node.exe',
+        command: expect.stringMatching(/\\node\.exe$/),
+      });
+      // Its start, from GetProcessTimes: within this test's run.
+      const startedAt = Date.parse(answer.me.startedAt!);
+      expect(startedAt).toBeGreaterThanOrEqual(started - 5_000);
+      expect(startedAt).toBeLessThanOrEqual(Date.now());
+      expect(answer.none).toBeNull();
+    },
+  );
 });
