@@ -1,12 +1,14 @@
 // The port doctor's ground truth: really bind the address and port, report the kernel's answer,
-// release it at once. Node sets SO_REUSEADDR on every TCP listener (libuv does), as most servers
-// do; a bind without it is tried through python3's plain socket API, where that is installed.
+// release it at once. On Linux through libc (linux/kernel-bind.ts); elsewhere through Node, which
+// sets SO_REUSEADDR on every TCP listener (libuv does), as most servers do, so a bind without it is
+// tried there through python3's plain socket API, where that is installed.
 
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { BindAttempt, DoctorProtocol } from '../track/port-doctor';
+import { bindInKernel } from './linux/kernel-bind';
 
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
@@ -33,8 +35,11 @@ function bindUdp(address: string, port: number): Promise<string> {
 }
 
 export async function probeBind(protocol: DoctorProtocol, address: string, port: number): Promise<BindAttempt> {
-  const outcome = protocol === 'tcp' ? await bindTcp(address, port) : await bindUdp(address, port);
-  return { address, reuseAddress: protocol === 'tcp', outcome };
+  const reuseAddress = protocol === 'tcp';
+  const outcome =
+    bindInKernel({ protocol, address, port, reuseAddress }) ??
+    (protocol === 'tcp' ? await bindTcp(address, port) : await bindUdp(address, port));
+  return { address, reuseAddress, outcome };
 }
 
 // bind() + listen() with no socket options, printing the errno's name: the strict TCP bind.
@@ -54,8 +59,10 @@ function python(): string | null {
   return null;
 }
 
-/** A TCP bind without SO_REUSEADDR; null when python3 is not installed to make it. */
+/** A TCP bind without SO_REUSEADDR; null when neither libc nor python3 can make it here. */
 export function probeStrictTcpBind(address: string, port: number): BindAttempt | null {
+  const inKernel = bindInKernel({ protocol: 'tcp', address, port, reuseAddress: false });
+  if (inKernel !== null) return { address, reuseAddress: false, outcome: inKernel };
   const interpreter = python();
   if (!interpreter) return null;
   const result = spawnSync(interpreter, ['-c', STRICT_BIND, address, String(port)], {

@@ -2,8 +2,8 @@
 // (getnameinfo, which reads /etc/hosts and then DNS) or of the hosts file alone, off the poll's path,
 // cached with a bound and a lifetime. A viewer asks for the addresses it shows; nothing waits on it.
 
-import { lookupService } from 'node:dns';
-import { readFile, stat } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: read on the first lookup, not when the collectors load.
+import { promises as fsPromises } from 'node:fs';
 import { isIP } from 'node:net';
 import { REVERSE_DNS_MODES, type ReverseDnsMode } from '../shared/contract';
 
@@ -36,8 +36,12 @@ const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/;
 type Lookup = (address: string) => Promise<string | null>;
 
 /** The system resolver's name for an address, or null when it has none. */
-const systemLookup: Lookup = (address) =>
-  new Promise((resolve) => lookupService(address, 0, (error, hostname) => resolve(error ? null : hostname)));
+const systemLookup: Lookup = (address) => {
+  // Required on the first lookup: the collectors load this module, and most commands never name hosts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { lookupService } = require('node:dns') as typeof import('node:dns');
+  return new Promise((resolve) => lookupService(address, 0, (error, hostname) => resolve(error ? null : hostname)));
+};
 
 /** A name to show: a hostname (never the address itself echoed back, never text that is not a name). */
 function cleanName(name: string | null, address: string): string | null {
@@ -62,10 +66,14 @@ function hostsFileLookup(path: string): Lookup {
   let cached: { mtimeMs: number; size: number; names: Map<string, string> } | null = null;
   return async (address) => {
     try {
-      const info = await stat(path);
+      const info = await fsPromises.stat(path);
       if (info.size > MAX_HOSTS_FILE_BYTES) return null;
       if (!cached || cached.mtimeMs !== info.mtimeMs || cached.size !== info.size)
-        cached = { mtimeMs: info.mtimeMs, size: info.size, names: parseHostsFile(await readFile(path, 'utf8')) };
+        cached = {
+          mtimeMs: info.mtimeMs,
+          size: info.size,
+          names: parseHostsFile(await fsPromises.readFile(path, 'utf8')),
+        };
       return cached.names.get(address.toLowerCase()) ?? null;
     } catch {
       return null;

@@ -16,7 +16,6 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { printable } from '../shared/printable';
 
 import { ExportError, ExportRefused } from './errors';
@@ -66,6 +65,9 @@ export function writeFileAtomic(path: string, content: string): void {
       `Refusing to write "${printable(path)}": it is ${fileKind(existing)}, and Porthole writes only regular files. Nothing was written.`,
     );
   // The temp file sits beside the target so the rename stays on one file system (atomic).
+  // node:crypto is required here, not at the top: `who` loads this module and never writes.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | null = null;
   try {

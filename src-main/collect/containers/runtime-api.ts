@@ -3,7 +3,6 @@
 // Read-only, one call, a short timeout, a size cap, and a cache: Porthole never waits on a runtime
 // for longer than a poll can spare, and an absent or hung daemon only costs the names.
 
-import { request } from 'node:http';
 import { readdirSync, statSync } from 'node:fs';
 import type { PublishedPort } from '../../shared/contract';
 
@@ -128,6 +127,9 @@ export function parseContainerList(json: unknown, runtime: RuntimeName): Runtime
 
 /** One GET over a Unix socket; rejects on timeout, a non-200 answer, or an answer too large. */
 export function getJson(socketPath: string, path: string, timeoutMs = API_TIMEOUT_MS): Promise<unknown> {
+  // node:http is required on the first question, not when the collector loads (`who` never asks).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { request } = require('node:http') as typeof import('node:http');
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path, method: 'GET', headers: { Host: 'localhost' } }, (res) => {
       if (res.statusCode !== 200) {

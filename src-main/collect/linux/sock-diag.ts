@@ -6,6 +6,7 @@
 
 import { endianness } from 'node:os';
 import { decodeName } from './utf8';
+import { loadLibc, type Libc } from './libc';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from '../addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
@@ -88,41 +89,6 @@ const TCPI_SEGS_OUT = 136;
 const TCPI_SEGS_IN = 140;
 const TCPI_DELIVERY_RATE = 160;
 
-/** libc through koffi, loaded once; null when koffi or libc cannot be loaded here. */
-interface Libc {
-  socket: (domain: number, type: number, protocol: number) => number;
-  send: (fd: number, buffer: Buffer, length: number, flags: number) => number;
-  recv: (fd: number, buffer: Buffer, length: number, flags: number) => number;
-  setsockopt: (fd: number, level: number, name: number, value: Buffer, length: number) => number;
-  close: (fd: number) => number;
-  errno: () => number;
-}
-
-let libc: Libc | null | undefined;
-let libcError = '';
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    // Required lazily: the collector must run where koffi is absent (other platforms, a broken install).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const koffi = require('koffi') as typeof import('koffi');
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int, int, int)'),
-      send: lib.func('long send(int, const void *, size_t, int)'),
-      recv: lib.func('long recv(int, void *, size_t, int)'),
-      setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
-      close: lib.func('int close(int)'),
-      errno: () => koffi.errno(),
-    };
-  } catch (error) {
-    libc = null;
-    libcError = (error as Error).message;
-  }
-  return libc;
-}
-
 export type SockDiagOpening = { ok: true; reader: SockDiagReader } | { ok: false; reason: string };
 
 export interface DiagDump {
@@ -164,8 +130,9 @@ export class SockDiagReader {
   static open(): SockDiagOpening {
     if (process.platform !== 'linux') return { ok: false, reason: 'netlink is a Linux interface' };
     if (endianness() !== 'LE') return { ok: false, reason: 'this reader knows little-endian machines only' };
-    const lib = loadLibc();
-    if (!lib) return { ok: false, reason: `koffi could not load libc (${libcError})` };
+    const load = loadLibc();
+    if (!load.ok) return load;
+    const lib = load.libc;
     const fd = lib.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return { ok: false, reason: `no netlink sock_diag socket (errno ${lib.errno()})` };
     // A dump is answered at once; a second is a generous bound against a hang.

@@ -20,7 +20,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { TCP_STATES, type TcpState } from '../../shared/contract';
 import type { KernelTcpEvent } from '../../track/connection-chains';
 import {
@@ -139,6 +138,9 @@ export class TcpStateTracer {
     // pid (for the stale-instance sweep), the poll worker's tag (for its host to sweep after it)
     // and a random part: one process may host several pollers.
     const tagged = tag !== undefined && TAG.test(tag) ? `${tag}-` : '';
+    // node:crypto is required here: the collectors load this module, and `who` never traces.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
     const dir = `${root}/instances/${INSTANCE_PREFIX}${process.pid}-${tagged}${randomBytes(4).toString('hex')}`;
     try {
       mkdirSync(dir);
