@@ -13,6 +13,7 @@ import {
 import { readHistory } from '../history/read';
 import { defaultHistoryPath, HistoryError, type HistoryStore } from '../history/store';
 import { parseDuration, parseWhen } from '../history/when';
+import { localMinute as minute, localTime as time } from '../shared/local-time';
 import { DEFAULT_LIMITS, type RecorderLimits } from '../history/recorder';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from '../track/identity';
@@ -20,9 +21,6 @@ import { UsageError } from './args';
 import { defineVerb, EXIT_OK } from './io';
 import { HistoryUnavailable } from '../export/errors';
 import { writeFileAtomic } from '../export/write-atomic';
-
-/** A moment as "2026-12-06 15:12:03", local time. */
-const time = (ms: number) => new Date(ms).toLocaleString('sv-SE');
 
 function useLine(use: PortUse): string {
   const owner =
@@ -51,9 +49,6 @@ function subject(q: HistoryQuestion): string {
 
 /** Folds listed in the text answer; --json has them all. */
 const FOLDS_SHOWN = 10;
-
-/** A moment as "15:12", local time (a fold is counted by the minute). */
-const minute = (ms: number) => new Date(ms).toLocaleTimeString('sv-SE', { hour: '2-digit', minute: '2-digit' });
 
 function foldLine(fold: FoldedUse): string {
   const owner = fold.pid === null ? 'no visible owner' : `${printable(fold.name ?? '?')} (pid ${fold.pid})`;

@@ -154,12 +154,13 @@ export function answerHistory(
        SELECT s.protocol, s.family, s.local_address, s.local_port, s.remote_address, s.remote_port, s.state,
               s.listening, s.netns, s.pid, COALESCE(o.name, s.process_name) AS process_name, s.owner_id,
               o.started_at, o.command, o.user, o.cwd, o.container_json,
-              lives.first_ms AS from_ms, NULLIF(lives.last_ms, ${OPEN}) AS to_ms
+              lives.first_ms AS from_ms, NULLIF(lives.last_ms, ${OPEN}) AS to_ms,
+              count(*) OVER () AS lives
          FROM lives JOIN spans s ON s.id = lives.latest LEFT JOIN owners o ON o.id = s.owner_id
         ORDER BY s.listening DESC, lives.first_ms
         LIMIT ${MAX_ROWS + 1}`,
     )
-    .all(bound) as Row[];
+    .all(bound) as (Row & { lives: number })[];
   const last = store.meta('last_at');
   const uses = rows.slice(0, MAX_ROWS).map((r): PortUse => ({
     protocol: r.protocol,
@@ -178,11 +179,8 @@ export function answerHistory(
     to: r.to_ms,
   }));
   const folds = foldsOf(store, question, bound);
-  // Counted only when the answer was cut: a second pass over the same lives.
-  const more =
-    rows.length > MAX_ROWS
-      ? Number((store.db.prepare(`WITH ${hit} SELECT count(*) AS n FROM hit`).get(bound) as { n: number }).n) - MAX_ROWS
-      : 0;
+  // Every row carries the number of lives found (counted once, from the lives already grouped).
+  const more = rows.length > MAX_ROWS ? rows[0].lives - MAX_ROWS : 0;
   return {
     ...question,
     since,

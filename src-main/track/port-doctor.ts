@@ -3,6 +3,7 @@
 // is gathered elsewhere (collect/port-evidence.ts), so every case is testable from data.
 
 import type { ContainerInfo, ProcessInfo, PublishedPort, Socket } from '../shared/contract';
+import { localTime } from '../shared/local-time';
 import { printable } from '../shared/printable';
 import { formatEndpoint } from './identity';
 import { describeContainer } from './namespaces';
@@ -340,7 +341,7 @@ export function diagnosePort(evidence: PortEvidence): Diagnosis {
     advice.push(
       `This is the port at that moment, from the history; what holds it now: porthole who ${request.port}${request.protocol === 'udp' ? '/udp' : ''}`,
     );
-    summary = `At ${new Date(evidence.at!).toLocaleString('sv-SE')} (from the history): ${summary}`;
+    summary = `At ${localTime(evidence.at!)} (from the history): ${summary}`;
   }
 
   return {

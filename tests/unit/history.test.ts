@@ -14,6 +14,7 @@ import { parseRecording } from '../../src-main/export/import-recording';
 import { DEFAULT_LIMITS, HistoryRecorder } from '../../src-main/history/recorder';
 import { defaultHistoryPath, HistoryError, HistoryStore } from '../../src-main/history/store';
 import { parseWhen } from '../../src-main/history/when';
+import { localMinute, localTime } from '../../src-main/shared/local-time';
 import { historyLimits, historyText } from '../../src-main/cli/history';
 import Database from 'libsql';
 import { tcp } from '../helpers/sockets';
@@ -448,6 +449,13 @@ describe('times as people type them', () => {
     expect(parseWhen(' Now ', now)).toBe(now);
     for (const bad of ['yesterday', '25:00', '12:60', 'Dec 6', '', '2h ago later'])
       expect(parseWhen(bad, now)).toBeNull();
+  });
+
+  it('prints moments in local time as sv-SE does, to the second and to the minute', () => {
+    for (const at of [now, Date.parse('2026-01-02T03:04:05'), Date.parse('1999-12-31T23:59:59.999'), 0]) {
+      expect(localTime(at)).toBe(new Date(at).toLocaleString('sv-SE'));
+      expect(localMinute(at)).toBe(new Date(at).toLocaleTimeString('sv-SE', { hour: '2-digit', minute: '2-digit' }));
+    }
   });
 });
 
