@@ -10,6 +10,6 @@ import './styles.css';
 const app = createApp(App).use(createPinia());
 const sockets = useSocketStore();
 const transitions = useTransitionStore();
-sockets.onDelta((delta) => transitions.apply(delta, sockets.live.sockets.values()));
+sockets.onDelta((delta) => transitions.apply(delta));
 sockets.connect(createClient());
 app.mount('#app');

@@ -7,6 +7,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Delta, ScanStats } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { FEED_SHOWN, useTransitionStore } from '../../src-renderer/src/stores/transitions';
+import { LiveTable } from '../../src-renderer/src/stores/live-table';
+import { sampleTable } from '../../src-renderer/src/stores/samples';
+import type { Socket, SocketState } from '../../src-main/shared/contract';
 import { tcp } from '../helpers/sockets';
 
 const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
@@ -29,19 +32,75 @@ describe('the Transitions feed', () => {
     const transitions = useTransitionStore();
     const mine = tcp('127.0.0.1:40000', '127.0.0.1:3000', { inode: 7 });
     const closing = { ...mine, state: 'TIME_WAIT' as const, pid: null, inode: 0 };
-    transitions.apply(delta(1, { added: [mine] }), [mine]);
-    transitions.apply(
-      delta(2, { changed: [{ key: socketKey(mine), from: { state: 'ESTABLISHED' }, to: closing }] }),
-      [],
-    );
+    transitions.apply(delta(1, { added: [mine] }));
+    transitions.apply(delta(2, { changed: [{ key: socketKey(mine), from: { state: 'ESTABLISHED' }, to: closing }] }));
     for (let seq = 3; seq < 33; seq++) {
       const others = Array.from({ length: 100 }, (_, i) =>
         tcp(`127.0.0.1:${50000 + i}`, `127.0.0.1:${seq + 1000}`, { inode: seq * 1000 + i }),
       );
-      transitions.apply(delta(seq, { added: others }), others);
+      transitions.apply(delta(seq, { added: others }));
     }
     expect(transitions.feed.length).toBeGreaterThan(FEED_SHOWN * 6);
     expect(transitions.feed.find((e) => e.key === socketKey(mine) && e.to === 'TIME_WAIT')).toBeDefined();
     expect(transitions.feed[0].at > transitions.feed.at(-1)!.at).toBe(true);
+  });
+});
+
+describe('the charts\u2019 counts', () => {
+  it('kept delta by delta, equal a count of the whole table after every delta and resync', () => {
+    const transitions = useTransitionStore();
+    const live = new LiveTable();
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const states: SocketState[] = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'SYN_SENT', 'LISTEN'];
+    const make = (i: number): Socket =>
+      tcp(`127.0.0.1:${3000 + random(5)}`, random(6) === 0 ? null : `10.0.0.${random(200)}:${40000 + i}`, {
+        inode: i,
+        pid: random(4) === 0 ? null : 100 + random(3),
+        netns: random(10) === 0 ? 4026532000 : undefined,
+      });
+    let serial = 0;
+    let table: Socket[] = Array.from({ length: 300 }, () => make(serial++));
+    const follow = (message: Parameters<LiveTable['receive']>[0]) => {
+      const applied = live.receive(message, 0);
+      if (applied !== 'gap') transitions.apply(applied);
+    };
+    follow({
+      type: 'resync',
+      resync: { seq: 1, at: new Date(1000).toISOString(), sockets: table, processes: [], stats },
+    });
+    for (let seq = 2; seq < 60; seq++) {
+      const at = new Date(seq * 1000).toISOString();
+      if (seq % 15 === 0) {
+        // A resync now and then: what it changed reaches the counts as a difference.
+        table = [...table.filter(() => random(4) > 0), ...Array.from({ length: 40 }, () => make(serial++))];
+        follow({ type: 'resync', resync: { seq, at, sockets: table, processes: [], stats } });
+      } else {
+        const removed = table.filter(() => random(20) === 0);
+        const kept = table.filter((s) => !removed.includes(s));
+        const changed = kept
+          .filter(() => random(10) === 0)
+          .map((s) => ({ s, to: { ...s, state: states[random(states.length)], pid: random(3) ? s.pid : null } }));
+        const added = Array.from({ length: random(30) }, () => make(serial++));
+        table = [...kept.map((s) => changed.find((c) => c.s === s)?.to ?? s), ...added];
+        follow({
+          type: 'delta',
+          delta: delta(seq, {
+            at,
+            added,
+            removed: removed.map(socketKey),
+            changed: changed.map(({ s, to }) => ({ key: socketKey(s), from: { state: s.state, pid: s.pid }, to })),
+          }),
+        });
+      }
+      const whole = sampleTable(at, live.sockets.values(), 0);
+      const kept = transitions.samples.at(-1)!;
+      expect(live.sockets.size).toBe(table.length);
+      expect({ counts: kept.counts, byPort: kept.byPort, byPid: kept.byPid }).toEqual({
+        counts: whole.counts,
+        byPort: whole.byPort,
+        byPid: whole.byPid,
+      });
+    }
   });
 });

@@ -18,20 +18,50 @@ export interface StateSample {
  * and by owner (the busiest). The live view, a replay and a snapshot sample alike.
  */
 export function sampleTable(at: string, table: Iterable<Socket>, opened: number): StateSample {
-  const counts: Partial<Record<SocketState, number>> = {};
-  // By number, named at the end: no string made per socket (a delta samples 50,000 of them).
-  const ports = new Map<number, number>();
-  const pids = new Map<number, number>();
-  for (const socket of table) {
-    if (socket.protocol !== 'tcp') continue;
-    counts[socket.state] = (counts[socket.state] ?? 0) + 1;
+  const counts = new TableCounts();
+  for (const socket of table) counts.add(socket, 1);
+  return counts.sample(at, opened);
+}
+
+/**
+ * What a sample counts, kept up to date socket by socket: the live view adds what a delta added
+ * and takes away what it removed, so a sample costs the delta's changes, not a pass over the
+ * whole table (50,000 sockets on every delta).
+ */
+export class TableCounts {
+  private readonly states = new Map<SocketState, number>();
+  // By number, named when sampled: no string made per socket.
+  private readonly ports = new Map<number, number>();
+  private readonly pids = new Map<number, number>();
+
+  /** Counts `socket` in (`sign` 1) or out (-1). */
+  add(socket: Socket, sign: 1 | -1): void {
+    if (socket.protocol !== 'tcp') return;
+    bump(this.states, socket.state, sign);
     // The count every view gives a port: live connections, not the ended ones left in TIME_WAIT.
-    if (!isLiveConnection(socket) || socket.netns !== undefined) continue;
-    const port = socket.localPort ?? 0;
-    ports.set(port, (ports.get(port) ?? 0) + 1);
-    if (socket.pid !== null) pids.set(socket.pid, (pids.get(socket.pid) ?? 0) + 1);
+    if (!isLiveConnection(socket) || socket.netns !== undefined) return;
+    bump(this.ports, socket.localPort ?? 0, sign);
+    if (socket.pid !== null) bump(this.pids, socket.pid, sign);
   }
-  return { at, counts, opened, byPort: busiest(ports), byPid: busiest(pids) };
+
+  clear(): void {
+    this.states.clear();
+    this.ports.clear();
+    this.pids.clear();
+  }
+
+  sample(at: string, opened: number): StateSample {
+    const counts: Partial<Record<SocketState, number>> = {};
+    for (const [state, n] of this.states) counts[state] = n;
+    return { at, counts, opened, byPort: busiest(this.ports), byPid: busiest(this.pids) };
+  }
+}
+
+/** Adds `by` to a count, dropping it at zero (a map of every port ever seen would only grow). */
+function bump<K>(counts: Map<K, number>, key: K, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
 }
 
 /** Ports and processes whose connections each sample keeps (the busiest): bounded, for the details' charts. */

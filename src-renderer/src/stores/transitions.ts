@@ -7,7 +7,7 @@ import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
 import { TransitionLog } from '../../../src-main/track/transitions';
 import { groupChains, type ChainGroup, type ConnectionChain } from '../../../src-main/track/connection-chains';
-import { sampleTable, type StateSample } from './samples';
+import { TableCounts, type StateSample } from './samples';
 
 export type { StateSample };
 
@@ -39,7 +39,18 @@ export const useTransitionStore = defineStore('transitions', () => {
   const samples = ref<StateSample[]>([]);
   const version = ref(0);
   let nextId = 1;
+  /** Every socket of the live table as the deltas left it, and what the charts count of them. */
   const lastSocket = new Map<string, Socket>();
+  const tableCounts = new TableCounts();
+  function setSocket(key: string, socket: Socket | undefined): Socket | undefined {
+    const before = lastSocket.get(key);
+    if (before) tableCounts.add(before, -1);
+    if (socket) {
+      lastSocket.set(key, socket);
+      tableCounts.add(socket, 1);
+    } else lastSocket.delete(key);
+    return before;
+  }
   /** Event mode: connections that ended, with their kernel chains, newest last. */
   let chains: ConnectionChain[] = [];
   const chainByKey = new Map<string, ConnectionChain>();
@@ -60,7 +71,8 @@ export const useTransitionStore = defineStore('transitions', () => {
   /** Keys of connections counted as opened, until their chain ends them (not counted twice). */
   const counted = new Set<string>();
 
-  function apply(delta: Delta, table: Iterable<Socket>): void {
+  /** Follows one applied delta of the live table (or the difference a resync made). */
+  function apply(delta: Delta): void {
     log.apply(delta);
     if (delta.chains?.length) addChains(delta.chains);
     let opened = 0;
@@ -70,7 +82,7 @@ export const useTransitionStore = defineStore('transitions', () => {
     const quiet = delta.since < 0;
     for (const socket of delta.added) {
       const key = keyOf(socket);
-      lastSocket.set(key, socket);
+      setSocket(key, socket);
       if (!quiet)
         events.push({ id: nextId++, at: delta.at, key, kind: 'opened', from: null, to: socket.state, socket });
       if (!quiet && socket.protocol === 'tcp' && socket.remoteAddress !== null) {
@@ -79,7 +91,7 @@ export const useTransitionStore = defineStore('transitions', () => {
       }
     }
     for (const change of delta.changed) {
-      lastSocket.set(change.key, change.to);
+      setSocket(change.key, change.to);
       if (change.from.state !== undefined)
         events.push({
           id: nextId++,
@@ -102,13 +114,12 @@ export const useTransitionStore = defineStore('transitions', () => {
         });
     }
     for (const key of delta.removed) {
-      const socket = lastSocket.get(key);
-      lastSocket.delete(key);
+      const socket = setSocket(key, undefined);
       if (socket)
         events.push({ id: nextId++, at: delta.at, key, kind: 'closed', from: socket.state, to: null, socket });
     }
     if (events.length) feed.value = markRaw([...events.reverse(), ...feed.value].slice(0, FEED_KEPT));
-    const { counts, byPort, byPid } = sampleTable(delta.at, table, 0);
+    const { counts, byPort, byPid } = tableCounts.sample(delta.at, 0);
     const at = Date.parse(delta.at);
     const kept = samples.value.filter((s) => at - Date.parse(s.at) <= SAMPLE_WINDOW_MS);
     const last = kept.at(-1);
