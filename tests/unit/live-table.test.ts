@@ -55,8 +55,12 @@ describe('LiveTable', () => {
     expect(table.highlights.get(socketKey(a))!.kind).toBe('changed');
     expect(table.highlights.get(socketKey(b))!.kind).toBe('removed');
     expect(table.lingering.has(socketKey(b))).toBe(true); // closed rows linger …
-    expect(table.expire(30 + HIGHLIGHT_MS)).toBe(true);
-    expect(table.lingering.size).toBe(0); // … then go
+    expect(table.expire(20 + HIGHLIGHT_MS)).toBe('highlights'); // a's glow goes, the rows stay …
+    expect(table.highlights.has(socketKey(a))).toBe(false);
+    expect(table.lingering.has(socketKey(b))).toBe(true);
+    expect(table.expire(30 + HIGHLIGHT_MS)).toBe('rows');
+    expect(table.lingering.size).toBe(0); // … then the closed row goes
+    expect(table.expire(40 + HIGHLIGHT_MS)).toBeNull();
   });
 
   it('reports a gap instead of applying a delta that does not follow on', () => {

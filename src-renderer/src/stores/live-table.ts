@@ -92,15 +92,19 @@ export class LiveTable extends StreamTable {
     if (this.rateHistory.size > HISTORY_CONNECTIONS) this.rateHistory.delete(this.rateHistory.keys().next().value!);
   }
 
-  /** Drops highlights and lingering rows older than HIGHLIGHT_MS; true when something went. */
-  expire(now: number): boolean {
-    let changed = false;
+  /**
+   * Drops highlights and lingering rows older than HIGHLIGHT_MS. Says what went: 'rows' when a
+   * lingering row left the table, 'highlights' when only rows' glow did (the rows stay as they
+   * were: a view need not sort and group them again), null when nothing.
+   */
+  expire(now: number): 'rows' | 'highlights' | null {
+    let went: 'rows' | 'highlights' | null = null;
     for (const [key, h] of this.highlights) {
       if (now - h.at < HIGHLIGHT_MS) continue;
       this.highlights.delete(key);
-      this.lingering.delete(key);
-      changed = true;
+      if (this.lingering.delete(key)) went = 'rows';
+      else went ??= 'highlights';
     }
-    return changed;
+    return went;
   }
 }

@@ -45,6 +45,8 @@ export const useSocketStore = defineStore('sockets', () => {
   const recordingCount = ref<number | null>(null);
   /** Bumped once per applied message: the table itself is not reactive (20k rows). */
   const version = ref(0);
+  /** Bumped when only rows' highlights went (the rows themselves did not change). */
+  const highlightVersion = ref(0);
   const connected = ref(false);
   const resyncs = ref(0);
   let client: PortholeClient | null = null;
@@ -129,9 +131,13 @@ export const useSocketStore = defineStore('sockets', () => {
     to.onHistory((status) => (history.value = status));
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
-      let expired = live.expire(Date.now()) && shown === live;
-      for (const table of remotes.values()) expired = table.expire(Date.now()) || expired;
-      if (expired) version.value++;
+      // The live table expires while a snapshot is shown too (its highlights would pile up).
+      const liveWent = live.expire(Date.now());
+      const went = [shown === live ? liveWent : null];
+      for (const table of remotes.values()) went.push(table.expire(Date.now()));
+      // A row that left is a change of the table; a glow that went is only a repaint of rows.
+      if (went.includes('rows')) version.value++;
+      else if (went.includes('highlights')) highlightVersion.value++;
     }, 500);
   }
 
@@ -318,7 +324,7 @@ export const useSocketStore = defineStore('sockets', () => {
     setPollInterval: setInterval_,
     ownersNote,
     showAllOwners,
-    highlight: (key: string) => tableOfKey(key)?.highlights.get(key)?.kind,
+    highlight: (key: string) => (void highlightVersion.value, tableOfKey(key)?.highlights.get(key)?.kind),
     isGone: (key: string) => tableOfKey(key)?.lingering.has(key) ?? false,
     process: processOf,
     /** The owners' maps by machine, read once per filter pass (see ConnectionsView). */
