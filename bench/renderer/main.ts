@@ -38,7 +38,7 @@ async function run(): Promise<void> {
   const app = createApp(App).use(createPinia());
   const store = useSocketStore();
   const transitions = useTransitionStore();
-  store.onDelta((delta) => transitions.apply(delta, store.live.sockets.values()));
+  store.onDelta((delta) => transitions.apply(delta));
   store.connect(client);
   useUiStore().view = 'connections';
   app.mount('#app');
@@ -61,6 +61,14 @@ async function run(): Promise<void> {
   if (new URLSearchParams(location.search).has('phases')) {
     Object.assign(window, {
       __ready: true,
+      __type: async (text: string) => {
+        const t = performance.now();
+        useUiStore().text = text;
+        await nextTick();
+        const rendered = performance.now() - t;
+        await painted();
+        return rendered;
+      },
       __runPhase: async (name: keyof typeof phases) =>
         ((window as unknown as { __bench: unknown }).__bench = await phases[name]()),
     });
@@ -122,6 +130,7 @@ async function typingPhase() {
   await nextTick();
   await painted();
   return {
+    keystrokes,
     keystrokeMax: Math.max(...keystrokes),
     keystrokeMedian: [...keystrokes].sort((a, b) => a - b)[Math.floor(keystrokes.length / 2)],
   };

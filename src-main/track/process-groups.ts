@@ -22,6 +22,8 @@ export interface ProcessGroup {
   members: Socket[];
   /** Ended connections still in the kernel's table (TIME_WAIT, CLOSE), counted apart. */
   leftovers: Socket[];
+  /** Of `members`, how many are TCP (a view orders TCP first without a pass over them). */
+  tcpMembers: number;
 }
 
 /** What a group's leftovers are, by state ("TIME_WAIT 298, CLOSE 2"). */
@@ -31,7 +33,6 @@ export function leftoverStates(group: ProcessGroup): Partial<Record<SocketState,
   return states;
 }
 
-const isTcp = (s: Socket) => s.protocol === 'tcp';
 const listenerKey = (s: Pick<Socket, 'host' | 'netns' | 'protocol' | 'localPort'>) =>
   `${s.host ?? ''}|${s.netns ?? ''}|${s.protocol}|${s.localPort}`;
 
@@ -41,12 +42,15 @@ const listenerKey = (s: Pick<Socket, 'host' | 'netns' | 'protocol' | 'localPort'
  */
 export function listenerOwnersOf(table: Iterable<Socket>): Map<string, number> {
   const owners = new Map<string, number>();
-  for (const s of table)
-    if (s.pid !== null && isListening(s)) {
-      const key = listenerKey(s);
-      if (!owners.has(key)) owners.set(key, s.pid);
-    }
+  for (const s of table) noteListenerOwner(owners, s);
   return owners;
+}
+
+/** Adds `s` to `owners` when it is a listener with an owner (the first one seen per port stays). */
+export function noteListenerOwner(owners: Map<string, number>, s: Socket): void {
+  if (s.pid === null || !isListening(s)) return;
+  const key = listenerKey(s);
+  if (!owners.has(key)) owners.set(key, s.pid);
 }
 
 /**
@@ -85,6 +89,7 @@ export function groupByProcess(
           active: [],
           members: [],
           leftovers: [],
+          tcpMembers: 0,
         };
         groups.set(pid ?? -1, group);
         ordered.push(group);
@@ -97,13 +102,14 @@ export function groupByProcess(
       continue;
     }
     group.members.push(socket);
+    if (socket.protocol === 'tcp') group.tcpMembers++;
     if (isListening(socket)) group.listening.push(socket);
     else group.active.push(socket);
   }
   // Owners with live TCP first (what a developer came for), then other live ones; then those with
   // only leftovers; no visible owner last. Within each, in the order of their first socket: the
   // view's sort (by port, by traffic, by process) orders the groups too.
-  const tcp = (g: ProcessGroup) => g.listening.some(isTcp) || g.active.some(isTcp);
+  const tcp = (g: ProcessGroup) => g.tcpMembers > 0;
   const rank = (g: ProcessGroup) =>
     g.pid === null ? 3 : tcp(g) ? 0 : g.listening.length + g.active.length > 0 ? 1 : 2;
   const ranks = new Map(ordered.map((g, i) => [g, rank(g) * 1e9 + i]));

