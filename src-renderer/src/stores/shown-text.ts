@@ -3,7 +3,7 @@
 // so a name ending in U+202E cannot make "30687" read "78603", and a newline or ESC shows as
 // \n or \x1b. Done once, as messages arrive, on the display fields only: identities (socket keys,
 // addresses, paths that are part of a key) are left as the host sent them, and shown escaped
-// where they are displayed (EndpointText).
+// where they are displayed (endpoint-text.ts).
 import type { NetNamespace, ProcessInfo, Socket, StreamMessage } from '../../../src-main/shared/contract';
 import { printable } from '../../../src-main/shared/printable';
 

@@ -1,0 +1,44 @@
+// A socket's owner as a developer knows it: the short command ("node server.js"), its pid, and
+// where it runs (its container, or its project folder "~/code/shop-api"); the whole command line
+// on hover. A gone owner reads "(was 4711)".
+// A functional component (no instance of its own): every row of Connections, Listeners and a
+// port's fan-out shows one. Its styles are in styles.css (.owner-text).
+import { h, type FunctionalComponent } from 'vue';
+import type { ProcessInfo } from '../../../src-main/shared/contract';
+import { ownerPlace, shortCommand } from '../../../src-main/track/owner-names';
+import MarkedText from './marked-text';
+
+interface OwnerProps {
+  pid: number | null;
+  /** The name the socket carries (when the process's details are not in the table). */
+  name: string | null;
+  lastPid?: number | null;
+  process?: ProcessInfo;
+}
+
+const OwnerText: FunctionalComponent<OwnerProps> = (props) => {
+  const label = props.process
+    ? shortCommand(props.process)
+    : (props.name ?? (props.lastPid != null ? `(was ${props.lastPid})` : '—'));
+  const where = props.process ? ownerPlace(props.process) : null;
+  /** All of it, on hover: the command line, the pid, where it runs. */
+  const whole = [
+    props.process?.command || label,
+    props.pid === null ? '' : `(pid ${props.pid})`,
+    where ? `in ${where}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return h('span', { class: 'owner-text', title: whole }, [
+    h('span', { class: 'name', 'data-testid': 'owner-name' }, h(MarkedText, { text: label })),
+    props.pid !== null ? h('span', { class: 'muted mono pid' }, String(props.pid)) : null,
+    where ? h('span', { class: 'muted where', 'data-testid': 'owner-where' }, where) : null,
+  ]);
+};
+OwnerText.props = {
+  pid: { type: Number, default: null },
+  name: { type: String, default: null },
+  lastPid: { type: Number, default: null },
+  process: { type: Object, default: undefined },
+};
+export default OwnerText;
