@@ -150,30 +150,126 @@ function groupLabel(chain: ConnectionChain): string {
 }
 
 export function groupChains(chains: readonly ConnectionChain[], examples = 5): ChainGroup[] {
-  const groups = new Map<string, ConnectionChain[]>();
-  for (const chain of chains) {
-    const label = groupLabel(chain);
-    const list = groups.get(label);
-    if (list) list.push(chain);
-    else groups.set(label, [chain]);
+  const groups = new ChainGroups(examples);
+  for (const chain of chains) groups.add(chain);
+  return groups.current();
+}
+
+/** One group as it is kept: its chains in the order they came, and what its summary needs. */
+interface GroupState {
+  label: string;
+  chains: ConnectionChain[];
+  /** Chains before this index have been removed (the oldest go first). */
+  head: number;
+  /** Chains by path, in the order each path first came. */
+  paths: Map<string, number>;
+  /** Every chain's duration, sorted (the median and the longest are read off it). */
+  durations: number[];
+  /** The summary as last made; null once a chain came or went. */
+  summary: ChainGroup | null;
+}
+
+/** Labels in the reader's order (as localeCompare, with one collator made once). */
+const LABELS = new Intl.Collator();
+
+/** Where `value` goes in the sorted `list` (before any equal one). */
+function bisect(list: number[], value: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (list[middle] < value) low = middle + 1;
+    else high = middle;
   }
-  return [...groups.entries()]
-    .map(([label, list]) => {
-      const paths = new Map<string, number>();
-      for (const chain of list) paths.set(chainPath(chain), (paths.get(chainPath(chain)) ?? 0) + 1);
-      const [path, common] = [...paths.entries()].sort((a, b) => b[1] - a[1])[0];
-      const durations = list.map(chainDuration).sort((a, b) => a - b);
-      return {
-        label,
-        count: list.length,
-        path,
-        otherPaths: list.length - common,
-        medianMs: durations[durations.length >> 1],
-        maxMs: durations[durations.length - 1],
-        first: list[0].steps[0]?.at ?? 0,
-        last: list[list.length - 1].steps.at(-1)?.at ?? 0,
-        examples: list.slice(0, examples),
-      };
-    })
-    .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+  return low;
+}
+
+/**
+ * Finished connections grouped by endpoint (groupChains), kept up to date chain by chain: the live
+ * view adds what each delta finished and removes the oldest past its bound, and only the groups
+ * that changed are summed again (a burst of 20,000 is not grouped anew a few times a second).
+ * Groups are ordered by size, then by label.
+ */
+export class ChainGroups {
+  private readonly groups = new Map<string, GroupState>();
+  private order: ChainGroup[] | null = [];
+
+  constructor(private readonly examples = 5) {}
+
+  add(chain: ConnectionChain): void {
+    const label = groupLabel(chain);
+    let group = this.groups.get(label);
+    if (!group) {
+      group = { label, chains: [], head: 0, paths: new Map(), durations: [], summary: null };
+      this.groups.set(label, group);
+    }
+    group.chains.push(chain);
+    const path = chainPath(chain);
+    group.paths.set(path, (group.paths.get(path) ?? 0) + 1);
+    const duration = chainDuration(chain);
+    group.durations.splice(bisect(group.durations, duration), 0, duration);
+    group.summary = null;
+    this.order = null;
+  }
+
+  /** Removes a chain added before; the oldest of its group is found at once. */
+  remove(chain: ConnectionChain): void {
+    const group = this.groups.get(groupLabel(chain));
+    if (!group) return;
+    let at = group.chains[group.head] === chain ? group.head : group.chains.indexOf(chain, group.head);
+    if (at < 0) return;
+    if (at === group.head) group.head++;
+    else group.chains.splice(at, 1);
+    // Keep the removed head from growing without bound.
+    if (group.head > 1024 && group.head * 2 > group.chains.length) {
+      group.chains = group.chains.slice(group.head);
+      group.head = 0;
+    }
+    const path = chainPath(chain);
+    const left = (group.paths.get(path) ?? 1) - 1;
+    if (left > 0) group.paths.set(path, left);
+    else group.paths.delete(path);
+    at = bisect(group.durations, chainDuration(chain));
+    group.durations.splice(at, 1);
+    if (group.chains.length === group.head) this.groups.delete(group.label);
+    group.summary = null;
+    this.order = null;
+  }
+
+  current(): ChainGroup[] {
+    if (this.order) return this.order;
+    const summaries: ChainGroup[] = [];
+    for (const group of this.groups.values()) summaries.push((group.summary ??= this.summary(group)));
+    return (this.order = summaries.sort((a, b) => b.count - a.count || LABELS.compare(a.label, b.label)));
+  }
+
+  private summary(group: GroupState): ChainGroup {
+    const count = group.chains.length - group.head;
+    let common = 0;
+    for (const n of group.paths.values()) common = Math.max(common, n);
+    // The most common path; of several as common, the one that came first of the chains kept.
+    const tied = new Set([...group.paths].filter(([, n]) => n === common).map(([p]) => p));
+    let path = tied.values().next().value ?? '';
+    if (tied.size > 1)
+      for (let i = group.head; i < group.chains.length; i++) {
+        const candidate = chainPath(group.chains[i]);
+        if (tied.has(candidate)) {
+          path = candidate;
+          break;
+        }
+      }
+    const oldest = group.chains[group.head];
+    const newest = group.chains[group.chains.length - 1];
+    return {
+      label: group.label,
+      count,
+      path,
+      otherPaths: count - common,
+      medianMs: group.durations[group.durations.length >> 1],
+      maxMs: group.durations[group.durations.length - 1],
+      first: oldest.steps[0]?.at ?? 0,
+      last: newest.steps.at(-1)?.at ?? 0,
+      examples: group.chains.slice(group.head, group.head + this.examples),
+    };
+  }
 }

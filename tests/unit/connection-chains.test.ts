@@ -9,8 +9,11 @@ import {
   ChainAssembler,
   chainPath,
   chainWithDurations,
+  chainDuration,
+  ChainGroups,
   formatMs,
   groupChains,
+  type ChainGroup,
   type ConnectionChain,
   type KernelTcpEvent,
 } from '../../src-main/track/connection-chains';
@@ -131,5 +134,67 @@ describe('chains', () => {
     ]);
     expect(formatMs(groups[0].medianMs)).toBe('2.1 ms');
     expect(groups[0].examples).toHaveLength(5);
+  });
+
+  it('kept chain by chain as they come and the oldest go, equals grouping what is left anew', () => {
+    const base = assemble(events());
+    let seed = 3;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const make = (i: number): ConnectionChain => {
+      const like = base[random(base.length)];
+      const port = [38519, 1, 8080][random(3)];
+      return {
+        ...like,
+        key: `tcp|127.0.0.1:${20000 + i}|127.0.0.1:${port}`,
+        remotePort: like.steps[0]?.state === 'SYN_RECV' ? like.remotePort : port,
+        localPort: like.steps[0]?.state === 'SYN_RECV' ? port : 20000 + i,
+        steps: like.steps
+          .slice(0, 1 + random(like.steps.length))
+          .map((step, k) => ({ ...step, at: i * 10 + k * random(50) })),
+      };
+    };
+    // The grouping as it was first written: every chain grouped anew (the oracle).
+    const anew = (chains: ConnectionChain[]): ChainGroup[] => {
+      const groups = new Map<string, ConnectionChain[]>();
+      for (const chain of chains) {
+        const label = groupChains([chain])[0].label;
+        groups.set(label, [...(groups.get(label) ?? []), chain]);
+      }
+      return [...groups.entries()]
+        .map(([label, list]) => {
+          const paths = new Map<string, number>();
+          for (const chain of list) paths.set(chainPath(chain), (paths.get(chainPath(chain)) ?? 0) + 1);
+          const [path, common] = [...paths.entries()].sort((a, b) => b[1] - a[1])[0];
+          const durations = list.map(chainDuration).sort((a, b) => a - b);
+          return {
+            label,
+            count: list.length,
+            path,
+            otherPaths: list.length - common,
+            medianMs: durations[durations.length >> 1],
+            maxMs: durations[durations.length - 1],
+            first: list[0].steps[0]?.at ?? 0,
+            last: list[list.length - 1].steps.at(-1)?.at ?? 0,
+            examples: list.slice(0, 5),
+          };
+        })
+        .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+    };
+    const kept = new ChainGroups();
+    let live: ConnectionChain[] = [];
+    for (let round = 0; round < 200; round++) {
+      const added = Array.from({ length: random(40) }, () => make(round * 100 + random(100)));
+      for (const chain of added) kept.add(chain);
+      live = [...live, ...added];
+      // The oldest go (as the live view bounds them), and now and then one from the middle.
+      for (const old of live.slice(0, Math.max(0, live.length - 300))) kept.remove(old);
+      live = live.slice(-300);
+      if (random(10) === 0 && live.length > 10) {
+        const [gone] = live.splice(random(live.length), 1);
+        kept.remove(gone);
+      }
+      expect(kept.current()).toEqual(anew(live));
+    }
+    expect(groupChains(live)).toEqual(anew(live));
   });
 });

@@ -6,7 +6,12 @@ import type { Delta, Socket, SocketState } from '../../../src-main/shared/contra
 import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
 import { TransitionLog } from '../../../src-main/track/transitions';
-import { groupChains, type ChainGroup, type ConnectionChain } from '../../../src-main/track/connection-chains';
+import {
+  ChainGroups,
+  groupChains,
+  type ChainGroup,
+  type ConnectionChain,
+} from '../../../src-main/track/connection-chains';
 import { TableCounts, type StateSample } from './samples';
 
 export type { StateSample };
@@ -54,18 +59,24 @@ export const useTransitionStore = defineStore('transitions', () => {
   /** Event mode: connections that ended, with their kernel chains, newest last. */
   let chains: ConnectionChain[] = [];
   const chainByKey = new Map<string, ConnectionChain>();
+  /** The bursts kept up to date chain by chain: deltas bring finished connections many times a second. */
+  const groups = new ChainGroups();
   const bursts = ref<ChainGroup[]>([]);
   const chainCount = ref(0);
 
   function addChains(finished: ConnectionChain[]): void {
     chains = [...chains, ...finished];
+    for (const chain of finished) groups.add(chain);
     if (chains.length > CHAIN_LIMIT) {
-      for (const old of chains.slice(0, chains.length - CHAIN_LIMIT)) chainByKey.delete(old.key);
+      for (const old of chains.slice(0, chains.length - CHAIN_LIMIT)) {
+        chainByKey.delete(old.key);
+        groups.remove(old);
+      }
       chains = chains.slice(-CHAIN_LIMIT);
     }
     for (const chain of finished) chainByKey.set(chain.key, chain);
     chainCount.value += finished.length;
-    bursts.value = markRaw(groupChains(chains));
+    bursts.value = markRaw([...groups.current()]);
   }
 
   /** Keys of connections counted as opened, until their chain ends them (not counted twice). */
