@@ -71,8 +71,24 @@ let finished: ConnectionChain[] = [];
 /** Finished connections past that bound, for the next delta (no viewer got them). */
 let finishedDropped = 0;
 const MAX_FINISHED = MAX_COALESCED_CHAINS;
-/** Published this often, so a finished connection reaches the viewers well before the next poll. */
-const EVENT_PUBLISH_MS = 200;
+/**
+ * Finished connections go out as they arrive from the reader, at most one delta per frame (16 ms:
+ * a burst is coalesced, a viewer is never sent more than it could paint); a change of the event
+ * mode alone is published at the latest after EVENT_MODE_MS.
+ */
+const EVENT_COALESCE_MS = 16;
+const EVENT_MODE_MS = 200;
+let lastEventPublish = 0;
+let eventPublishTimer: NodeJS.Timeout | null = null;
+function publishEventsSoon(): void {
+  if (eventPublishTimer) return;
+  const wait = Math.max(0, lastEventPublish + EVENT_COALESCE_MS - Date.now());
+  eventPublishTimer = setTimeout(() => {
+    eventPublishTimer = null;
+    lastEventPublish = Date.now();
+    publishEvents();
+  }, wait);
+}
 
 /** Starts a reader; `said` is called once it has said whether events are recorded (or failed). */
 function startEventReader(said: () => void): void {
@@ -110,6 +126,7 @@ function startEventReader(said: () => void): void {
       }
       readerLost = message.lost;
       if (lostBefore + message.lost !== eventMode.lost) eventMode = { ...eventMode, lost: lostBefore + message.lost };
+      publishEventsSoon();
     } else if (message.type === 'error') post({ type: 'error', message: message.message });
   });
   reader.on('error', (error) => {
@@ -279,7 +296,7 @@ function publishEvents(): void {
     stream.publish(withEvents(tracker.between(new Date()), chains));
 }
 
-const eventTimer = options.events !== false ? setInterval(publishEvents, EVENT_PUBLISH_MS) : null;
+const eventTimer = options.events !== false ? setInterval(publishEvents, EVENT_MODE_MS) : null;
 
 // Until the event reader has said whether events are recorded, requests wait: a resync sent
 // before would say the wrong mode.
@@ -326,6 +343,7 @@ function handle(message: ToPollWorker): void {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (eventTimer) clearInterval(eventTimer);
+      if (eventPublishTimer) clearTimeout(eventPublishTimer);
       if (readerWatch) clearInterval(readerWatch);
       // The reader removes its tracefs instance, then ends; this worker ends when it has.
       if (eventReader && !readerExited) {
