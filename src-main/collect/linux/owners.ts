@@ -1,7 +1,7 @@
 // Finds the processes that hold each socket inode by reading /proc/<pid>/fd, incrementally:
 // inode→pids is kept between polls and only the processes likely to hold new sockets are read.
 
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 
 /** Where a scan looked this poll: the evidence for the benchmark and for tests. */
 export interface OwnerScanStats {
@@ -51,6 +51,8 @@ export class OwnerResolver {
   private readonly pidInodes = new Map<number, SocketFds>();
   /** The size of /proc/<pid>/fd, which is the open-fd count on Linux ≥ 6.2 (0 before: then unused). */
   private readonly pidFdCount = new Map<number, number>();
+  /** The inode of /proc/<pid>/fd when it was read: which process had the pid then. */
+  private readonly pidFdIno = new Map<number, number>();
   /** Whether stat of /proc/<pid>/fd gives the open-fd count as its size (Linux 6.2+): some size was not 0. */
   private fdSizesCount = false;
   private readonly deniedPids = new Set<number>();
@@ -124,13 +126,20 @@ export class OwnerResolver {
     this.pids = this.listPids();
     this.forgetVanished(this.pids);
     for (const pid of this.pids) {
-      if (this.deniedPids.has(pid)) continue;
-      let fdCount: number;
+      let fds: Stats;
       try {
-        fdCount = statSync(`${this.procRoot}/${pid}/fd`).size;
+        fds = statSync(`${this.procRoot}/${pid}/fd`);
       } catch {
         continue;
       }
+      // A pid the kernel gave to another process since it was read: what was read of it was the
+      // other's (a reused pid with as many open files would otherwise keep its sockets). procfs
+      // makes a new inode for a new process's entry; the same process keeps its own.
+      const knownIno = this.pidFdIno.get(pid);
+      if (knownIno !== undefined && knownIno !== fds.ino) this.forgetPid(pid);
+      this.pidFdIno.set(pid, fds.ino);
+      if (this.deniedPids.has(pid)) continue;
+      const fdCount = fds.size;
       if (fdCount > 0) this.fdSizesCount = true;
       const known = this.pidFdCount.get(pid);
       if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, this.scannedThisPoll);
@@ -215,13 +224,16 @@ export class OwnerResolver {
 
   private forgetVanished(pids: number[]): void {
     const alive = new Set(pids);
-    for (const pid of this.pidFdCount.keys()) {
-      if (alive.has(pid)) continue;
-      this.setInodes(pid, new Map());
-      this.pidFdCount.delete(pid);
-      this.deniedPids.delete(pid);
-    }
+    for (const pid of [...this.pidFdIno.keys(), ...this.pidFdCount.keys()]) if (!alive.has(pid)) this.forgetPid(pid);
     this.recentlyActive = this.recentlyActive.filter((pid) => alive.has(pid));
+  }
+
+  /** Drops all that was read of a process (it is gone, or its pid is another's now). */
+  private forgetPid(pid: number): void {
+    this.setInodes(pid, new Map());
+    this.pidFdCount.delete(pid);
+    this.pidFdIno.delete(pid);
+    this.deniedPids.delete(pid);
   }
 
   /** Reads processes in order until every inode of `wanted` has an owner; found ones leave `wanted`. */
