@@ -20,6 +20,8 @@ export interface RendererFigures {
   /** A port's fan-out with 2,500 peers (hosts), from selecting it until painted (ms). */
   fanout: number;
   fanoutGroups: number;
+  /** The page's JavaScript heap after the phases and a garbage collection (MB). */
+  heapMb: number;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
@@ -52,7 +54,12 @@ export async function benchRenderer(pageDir: string, rows: number, runs: number)
         undefined,
         { timeout: 60_000 },
       );
-      figures.push(await page.evaluate(() => (globalThis as unknown as { __bench: RendererFigures }).__bench));
+      const figure = await page.evaluate(() => (globalThis as unknown as { __bench: RendererFigures }).__bench);
+      // The page's JavaScript heap holding the 50,000 rows, after a full garbage collection.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      figures.push({ ...figure, heapMb: usedSize / 1e6 });
       await page.close();
     }
   } finally {

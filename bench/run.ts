@@ -164,6 +164,7 @@ async function rendererSection() {
     keystrokeMax: med((f) => f.keystrokeMax),
     keystrokeMedian: med((f) => f.keystrokeMedian),
     fanout: med((f) => f.fanout),
+    heapMb: med((f) => f.heapMb),
   };
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const goal = (met: boolean) => (met ? 'met' : 'MISSED');
@@ -182,6 +183,9 @@ async function rendererSection() {
   );
   console.log(
     `  a port's fan-out with ${Math.round(rendererRows / 20)} peers (${figures[0].fanoutGroups} groups drawn): ${fmt(renderer.fanout)} ms until painted (goal < 100 ms at 1,000 peers: ${goal(renderer.fanout < 100)})`,
+  );
+  console.log(
+    `  the page's JavaScript heap with ${rendererRows} rows, after garbage collection: ${renderer.heapMb.toFixed(0)} MB (goal ≤ 150 MB: ${goal(renderer.heapMb <= 150)})`,
   );
   return renderer;
 }
