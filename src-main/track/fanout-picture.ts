@@ -5,7 +5,7 @@
 
 import type { Socket, SocketState } from '../shared/contract';
 import { formatEndpoint } from './identity';
-import { otherEndFinder, ownerLabel } from './local-peers';
+import { ownerLabel } from './local-peers';
 import { isLiveConnection, type FanOut } from './views';
 
 export interface PeerGroup {
@@ -40,12 +40,15 @@ export interface FanoutPicture {
 export const TUPLES_LISTED = 20;
 
 /**
- * @param sockets every socket of the table: a loopback peer's process is the owner of the socket
- *   whose local end is this one's remote end
+ * @param otherEnd the socket at the other end of a connection (otherEndFinder of the whole table:
+ *   a loopback peer's process is the owner of the socket whose local end is this one's remote end)
  * @param limit groups drawn; the rest fold into one
  */
-export function fanoutPicture(view: FanOut, sockets: Iterable<Socket>, limit = 12): FanoutPicture {
-  const otherEnd = otherEndFinder(sockets);
+export function fanoutPicture(
+  view: FanOut,
+  otherEnd: (socket: Socket) => Socket | undefined,
+  limit = 12,
+): FanoutPicture {
   const groups = new Map<string, PeerGroup>();
   for (const peer of view.peers)
     for (const socket of peer.sockets) {

@@ -203,10 +203,14 @@ export function fanOut(
   netns: number | null = null,
   published: readonly PublishedPort[] = [],
   host: string | null = null,
+  /** listenerGroups of the same table, when the caller has them already (a view that shows both). */
+  listeners?: readonly ListenerGroup[],
 ): FanOut {
   const all: Socket[] = [];
   for (const s of sockets) if ((s.host ?? null) === host) all.push(s);
-  const groups = listenerGroups(all, host === null ? published : []);
+  const groups = listeners
+    ? listeners.filter((g) => g.host === host)
+    : listenerGroups(all, host === null ? published : []);
   const group = groups.find((g) => g.protocol === protocol && g.port === port && g.netns === netns) ?? null;
   const other = (inNamespace: number | null, p: number) =>
     groups.find((g) => g.protocol === protocol && g.port === p && g.netns === inNamespace) ?? null;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addressScope, fanOut, isLiveConnection, listenerGroups, stackOf } from '../../src-main/track/views';
 import { tcp } from '../helpers/sockets';
 import { fanoutPicture } from '../../src-main/track/fanout-picture';
+import { otherEndFinder } from '../../src-main/track/local-peers';
 import { machineMap } from '../../src-main/track/machine-map';
 import { sampleTable } from '../../src-renderer/src/stores/samples';
 import { serviceName } from '../../src-main/track/service-names';
@@ -170,7 +171,7 @@ describe('fan-out picture', () => {
             state: i === 0 && h === 5 ? 'CLOSE_WAIT' : 'ESTABLISHED',
           }),
         );
-    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 4);
+    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), otherEndFinder(sockets), 4);
     expect(picture.owners).toEqual(['api (1)']);
     expect(picture.groups.map((g) => `${g.host} ${g.process ?? '-'} ${g.count}`)).toEqual([
       '10.0.0.5 - 5',
@@ -182,7 +183,7 @@ describe('fan-out picture', () => {
     expect(picture.folded).toEqual({ groups: 4, sockets: 6, live: 6 });
     expect(picture.largest).toBe(6);
     expect(picture.largestRate).toBe(0); // no traffic figures: widths by connections only
-    const all = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets, 20);
+    const all = fanoutPicture(fanOut(sockets, 'tcp', 3000), otherEndFinder(sockets), 20);
     expect(all.groups.find((g) => g.process === 'client20 (20)')).toMatchObject({ host: '127.0.0.1', count: 2 });
     expect(all.groups.find((g) => g.process === 'client30 (30)')?.tuples).toEqual([
       '127.0.0.1:40003 → 127.0.0.1:3000 ESTABLISHED',
@@ -197,7 +198,7 @@ describe('fan-out picture', () => {
       );
     for (let i = 0; i < 4; i++)
       sockets.push(tcp('10.0.0.100:3000', `10.0.0.7:${40000 + i}`, { pid: 1, pids: [1], inode: 10 + i }));
-    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), sockets);
+    const picture = fanoutPicture(fanOut(sockets, 'tcp', 3000), otherEndFinder(sockets));
     expect(picture.groups.map((g) => `${g.host} ${g.live}/${g.count}`)).toEqual(['10.0.0.7 4/4', '10.0.0.9 0/30']);
     expect(picture.largest).toBe(4);
   });

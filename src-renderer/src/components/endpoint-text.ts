@@ -37,12 +37,15 @@ const EndpointText: FunctionalComponent<EndpointProps> = (props) => {
   const name = props.named ? useNamesStore().nameOf(props.address) : null;
   const service = props.port === null || props.port >= EPHEMERAL_FROM ? null : serviceName(props.protocol, props.port);
   const suffix = [name, service].filter(Boolean).join(' · ');
-  /** Copying an elided endpoint copies all of it. */
-  const copy = (event: ClipboardEvent) => {
-    if (shown === full || !event.clipboardData) return;
-    event.clipboardData.setData('text/plain', full);
-    event.preventDefault();
-  };
+  /** Copying an elided endpoint copies all of it (listened for only there: a fan-out shows 200). */
+  const copy =
+    shown === full
+      ? undefined
+      : (event: ClipboardEvent) => {
+          if (!event.clipboardData) return;
+          event.clipboardData.setData('text/plain', full);
+          event.preventDefault();
+        };
   return h('span', { class: 'endpoint', title: suffix ? `${full} (${suffix})` : full, onCopy: copy }, [
     h(
       'span',
