@@ -102,6 +102,26 @@ export function matcher(filter: SocketFilter): SocketTest {
     !terms.invalid && !terms.ports.length && !terms.pids.length && !terms.states.length && !terms.procs.length;
   const namespace = filter.namespace && filter.namespace !== 'all' ? filter.namespace : null;
   const host = filter.host ?? null;
+  const needsOwner = words.length > 0 || terms.procs.length > 0;
+  const wordsOnly =
+    plain &&
+    filter.protocol === 'all' &&
+    filter.state === 'all' &&
+    filter.role === 'all' &&
+    filter.pid === null &&
+    namespace === null &&
+    host === null;
+  // Typing alone (the usual case): only the words are looked for, nothing else is tested per row.
+  if (wordsOnly)
+    return Object.assign(
+      (socket: Socket, process?: ProcessInfo, searchText?: string) => {
+        if (words.length === 0) return true;
+        const haystack = searchText ?? searchTextOf(socket, process);
+        for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
+        return true;
+      },
+      { needsOwner, needsOwnerBesideText: false },
+    );
   const test = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
     if (
       filter.protocol === 'inet'
@@ -123,7 +143,7 @@ export function matcher(filter: SocketFilter): SocketTest {
     return true;
   };
   return Object.assign(test, {
-    needsOwner: words.length > 0 || terms.procs.length > 0,
+    needsOwner,
     needsOwnerBesideText: terms.procs.length > 0,
   });
 }
