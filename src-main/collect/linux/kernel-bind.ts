@@ -5,14 +5,10 @@
 // can a TCP bind be made without SO_REUSEADDR, which Node always sets.
 
 import { constants } from 'node:os';
-import { loadLibc, type Libc } from './libc';
+import { AF_INET, AF_INET6, loadLibc, SOCK_CLOEXEC, SOL_SOCKET, type Libc } from './libc';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;

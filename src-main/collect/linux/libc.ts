@@ -1,6 +1,12 @@
 // libc through koffi (prebuilt FFI, no compiler), loaded once a thread: the netlink reader and the
 // port doctor's binds call the kernel the way a C program does.
 
+/** The socket constants both callers use (Linux's values, from <sys/socket.h> and <netinet/in.h>). */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+
 export interface Libc {
   socket: (domain: number, type: number, protocol: number) => number;
   send: (fd: number, buffer: Buffer, length: number, flags: number) => number;

@@ -6,7 +6,7 @@
 
 import { endianness } from 'node:os';
 import { decodeName } from './utf8';
-import { loadLibc, type Libc } from './libc';
+import { AF_INET, AF_INET6, loadLibc, SOCK_CLOEXEC, SOL_SOCKET, type Libc } from './libc';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
 import { cachedIPv4, formatIPv6 } from '../addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
@@ -14,7 +14,6 @@ import { UNIX_TYPE, type UnixRow } from './proc-net-unix';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_SOCK_DIAG = 4;
 const SOCK_DIAG_BY_FAMILY = 20;
 const SOCK_DESTROY = 21;
@@ -27,10 +26,7 @@ const NLM_F_DUMP_INTR = 0x10;
 const DUMP_TRIES = 3;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
-const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
-const AF_INET = 2;
-const AF_INET6 = 10;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 const HEADER = 16;
