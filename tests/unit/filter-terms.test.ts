@@ -91,7 +91,9 @@ describe('sorting by local port', () => {
     for (const descending of [false, true]) {
       // Array.prototype.sort is stable: ties keep the table's order.
       const expected = [...rows].sort((a, b) => (value(a) - value(b)) * (descending ? -1 : 1));
-      expect(sortSockets([...rows], 'local', descending)).toEqual(expected);
+      const before = [...rows];
+      expect(sortSockets(rows, 'local', descending)).toEqual(expected);
+      expect(rows).toEqual(before); // the table itself is left in its order
     }
     expect(sortSockets([], 'local', false)).toEqual([]);
   });
