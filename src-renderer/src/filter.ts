@@ -95,6 +95,12 @@ export type SocketTest = ((socket: Socket, process?: ProcessInfo, searchText?: s
   needsOwnerBesideText: boolean;
 };
 
+/** Whether the protocol choice of a filter shows a socket ('inet': TCP and UDP, no Unix sockets). */
+export function protocolShown(protocol: SocketFilter['protocol'], socket: Socket): boolean {
+  if (protocol === 'all') return true;
+  return protocol === 'inet' ? socket.protocol !== 'unix' : socket.protocol === protocol;
+}
+
 export function matcher(filter: SocketFilter): SocketTest {
   const terms = parseFilterText(filter.text);
   const words = terms.words;
@@ -111,24 +117,17 @@ export function matcher(filter: SocketFilter): SocketTest {
     filter.pid === null &&
     namespace === null &&
     host === null;
+  /** Whether every word is in the row's search text (a loop: no closure made per row). */
+  const hasWords = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
+    if (words.length === 0) return true;
+    const haystack = searchText ?? searchTextOf(socket, process);
+    for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
+    return true;
+  };
   // Typing alone (the usual case): only the words are looked for, nothing else is tested per row.
-  if (wordsOnly)
-    return Object.assign(
-      (socket: Socket, process?: ProcessInfo, searchText?: string) => {
-        if (words.length === 0) return true;
-        const haystack = searchText ?? searchTextOf(socket, process);
-        for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
-        return true;
-      },
-      { needsOwner, needsOwnerBesideText: false },
-    );
+  if (wordsOnly) return Object.assign(hasWords, { needsOwner, needsOwnerBesideText: false });
   const test = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
-    if (
-      filter.protocol === 'inet'
-        ? socket.protocol === 'unix'
-        : filter.protocol !== 'all' && socket.protocol !== filter.protocol
-    )
-      return false;
+    if (!protocolShown(filter.protocol, socket)) return false;
     if (filter.state !== 'all' && socket.state !== filter.state) return false;
     if (filter.role === 'listening' && !isListening(socket)) return false;
     if (filter.role === 'connected' && socket.remoteAddress === null) return false;
@@ -136,11 +135,7 @@ export function matcher(filter: SocketFilter): SocketTest {
     if (namespace !== null && namespaceOf(socket) !== namespace) return false;
     if (host !== null && hostOf(socket) !== host) return false;
     if (!plain && !passesTerms(terms, socket, () => ownerWords(process, socket))) return false;
-    if (words.length === 0) return true;
-    const haystack = searchText ?? searchTextOf(socket, process);
-    // A loop, not words.every(): no closure made per row (50,000 a keystroke).
-    for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
-    return true;
+    return hasWords(socket, process, searchText);
   };
   return Object.assign(test, {
     needsOwner,
