@@ -216,7 +216,7 @@ export class ChainGroups {
   remove(chain: ConnectionChain): void {
     const group = this.groups.get(groupLabel(chain));
     if (!group) return;
-    let at = group.chains[group.head] === chain ? group.head : group.chains.indexOf(chain, group.head);
+    const at = group.chains[group.head] === chain ? group.head : group.chains.indexOf(chain, group.head);
     if (at < 0) return;
     if (at === group.head) group.head++;
     else group.chains.splice(at, 1);
@@ -229,8 +229,7 @@ export class ChainGroups {
     const left = (group.paths.get(path) ?? 1) - 1;
     if (left > 0) group.paths.set(path, left);
     else group.paths.delete(path);
-    at = bisect(group.durations, chainDuration(chain));
-    group.durations.splice(at, 1);
+    group.durations.splice(bisect(group.durations, chainDuration(chain)), 1);
     if (group.chains.length === group.head) this.groups.delete(group.label);
     group.summary = null;
     this.order = null;

@@ -44,12 +44,6 @@ export class TableCounts {
     if (socket.pid !== null) bump(this.pids, socket.pid, sign);
   }
 
-  clear(): void {
-    this.states.clear();
-    this.ports.clear();
-    this.pids.clear();
-  }
-
   sample(at: string, opened: number): StateSample {
     const counts: Partial<Record<SocketState, number>> = {};
     for (const [state, n] of this.states) counts[state] = n;
