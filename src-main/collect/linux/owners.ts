@@ -224,7 +224,8 @@ export class OwnerResolver {
 
   private forgetVanished(pids: number[]): void {
     const alive = new Set(pids);
-    for (const pid of [...this.pidFdIno.keys(), ...this.pidFdCount.keys()]) if (!alive.has(pid)) this.forgetPid(pid);
+    // Every pid with an fd count has an inode noted beside it (refresh() sets both).
+    for (const pid of this.pidFdIno.keys()) if (!alive.has(pid)) this.forgetPid(pid);
     this.recentlyActive = this.recentlyActive.filter((pid) => alive.has(pid));
   }
 
