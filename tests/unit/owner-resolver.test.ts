@@ -38,4 +38,22 @@ describe('OwnerResolver', () => {
     resolver.resolve({ fresh: [222], gone: [], has: (inode) => inode === 111 || inode === 222 });
     expect(resolver.ownersOf(222)).toEqual([200]);
   });
+
+  it('forgets a process read only after the listing once it has gone', () => {
+    const proc = fakeProc();
+    proc.process(100, [111]);
+    const resolver = new OwnerResolver(proc.root);
+    resolver.refresh();
+    resolver.resolve({ fresh: [111], gone: [], has: (inode) => inode === 111 });
+    // Started after the listing, read in resolve() only…
+    resolver.refresh();
+    proc.process(200, [222]);
+    resolver.resolve({ fresh: [222], gone: [], has: (inode) => inode === 111 || inode === 222 });
+    expect(resolver.ownersOf(222)).toEqual([200]);
+    // …and gone by the next poll, its socket still listed a moment: no longer said to be its.
+    rmSync(join(proc.root, '200'), { recursive: true });
+    resolver.refresh();
+    expect(resolver.ownersOf(222)).toEqual([]);
+    expect(resolver.ownersOf(111)).toEqual([100]);
+  });
 });

@@ -224,8 +224,10 @@ export class OwnerResolver {
 
   private forgetVanished(pids: number[]): void {
     const alive = new Set(pids);
-    // Every pid with an fd count has an inode noted beside it (refresh() sets both).
+    // Every pid refresh() stat'ed has its inode noted; a pid first read in resolve() (started
+    // after the listing) has only its sockets kept.
     for (const pid of this.pidFdIno.keys()) if (!alive.has(pid)) this.forgetPid(pid);
+    for (const pid of this.pidInodes.keys()) if (!alive.has(pid)) this.forgetPid(pid);
     this.recentlyActive = this.recentlyActive.filter((pid) => alive.has(pid));
   }
 
