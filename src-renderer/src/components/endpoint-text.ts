@@ -1,15 +1,15 @@
 // One endpoint as people read it: the address and port, never clipped for IPv4 and elided in the
 // middle for a long IPv6 (the whole of it on hover, when its row is selected, and when copied),
 // then the remote host's name (reverse DNS) or the port's service, muted, as room allows.
-// A functional component (no instance of its own): a screenful of Connections shows two a row and
-// a port's fan-out one a peer, and each is drawn again with every change of what is in view.
+// `endpointText` draws it; Connections calls it in each row (two a row, each drawn again with every
+// change of what is in view: no component instance each), EndpointText is it as a component.
 // Its styles are in styles.css (.endpoint).
-import { h, type FunctionalComponent } from 'vue';
+import { h, type FunctionalComponent, type VNode } from 'vue';
 import { serviceName } from '../../../src-main/track/service-names';
 import { elideMiddle, printable } from '../../../src-main/shared/printable';
 import { endpoint } from '../filter';
 import { useNamesStore } from '../stores/names';
-import MarkedText from './marked-text';
+import { markedText } from './marked-text';
 
 /** Characters of an endpoint shown before the middle is elided: a full IPv4 endpoint is 21. */
 export const ENDPOINT_CHARS = 26;
@@ -20,7 +20,7 @@ export const ENDPOINT_CHARS = 26;
  */
 const EPHEMERAL_FROM = 32768;
 
-interface EndpointProps {
+export interface EndpointProps {
   address: string | null;
   port: number | null;
   protocol: string;
@@ -30,7 +30,8 @@ interface EndpointProps {
   whole?: boolean;
 }
 
-const EndpointText: FunctionalComponent<EndpointProps> = (props) => {
+/** One endpoint's elements (see EndpointProps). */
+export function endpointText(props: EndpointProps): VNode {
   // A Unix path is anyone's choice of bytes: shown escaped, as the CLI prints it.
   const full = printable(endpoint(props.address, props.port));
   const shown = props.whole ? full : elideMiddle(full, ENDPOINT_CHARS);
@@ -47,15 +48,13 @@ const EndpointText: FunctionalComponent<EndpointProps> = (props) => {
           event.preventDefault();
         };
   return h('span', { class: 'endpoint', title: suffix ? `${full} (${suffix})` : full, onCopy: copy }, [
-    h(
-      'span',
-      { class: 'mono address', 'aria-label': shown === full ? undefined : full },
-      h(MarkedText, { text: shown }),
-    ),
+    h('span', { class: 'mono address', 'aria-label': shown === full ? undefined : full }, markedText(shown)),
     name ? h('span', { class: 'muted extra', 'data-testid': 'remote-name' }, name) : null,
     service ? h('span', { class: 'muted extra', 'data-testid': 'endpoint-service' }, service) : null,
   ]);
-};
+}
+
+const EndpointText: FunctionalComponent<EndpointProps> = (props) => endpointText(props);
 EndpointText.props = {
   address: { type: String, default: null },
   port: { type: Number, default: null },

@@ -1,16 +1,20 @@
 // Text with the filter's words marked where they match: why a row is in the list, at a glance.
-// A functional component (no instance of its own): a screenful of rows shows three each, and every
-// keystroke renders them all again.
+// `markedText` gives the children to put in an element; the tables' cells call it directly (a
+// screenful of rows shows three each, and every keystroke draws them all again: a component each
+// would be an instance each), MarkedText is the same as a component for templates.
 import { h, type FunctionalComponent, type VNodeArrayChildren } from 'vue';
 import { markMatches } from '../filter';
 import { useUiStore } from '../stores/ui';
 
-const MarkedText: FunctionalComponent<{ text: string }> = (props) => {
-  const pieces = markMatches(props.text, useUiStore().marks);
-  if (pieces.length === 1 && !pieces[0].marked) return props.text;
+/** The text as an element's children: itself, or its pieces with the matches in `<mark>`. */
+export function markedText(text: string): string | VNodeArrayChildren {
+  const pieces = markMatches(text, useUiStore().marks);
+  if (pieces.length === 1 && !pieces[0].marked) return text;
   return pieces.map((piece): VNodeArrayChildren[number] =>
     piece.marked ? h('mark', { 'data-testid': 'match' }, piece.text) : piece.text,
   );
-};
+}
+
+const MarkedText: FunctionalComponent<{ text: string }> = (props) => markedText(props.text);
 MarkedText.props = { text: { type: String, required: true } };
 export default MarkedText;

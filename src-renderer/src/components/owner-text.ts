@@ -1,14 +1,14 @@
 // A socket's owner as a developer knows it: the short command ("node server.js"), its pid, and
 // where it runs (its container, or its project folder "~/code/shop-api"); the whole command line
 // on hover. A gone owner reads "(was 4711)".
-// A functional component (no instance of its own): every row of Connections, Listeners and a
-// port's fan-out shows one. Its styles are in styles.css (.owner-text).
-import { h, type FunctionalComponent } from 'vue';
+// `ownerText` draws it; Connections calls it in each row (no component instance a row),
+// OwnerText is it as a component, for Listeners, the feed and a port's fan-out. Its styles are in styles.css (.owner-text).
+import { h, type FunctionalComponent, type VNode } from 'vue';
 import type { ProcessInfo } from '../../../src-main/shared/contract';
 import { ownerPlace, shortCommand } from '../../../src-main/track/owner-names';
-import MarkedText from './marked-text';
+import { markedText } from './marked-text';
 
-interface OwnerProps {
+export interface OwnerProps {
   pid: number | null;
   /** The name the socket carries (when the process's details are not in the table). */
   name: string | null;
@@ -16,7 +16,8 @@ interface OwnerProps {
   process?: ProcessInfo;
 }
 
-const OwnerText: FunctionalComponent<OwnerProps> = (props) => {
+/** An owner's elements (see OwnerProps). */
+export function ownerText(props: OwnerProps): VNode {
   const label = props.process
     ? shortCommand(props.process)
     : (props.name ?? (props.lastPid != null ? `(was ${props.lastPid})` : '—'));
@@ -30,11 +31,13 @@ const OwnerText: FunctionalComponent<OwnerProps> = (props) => {
     .filter(Boolean)
     .join(' ');
   return h('span', { class: 'owner-text', title: whole }, [
-    h('span', { class: 'name', 'data-testid': 'owner-name' }, h(MarkedText, { text: label })),
+    h('span', { class: 'name', 'data-testid': 'owner-name' }, markedText(label)),
     props.pid !== null ? h('span', { class: 'muted mono pid' }, String(props.pid)) : null,
     where ? h('span', { class: 'muted where', 'data-testid': 'owner-where' }, where) : null,
   ]);
-};
+}
+
+const OwnerText: FunctionalComponent<OwnerProps> = (props) => ownerText(props);
 OwnerText.props = {
   pid: { type: Number, default: null },
   name: { type: String, default: null },
