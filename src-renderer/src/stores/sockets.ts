@@ -45,6 +45,19 @@ export const useSocketStore = defineStore('sockets', () => {
   const recordingCount = ref<number | null>(null);
   /** Bumped once per applied message: the table itself is not reactive (20k rows). */
   const version = ref(0);
+  /**
+   * Bumped when the rows shown may have changed: not when the live table moves while a snapshot
+   * or a replay is shown (each live change copied and sorted the unchanged snapshot's rows again,
+   * and typing could not narrow its last result).
+   */
+  const rowsVersion = ref(0);
+  /** A change of the shown table's rows (and so of the version too). */
+  const rowsChanged = () => {
+    version.value++;
+    rowsVersion.value++;
+  };
+  /** A change of the live tables: of the rows shown while live is. */
+  const liveChanged = () => (shown === live ? rowsChanged() : version.value++);
   /** Bumped when only rows' highlights went (the rows themselves did not change). */
   const highlightVersion = ref(0);
   const connected = ref(false);
@@ -78,7 +91,7 @@ export const useSocketStore = defineStore('sockets', () => {
     const replies = {
       resync: () => client?.send({ type: 'resync', host }),
       ack: () => {
-        version.value++;
+        liveChanged();
         client?.send({ type: 'ack', host });
       },
     };
@@ -92,7 +105,7 @@ export const useSocketStore = defineStore('sockets', () => {
       client?.send({ type: 'resync' });
     },
     ack: () => {
-      version.value++;
+      liveChanged();
       client?.send({ type: 'ack' });
     },
   };
@@ -132,11 +145,11 @@ export const useSocketStore = defineStore('sockets', () => {
     document.addEventListener('visibilitychange', () => to.send({ type: 'visibility', visible: !document.hidden }));
     setInterval(() => {
       // The live table expires while a snapshot is shown too (its highlights would pile up).
-      const liveWent = live.expire(Date.now());
-      const went = [shown === live ? liveWent : null];
+      // Other machines' tables are shown beside this machine's, while live.
+      const went = [live.expire(Date.now())];
       for (const table of remotes.values()) went.push(table.expire(Date.now()));
       // A row that left is a change of the table; a glow that went is only a repaint of rows.
-      if (went.includes('rows')) version.value++;
+      if (went.includes('rows')) liveChanged();
       else if (went.includes('highlights')) highlightVersion.value++;
     }, 500);
   }
@@ -155,7 +168,7 @@ export const useSocketStore = defineStore('sockets', () => {
   function show(table: LiveTable, from: Source): void {
     shown = table;
     source.value = from;
-    version.value++;
+    rowsChanged();
   }
 
   /** Shows a snapshot file (or a moment of the history) read-only in the same views. */
@@ -232,7 +245,7 @@ export const useSocketStore = defineStore('sockets', () => {
   function replayMoved(): void {
     if (replay && source.value.kind === 'replay') {
       shown = replay.table;
-      version.value++;
+      rowsChanged();
     }
   }
 
@@ -274,12 +287,12 @@ export const useSocketStore = defineStore('sockets', () => {
     return markRaw(all.length === 1 ? of(all[0]) : all.flatMap(of));
   };
   const rows = computed<Socket[]>(() => {
-    void version.value;
+    void rowsVersion.value;
     return gather((t) => [...t.sockets.values(), ...t.lingering.values()]);
   });
   /** Every socket now (no lingering ones), of every machine shown. */
   const current = computed<Socket[]>(() => {
-    void version.value;
+    void rowsVersion.value;
     return gather((t) => [...t.sockets.values()]);
   });
   const listeners = computed(() => {
