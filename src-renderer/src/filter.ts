@@ -85,14 +85,17 @@ export function markedWords(text: string): string[] {
   return [...parsed.words, ...parsed.procs];
 }
 
-/** A test for one filter, prepared once (its words split and lowered) and run on every row. */
 /**
- * A prepared filter test. `needsOwner`: whether it reads the owner's record at all (else pass
- * none); `needsOwnerBesideText`: whether it does even when given the row's search text.
+ * A test for one filter, prepared once (its words split and lowered) and run on every row.
+ * `needsOwner`: whether it reads the owner's record at all (else pass none);
+ * `needsOwnerBesideText`: whether it does even when given the row's search text; `ownerPasses`,
+ * where the filter is words alone: whether an owner's words (lowered, as ownerWords gives them)
+ * hold every word, so that every row of that owner passes without a look at the row.
  */
 export type SocketTest = ((socket: Socket, process?: ProcessInfo, searchText?: string) => boolean) & {
   needsOwner: boolean;
   needsOwnerBesideText: boolean;
+  ownerPasses: ((ownerWords: string) => boolean) | null;
 };
 
 /** Whether the protocol choice of a filter shows a socket ('inet': TCP and UDP, no Unix sockets). */
@@ -125,7 +128,10 @@ export function matcher(filter: SocketFilter): SocketTest {
     return true;
   };
   // Typing alone (the usual case): only the words are looked for, nothing else is tested per row.
-  if (wordsOnly) return Object.assign(hasWords, { needsOwner, needsOwnerBesideText: false });
+  // A row's search text holds its owner's words, and a word (no space in it) is found in the text
+  // where it is found in one of its fields: found in the owner's words, it is in the row's text.
+  const ownerPasses = words.length === 0 ? null : (owner: string) => words.every((word) => owner.includes(word));
+  if (wordsOnly) return Object.assign(hasWords, { needsOwner, needsOwnerBesideText: false, ownerPasses });
   const test = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
     if (!protocolShown(filter.protocol, socket)) return false;
     if (filter.state !== 'all' && socket.state !== filter.state) return false;
@@ -140,6 +146,7 @@ export function matcher(filter: SocketFilter): SocketTest {
   return Object.assign(test, {
     needsOwner,
     needsOwnerBesideText: terms.procs.length > 0,
+    ownerPasses: null,
   });
 }
 
