@@ -86,16 +86,17 @@ export function markedWords(text: string): string[] {
 }
 
 /**
- * A test for one filter, prepared once (its words split and lowered) and run on every row.
- * `needsOwner`: whether it reads the owner's record at all (else pass none);
- * `needsOwnerBesideText`: whether it does even when given the row's search text; `ownerPasses`,
- * where the filter is words alone: whether an owner's words (lowered, as ownerWords gives them)
- * hold every word, so that every row of that owner passes without a look at the row.
+ * A test for one filter, prepared once (its words split and lowered) and run on every row: a row
+ * passes when it passes `fields` and holds every one of `words` (in its own text or its owner's
+ * words; a word holds no space, and each is looked for in one field).
+ * `needsOwner`: whether the test reads the owner's record at all (else pass none).
  */
-export type SocketTest = ((socket: Socket, process?: ProcessInfo, searchText?: string) => boolean) & {
+export type SocketTest = ((socket: Socket, process?: ProcessInfo) => boolean) & {
   needsOwner: boolean;
-  needsOwnerBesideText: boolean;
-  ownerPasses: ((ownerWords: string) => boolean) | null;
+  /** The filter's words, lowered. */
+  words: readonly string[];
+  /** All the filter asks of a row beside its words (its fields and terms); null: nothing. */
+  fields: ((socket: Socket, ownerOf: (socket: Socket) => ProcessInfo | undefined) => boolean) | null;
 };
 
 /** Whether the protocol choice of a filter shows a socket ('inet': TCP and UDP, no Unix sockets). */
@@ -120,57 +121,54 @@ export function matcher(filter: SocketFilter): SocketTest {
     filter.pid === null &&
     namespace === null &&
     host === null;
-  /** Whether every word is in the row's search text (a loop: no closure made per row). */
-  const hasWords = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
+  /** Whether every word is in the row's text or its owner's words (a loop: no closure made per row). */
+  const hasWords = (socket: Socket, process?: ProcessInfo) => {
     if (words.length === 0) return true;
-    const haystack = searchText ?? searchTextOf(socket, process);
-    for (let i = 0; i < words.length; i++) if (!haystack.includes(words[i])) return false;
+    const own = rowText(socket);
+    let owner: string | null = null;
+    for (let i = 0; i < words.length; i++)
+      if (!own.includes(words[i]) && !(owner ??= ownerWords(process, socket).toLowerCase()).includes(words[i]))
+        return false;
     return true;
   };
-  // Typing alone (the usual case): only the words are looked for, nothing else is tested per row.
-  // A row's search text holds its owner's words, and a word (no space in it) is found in the text
-  // where it is found in one of its fields: found in the owner's words, it is in the row's text.
-  const ownerPasses = words.length === 0 ? null : (owner: string) => words.every((word) => owner.includes(word));
-  if (wordsOnly) return Object.assign(hasWords, { needsOwner, needsOwnerBesideText: false, ownerPasses });
-  const test = (socket: Socket, process?: ProcessInfo, searchText?: string) => {
-    if (!protocolShown(filter.protocol, socket)) return false;
-    if (filter.state !== 'all' && socket.state !== filter.state) return false;
-    if (filter.role === 'listening' && !isListening(socket)) return false;
-    if (filter.role === 'connected' && socket.remoteAddress === null) return false;
-    if (filter.pid !== null && socket.pid !== filter.pid) return false;
-    if (namespace !== null && namespaceOf(socket) !== namespace) return false;
-    if (host !== null && hostOf(socket) !== host) return false;
-    if (!plain && !passesTerms(terms, socket, () => ownerWords(process, socket))) return false;
-    return hasWords(socket, process, searchText);
-  };
-  return Object.assign(test, {
-    needsOwner,
-    needsOwnerBesideText: terms.procs.length > 0,
-    ownerPasses: null,
-  });
+  const fields = wordsOnly
+    ? null
+    : (socket: Socket, ownerOf: (socket: Socket) => ProcessInfo | undefined) => {
+        if (!protocolShown(filter.protocol, socket)) return false;
+        if (filter.state !== 'all' && socket.state !== filter.state) return false;
+        if (filter.role === 'listening' && !isListening(socket)) return false;
+        if (filter.role === 'connected' && socket.remoteAddress === null) return false;
+        if (filter.pid !== null && socket.pid !== filter.pid) return false;
+        if (namespace !== null && namespaceOf(socket) !== namespace) return false;
+        if (host !== null && hostOf(socket) !== host) return false;
+        return plain || passesTerms(terms, socket, () => ownerWords(ownerOf(socket), socket));
+      };
+  const test = (socket: Socket, process?: ProcessInfo) =>
+    (fields === null || fields(socket, () => process)) && hasWords(socket, process);
+  return Object.assign(test, { needsOwner, words, fields });
 }
 
 /**
- * What the filter text is matched against, built once per socket object (a changed socket is a
- * new object) and per owner's command: typing a key then costs a substring search per row.
+ * The words of a row itself (its endpoints, state, protocol, namespace and machine), lowered: the
+ * text the filter's words are looked for in, beside its owner's words. Kept per socket object (a
+ * changed socket is a new object): typing a key then costs a substring search per row.
  */
-const haystacks = new WeakMap<Socket, { command?: string; cwd?: string | null; text: string }>();
-export function searchTextOf(socket: Socket, process?: ProcessInfo): string {
-  const cached = haystacks.get(socket);
-  // The owner's record may be a new object with the same words (each table update): compare them.
-  if (cached && cached.command === process?.command && cached.cwd === process?.cwd) return cached.text;
-  const text = [
-    formatEndpoint(socket.localAddress, socket.localPort),
-    socket.remoteAddress === null ? '' : formatEndpoint(socket.remoteAddress, socket.remotePort),
-    ownerWords(process, socket),
-    socket.state,
-    socket.protocol,
-    socket.netnsName ?? '',
-    socket.host ?? '',
-  ]
-    .join(' ')
-    .toLowerCase();
-  haystacks.set(socket, { command: process?.command, cwd: process?.cwd, text });
+const rowTexts = new WeakMap<Socket, string>();
+export function rowText(socket: Socket): string {
+  let text = rowTexts.get(socket);
+  if (text === undefined) {
+    text = [
+      formatEndpoint(socket.localAddress, socket.localPort),
+      socket.remoteAddress === null ? '' : formatEndpoint(socket.remoteAddress, socket.remotePort),
+      socket.state,
+      socket.protocol,
+      socket.netnsName ?? '',
+      socket.host ?? '',
+    ]
+      .join(' ')
+      .toLowerCase();
+    rowTexts.set(socket, text);
+  }
   return text;
 }
 

@@ -41,6 +41,21 @@ function table(): Socket[] {
   });
 }
 
+/** Long runs of one owner, as a server's connections sorted by port are, with leftovers among them. */
+function runsTable(): Socket[] {
+  return Array.from({ length: 2400 }, (_, i) => {
+    const port = 3000 + Math.floor(i / 400);
+    const pid = i % 50 === 7 ? null : [10, 11, 12, 13, 10, 12][port - 3000];
+    return tcp(`127.0.0.1:${port}`, `10.${random(3)}.${random(4)}.${random(250)}:${40000 + i}`, {
+      inode: i + 1,
+      pid,
+      pids: pid === null ? [] : [pid],
+      processName: pid === null ? null : pid === 13 ? 'redis-server' : processes.get(pid)!.name,
+      state: pid === null ? 'TIME_WAIT' : 'ESTABLISHED',
+    });
+  });
+}
+
 const filter = (text: string): SocketFilter => ({ text, protocol: 'all', state: 'all', role: 'all', pid: null });
 /** Every row tested on its own: what the index must answer. */
 const plainly = (rows: readonly Socket[], text: string) => {
@@ -51,14 +66,25 @@ const placesOf = (rows: readonly Socket[], result: readonly Socket[]) => result.
 
 describe('filtering with the search index', () => {
   it.each([
-    ['built whole', 1],
-    ['built in part', 0.4],
-    ['not built', 0],
-  ])('answers what testing every row answers, a key at a time, %s', (_, part) => {
-    const rows = sortSockets(table(), 'local', false);
+    ['built whole', 1, table],
+    ['built in part', 0.4, table],
+    ['not built', 0, table],
+    ['built whole, long runs of one owner', 1, runsTable],
+    ['built in part, long runs of one owner', 0.55, runsTable],
+  ])('answers what testing every row answers, a key at a time, %s', (_, part, make) => {
+    const rows = sortSockets(make(), 'local', false);
     const index = new SearchIndex(rows);
     index.buildTo(Math.round(rows.length * part), ownerOf);
-    for (const text of ['shop-api 10.1', 'node 3001', 'redis 10.2.3', 'python3 :3002', 'nginx www', 'zzz']) {
+    for (const text of [
+      'shop-api 10.1',
+      'node 3001',
+      'redis 10.2.3',
+      'python3 :3002',
+      'nginx www',
+      'zzz',
+      'n 300',
+      'er',
+    ]) {
       let last: Filtered = { result: rows, indexes: null };
       for (let k = 1; k <= text.length; k++) {
         const typed = text.slice(0, k);
