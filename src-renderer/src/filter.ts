@@ -186,10 +186,15 @@ export function ownerWords(process: ProcessInfo | undefined, socket: Pick<Socket
   return words.join(' ');
 }
 
+/** A row's place by local port: Unix sockets (no port) after every inet port. */
+function localValue(s: Socket): number {
+  return s.protocol === 'unix' ? 65_536 : (s.localPort ?? 0);
+}
+
 const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   protocol: (s) => s.protocol,
   // Unix sockets (no port) after every inet port.
-  local: (s) => (s.protocol === 'unix' ? 65_536 : (s.localPort ?? 0)),
+  local: localValue,
   remote: (s) => (s.remoteAddress ?? '') + ':' + String(s.remotePort ?? 0).padStart(5, '0'),
   state: (s) => s.state,
   process: (s) => s.processName ?? '~',
@@ -206,16 +211,18 @@ const NUMERIC: readonly SortKey[] = ['sent', 'received'];
 /** The local sort's values: every port, and Unix sockets after them. */
 const LOCAL_VALUES = 65_537;
 
+/** byLocalPort's count of rows per port, kept (not 256 KB made anew per sort). */
+const localStarts = new Int32Array(LOCAL_VALUES + 1);
+
 /**
  * The default sort, by local port, as a counting sort (stable): a port is one of 65,537 values, so
  * 50,000 rows are placed in two passes (~1 ms) where comparing them took ~8 ms.
  */
 function byLocalPort(sockets: readonly Socket[], descending: boolean): Socket[] {
-  const local = sortValue.local as (s: Socket) => number;
   const keys = new Int32Array(sockets.length);
-  const starts = new Int32Array(LOCAL_VALUES + 1);
+  const starts = localStarts.fill(0);
   for (let i = 0; i < sockets.length; i++) {
-    const value = local(sockets[i]);
+    const value = localValue(sockets[i]);
     keys[i] = descending ? LOCAL_VALUES - 1 - value : value;
     starts[keys[i] + 1]++;
   }
