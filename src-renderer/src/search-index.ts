@@ -32,6 +32,12 @@ export class SearchIndex {
   /** Where each run of one owner ends (exclusive), and its owner's words (lowered), run by run. */
   private readonly runEnds: number[] = [];
   private readonly runOwners: string[] = [];
+  /**
+   * Each finished run's rows' texts in one (a line each): a word not in it is in none of the run's
+   * rows, which then fail in one search, not one a row ("server-13" rules out 2,500 rows of
+   * "server-1" at once). Undefined while the run may still grow.
+   */
+  private readonly runTexts: (string | undefined)[] = [];
   private last: { socket: Socket; process: ProcessInfo | undefined; words: string } | null = null;
 
   constructor(readonly rows: readonly Socket[]) {
@@ -58,11 +64,19 @@ export class SearchIndex {
       const run = this.runOwners.length - 1;
       if (run >= 0 && this.runOwners[run] === words) this.runEnds[run] = i + 1;
       else {
+        if (run >= 0) this.finishRun(run);
         this.runOwners.push(words);
         this.runEnds.push(i + 1);
+        this.runTexts.push(undefined);
       }
     }
     this.built = Math.max(this.built, end);
+    if (this.built === this.rows.length && this.runEnds.length > 0) this.finishRun(this.runEnds.length - 1);
+  }
+
+  private finishRun(run: number): void {
+    const start = run === 0 ? 0 : this.runEnds[run - 1];
+    this.runTexts[run] = this.texts.slice(start, this.runEnds[run]).join('\n');
   }
 
   /** How many runs there are (of the rows built). */
@@ -74,6 +88,10 @@ export class SearchIndex {
   }
   runOwner(run: number): string {
     return this.runOwners[run];
+  }
+  /** A finished run's rows' texts, a line each (undefined while the run may still grow). */
+  runText(run: number): string | undefined {
+    return this.runTexts[run];
   }
 }
 
@@ -122,9 +140,22 @@ export function filterRows(
   let ownerHasAll = false;
   // Made whole at the first row that fails, then cut to what passed (grown by pushes, a
   // 25,000-row result left copies behind for the garbage collector).
-  let result: Socket[] | null = null;
-  let indexes: Int32Array | null = null;
+  // (Typed as they may become: begin() sets them, which the compiler's narrowing does not see.)
+  let result = null as Socket[] | null;
+  let indexes = null as Int32Array | null;
   let passed = 0;
+  /** The result, at the first row that fails (the `i`th): every row before it passed. */
+  const begin = (i: number) => {
+    const made = new Array<Socket>(from.length);
+    const places = new Int32Array(from.length);
+    for (let k = 0; k < i; k++) {
+      made[k] = from[k];
+      places[k] = fromIndexes === null ? k : fromIndexes[k];
+    }
+    result = made;
+    indexes = places;
+    passed = i;
+  };
   for (let i = 0; i < from.length; i++) {
     const socket = from[i];
     const at = fromIndexes === null ? i : fromIndexes[i];
@@ -153,6 +184,13 @@ export function filterRows(
           i = last;
           continue;
         }
+        // A word that neither its owner nor any of its rows holds: the rest of the run fails.
+        const runText = ownerHasAll ? undefined : index.runText(run);
+        if (runText !== undefined && words.some((word, w) => ownerHas[w] === 0 && !runText.includes(word))) {
+          if (result === null) begin(i);
+          i = lastBefore(fromIndexes, i, from.length, runEnd);
+          continue;
+        }
       }
       passes = true;
       if (!ownerHasAll) {
@@ -169,15 +207,7 @@ export function filterRows(
         result[passed] = socket;
         indexes![passed++] = at;
       }
-    } else if (result === null) {
-      result = new Array<Socket>(from.length);
-      indexes = new Int32Array(from.length);
-      for (let k = 0; k < i; k++) {
-        result[k] = from[k];
-        indexes[k] = fromIndexes === null ? k : fromIndexes[k];
-      }
-      passed = i;
-    }
+    } else if (result === null) begin(i);
   }
   if (result === null) return { result: from as Socket[], indexes: fromIndexes };
   result.length = passed;
