@@ -1,7 +1,13 @@
 // Connections process first: each owner's listeners and live sockets, what ended summed apart and
 // given to the process it was last with or to the listener's owner, TCP owners first.
 import { describe, expect, it } from 'vitest';
-import { groupByProcess, leftoverStates } from '../../src-main/track/process-groups';
+import {
+  groupByProcess,
+  groupSubset,
+  leftoverStates,
+  listenerOwnersOf,
+  type GroupPlaces,
+} from '../../src-main/track/process-groups';
 import { tcp } from '../helpers/sockets';
 import type { Socket } from '../../src-main/shared/contract';
 
@@ -42,5 +48,51 @@ describe('groups by process', () => {
     const groups = groupByProcess([a, b, remote]);
     expect(groups.map((g) => g.key)).toEqual(['|10', 'alpha|10']);
     expect(groups[0].active).toEqual([a, b]);
+  });
+});
+
+describe('groups of a part of the list', () => {
+  it('equal grouping that part anew, and keep a group whole (its lists as they were) when all of it is there', () => {
+    let seed = 3;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const sockets: Socket[] = Array.from({ length: 600 }, (_, i) => {
+      const pid = [10, 11, 12, null][random(4)];
+      const kind = random(10);
+      const base = { inode: i + 1, pid, pids: pid === null ? [] : [pid], processName: pid === null ? null : `p${pid}` };
+      if (kind === 0) return tcp(`127.0.0.1:${3000 + random(3)}`, null, { ...base, state: 'LISTEN' });
+      if (kind === 1) return udp(`0.0.0.0:${5000 + i}`, base);
+      if (kind === 2)
+        return tcp(`127.0.0.1:${3000 + random(3)}`, `127.0.0.1:${40000 + i}`, {
+          ...base,
+          pid: null,
+          pids: [],
+          inode: 0,
+          state: 'TIME_WAIT',
+          lastPid: random(2) === 0 ? null : 11,
+        });
+      return tcp(`127.0.0.1:${3000 + random(3)}`, `10.0.0.${random(9)}:${40000 + i}`, base);
+    });
+    const owners = listenerOwnersOf(sockets);
+    for (const withMembers of [true, false]) {
+      const places: GroupPlaces = { made: [], groupOf: new Int32Array(sockets.length) };
+      const all = groupByProcess(sockets, owners, withMembers, places);
+      for (const keep of [
+        (s: Socket) => s.pid === 11, // one owner, whole
+        (s: Socket) => s.remoteAddress?.startsWith('10.0.0.3') ?? false, // a part of each
+        (s: Socket) => s.pid !== 12 || s.inode % 2 === 0, // some whole, one in part
+        () => false,
+      ]) {
+        const at = Int32Array.from(sockets.flatMap((s, i) => (keep(s) ? [i] : [])));
+        const subset = [...at].map((i) => sockets[i]);
+        const groups = groupSubset(places, subset, at, withMembers);
+        expect(groups).toEqual(groupByProcess(subset, owners, withMembers));
+        // A group all of whose sockets are kept is the grouping's own object.
+        for (const group of groups) {
+          const whole = all.find((g) => g.key === group.key)!;
+          const size = (g: typeof group) => g.listening.length + g.active.length + g.leftovers.length;
+          if (size(group) === size(whole)) expect(group).toBe(whole);
+        }
+      }
+    }
   });
 });
