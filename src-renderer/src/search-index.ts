@@ -4,7 +4,8 @@
 // connections), each with its owner's words. A word found in a run's owner is in every row of the
 // run: typing a process's name asks a few dozen owners, not 50,000 rows; and a row's text need not
 // hold its owner's words (half the strings a 50,000-row table kept, and the garbage collector
-// copied). Pure (no DOM, no store): the view builds it and filters with it.
+// copied). A word in neither a run's owner nor its rows' texts joined rules the run out in one
+// search. Pure (no DOM, no store): the view builds it and filters with it.
 import type { ProcessInfo, Socket } from '../../src-main/shared/contract';
 import { ownerWords, rowText, type SocketTest } from './filter';
 
