@@ -193,7 +193,6 @@ function localValue(s: Socket): number {
 
 const sortValue: Record<SortKey, (s: Socket) => string | number> = {
   protocol: (s) => s.protocol,
-  // Unix sockets (no port) after every inet port.
   local: localValue,
   remote: (s) => (s.remoteAddress ?? '') + ':' + String(s.remotePort ?? 0).padStart(5, '0'),
   state: (s) => s.state,
