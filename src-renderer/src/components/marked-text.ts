@@ -1,8 +1,7 @@
 // Text with the filter's words marked where they match: why a row is in the list, at a glance.
-// `markedText` gives the children to put in an element; the tables' cells call it directly (a
-// screenful of rows shows three each, and every keystroke draws them all again: a component each
-// would be an instance each), MarkedText is the same as a component for templates.
-import { h, type FunctionalComponent, type VNodeArrayChildren } from 'vue';
+// The children to put in an element, called by the cells that show text (a screenful of rows shows
+// three each, and every keystroke draws them all again: a component each would be an instance each).
+import { h, type VNodeArrayChildren } from 'vue';
 import { markMatches } from '../filter';
 import { useUiStore } from '../stores/ui';
 
@@ -14,7 +13,3 @@ export function markedText(text: string): string | VNodeArrayChildren {
     piece.marked ? h('mark', { 'data-testid': 'match' }, piece.text) : piece.text,
   );
 }
-
-const MarkedText: FunctionalComponent<{ text: string }> = (props) => markedText(props.text);
-MarkedText.props = { text: { type: String, required: true } };
-export default MarkedText;
