@@ -82,13 +82,13 @@ export async function startPostgres(): Promise<RealServer & { database: string }
     },
   );
   const port = await freePort();
+  // Started as the postgres user by Node itself (not through runuser): stop() signals the
+  // postmaster and waits for its own exit. Through runuser the signal went to runuser, which could
+  // be killed while the postmaster lived on, orphaned, after the test had ended.
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
   const child = spawn(
-    'runuser',
+    join(PG_BIN, 'postgres'),
     [
-      '-u',
-      'postgres',
-      '--',
-      join(PG_BIN, 'postgres'),
       '-D',
       data,
       '-p',
@@ -102,7 +102,7 @@ export async function startPostgres(): Promise<RealServer & { database: string }
       '-c',
       'max_connections=120',
     ],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', uid: id('-u'), gid: id('-g'), cwd: dir },
   );
   await listening(port);
   const psql = (sql: string) =>
