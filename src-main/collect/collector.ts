@@ -8,9 +8,19 @@ import type { CloseOutcome } from '../shared/ipc';
 
 export type { Scan, KernelTcpEvent, CloseOutcome };
 
+export interface CollectOptions {
+  /**
+   * Given the table as soon as its sockets are read, before their owners are looked up, when that
+   * look-up is the long part of the scan (the first one, which reads every process's open files):
+   * a viewer shows the table at once, owners "resolving…" (`stats.ownersPending`), and the scan's
+   * result fills them in. Not called when owners come as fast as the sockets.
+   */
+  early?: (scan: Scan) => void;
+}
+
 export interface Collector {
   /** Reads the table now. Never rejects for a process that vanished or a row that did not parse. */
-  collect(): Promise<Scan>;
+  collect(options?: CollectOptions): Promise<Scan>;
 }
 
 /**

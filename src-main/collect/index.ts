@@ -13,6 +13,7 @@ import { WindowsCollector } from './windows/windows-collector';
 import { LsofCollector } from './macos/lsof';
 
 export type {
+  CollectOptions,
   Collector,
   CloseOutcome,
   ProcessIdentity,

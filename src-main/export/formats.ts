@@ -134,7 +134,10 @@ function summaryLine(snapshot: Snapshot): string {
   const { stats, host } = snapshot;
   return (
     `Porthole snapshot of ${printable(host.hostname)} (${printable(host.platform)} ${printable(host.release)}) at ${snapshot.takenAt}: ` +
-    `${snapshot.sockets.length} sockets, ${stats.unattributed} without a visible owner` +
+    `${snapshot.sockets.length} sockets, ` +
+    (stats.ownersPending
+      ? 'taken before their owners were looked up (owners not shown)'
+      : `${stats.unattributed} without a visible owner`) +
     (stats.unattributed > 0
       ? stats.hiddenProcesses > 0
         ? ` (${stats.hiddenProcesses} processes could not be inspected: run as root to see every owner)`

@@ -323,6 +323,7 @@ const STATS_FIELDS = [
   'repairedRows',
   'interruptedDumps',
   'foldedConnections',
+  'ownersPending',
   'hiddenProcesses',
   'scanMs',
   'namespaces',
@@ -350,8 +351,9 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
     };
   const s = object(value, path);
   onlyKeys(s, path, STATS_FIELDS);
-  const count = (field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs' | 'unreadableNamespaceNames' | 'engine'>) =>
-    s[field] === undefined ? 0 : integer(s[field], `${path}.${field}`, 0, Number.MAX_SAFE_INTEGER);
+  const count = (
+    field: Exclude<(typeof STATS_FIELDS)[number], 'scanMs' | 'unreadableNamespaceNames' | 'engine' | 'ownersPending'>,
+  ) => (s[field] === undefined ? 0 : integer(s[field], `${path}.${field}`, 0, Number.MAX_SAFE_INTEGER));
   if (s.scanMs !== undefined && !(typeof s.scanMs === 'number' && Number.isFinite(s.scanMs) && s.scanMs >= 0))
     throw new Invalid(`${path}.scanMs`, 'must be a number of milliseconds ≥ 0');
   const result: ScanStats = {
@@ -363,6 +365,10 @@ export function stats(value: unknown, path: string, sockets: Socket[]): ScanStat
   };
   // Namespace and dump counts came later: absent in older files, and absent stays absent.
   for (const field of OPTIONAL_COUNTS) if (s[field] !== undefined) result[field] = count(field);
+  if (s.ownersPending !== undefined) {
+    if (s.ownersPending !== true) throw new Invalid(`${path}.ownersPending`, 'must be true when present');
+    result.ownersPending = true;
+  }
   if (s.engine !== undefined) result.engine = oneOf(s.engine, `${path}.engine`, SCAN_ENGINES);
   if (s.unreadableNamespaceNames !== undefined)
     result.unreadableNamespaceNames = array(s.unreadableNamespaceNames, `${path}.unreadableNamespaceNames`, 64).map(

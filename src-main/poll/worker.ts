@@ -277,7 +277,10 @@ let stopped = false;
 async function pollOnce(): Promise<void> {
   const started = Date.now();
   try {
-    const scan = await collector.collect();
+    const scan = await collector.collect({
+      // The first table goes out as soon as it is read; its owners follow in this poll's delta.
+      early: (table) => stream.publish(withEvents(tracker.update(table, new Date()), drainEvents())),
+    });
     stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });

@@ -222,6 +222,12 @@ export interface ScanStats {
    * count (past its budget of connections a minute), so not in the table. Absent when none.
    */
   foldedConnections?: number;
+  /**
+   * The table was sent before its owners were looked up (the first scan: finding them reads every
+   * process's open files, the long part): every socket's `pid` is null for now, "resolving", not
+   * unseen; the next delta fills them in. Absent once owners are looked up.
+   */
+  ownersPending?: true;
   /** Processes that could not be inspected (not permitted). */
   hiddenProcesses: number;
   /** Wall time of the scan in milliseconds. */

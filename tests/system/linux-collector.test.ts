@@ -255,6 +255,32 @@ describe('Linux collector on a real workload', () => {
       expect(theListener(collector.collectSync().sockets, 'tcp', at(LO, port))).toMatchObject({ pid: child.pid });
   });
 
+  it('hands out its first table before the owners, with none guessed, and fills them in after', async () => {
+    const collector = new LinuxCollector();
+    const early: Scan[] = [];
+    const first = await collector.collect({ early: (table) => early.push(table) });
+    expect(early).toHaveLength(1);
+    const [table] = early;
+    expect(table.stats.ownersPending).toBe(true);
+    expect(table.processes).toEqual([]);
+    // Every socket is there already, none with an owner: "resolving", never a wrong one.
+    expect(table.sockets.every((s) => s.pid === null && s.processName === null)).toBe(true);
+    expect(theListener(table.sockets, 'tcp', at(LO, fanServer.port))).toMatchObject({ pid: null });
+    const fanOut = (sockets: Socket[]) =>
+      fanClients.localPorts!.map((port) => theSocket(sockets, 'tcp', at(LO, fanServer.port), at(LO, port)));
+    expect(fanOut(table.sockets).map((s) => s.pid)).toEqual(Array(12).fill(null));
+    const unixListener = table.sockets.find((s) => s.protocol === 'unix' && s.localAddress === unixPath);
+    expect(unixListener).toMatchObject({ pid: null, state: 'LISTEN' });
+    // The scan's result has the owners, on its own rows: the table handed out is left as it was.
+    expect(first.stats.ownersPending).toBeUndefined();
+    expect(theListener(first.sockets, 'tcp', at(LO, fanServer.port))).toMatchObject({ pid: fanServer.pid });
+    expect(fanOut(first.sockets).map((s) => s.pid)).toEqual(Array(12).fill(fanServer.pid));
+    expect(table.sockets.every((s) => s.pid === null)).toBe(true);
+    // Once owners are known, a scan finds new ones as fast as its sockets: nothing early.
+    const second = await collector.collect({ early: (t) => early.push(t) });
+    expect(early).toHaveLength(1);
+    expect(theListener(second.sockets, 'tcp', at(LO, fanServer.port))).toMatchObject({ pid: fanServer.pid });
+  });
   it('names a process by what it runs after an exec, not by what it started as', async () => {
     // Node's stdio pipes are Unix socket pairs: the shell owns sockets, so a poll reads it as "sh";
     // then it execs node (same pid, same start time), which listens.

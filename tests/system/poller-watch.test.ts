@@ -92,6 +92,40 @@ describe('poll worker', () => {
   });
 });
 
+describe('the first table', () => {
+  it('goes out before its owners are looked up, owners "pending", never a wrong one; the next delta fills them in', async () => {
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    const listener = at('127.0.0.1', server.port);
+    const poller = new Poller({ intervalMs: 1000, workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js') });
+    const messages: StreamMessage[] = [];
+    const subscription = poller.subscribe((json) => {
+      messages.push(JSON.parse(json) as StreamMessage);
+      subscription.ack();
+    });
+    try {
+      /** The listener as each message that carries it has it, with that message's stats. */
+      const sightings = () =>
+        messages.flatMap((m) => {
+          const sockets =
+            m.type === 'resync' ? m.resync.sockets : [...m.delta.added, ...m.delta.changed.map((c) => c.to)];
+          const stats = m.type === 'resync' ? m.resync.stats : m.delta.stats;
+          return sockets
+            .filter((s) => s.state === 'LISTEN' && s.localAddress === listener.address && s.localPort === listener.port)
+            .map((s) => ({ pid: s.pid, pending: stats?.ownersPending === true }));
+        });
+      await eventually(() => (sightings().some((s) => s.pid !== null) ? true : undefined));
+      const seen = sightings();
+      expect(seen[0]).toEqual({ pid: null, pending: true });
+      expect(seen.slice(1)).toEqual([{ pid: server.pid, pending: false }]);
+      const current = JSON.parse(await poller.current()) as Resync;
+      expect(current.stats?.ownersPending).toBeUndefined();
+    } finally {
+      subscription.close();
+      await poller.stop();
+    }
+  });
+});
+
 describe('porthole watch', () => {
   it('--json prints NDJSON stream messages: the whole table first, then each change', async () => {
     const watch = launch([CLI, 'watch', '--json', '--interval', '250']);

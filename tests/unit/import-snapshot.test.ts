@@ -100,6 +100,32 @@ describe('snapshot import', () => {
     expect(parseSnapshot(Buffer.from(renderSnapshot(snapshot, 'json')))).toEqual(snapshot);
   });
 
+  it('reads back a table taken before its owners were looked up, and says so in its summary', () => {
+    const snapshot = buildSnapshot(
+      {
+        sockets: [tcp('127.0.0.1:3000', null, { pid: null, pids: [] })],
+        processes: [],
+        stats: {
+          unattributed: 0,
+          ownersPending: true,
+          malformedRows: 0,
+          repairedRows: 0,
+          hiddenProcesses: 0,
+          scanMs: 3,
+        },
+      },
+      { hostname: 'dev', platform: 'linux', release: '6.1' },
+      new Date('2026-11-24T10:00:00Z'),
+    );
+    expect(parseSnapshot(Buffer.from(renderSnapshot(snapshot, 'json')))).toEqual(snapshot);
+    expect(renderSnapshot(snapshot, 'text')).toContain('1 sockets, taken before their owners were looked up');
+    const json = JSON.parse(renderSnapshot(snapshot, 'json')) as { stats: Record<string, unknown> };
+    json.stats.ownersPending = false;
+    expect(() => parseSnapshot(Buffer.from(JSON.stringify(json)))).toThrow(
+      /stats\.ownersPending must be true when present/,
+    );
+  });
+
   it('refuses files too large to be snapshots before reading them, and things that are not files', () => {
     const huge = join(dir, 'huge.json');
     writeFileSync(huge, '');

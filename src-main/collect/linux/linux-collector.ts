@@ -3,8 +3,8 @@
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { decodeName } from './utf8';
 import { endianness } from 'node:os';
-import type { ProcessInfo, Socket } from '../../shared/contract';
-import type { Collector, Scan } from '../collector';
+import type { NetNamespace, ProcessInfo, ScanStats, Socket } from '../../shared/contract';
+import type { CollectOptions, Collector, Scan } from '../collector';
 import { NamespaceNamer } from '../containers/naming';
 import type { ByteOrder } from '../addresses';
 import {
@@ -260,7 +260,7 @@ export class LinuxCollector implements Collector {
    * must keep publishing meanwhile. Each phase is still synchronous: in a worker thread, sync fs
    * calls are the fast path.
    */
-  async collect(): Promise<Scan> {
+  async collect(options: CollectOptions = {}): Promise<Scan> {
     // Container names come from the runtime's API, asked in the background of polls; only the
     // first scan waits for it (a one-shot `snapshot` should name what it shows).
     const directory = this.namer.directory;
@@ -269,7 +269,7 @@ export class LinuxCollector implements Collector {
       if (!this.collectedOnce) await asked;
     }
     this.collectedOnce = true;
-    const scan = this.scan();
+    const scan = this.scan(options.early);
     for (;;) {
       const step = scan.next();
       if (step.done) return step.value;
@@ -287,17 +287,17 @@ export class LinuxCollector implements Collector {
   }
 
   /** The scan's phases; it yields where a caller may let other work run. One scan at a time. */
-  private *scan(): Generator<void, Scan> {
+  private *scan(early?: CollectOptions['early']): Generator<void, Scan> {
     if (this.scanning) throw new Error('LinuxCollector: a scan is already under way');
     this.scanning = true;
     try {
-      return yield* this.scanPhases();
+      return yield* this.scanPhases(early);
     } finally {
       this.scanning = false;
     }
   }
 
-  private *scanPhases(): Generator<void, Scan> {
+  private *scanPhases(early: CollectOptions['early']): Generator<void, Scan> {
     // scanMs counts the scan's own time, not the turns it gave to others.
     let busyMs = 0;
     let since = performance.now();
@@ -356,6 +356,16 @@ export class LinuxCollector implements Collector {
         unixInodes.add(c.row.inode);
         if (!previousUnix.has(c.row.inode)) fresh.push(c.row.inode);
       }
+    // The rows handed out early are the tracker's from then on: owners go on copies (below).
+    const handedOut = early !== undefined && this.owners.ownersAfterTable;
+    if (handedOut) {
+      const scanMs = busyMs + performance.now() - since;
+      const repaired = inet.duplicates + inet.restored;
+      early(
+        this.tableWithoutOwners(inetRows, unixTables, { malformed, repaired, scanMs, namespaces, unreadable, survey }),
+      );
+      yield* pause();
+    }
     this.owners.resolve(
       { fresh, gone: inet.gone, has: (inode) => inetByInode.has(inode) || unixInodes.has(inode) },
       this.listenerOwnersLookup(inetRows),
@@ -413,14 +423,16 @@ export class LinuxCollector implements Collector {
       const pid = owner?.pid ?? null;
       const processName = owner?.name ?? null;
       if (socket.pid === pid && socket.processName === processName && socket.pids === pids) continue;
-      // Last poll's row object may be held by the tracker: change a copy, never the original, and
-      // keep the copy for the next poll (else a row read unchanged would come back with the old owner).
-      const target = reused ? (sockets[i] = { ...socket }) : socket;
+      // Last poll's row object (or one handed out early) may be held by the tracker: change a copy,
+      // never the original, and keep the copy for the next poll (else a row read unchanged would
+      // come back with the old owner).
+      const copied = reused || (handedOut && socket.protocol !== 'unix');
+      const target = copied ? (sockets[i] = { ...socket }) : socket;
       target.pid = pid;
       target.processName = processName;
       target.pids = pids as number[];
       if (target.protocol === 'unix') target.uid = owner?.uid ?? null;
-      else if (reused) this.inetReconciler.replace(target as InetRow);
+      else if (copied) this.inetReconciler.replace(target as InetRow);
     }
     this.attributedAtVersion = this.owners.version;
 
@@ -435,8 +447,6 @@ export class LinuxCollector implements Collector {
     const publishedPorts = this.namer.publishedPorts(owners, namespaces, (inode) =>
       this.localAddresses(survey.namespaces.find((e) => e.inode === inode)),
     );
-    const unreadableNames = namespaces.filter((ns) => ns.unreadable !== null).map((ns) => ns.name);
-    const readCount = namespaces.length - unreadableNames.length;
     return {
       sockets,
       processes: owners.sort((a, b) => a.pid - b.pid),
@@ -447,14 +457,70 @@ export class LinuxCollector implements Collector {
         repairedRows: inet.duplicates + inet.restored + unixReconciled.duplicates + unixReconciled.restored,
         hiddenProcesses: this.owners.hiddenProcessCount,
         scanMs: Math.round((busyMs + performance.now() - since) * 10) / 10,
-        namespaces: readCount,
-        unreadableNamespaces: unreadableNames.length + survey.skipped,
-        unreadableNamespaceNames: unreadableNames.slice(0, UNREADABLE_NAMES_LISTED),
-        hiddenNamespaceProcesses: survey.hiddenPids,
-        engine: this.scanUsedProc ? 'proc' : 'netlink',
+        ...this.namespaceStats(namespaces, survey),
       },
       namespaces,
       publishedPorts,
+      ...(this.trafficReadAt === null ? {} : { trafficAt: this.trafficReadAt }),
+    };
+  }
+
+  /** What the stats say of the namespaces read (their `unreadable` set). */
+  private namespaceStats(
+    namespaces: NetNamespace[],
+    survey: { skipped: number; hiddenPids: number },
+  ): Pick<
+    ScanStats,
+    'namespaces' | 'unreadableNamespaces' | 'unreadableNamespaceNames' | 'hiddenNamespaceProcesses' | 'engine'
+  > {
+    const unreadableNames = namespaces.filter((ns) => ns.unreadable !== null).map((ns) => ns.name);
+    return {
+      namespaces: namespaces.length - unreadableNames.length,
+      unreadableNamespaces: unreadableNames.length + survey.skipped,
+      unreadableNamespaceNames: unreadableNames.slice(0, UNREADABLE_NAMES_LISTED),
+      hiddenNamespaceProcesses: survey.hiddenPids,
+      engine: this.scanUsedProc ? 'proc' : 'netlink',
+    };
+  }
+
+  /**
+   * The table as read, before owners are looked up (see CollectOptions.early): the inet rows, and
+   * the Unix rows of every table that holds no row which might be the tail of a path (a Unix table
+   * read from /proc text; those come with owners, once settled). Owners, their processes and the
+   * ports they publish are left out, and `stats.ownersPending` says why.
+   */
+  private tableWithoutOwners(
+    inetRows: InetRow[],
+    unixTables: { candidates: UnixCandidate[]; where: RowNamespace | undefined }[],
+    read: {
+      malformed: number;
+      repaired: number;
+      scanMs: number;
+      namespaces: NetNamespace[];
+      unreadable: Map<number, string>;
+      survey: { skipped: number; hiddenPids: number };
+    },
+  ): Scan {
+    const sockets: Socket[] = [...inetRows];
+    for (const table of unixTables) {
+      if (table.candidates.some((c) => c.ambiguous)) continue;
+      for (const c of table.candidates) sockets.push(unixSocket(table.where ? { ...c.row, ...table.where } : c.row));
+    }
+    const namespaces = read.namespaces.map((ns) => ({ ...ns, unreadable: read.unreadable.get(ns.inode) ?? null }));
+    return {
+      sockets,
+      processes: [],
+      stats: {
+        unattributed: 0,
+        ownersPending: true,
+        malformedRows: read.malformed,
+        repairedRows: read.repaired,
+        ...(this.interruptedDumps > 0 ? { interruptedDumps: this.interruptedDumps } : {}),
+        hiddenProcesses: 0,
+        scanMs: Math.round(read.scanMs * 10) / 10,
+        ...this.namespaceStats(namespaces, read.survey),
+      },
+      namespaces,
       ...(this.trafficReadAt === null ? {} : { trafficAt: this.trafficReadAt }),
     };
   }

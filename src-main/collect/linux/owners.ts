@@ -96,6 +96,12 @@ export class OwnerResolver {
 
   private pids: number[] = [];
   private scannedThisPoll = new Set<number>();
+  /** Processes refresh() left for resolve() to read (the first poll; see refresh()). */
+  private readonly deferred = new Set<number>();
+  /** Whether the poll under way reads its owners after its table (resolve() is then the long part). */
+  get ownersAfterTable(): boolean {
+    return this.deferred.size > 0;
+  }
 
   /** Every process of this poll (after refresh()). */
   get listedPids(): readonly number[] {
@@ -107,7 +113,7 @@ export class OwnerResolver {
    * stale (its network namespace, say); always true where the kernel gives no fd counts.
    */
   fdsChanged(pid: number): boolean {
-    if (this.scannedThisPoll.has(pid)) return true;
+    if (this.scannedThisPoll.has(pid) || this.deferred.has(pid)) return true;
     const count = this.pidFdCount.get(pid);
     // 0 is a count (a kernel thread has no fds) only where the kernel gives counts at all.
     return count === undefined || (count === 0 && !this.fdSizesCount);
@@ -123,6 +129,11 @@ export class OwnerResolver {
    */
   refresh(): void {
     this.scannedThisPoll = new Set<number>();
+    // Nothing read yet (the first poll): every process would be read now, and the table would
+    // wait for all of it. They are read in resolve() instead, after the table, which a viewer
+    // can be shown meanwhile. Read after the table, a process holds every socket of the table it
+    // still holds; one opened since is known before it is in a table.
+    const deferAll = this.pidFdCount.size === 0 && this.pidInodes.size === 0;
     this.pids = this.listPids();
     this.forgetVanished(this.pids);
     for (const pid of this.pids) {
@@ -142,7 +153,10 @@ export class OwnerResolver {
       const fdCount = fds.size;
       if (fdCount > 0) this.fdSizesCount = true;
       const known = this.pidFdCount.get(pid);
-      if (known === undefined || (fdCount > 0 && known !== fdCount)) this.scan(pid, this.scannedThisPoll);
+      if (known === undefined || (fdCount > 0 && known !== fdCount)) {
+        if (deferAll) this.deferred.add(pid);
+        else this.scan(pid, this.scannedThisPoll);
+      }
       this.pidFdCount.set(pid, fdCount);
     }
   }
@@ -162,6 +176,9 @@ export class OwnerResolver {
     const phaseOneScans = [...scanned];
     const pids = this.pids;
     this.forget(table.gone);
+    // The first poll's reading, deferred by refresh(): after the table, so nothing to read again.
+    for (const pid of this.deferred) this.scan(pid, scanned);
+    this.deferred.clear();
 
     const unknown = new Set<number>();
     const isUnknown = (inode: number) => inode !== 0 && !this.inodeOwners.has(inode) && !this.ownerless.has(inode);
