@@ -12,13 +12,16 @@ import { StreamTable } from '../track/stream-table';
 import { parseEventBuffer, parseInterval } from './args';
 import { defineVerb, EXIT_OK, untilStopped } from './io';
 
-/** Human lines for one delta, each stamped with the scan's time. */
-export function describeDelta(delta: Delta, gone: Socket[]): string[] {
+/**
+ * Human lines for one delta, each stamped with the scan's time. `ownersFound`: the delta that fills
+ * in the owners of a table sent before them (stats.ownersPending), whose owners are not news.
+ */
+export function describeDelta(delta: Delta, gone: Socket[], ownersFound = false): string[] {
   const time = delta.at.slice(11, 23);
   return [
     ...delta.added.map((s) => `${time} + ${describeSocket(s)} ${s.state}`),
     ...delta.changed
-      .filter((c) => c.from.state !== undefined || c.from.pid !== undefined)
+      .filter((c) => c.from.state !== undefined || (c.from.pid !== undefined && !(ownersFound && c.from.pid === null)))
       .map((c) =>
         c.from.state !== undefined
           ? `${time} ~ ${describeSocket(c.to)} ${c.from.state} → ${c.to.state}`
@@ -97,6 +100,7 @@ every connection that ended (kernel events), and a line when the kernel lost eve
     // reading then arrives as a delta adding everything, which is the table, not news.
     let seq = 0;
     let lost = 0;
+    let ownersPending = false;
     const header = () =>
       io.stderr(
         `Watching ${table.sockets.size} sockets, ${eventModeWords(table.eventMode, intervalMs)} Ctrl-C stops.\n`,
@@ -107,17 +111,19 @@ every connection that ended (kernel events), and a line when the kernel lost eve
         lost = table.eventMode?.lost ?? lost;
         if (seq === 0 && received.resync.seq > 0 && !values.json) header();
         seq = received.resync.seq;
+        ownersPending = received.resync.stats?.ownersPending === true;
         return;
       }
       const { delta, applied } = received;
       if (!values.json) {
         if (seq === 0) header();
-        else for (const line of describeDelta(delta, applied.gone)) io.stdout(line + '\n');
+        else for (const line of describeDelta(delta, applied.gone, ownersPending)) io.stdout(line + '\n');
         for (const line of describeChains(delta.chains ?? [])) io.stdout(line + '\n');
         for (const line of describeLosses(delta, lost)) io.stdout(line + '\n');
       }
       lost = table.eventMode?.lost ?? lost;
       seq = delta.seq;
+      ownersPending = delta.stats.ownersPending === true;
     });
     await untilStopped(io.outputClosed);
     subscription.close();

@@ -1,7 +1,8 @@
 // What `porthole watch` says about event mode and about what did not reach it.
 import { describe, expect, it } from 'vitest';
 import type { Delta } from '../../src-main/shared/contract';
-import { describeLosses, eventModeWords } from '../../src-main/cli/watch';
+import { describeDelta, describeLosses, eventModeWords } from '../../src-main/cli/watch';
+import { tcp } from '../helpers/sockets';
 
 const delta = (over: Partial<Delta>): Delta => ({
   seq: 2,
@@ -26,6 +27,22 @@ describe('watch words', () => {
     expect(eventModeWords({ active: false, reason: 'turned off' }, 250)).toBe(
       'polling every 0.25 s; connections shorter than that are not seen (kernel events: turned off).',
     );
+  });
+
+  it('prints an owner found for a table sent before its owners as no news, and any other owner change', () => {
+    const listener = tcp('127.0.0.1:3000', null, { pid: 42, processName: 'node' });
+    const moved = tcp('127.0.0.1:4000', null, { pid: 43, processName: 'node' });
+    const filled = delta({
+      changed: [
+        { key: 'a', from: { pid: null, processName: null }, to: listener },
+        { key: 'b', from: { pid: 41, processName: 'node' }, to: moved },
+      ],
+    });
+    expect(describeDelta(filled, [], true)).toEqual(['10:00:01.250 ~ tcp 127.0.0.1:4000 node[43] owner 41 → 43']);
+    expect(describeDelta(filled, [], false)).toEqual([
+      '10:00:01.250 ~ tcp 127.0.0.1:3000 node[42] owner - → 42',
+      '10:00:01.250 ~ tcp 127.0.0.1:4000 node[43] owner 41 → 43',
+    ]);
   });
 
   it('prints a line when more events were lost, and when finished connections were not sent', () => {

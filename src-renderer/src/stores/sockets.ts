@@ -307,6 +307,8 @@ export const useSocketStore = defineStore('sockets', () => {
   const namespaces = computed(() => (void version.value, shown.namespaces));
   const publishedPorts = computed(() => (void version.value, shown.publishedPorts));
   const stats = computed(() => (void version.value, shown.stats));
+  /** The table came before its owners (the first one of a poll loop): an owner missing is "resolving…". */
+  const ownersPending = computed(() => stats.value?.ownersPending === true);
   /** The host's mode now (the status bar), and the mode of what is shown (a snapshot's may differ). */
   const eventMode = computed(() => (void version.value, live.eventMode));
   const shownEventMode = computed(() => (void version.value, shown.eventMode));
@@ -325,6 +327,7 @@ export const useSocketStore = defineStore('sockets', () => {
     namespaces,
     publishedPorts,
     stats,
+    ownersPending,
     eventMode,
     shownEventMode,
     intervalMs,
