@@ -23,9 +23,10 @@ export function indexSockets(sockets: Iterable<Socket>, keyOf: (socket: Socket) 
 
 /**
  * The fields that changed while the socket kept its identity, with their old values; null when
- * none did. Spelled out field by field: this runs for every socket on every poll.
+ * none did. Spelled out field by field: this runs for every socket on every poll. `lastPid`: the
+ * one `after` is to have (the tracker's memory of an owner), compared without making a copy.
  */
-export function changedFields(before: Socket, after: Socket): Partial<Socket> | null {
+export function changedFields(before: Socket, after: Socket, lastPid = after.lastPid): Partial<Socket> | null {
   if (before === after) return null;
   let from: Partial<Socket> | null = null;
   if (before.state !== after.state) (from ??= {}).state = before.state;
@@ -34,7 +35,7 @@ export function changedFields(before: Socket, after: Socket): Partial<Socket> | 
   if (before.uid !== after.uid) (from ??= {}).uid = before.uid;
   if (before.inode !== after.inode) (from ??= {}).inode = before.inode;
   if (before.pids !== after.pids && !samePids(before.pids, after.pids)) (from ??= {}).pids = before.pids;
-  if (before.lastPid !== after.lastPid) (from ??= {}).lastPid = before.lastPid;
+  if (before.lastPid !== lastPid) (from ??= {}).lastPid = before.lastPid;
   // The namespace is part of the identity; its name is not (a container's name arrives later).
   if (before.netnsName !== after.netnsName) (from ??= {}).netnsName = before.netnsName;
   return from;

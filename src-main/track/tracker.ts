@@ -50,6 +50,11 @@ export class Tracker {
   /** The scan (seq) each key was last seen in. */
   private readonly seenAt = new Map<SocketKey, number>();
   private readonly keyByInode = new Map<number, SocketKey>();
+  /**
+   * The keys of rows without an inode (TIME_WAIT), by row object: the collector hands an unchanged
+   * one back as the same object, so its key is not made again every poll (entries go with the rows).
+   */
+  private readonly keyByRow = new WeakMap<Socket, SocketKey>();
   private processes = new Map<number, ProcessInfo>();
   private seq = 0;
   private lastScan: Scan | null = null;
@@ -86,11 +91,13 @@ export class Tracker {
       const before = this.table.get(key);
       // Unchanged, and not a connection whose rates must now fall to zero.
       if (before === socket && !hasRate(socket.traffic)) return;
-      let next = socket.pid === null && before ? this.rememberOwner(before, socket) : socket;
-      const figures = next.traffic && withRates(before?.traffic, next.traffic, elapsedMs);
-      const from = before ? changedFields(before, next) : null;
-      // Nothing moved: keep the row the table has (the collector's copy of it differs in rates only).
+      const lastPid = socket.pid === null && before ? this.rememberedOwner(before, socket) : socket.lastPid;
+      const figures = socket.traffic && withRates(before?.traffic, socket.traffic, elapsedMs);
+      const from = before ? changedFields(before, socket, lastPid) : null;
+      // Nothing moved: keep the row the table has (the collector's copy of it differs in rates, or
+      // in the owner it remembers, only).
       if (before && !from && figures === before.traffic) return;
+      let next = lastPid === socket.lastPid ? socket : { ...socket, lastPid };
       if (figures !== next.traffic) next = { ...next, traffic: figures };
       if (!before) {
         added.push(next);
@@ -103,7 +110,11 @@ export class Tracker {
       }
       this.table.set(key, next);
     };
-    for (const socket of scan.sockets) {
+    // Indexed loops: a for-of makes an iterator result a row until the function is optimised,
+    // and this runs once a poll.
+    const sockets = scan.sockets;
+    for (let i = 0; i < sockets.length; i++) {
+      const socket = sockets[i];
       if (socket.inode === 0) continue;
       let key = this.memoisedKey(socket);
       if (key === undefined) {
@@ -112,15 +123,22 @@ export class Tracker {
       }
       visit(socket, key);
     }
-    for (const socket of scan.sockets) if (socket.inode === 0) visit(socket, socketKey(socket));
+    for (let i = 0; i < sockets.length; i++) {
+      const socket = sockets[i];
+      if (socket.inode !== 0) continue;
+      let key = this.keyByRow.get(socket);
+      if (key === undefined) this.keyByRow.set(socket, (key = socketKey(socket)));
+      visit(socket, key);
+    }
     if (seen !== this.table.size) {
-      for (const [key, socket] of this.table) {
-        if (this.seenAt.get(key) === poll) continue;
+      // forEach, not for-of: no [key, value] pair made per entry of a table of 100,000.
+      this.table.forEach((socket, key) => {
+        if (this.seenAt.get(key) === poll) return;
         removed.push(key);
         this.table.delete(key);
         this.seenAt.delete(key);
         if (socket.inode !== 0 && this.keyByInode.get(socket.inode) === key) this.keyByInode.delete(socket.inode);
-      }
+      });
     }
 
     const currentProcesses = new Map(scan.processes.map((p) => [p.pid, p]));
@@ -194,11 +212,11 @@ export class Tracker {
 
   /**
    * A connection whose owner closed it (TIME_WAIT: inode 0, no fd) keeps the last owner seen, so a
-   * developer can still tell who made it. That is memory, not a guess: `pid` stays null.
+   * developer can still tell who made it: the `lastPid` its row is to have. That is memory, not a
+   * guess: `pid` stays null.
    */
-  private rememberOwner(before: Socket, socket: Socket): Socket {
-    const lastPid = before.pid ?? before.lastPid;
-    return lastPid === null || socket.lastPid === lastPid ? socket : { ...socket, lastPid };
+  private rememberedOwner(before: Socket, socket: Socket): number | null {
+    return before.pid ?? before.lastPid ?? socket.lastPid;
   }
 
   /**

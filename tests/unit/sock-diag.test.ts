@@ -10,9 +10,14 @@ import type { InetRow } from '../../src-main/collect/linux/proc-net';
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/netlink', name));
 const SEQ = 7;
 
-function parse(data: Buffer, protocol: 'tcp' | 'udp', previous?: ReadonlyMap<number, InetRow>) {
-  const into: DiagDump = { rows: [], malformed: 0 };
-  const done = parseDiagMessages(data, SEQ, protocol, into, previous);
+function parse(
+  data: Buffer,
+  protocol: 'tcp' | 'udp',
+  previous?: ReadonlyMap<number, InetRow>,
+  inodeless?: ReadonlyMap<number, InetRow>,
+) {
+  const into: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+  const done = parseDiagMessages(data, SEQ, protocol, into, previous, new Map(), inodeless);
   return { done, ...into };
 }
 
@@ -45,13 +50,30 @@ describe('netlink sock_diag replies', () => {
     expect(again.filter((r) => r.inode !== 0).every((r) => previous.get(r.inode) === r)).toBe(true);
   });
 
+  it('hands a TIME_WAIT row back by the kernel’s cookie, and makes a new one for another cookie', () => {
+    const first = parse(fixture('tcp4.dump'), 'tcp');
+    const timeWait = first.rows.find((r) => r.state === 'TIME_WAIT')!;
+    expect([...first.inodeless.values()]).toEqual([timeWait]);
+    const again = parse(fixture('tcp4.dump'), 'tcp', undefined, first.inodeless);
+    expect(again.rows.find((r) => r.state === 'TIME_WAIT')).toBe(timeWait);
+    // The same 4-tuple under another cookie is another socket (the port was used again): a row of its own.
+    const data = Buffer.from(fixture('tcp4.dump'));
+    let at = 0;
+    for (let i = 0; i < 3; i++) at += (data.readUInt32LE(at) + 3) & ~3; // the fourth message: the TIME_WAIT
+    expect(data.readUInt32LE(at + 16 + 68)).toBe(0); // its inode
+    data.writeUInt32LE(data.readUInt32LE(at + 16 + 44) + 1, at + 16 + 44);
+    const other = parse(data, 'tcp', undefined, first.inodeless).rows.find((r) => r.state === 'TIME_WAIT');
+    expect(other).not.toBe(timeWait);
+    expect(other).toEqual(timeWait);
+  });
+
   it('notes a dump the kernel says was interrupted (NLM_F_DUMP_INTR), so the reader dumps again', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
-    const clean: DiagDump = { rows: [], malformed: 0 };
+    const clean: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
     parseDiagMessages(data, SEQ, 'tcp', clean);
     expect(clean.interrupted).toBeUndefined();
     data.writeUInt16LE(data.readUInt16LE(6) | 0x10, 6); // the first message's flags
-    const cut: DiagDump = { rows: [], malformed: 0 };
+    const cut: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
     parseDiagMessages(data, SEQ, 'tcp', cut);
     expect(cut.interrupted).toBe(true);
     expect(cut.rows).toHaveLength(clean.rows.length); // its rows are still read: kept if every try is cut
@@ -60,14 +82,14 @@ describe('netlink sock_diag replies', () => {
   it('ignores answers to another request, says the kernel’s error, and stops at a cut message', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
     // Another sequence number: not this dump's.
-    expect(parseDiagMessages(data, SEQ + 1, 'tcp', { rows: [], malformed: 0 })).toBe(false);
+    expect(parseDiagMessages(data, SEQ + 1, 'tcp', { rows: [], malformed: 0, inodeless: new Map() })).toBe(false);
     // NLMSG_ERROR with -EINVAL in place of the first message.
     const error = Buffer.alloc(36);
     error.writeUInt32LE(36, 0);
     error.writeUInt16LE(2, 4);
     error.writeUInt32LE(SEQ, 8);
     error.writeInt32LE(-22, 16);
-    expect(() => parseDiagMessages(error, SEQ, 'tcp', { rows: [], malformed: 0 })).toThrow(
+    expect(() => parseDiagMessages(error, SEQ, 'tcp', { rows: [], malformed: 0, inodeless: new Map() })).toThrow(
       'the kernel refused the tcp dump (errno 22)',
     );
     // A message whose length runs past the data: counted, and the rest of the read is not trusted.

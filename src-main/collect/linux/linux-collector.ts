@@ -333,7 +333,7 @@ export class LinuxCollector implements Collector {
         if (read !== GONE) unreadable.set(entry.inode, read);
         continue;
       }
-      for (const row of read.inet) rawInetRows.push(row);
+      for (let i = 0; i < read.inet.length; i++) rawInetRows.push(read.inet[i]);
       unixTables.push({ candidates: read.unix, where: read.where });
       malformed += read.malformed;
     }
@@ -605,9 +605,9 @@ export class LinuxCollector implements Collector {
     if ((this.poll + entry.inode) % TCP_REREAD_EVERY_POLLS === 0) return null;
     if (kept.pids !== entry.pids.join(',') || entry.pids.some((pid) => this.owners.fdsChanged(pid))) return null;
     // What a read would have given: last poll's object for a socket with an inode (unchanged, so
-    // the parser would hand it back), a new one for a TIME_WAIT row (the parser makes those anew).
+    // the parser would hand it back); a TIME_WAIT row as it was (nothing changes one).
     const previous = this.inetReconciler.previousRows();
-    return kept.rows.map((row) => (row.inode === 0 ? { ...row } : (previous.get(row.inode) ?? row)));
+    return kept.rows.map((row) => (row.inode === 0 ? row : (previous.get(row.inode) ?? row)));
   }
 
   /**
@@ -706,7 +706,7 @@ export class LinuxCollector implements Collector {
     plan: TablePlan,
   ): Generator<void, NamespaceRows> {
     const rows: NamespaceRows = { inet: [], unix: [], malformed: 0, where };
-    if (plan.keptTcp) for (const row of plan.keptTcp) rows.inet.push(row);
+    if (plan.keptTcp) for (let i = 0; i < plan.keptTcp.length; i++) rows.inet.push(plan.keptTcp[i]);
     for (const table of INET_TABLES) {
       if (table.protocol === 'tcp') {
         if (plan.keptTcp) continue;
@@ -714,7 +714,7 @@ export class LinuxCollector implements Collector {
         this.lastNamespaceReads.tcpTablesRead++;
       }
       const parsed = this.dumpOrParse(table, read, where, plan.diag);
-      for (const row of parsed.rows) rows.inet.push(row);
+      for (let i = 0; i < parsed.rows.length; i++) rows.inet.push(parsed.rows[i]);
       rows.malformed += parsed.malformed;
       if (pause && parsed.rows.length > YIELD_AFTER_ROWS) yield* pause();
     }

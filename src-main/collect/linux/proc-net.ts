@@ -71,30 +71,33 @@ function decimalValue(data: Uint8Array, start: number, end: number): number {
 
 /**
  * A socket's row as both readers (/proc/net text, netlink sock_diag) make it. An unchanged socket
- * is handed back as last poll's object, so a steady-state poll allocates almost nothing and the
+ * is handed back as last poll's object (`before`: last poll's row for its inode, or for a row
+ * without one the kernel's cookie), so a steady-state poll allocates almost nothing and the
  * tracker can skip it at once.
  */
 export function inetRow(
   protocol: 'tcp' | 'udp',
   family: 4 | 6,
-  local: { address: string; port: number },
-  remote: { address: string; port: number },
+  localAddress: string,
+  localPort: number,
+  remoteAddress: string,
+  remotePort: number,
   state: SocketState,
   uid: number,
   inode: number,
-  previous?: ReadonlyMap<number, InetRow>,
+  before: InetRow | undefined,
   where?: RowNamespace,
 ): InetRow {
-  const connected = !(remote.port === 0 && (remote.address === '0.0.0.0' || remote.address === '::'));
-  const before = inode !== 0 ? previous?.get(inode) : undefined;
+  const connected = !(remotePort === 0 && (remoteAddress === '0.0.0.0' || remoteAddress === '::'));
   if (
     before &&
+    before.inode === inode &&
     before.state === state &&
     before.protocol === protocol &&
-    before.localPort === local.port &&
-    before.localAddress === local.address &&
-    before.remotePort === (connected ? remote.port : null) &&
-    before.remoteAddress === (connected ? remote.address : null) &&
+    before.localPort === localPort &&
+    before.localAddress === localAddress &&
+    before.remotePort === (connected ? remotePort : null) &&
+    before.remoteAddress === (connected ? remoteAddress : null) &&
     before.uid === uid &&
     before.netnsName === where?.netnsName
   ) {
@@ -104,10 +107,10 @@ export function inetRow(
   const row: InetRow = {
     protocol,
     family,
-    localAddress: local.address,
-    localPort: local.port,
-    remoteAddress: connected ? remote.address : null,
-    remotePort: connected ? remote.port : null,
+    localAddress,
+    localPort,
+    remoteAddress: connected ? remoteAddress : null,
+    remotePort: connected ? remotePort : null,
     state,
     pid: null,
     processName: null,
@@ -205,7 +208,20 @@ export class InetTableParser {
     const uid = decimalValue(data, b[F_UID * 2], b[F_UID * 2 + 1]);
     const inode = decimalValue(data, b[F_INODE * 2], b[F_INODE * 2 + 1]);
     if (!local || !remote || !state || uid < 0 || inode < 0) return null;
-    return inetRow(protocol, family, local, remote, state, uid, inode, previous, where);
+    const before = inode !== 0 ? previous?.get(inode) : undefined;
+    return inetRow(
+      protocol,
+      family,
+      local.address,
+      local.port,
+      remote.address,
+      remote.port,
+      state,
+      uid,
+      inode,
+      before,
+      where,
+    );
   }
 
   /** `HEXADDR:PORT`: 8 or 32 hex digits for the address, 4 for the port. */

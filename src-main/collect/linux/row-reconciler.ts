@@ -50,7 +50,8 @@ export class RowReconciler<Row extends { inode: number }> {
     const fresh = new Set<number>();
     let duplicates = 0;
     let carried = 0; // rows whose inode was in last poll's map
-    for (const row of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
       if (row.inode === 0) {
         result.push(row);
         continue;

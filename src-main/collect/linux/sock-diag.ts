@@ -89,6 +89,11 @@ export type SockDiagOpening = { ok: true; reader: SockDiagReader } | { ok: false
 
 export interface DiagDump {
   rows: InetRow[];
+  /**
+   * This dump's rows without an inode (TIME_WAIT; closed by their owner), by the kernel's cookie
+   * for the socket: the next dump hands an unchanged one back as the same object.
+   */
+  inodeless: Map<number, InetRow>;
   /** Answers that were not a well-formed socket message: skipped. */
   malformed: number;
   /** The kernel said the table changed during the dump (NLM_F_DUMP_INTR), on every try. */
@@ -102,6 +107,12 @@ export class SockDiagReader {
   private readonly filteredRequest = Buffer.alloc(FILTERED_REQUEST);
   private readonly unixRequest = Buffer.alloc(UNIX_REQUEST);
   private readonly v4Text = new Map<number, string>();
+  /**
+   * Each table's rows without an inode, by cookie, from its last whole dump (bounded by the table:
+   * replaced by each dump). At 1,000 connections a second a host holds 60,000 TIME_WAIT sockets;
+   * made anew every poll they were most of a poll's garbage.
+   */
+  private readonly inodeless = new Map<string, Map<number, InetRow>>();
   private seq = 0;
   private fd: number;
 
@@ -154,12 +165,17 @@ export class SockDiagReader {
     port?: number,
   ): DiagDump {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
-    return this.wholeDump(() => {
+    // Only a whole table's dump is kept for the next: a part of it would forget the rest.
+    const table = states === 'all' && port === undefined ? `${protocol}${family}` : null;
+    const before = (table !== null && this.inodeless.get(table)) || undefined;
+    const dump = this.wholeDump(() => {
       const seq = this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states, port);
-      const result: DiagDump = { rows: [], malformed: 0 };
-      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text));
+      const result: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text, before));
       return result;
     });
+    if (table !== null) this.inodeless.set(table, dump.inodeless);
+    return dump;
   }
 
   /**
@@ -295,9 +311,10 @@ export function parseDiagMessages(
   into: DiagDump,
   previous?: ReadonlyMap<number, InetRow>,
   v4Text: Map<number, string> = new Map(),
+  inodelessBefore?: ReadonlyMap<number, InetRow>,
 ): boolean {
   return walkDump(data, seq, protocol, MESSAGE, into, (at, end) => {
-    const row = rowOf(data, at, end, protocol, previous, v4Text);
+    const row = rowOf(data, at, end, protocol, previous, v4Text, into.inodeless, inodelessBefore);
     if (row) into.rows.push(row);
     return row !== null;
   });
@@ -390,22 +407,42 @@ function rowOf(
   protocol: 'tcp' | 'udp',
   previous: ReadonlyMap<number, InetRow> | undefined,
   v4Text: Map<number, string>,
+  inodeless: Map<number, InetRow>,
+  inodelessBefore: ReadonlyMap<number, InetRow> | undefined,
 ): InetRow | null {
   const family = data[at] === AF_INET ? 4 : data[at] === AF_INET6 ? 6 : null;
   const state: SocketState | null = stateOf(protocol, data[at + 1]);
   if (family === null || state === null) return null;
-  const local = { address: address(data, at + 8, family, v4Text), port: data.readUInt16BE(at + 4) };
-  const remote = { address: address(data, at + 24, family, v4Text), port: data.readUInt16BE(at + 6) };
-  const row = inetRow(
-    protocol,
-    family,
-    local,
-    remote,
-    state,
-    data.readUInt32LE(at + 64),
-    data.readUInt32LE(at + 68),
-    previous,
+  const inode = data.readUInt32LE(at + 68);
+  // struct inet_diag_sockid's idiag_cookie (two u32 in host order): the socket's number since boot,
+  // which its TIME_WAIT keeps; below 2^53 for as long as a host can run.
+  const cookie = inode === 0 ? data.readUInt32LE(at + 44) + data.readUInt32LE(at + 48) * 2 ** 32 : 0;
+  const last = inode !== 0 ? previous?.get(inode) : inodelessBefore?.get(cookie);
+  const row = withTraffic(
+    inetRow(
+      protocol,
+      family,
+      address(data, at + 8, family, v4Text),
+      data.readUInt16BE(at + 4),
+      address(data, at + 24, family, v4Text),
+      data.readUInt16BE(at + 6),
+      state,
+      data.readUInt32LE(at + 64),
+      inode,
+      last,
+    ),
+    last,
+    data,
+    at,
+    end,
   );
+  if (inode === 0) inodeless.set(cookie, row);
+  return row;
+}
+
+/** A connection's row with its tcp_info figures (a copy when `row` is last poll's object, `last`). */
+function withTraffic(row: InetRow, last: InetRow | undefined, data: Buffer, at: number, end: number): InetRow {
+  const state = row.state;
   // A listener's counters say nothing (its connections have their own): only connections carry them.
   const info = state === 'LISTEN' ? null : attribute(data, at + MESSAGE, end, INET_DIAG_INFO);
   // A kernel before 4.2 has no byte or segment counters: no figures rather than zeros.
@@ -440,7 +477,7 @@ function rowOf(
     receiveRate: null,
   };
   // Last poll's row object may be held downstream: a new figure makes a copy, never a change.
-  return before || row === previous?.get(row.inode) ? { ...row, traffic } : Object.assign(row, { traffic });
+  return before || row === last ? { ...row, traffic } : Object.assign(row, { traffic });
 }
 
 /** One attribute's payload bounds within a message (from `at`, its attributes), or null when it has none. */
