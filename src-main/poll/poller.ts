@@ -4,6 +4,7 @@
 // again (bounded), and every subscriber continues from a resync.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { heapTrim } from '../common/heap-trim';
 import { checkInterval } from '../shared/interval';
 import type { KillOutcome } from '../shared/ipc';
 import type { LoopStatus } from '../shared/contract';
@@ -90,6 +91,8 @@ export class Poller {
   private heardAt: number | null = null;
   private readonly watchLimits: { stalledMs: number; stuckMs: number } | undefined;
   private readonly watch: NodeJS.Timeout;
+  /** This (the host's) thread's heap, trimmed as the worker's is: it holds what the host made of the stream. */
+  private readonly heap = heapTrim();
 
   constructor(options: PollerOptions) {
     intervalOrThrow(options.intervalMs);
@@ -140,6 +143,7 @@ export class Poller {
   /** Silence from a loop that has spoken: stalled (said), then stuck (ended and started again). */
   private checkAlive(): void {
     if (this.stopped || this.heardAt === null) return;
+    this.heap.check();
     const silentMs = Date.now() - this.heardAt;
     const stalledMs = this.watchLimits?.stalledMs ?? Math.max(STALLED_MIN_MS, STALLED_INTERVALS * this.intervalMs);
     const stuckMs = this.watchLimits?.stuckMs ?? STUCK_MS;

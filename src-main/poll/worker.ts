@@ -8,6 +8,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { createCollector, hostInfo, releaseTcpEvents } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
 import { outbox } from '../common/outbox';
+import { heapTrim } from '../common/heap-trim';
 import { buildSnapshot } from '../export/snapshot';
 import { trayModel } from '../track/tray';
 import { listenerGroups } from '../track/views';
@@ -274,6 +275,9 @@ let intervalMs = options.intervalMs;
 let timer: NodeJS.Timeout | null = null;
 let stopped = false;
 
+/** The poll's garbage, collected when it has piled up (common/heap-trim.ts). */
+const heap = heapTrim();
+
 async function pollOnce(): Promise<void> {
   const started = Date.now();
   try {
@@ -282,6 +286,7 @@ async function pollOnce(): Promise<void> {
       early: (table) => stream.publish(withEvents(tracker.update(table, new Date()), drainEvents())),
     });
     stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
+    heap.check();
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
   }
