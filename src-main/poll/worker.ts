@@ -286,6 +286,9 @@ async function pollOnce(): Promise<void> {
       early: (table) => stream.publish(withEvents(tracker.update(table, new Date()), drainEvents())),
     });
     stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
+    // The table moved on: the last resync (and the JSON of it, a few MB a 10,000 sockets) is
+    // stale, and kept it would stay in the heap until someone asks for another.
+    lastResync = null;
     heap.check();
   } catch (error) {
     post({ type: 'error', message: `Reading the socket table failed: ${(error as Error).message}` });
