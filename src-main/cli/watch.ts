@@ -94,8 +94,20 @@ every connection that ended (kernel events), and a line when the kernel lost eve
       eventBufferKb: parseEventBuffer(values['event-buffer-kb']),
       channel: channelFromEnvironment(),
     });
-    const table = new StreamTable();
     poller.onError((message) => io.stderr(`${message}\n`));
+    if (values.json) {
+      // The stream as it comes, a message a line: nothing here reads it, so nothing parses it (a
+      // table of 100,000 sockets is 30 MB of text, and its copy here as much again).
+      const subscription = poller.subscribe((json) => {
+        io.stdout(json + '\n');
+        subscription.ack();
+      });
+      await untilStopped(io.outputClosed);
+      subscription.close();
+      await poller.stop();
+      return EXIT_OK;
+    }
+    const table = new StreamTable();
     // The worker may not have polled yet when we subscribe (a resync at seq 0): the first real
     // reading then arrives as a delta adding everything, which is the table, not news.
     let seq = 0;
@@ -105,22 +117,19 @@ every connection that ended (kernel events), and a line when the kernel lost eve
       io.stderr(
         `Watching ${table.sockets.size} sockets, ${eventModeWords(table.eventMode, intervalMs)} Ctrl-C stops.\n`,
       );
-    const subscription = followPoller(poller, table, (received, json) => {
-      if (values.json) io.stdout(json + '\n');
+    const subscription = followPoller(poller, table, (received) => {
       if (received.type === 'resync') {
         lost = table.eventMode?.lost ?? lost;
-        if (seq === 0 && received.resync.seq > 0 && !values.json) header();
+        if (seq === 0 && received.resync.seq > 0) header();
         seq = received.resync.seq;
         ownersPending = received.resync.stats?.ownersPending === true;
         return;
       }
       const { delta, applied } = received;
-      if (!values.json) {
-        if (seq === 0) header();
-        else for (const line of describeDelta(delta, applied.gone, ownersPending)) io.stdout(line + '\n');
-        for (const line of describeChains(delta.chains ?? [])) io.stdout(line + '\n');
-        for (const line of describeLosses(delta, lost)) io.stdout(line + '\n');
-      }
+      if (seq === 0) header();
+      else for (const line of describeDelta(delta, applied.gone, ownersPending)) io.stdout(line + '\n');
+      for (const line of describeChains(delta.chains ?? [])) io.stdout(line + '\n');
+      for (const line of describeLosses(delta, lost)) io.stdout(line + '\n');
       lost = table.eventMode?.lost ?? lost;
       seq = delta.seq;
       ownersPending = delta.stats.ownersPending === true;
