@@ -63,6 +63,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const connected = (s: { protocol: string; remoteAddress: string | null; state: string }) =>
     s.protocol === 'tcp' && s.remoteAddress !== null && s.state !== 'LISTEN';
   let markRead = () => {};
+  const read = () => stats !== null && !stats.ownersPending;
   const firstRead = new Promise<void>((resolve) => (markRead = resolve));
   const subscription = followPoller(options.poller, table, (received) => {
     if (received.type === 'resync') {
@@ -74,20 +75,22 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         counters.opened += delta.added.filter(connected).length;
         counters.closed += applied.gone.filter(connected).length;
       }
-      if (delta.stats !== stats) {
-        stats = delta.stats;
+      // A table sent before its owners is the scan that the next delta completes: counted then, once.
+      if (delta.stats !== stats && !delta.stats.ownersPending) {
         observePoll(counters, delta.stats.scanMs / 1000);
         counters.malformedRows += delta.stats.malformedRows;
         counters.interruptedDumps += delta.stats.interruptedDumps ?? 0;
       }
+      stats = delta.stats;
       const lost = delta.eventMode?.lost ?? lastLost;
       counters.eventsLost += Math.max(0, lost - lastLost);
       lastLost = lost;
       counters.chainsDropped += delta.chainsDropped ?? 0;
     }
     sizeBefore = table.sockets.size;
-    // A subscriber gets the state at once, before the first poll: read means a scan's figures came.
-    if (stats !== null) markRead();
+    // A subscriber gets the state at once, before the first poll: read means a scan's figures came,
+    // with its owners (a listener without its process would read "the process changed" to an alert).
+    if (read()) markRead();
   });
   const basicAuth = webConfig?.users.size ? new BasicAuth(webConfig.users) : null;
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
@@ -101,14 +104,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       if (verdict === 'denied')
         return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
     }
-    if (stats === null) {
+    if (!read()) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         firstRead,
         new Promise<void>((resolve) => (timer = setTimeout(resolve, options.firstReadWaitMs ?? FIRST_READ_WAIT_MS))),
       ]);
       clearTimeout(timer);
-      if (stats === null)
+      if (!read() || stats === null)
         return void response
           .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
           .end('Porthole has not read the socket table yet\n');

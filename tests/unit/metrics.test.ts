@@ -5,6 +5,7 @@ import type { Resync } from '../../src-main/shared/contract';
 import { startExporter } from '../../src-main/exporter/server';
 import type { Poller } from '../../src-main/poll/poller';
 import { tcp } from '../helpers/sockets';
+import { socketKey } from '../../src-main/track/identity';
 
 const stats = { unattributed: 2, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
 const table = (sockets: Resync['sockets']): Resync => ({ seq: 1, at: '', sockets, processes: [], stats });
@@ -98,6 +99,65 @@ describe('the exporter before its first poll', () => {
       const text = await after.text();
       expect(text).toMatch(/^porthole_sockets\{protocol="tcp",family="ipv4",state="LISTEN",namespace="host"\} 1$/m);
       expect(text).toMatch(/^porthole_last_read_timestamp_seconds 1796601600$/m);
+    } finally {
+      await exporter.close();
+    }
+  });
+
+  it('waits for the owners of a table sent before them, and counts that scan once', async () => {
+    let deliver: (json: string) => void = () => {};
+    const poller = {
+      subscribe: (onMessage: (json: string) => void) => {
+        deliver = onMessage;
+        return { id: 'test', ack() {}, setPaused() {}, resync() {}, close() {} };
+      },
+    } as unknown as Poller;
+    const exporter = await startExporter({
+      poller,
+      host: '127.0.0.1',
+      port: 0,
+      version: 'test',
+      maxProcessSeries: 10,
+      bearerToken: null,
+      firstReadWaitMs: 300,
+    });
+    const at = '2026-12-07T00:00:00.000Z';
+    const listener = tcp('127.0.0.1:3000', null, { inode: 1, pid: null, processName: null, pids: [] });
+    try {
+      deliver(JSON.stringify({ type: 'resync', resync: { seq: 0, at, sockets: [], processes: [], stats: null } }));
+      const pending = { ...stats, malformedRows: 1, ownersPending: true as const };
+      deliver(
+        JSON.stringify({
+          type: 'delta',
+          delta: { seq: 1, since: 0, at, added: [listener], removed: [], changed: [], processes: [], stats: pending },
+        }),
+      );
+      // Not a table to answer with yet: its listener has no process.
+      const early = await fetch(exporter.url);
+      expect(early.status).toBe(503);
+      await early.text();
+      const waiting = fetch(exporter.url);
+      const owned = { ...listener, pid: 42, processName: 'api', pids: [42] };
+      setTimeout(() => {
+        const filled = {
+          seq: 2,
+          since: 1,
+          at,
+          added: [],
+          removed: [],
+          changed: [{ key: socketKey(listener), from: { pid: null, processName: null, pids: [] }, to: owned }],
+          processes: [],
+          stats: { ...stats, malformedRows: 1 },
+        };
+        deliver(JSON.stringify({ type: 'delta', delta: filled }));
+      }, 50);
+      const after = await waiting;
+      expect(after.status).toBe(200);
+      const text = await after.text();
+      expect(text).toMatch(/^porthole_listeners\{protocol="tcp",port="3000",process="api",namespace="host"\} 1$/m);
+      expect(text).not.toMatch(/process=""/);
+      expect(text).toMatch(/^porthole_poll_duration_seconds_count 1$/m);
+      expect(text).toMatch(/^porthole_malformed_rows_total 1$/m);
     } finally {
       await exporter.close();
     }
