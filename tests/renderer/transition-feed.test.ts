@@ -46,6 +46,25 @@ describe('the Transitions feed', () => {
   });
 });
 
+describe('owners filled in', () => {
+  it('after a table sent before them are no feed events; an owner that changes later is one', () => {
+    const transitions = useTransitionStore();
+    const sockets = [1, 2, 3].map((i) =>
+      tcp(`127.0.0.1:${3000 + i}`, null, { inode: i, pid: null, processName: null, pids: [] }),
+    );
+    transitions.apply(delta(1, { added: sockets, stats: { ...stats, ownersPending: true } }));
+    const opened = transitions.feed.length;
+    const owned = sockets.map((s) => ({ ...s, pid: 42, processName: 'api', pids: [42] }));
+    const fill = owned.map((to, i) => ({ key: socketKey(sockets[i]), from: { pid: null, processName: null }, to }));
+    transitions.apply(delta(2, { changed: fill }));
+    expect(transitions.feed.length).toBe(opened);
+    const moved = { ...owned[0], pid: 43, pids: [43] };
+    transitions.apply(delta(3, { changed: [{ key: socketKey(sockets[0]), from: { pid: 42 }, to: moved }] }));
+    expect(transitions.feed.length).toBe(opened + 1);
+    expect(transitions.feed[0]).toMatchObject({ kind: 'owner', key: socketKey(sockets[0]) });
+  });
+});
+
 describe('the charts\u2019 counts', () => {
   it('kept delta by delta, equal a count of the whole table after every delta and resync', () => {
     const transitions = useTransitionStore();

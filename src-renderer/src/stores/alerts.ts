@@ -53,8 +53,11 @@ export const useAlertsStore = defineStore('alerts', () => {
     return true;
   }
 
-  sockets.onDelta(() => {
-    if (watch.ports.length === 0) return;
+  sockets.onDelta((delta) => {
+    // Neither the empty table of a loop that has not polled yet (seq 0: at start, or started
+    // again) nor one sent before its owners is a reading of who holds a port: the table, or the
+    // owners, that follow would read as every watched port "taken".
+    if (watch.ports.length === 0 || delta.seq === 0 || delta.stats.ownersPending) return;
     const alerts = watch.update([...sockets.live.sockets.values()]);
     // Newest first, and within one change in the order told (an owner's exit before its port's freedom).
     recent.value = [...alerts.map((a) => ({ ...a, at: Date.now() })), ...recent.value].slice(0, 20);

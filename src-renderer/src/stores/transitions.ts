@@ -44,6 +44,8 @@ export const useTransitionStore = defineStore('transitions', () => {
   const samples = ref<StateSample[]>([]);
   const version = ref(0);
   let nextId = 1;
+  /** The last delta's table came before its owners: the owners the next one brings are not news. */
+  let ownersPending = false;
   /** Every socket of the live table as the deltas left it, and what the charts count of them. */
   const lastSocket = new Map<string, Socket>();
   const tableCounts = new TableCounts();
@@ -91,6 +93,8 @@ export const useTransitionStore = defineStore('transitions', () => {
     const events: FeedEvent[] = [];
     // A first resync is the table, not a feed of openings.
     const quiet = delta.since < 0;
+    const ownersFound = ownersPending;
+    ownersPending = delta.stats.ownersPending === true;
     for (const socket of delta.added) {
       const key = keyOf(socket);
       setSocket(key, socket);
@@ -113,7 +117,7 @@ export const useTransitionStore = defineStore('transitions', () => {
           to: change.to.state,
           socket: change.to,
         });
-      else if (change.from.pid !== undefined)
+      else if (change.from.pid !== undefined && !(ownersFound && change.from.pid === null))
         events.push({
           id: nextId++,
           at: delta.at,
