@@ -77,7 +77,11 @@ describe.skipIf(!root)('the privileged helper', () => {
     let owner: number | null | undefined;
     for (let i = 0; i < 20 && !owner; i++) {
       const message = (await next()) as unknown as StreamMessage;
-      const sockets = message.type === 'resync' ? message.resync.sockets : message.delta.added;
+      // The first table may come before its owners (stats.ownersPending): they follow as changes.
+      const sockets =
+        message.type === 'resync'
+          ? message.resync.sockets
+          : [...message.delta.added, ...message.delta.changed.map((c) => c.to)];
       owner = listenerIn(sockets, held.port!)?.pid ?? owner;
     }
     expect(owner, appErrors).toBe(held.pid);
