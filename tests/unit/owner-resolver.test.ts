@@ -56,4 +56,27 @@ describe('OwnerResolver', () => {
     expect(resolver.ownersOf(222)).toEqual([]);
     expect(resolver.ownersOf(111)).toEqual([100]);
   });
+
+  it('tells which inodes changed owners since it was last asked: gained, lost, forgotten, nothing else', () => {
+    const proc = fakeProc();
+    proc.process(100, [111, 112]);
+    proc.process(200, [222]);
+    const resolver = new OwnerResolver(proc.root);
+    const table = [111, 112, 222];
+    resolver.refresh();
+    resolver.resolve({ fresh: table, gone: [], has: (inode) => table.includes(inode) });
+    expect([...resolver.takeChangedInodes()].sort()).toEqual([111, 112, 222]);
+    expect([...resolver.takeChangedInodes()]).toEqual([]);
+    // A process exits (its socket is still in the table a moment) and another one shares 111.
+    rmSync(join(proc.root, '200'), { recursive: true });
+    proc.process(300, [111]);
+    resolver.refresh();
+    resolver.resolve({ fresh: [], gone: [], has: (inode) => table.includes(inode) });
+    expect(resolver.ownersOf(111)).toEqual([100, 300]);
+    expect([...resolver.takeChangedInodes()].sort()).toEqual([111, 222]);
+    // A socket that left the table is forgotten: a change, told once.
+    resolver.refresh();
+    resolver.resolve({ fresh: [], gone: [112], has: (inode) => inode !== 112 && table.includes(inode) });
+    expect([...resolver.takeChangedInodes()]).toEqual([112]);
+  });
 });

@@ -210,8 +210,8 @@ export class LinuxCollector implements Collector {
   // Keyed by inode: socket inodes are unique across every family.
   private readonly inetReconciler = new RowReconciler<InetRow>();
   private readonly unixReconciler = new RowReconciler<UnixRow>();
-  /** The owners' version the last attribution was made at. */
-  private attributedAtVersion = -1;
+  /** Whether a scan has attributed its sockets: after it, only those whose owners changed are looked at again. */
+  private attributedOnce = false;
   private scanning = false;
   private poll = 0;
   /** The netlink reader for Porthole's own namespace; null: /proc (see engineReason). */
@@ -391,7 +391,9 @@ export class LinuxCollector implements Collector {
     }
     const unixReconciled = this.unixReconciler.reconcile(resolvedUnixRows, stillHeld);
     this.owners.forget(unixReconciled.gone);
-    const ownersUnchanged = this.owners.version === this.attributedAtVersion;
+    // Whose owners to look at again: every new row's, and of last poll's rows those whose inode's
+    // owners changed since (OwnerResolver tells them inode by inode).
+    const ownersChanged = this.owners.takeChangedInodes();
 
     const processes = new Map<number, ProcessInfo | null>();
     const infoOf = (pid: number): ProcessInfo | null => {
@@ -408,11 +410,14 @@ export class LinuxCollector implements Collector {
       const socket = sockets[i];
       if (socket.inode === 0) continue; // no fd behind it: TIME_WAIT, or closed by its owner
       const reused = socket.protocol !== 'unix' && !inet.fresh.has(socket.inode);
-      if (reused && ownersUnchanged) {
-        // Last poll's row, attributed then, and no owner changed since: only note its process.
-        if (socket.pid === null) unattributed++;
-        else if (!processes.has(socket.pid)) infoOf(socket.pid);
-        continue;
+      if (reused && this.attributedOnce && !ownersChanged.has(socket.inode)) {
+        // Last poll's row, attributed then, its owners unchanged since: only note its process, and
+        // look again only if that process is gone or renamed (an exec keeps the pid and the fds).
+        if (socket.pid === null) {
+          unattributed++;
+          continue;
+        }
+        if (infoOf(socket.pid)?.name === socket.processName) continue;
       }
       let pids = this.owners.ownersOf(socket.inode);
       // A pid that exited since its fds were read is dropped: the owner is unknown, not guessed.
@@ -434,7 +439,7 @@ export class LinuxCollector implements Collector {
       if (target.protocol === 'unix') target.uid = owner?.uid ?? null;
       else if (copied) this.inetReconciler.replace(target as InetRow);
     }
-    this.attributedAtVersion = this.owners.version;
+    this.attributedOnce = true;
 
     const owners: ProcessInfo[] = [];
     for (const info of processes.values()) if (info) owners.push(info);

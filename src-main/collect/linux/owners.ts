@@ -62,8 +62,19 @@ export class OwnerResolver {
   private unknownLastPoll = new Set<number>();
   private recentlyActive: number[] = [];
   lastScan: OwnerScanStats = { scannedPids: 0, fullScanPids: 0, unresolved: 0 };
-  /** Bumped whenever any inode's owners change: unchanged, last poll's attributions still hold. */
-  version = 0;
+  /**
+   * The inodes whose owners changed since takeChangedInodes() was last called: only these need
+   * their owner looked at again (with processes coming and going somewhere on the host, some
+   * inode's owners change every poll; the rest stay as they were). At most the inodes known.
+   */
+  private changedInodes = new Set<number>();
+
+  /** The inodes whose owners changed since the last call, and a fresh start. */
+  takeChangedInodes(): ReadonlySet<number> {
+    const changed = this.changedInodes;
+    this.changedInodes = new Set();
+    return changed;
+  }
 
   constructor(private readonly procRoot = '/proc') {}
 
@@ -290,13 +301,12 @@ export class OwnerResolver {
     const previous = this.pidInodes.get(pid) ?? new Map<number, string>();
     let gained = false;
     // Owner arrays are replaced, never mutated: sockets handed out share them safely.
-    const versionBefore = this.version;
     for (const inode of previous.keys()) {
       if (inodes.has(inode)) continue;
       const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
       if (owners.length) this.inodeOwners.set(inode, owners);
       else this.inodeOwners.delete(inode);
-      this.version = versionBefore + 1;
+      this.changedInodes.add(inode);
     }
     for (const inode of inodes.keys()) {
       if (previous.has(inode)) continue;
@@ -308,7 +318,7 @@ export class OwnerResolver {
         inode,
         [...owners, pid].sort((a, b) => a - b),
       );
-      this.version = versionBefore + 1;
+      this.changedInodes.add(inode);
     }
     if (inodes.size) this.pidInodes.set(pid, inodes);
     else this.pidInodes.delete(pid);
@@ -324,7 +334,7 @@ export class OwnerResolver {
       const owners = this.inodeOwners.get(inode);
       if (!owners) continue;
       this.inodeOwners.delete(inode);
-      this.version++;
+      this.changedInodes.add(inode);
       for (const pid of owners) this.pidInodes.get(pid)?.delete(inode);
     }
   }
