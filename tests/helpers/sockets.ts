@@ -1,5 +1,5 @@
-// Builds Socket values for table-driven tests of the pure domain code.
-import type { Socket } from '../../src-main/shared/contract';
+// Builds Socket values (and deltas of them) for table-driven tests of the pure domain code and the stores.
+import type { Delta, ScanStats, Socket } from '../../src-main/shared/contract';
 
 export function tcp(local: string, remote: string | null, over: Partial<Socket> = {}): Socket {
   const split = (endpoint: string): [string, number] => {
@@ -22,6 +22,30 @@ export function tcp(local: string, remote: string | null, over: Partial<Socket> 
     inode: 5000,
     pids: [100],
     lastPid: null,
+    ...over,
+  };
+}
+
+/** A clean scan's stats: nothing hidden, nothing skipped. */
+export const cleanStats: ScanStats = {
+  unattributed: 0,
+  malformedRows: 0,
+  repairedRows: 0,
+  hiddenProcesses: 0,
+  scanMs: 1,
+};
+
+/** A delta that follows on from the one before (`since` = seq - 1), timed a second a seq. */
+export function delta(seq: number, over: Partial<Delta> = {}): Delta {
+  return {
+    seq,
+    since: seq - 1,
+    at: new Date(seq * 1000).toISOString(),
+    added: [],
+    removed: [],
+    changed: [],
+    processes: [],
+    stats: cleanStats,
     ...over,
   };
 }

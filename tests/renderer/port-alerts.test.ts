@@ -2,24 +2,12 @@
 // before its owners, then the owners, is no "taken"; a port freed after is an alert.
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Delta, ScanStats } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { useAlertsStore } from '../../src-renderer/src/stores/alerts';
 import { useSocketStore } from '../../src-renderer/src/stores/sockets';
-import { tcp } from '../helpers/sockets';
+import { cleanStats, delta, tcp } from '../helpers/sockets';
 
-const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
-const delta = (seq: number, over: Partial<Delta>): Delta => ({
-  seq,
-  since: seq - 1,
-  at: new Date(seq * 1000).toISOString(),
-  added: [],
-  removed: [],
-  changed: [],
-  processes: [],
-  stats,
-  ...over,
-});
+const stats = cleanStats;
 
 beforeEach(() => {
   // The browser's storage, which Node has not: the watched port, remembered from a run before.

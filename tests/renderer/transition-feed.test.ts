@@ -4,26 +4,14 @@
 // stores run under Node and typechecked with DOM types (tsconfig.e2e.json).
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Delta, ScanStats } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
 import { FEED_SHOWN, useTransitionStore } from '../../src-renderer/src/stores/transitions';
 import { LiveTable } from '../../src-renderer/src/stores/live-table';
 import { sampleTable } from '../../src-renderer/src/stores/samples';
 import type { Socket, SocketState } from '../../src-main/shared/contract';
-import { tcp } from '../helpers/sockets';
+import { cleanStats, delta, tcp } from '../helpers/sockets';
 
-const stats: ScanStats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
-const delta = (seq: number, over: Partial<Delta>): Delta => ({
-  seq,
-  since: seq - 1,
-  at: new Date(seq * 1000).toISOString(),
-  added: [],
-  removed: [],
-  changed: [],
-  processes: [],
-  stats,
-  ...over,
-});
+const stats = cleanStats;
 
 beforeEach(() => setActivePinia(createPinia()));
 

@@ -59,24 +59,30 @@ describe('metrics', () => {
   });
 });
 
+/** An exporter on loopback whose stream is the messages a test hands to `deliver`. */
+async function exporterFedByHand(firstReadWaitMs: number) {
+  let deliver: (json: string) => void = () => {};
+  const poller = {
+    subscribe: (onMessage: (json: string) => void) => {
+      deliver = onMessage;
+      return { id: 'test', ack() {}, setPaused() {}, resync() {}, close() {} };
+    },
+  } as unknown as Poller;
+  const exporter = await startExporter({
+    poller,
+    host: '127.0.0.1',
+    port: 0,
+    version: 'test',
+    maxProcessSeries: 10,
+    bearerToken: null,
+    firstReadWaitMs,
+  });
+  return { exporter, deliver: (json: string) => deliver(json) };
+}
+
 describe('the exporter before its first poll', () => {
   it('answers 503 (retry later) rather than an empty table, then the table once it is read', async () => {
-    let deliver: (json: string) => void = () => {};
-    const poller = {
-      subscribe: (onMessage: (json: string) => void) => {
-        deliver = onMessage;
-        return { id: 'test', ack() {}, setPaused() {}, resync() {}, close() {} };
-      },
-    } as unknown as Poller;
-    const exporter = await startExporter({
-      poller,
-      host: '127.0.0.1',
-      port: 0,
-      version: 'test',
-      maxProcessSeries: 10,
-      bearerToken: null,
-      firstReadWaitMs: 200,
-    });
+    const { exporter, deliver } = await exporterFedByHand(200);
     try {
       const before = await fetch(exporter.url);
       expect(before.status).toBe(503);
@@ -105,22 +111,7 @@ describe('the exporter before its first poll', () => {
   });
 
   it('waits for the owners of a table sent before them, and counts that scan once', async () => {
-    let deliver: (json: string) => void = () => {};
-    const poller = {
-      subscribe: (onMessage: (json: string) => void) => {
-        deliver = onMessage;
-        return { id: 'test', ack() {}, setPaused() {}, resync() {}, close() {} };
-      },
-    } as unknown as Poller;
-    const exporter = await startExporter({
-      poller,
-      host: '127.0.0.1',
-      port: 0,
-      version: 'test',
-      maxProcessSeries: 10,
-      bearerToken: null,
-      firstReadWaitMs: 300,
-    });
+    const { exporter, deliver } = await exporterFedByHand(300);
     const at = '2026-12-07T00:00:00.000Z';
     const listener = tcp('127.0.0.1:3000', null, { inode: 1, pid: null, processName: null, pids: [] });
     try {
