@@ -47,7 +47,7 @@ function readSocketInodes(procRoot: string, pid: number): { inodes: SocketFds; d
 }
 
 export class OwnerResolver {
-  private readonly inodeOwners = new Map<number, number[]>();
+  private readonly inodeOwners = new Map<number, readonly number[]>();
   private readonly pidInodes = new Map<number, SocketFds>();
   /** The size of /proc/<pid>/fd, which is the open-fd count on Linux ≥ 6.2 (0 before: then unused). */
   private readonly pidFdCount = new Map<number, number>();
@@ -107,6 +107,18 @@ export class OwnerResolver {
 
   private pids: number[] = [];
   private scannedThisPoll = new Set<number>();
+  /**
+   * `[pid]`, one array a process for all the sockets it alone holds (most sockets): owner arrays
+   * are never changed, only replaced, so they can be shared; one a socket was 50,000 arrays.
+   */
+  private readonly soleOwners = new Map<number, readonly number[]>();
+
+  private soleOwner(pid: number): readonly number[] {
+    let owners = this.soleOwners.get(pid);
+    if (!owners) this.soleOwners.set(pid, (owners = Object.freeze([pid])));
+    return owners;
+  }
+
   /** Processes refresh() left for resolve() to read (the first poll; see refresh()). */
   private readonly deferred = new Set<number>();
   /** Whether the poll under way reads its owners after its table (resolve() is then the long part). */
@@ -262,6 +274,7 @@ export class OwnerResolver {
   /** Drops all that was read of a process (it is gone, or its pid is another's now). */
   private forgetPid(pid: number): void {
     this.setInodes(pid, new Map());
+    this.soleOwners.delete(pid);
     this.pidFdCount.delete(pid);
     this.pidFdIno.delete(pid);
     this.deniedPids.delete(pid);
@@ -304,7 +317,7 @@ export class OwnerResolver {
     for (const inode of previous.keys()) {
       if (inodes.has(inode)) continue;
       const owners = (this.inodeOwners.get(inode) ?? []).filter((p) => p !== pid);
-      if (owners.length) this.inodeOwners.set(inode, owners);
+      if (owners.length) this.inodeOwners.set(inode, owners.length === 1 ? this.soleOwner(owners[0]) : owners);
       else this.inodeOwners.delete(inode);
       this.changedInodes.add(inode);
     }
@@ -314,10 +327,7 @@ export class OwnerResolver {
       this.ownerless.delete(inode);
       const owners = this.inodeOwners.get(inode) ?? [];
       if (owners.includes(pid)) continue;
-      this.inodeOwners.set(
-        inode,
-        [...owners, pid].sort((a, b) => a - b),
-      );
+      this.inodeOwners.set(inode, owners.length === 0 ? this.soleOwner(pid) : [...owners, pid].sort((a, b) => a - b));
       this.changedInodes.add(inode);
     }
     if (inodes.size) this.pidInodes.set(pid, inodes);
