@@ -116,6 +116,19 @@ export class Tracker {
     for (let i = 0; i < sockets.length; i++) {
       const socket = sockets[i];
       if (socket.inode === 0) continue;
+      // Most rows: the collector handed back the very object the table holds (nothing about the
+      // socket changed, not even its counters); only noted as seen.
+      const known = this.keyByInode.get(socket.inode);
+      if (
+        known !== undefined &&
+        this.table.get(known) === socket &&
+        !hasRate(socket.traffic) &&
+        this.seenAt.get(known) !== poll
+      ) {
+        this.seenAt.set(known, poll);
+        seen++;
+        continue;
+      }
       let key = this.memoisedKey(socket);
       if (key === undefined) {
         key = socketKey(socket);
