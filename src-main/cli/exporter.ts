@@ -52,7 +52,12 @@ format: tls_server_config, basic_auth_users), which may also turn on TLS.`,
         throw new UsageError(`--web-config-file "${printable(path)}": ${error.message}.`);
       }
     }
-    const poller = new Poller({ intervalMs: parseInterval(values.interval), channel: channelFromEnvironment() });
+    // No metric is a connection's bytes: the kernel need not fill tcp_info for each every poll.
+    const poller = new Poller({
+      intervalMs: parseInterval(values.interval),
+      traffic: false,
+      channel: channelFromEnvironment(),
+    });
     poller.onError((message) => io.stderr(`${message}\n`));
     let server;
     try {

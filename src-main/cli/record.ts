@@ -23,7 +23,8 @@ does, until Ctrl-C or SIGTERM. For a machine where no window or server is open.`
     const intervalMs = parseInterval(values.interval);
     const limits = historyLimits(values);
     const path = values.history ?? defaultHistoryPath();
-    const poller = new Poller({ intervalMs, channel: channelFromEnvironment() });
+    // The history keeps no connection's bytes: the kernel need not fill tcp_info for each every poll.
+    const poller = new Poller({ intervalMs, traffic: false, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
     const recording = new RecordingControl(poller, path, (line) => io.stderr(`${line}\n`), limits);
     if (!recording.start()) {

@@ -29,9 +29,13 @@ const LINUX = PLATFORM === 'linux';
 /**
  * The collector of this OS. `scope.port`: one port's sockets only, where the OS can choose them
  * (Linux: the kernel filters its dump), for a one-shot question about that port (who).
+ * `scope.traffic`: false leaves out each connection's byte counters (Linux's tcp_info).
  */
-export function createCollector(platform: NodeJS.Platform = PLATFORM, scope: { port?: number } = {}): Collector {
-  if (platform === 'linux') return new LinuxCollector({ port: scope.port });
+export function createCollector(
+  platform: NodeJS.Platform = PLATFORM,
+  scope: { port?: number; traffic?: boolean } = {},
+): Collector {
+  if (platform === 'linux') return new LinuxCollector({ port: scope.port, traffic: scope.traffic });
   if (platform === 'win32') {
     const windows = windowsCollector();
     if (!('reason' in windows)) return windows;

@@ -28,6 +28,8 @@ export interface PollerOptions {
   events?: boolean;
   /** The kernel's event buffer per CPU (KiB): bigger holds longer bursts between two reads. */
   eventBufferKb?: number;
+  /** Each TCP connection's byte counters and rates (default true; PollWorkerOptions.traffic). */
+  traffic?: boolean;
   /** Where the loop runs (default: a worker thread); `restart` when it can be started again. */
   channel?: { factory: ChannelFactory; restart: boolean };
   /** Silence after which the loop is said to have stalled, and after which it is started again. */
@@ -100,6 +102,7 @@ export class Poller {
       intervalMs: options.intervalMs,
       events: options.events ?? true,
       ...(options.eventBufferKb ? { eventBufferKb: options.eventBufferKb } : {}),
+      ...(options.traffic === false ? { traffic: false } : {}),
     };
     this.intervalMs = options.intervalMs;
     this.workerPath = options.workerPath;

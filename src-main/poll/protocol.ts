@@ -12,6 +12,12 @@ export interface PollWorkerOptions {
   /** The kernel's event buffer per CPU (KiB); the tracer's default when absent. */
   eventBufferKb?: number;
   /**
+   * Each TCP connection's byte counters (tcp_info) and rates (default true): what a viewer shows.
+   * A host that shows none (the exporter, the recorder) leaves them out, which spares the kernel
+   * filling them for every connection, and the loop a copy of a row for each that moved, each poll.
+   */
+  traffic?: boolean;
+  /**
    * Names the tracefs instances of this worker's event readers (porthole-PID-TAG-…): a host whose
    * worker died removes them by it, even those the worker had no time to tell it about.
    */

@@ -36,7 +36,7 @@ try {
 }
 
 const options = workerData as PollWorkerOptions;
-const collector = createCollector();
+const collector = createCollector(undefined, { traffic: options.traffic });
 const tracker = new Tracker();
 const post = (message: FromPollWorker) => port.postMessage(message);
 

@@ -92,6 +92,33 @@ describe('poll worker', () => {
   });
 });
 
+describe('a loop without traffic figures', () => {
+  it('sends no connection its byte counters; the default loop sends them', async () => {
+    const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    await workload.start({ role: 'connect', host: '127.0.0.1', port: server.port, count: 2 });
+    const connectionsOf = async (traffic: boolean | undefined) => {
+      const poller = new Poller({
+        intervalMs: 250,
+        traffic,
+        workerPath: join(PROJECT_ROOT, 'out/main/poll-worker.js'),
+      });
+      try {
+        return await eventually(async () => {
+          const table = JSON.parse(await poller.current()) as Resync;
+          const connections = table.sockets.filter(
+            (s) => s.localPort === server.port && s.state === 'ESTABLISHED' && s.pid !== null,
+          );
+          return connections.length === 2 ? connections : undefined;
+        });
+      } finally {
+        await poller.stop();
+      }
+    };
+    expect((await connectionsOf(undefined)).every((s) => s.traffic !== undefined)).toBe(true);
+    expect((await connectionsOf(false)).every((s) => s.traffic === undefined)).toBe(true);
+  });
+});
+
 describe('the first table', () => {
   it('goes out before its owners are looked up, owners "pending", never a wrong one; the next delta fills them in', async () => {
     const server = await workload.start({ role: 'listen', host: '127.0.0.1' });
