@@ -181,8 +181,14 @@ export class HistoryRecorder {
         continue;
       }
       const span = this.spans.get(key);
-      if (span === undefined) this.begin(key, socket, at);
-      else if (span.state !== socket.state) this.next(key, socket, at);
+      if (span === undefined) {
+        this.begin(key, socket, at);
+        continue;
+      }
+      // An owner found since (a table sent before its owners, then a resync in place of the delta
+      // that filled them in): as a change would have told it.
+      if (socket.pid !== null) this.own(span, socket);
+      if (span.state !== socket.state) this.next(key, socket, at);
     }
     for (const key of [...this.folded.keys()]) if (!this.table.sockets.has(key)) this.folded.delete(key);
   }

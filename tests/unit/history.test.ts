@@ -117,6 +117,34 @@ describe('the history database', () => {
     store.close();
   });
 
+  it('fills in the owners of a table recorded before them, from the delta or from a resync in its place', () => {
+    const unowned = (s: Socket) => ({ ...s, pid: null, processName: null, pids: [] });
+    const pending = { ...stats, ownersPending: true as const };
+    for (const fill of ['delta', 'resync'] as const) {
+      const { store } = HistoryStore.open(join(dir, `${fill}.sqlite`));
+      const recorder = new HistoryRecorder(store);
+      recorder.receive({
+        type: 'resync',
+        resync: { seq: 1, at: at(0), sockets: [unowned(listener), unowned(accepted)], processes: [], stats: pending },
+      });
+      if (fill === 'delta')
+        recorder.receive(
+          delta(2, 1, {
+            changed: [listener, accepted].map((s) => ({ key: socketKey(s), from: { pid: null }, to: s })),
+            processes: [node],
+          }),
+        );
+      // A subscriber that fell behind gets the whole table instead of the delta that filled it in.
+      else recorder.receive(resync(2, 1, [listener, accepted]));
+      const uses = portHistory(store, 8080, T0 - 60_000, T0 + 60_000).uses;
+      expect(uses.map((u) => [fill, u.role, u.pid, u.command])).toEqual([
+        [fill, 'listener', 4711, 'node server.js'],
+        [fill, 'server', 4711, 'node server.js'],
+      ]);
+      store.close();
+    }
+  });
+
   it('ends the spans a killed recorder left open where it last recorded, and records on', () => {
     const path = join(dir, 'h.sqlite');
     const first = HistoryStore.open(path).store;
