@@ -67,7 +67,6 @@ describe('a table sent before its owners', () => {
     await page.getByTestId('filter').fill(`port:${port}`);
     await page.getByTestId('connection-row').first().waitFor();
     expect(await ownerCells()).toEqual(Array(5).fill('resolving…'));
-    if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT });
     await expect(page.getByTestId('process-group').first().innerText()).resolves.toContain('resolving…');
     await expect(page.getByText('no visible owner').count()).resolves.toBe(0);
     await expect(page.getByTestId('owners-resolving').innerText()).resolves.toBe('resolving owners…');
