@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openServedUi, SCREENSHOTS, type ServedUi } from '../helpers/browser';
 import { PROJECT_ROOT } from '../helpers/cli';
+import { portOutsideEphemeralRange } from '../helpers/real-servers';
 import { Workload, type ChildInfo } from '../helpers/workload';
 
 const IMAGES = process.env.PORTHOLE_DOCS_IMAGES ? join(PROJECT_ROOT, 'docs', 'images') : SCREENSHOTS;
@@ -22,7 +23,9 @@ let heldAt: number;
 beforeAll(async () => {
   // A budget of 2 new connections a minute: the busy host's short ones are kept only as counts.
   ui = await openServedUi(['--interval', '250', '--history', join(dir, 'history.sqlite'), '--history-budget', '2']);
-  earlier = await gone.start({ role: 'listen', host: '127.0.0.1' });
+  // Ports no other socket is given meanwhile (the later listener would otherwise often get the
+  // earlier one's, freed a moment before, on a host full of TIME_WAIT).
+  earlier = await gone.start({ role: 'listen', host: '127.0.0.1', port: await portOutsideEphemeralRange() });
   await ui.page.getByTestId('tab-listeners').click();
   await ui.page.getByTestId(`listener-tcp:${earlier.port}`).waitFor();
   // Five connections to it: past the budget, kept as a count (they end with it, before a minute).
@@ -32,7 +35,7 @@ beforeAll(async () => {
   heldAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await gone.stop();
-  later = await still.start({ role: 'listen', host: '127.0.0.1' });
+  later = await still.start({ role: 'listen', host: '127.0.0.1', port: await portOutsideEphemeralRange() });
   await ui.page.getByTestId(`listener-tcp:${earlier.port}`).waitFor({ state: 'detached' });
   await ui.page.getByTestId(`listener-tcp:${later.port}`).waitFor();
 }, 60_000);

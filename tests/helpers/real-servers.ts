@@ -4,7 +4,7 @@
 // (pg_stat_activity, CLIENT LIST, ss for nginx, which keeps no such list), so that Porthole's table
 // can be checked against the servers themselves. Loopback only.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,26 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A port free on 127.0.0.1 below the kernel's ephemeral range (ip_local_port_range), which no
+ * outgoing connection and no bind to port 0 is given. A test that frees a port and then says what
+ * holds it needs one: on a busy host (tens of thousands of TIME_WAIT) a freed ephemeral port is
+ * soon another socket's, a new listener's even.
+ */
+export async function portOutsideEphemeralRange(): Promise<number> {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port found between 10000 and ${low}`);
 }
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

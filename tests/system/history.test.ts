@@ -14,6 +14,7 @@ import { socketKey } from '../../src-main/track/identity';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, runPorthole } from '../helpers/cli';
+import { portOutsideEphemeralRange } from '../helpers/real-servers';
 import { startServe, type Served } from '../helpers/serve';
 import { eventually, HELPERS, Workload } from '../helpers/workload';
 
@@ -159,7 +160,8 @@ describe('porthole serve records, porthole history answers', () => {
   it('answers who held a port at a past moment with who --at, as who answers now', async () => {
     const path = join(dir, 'who-at', 'history.sqlite');
     served = await startServe(['--interval', '250', '--history', path]);
-    const child = await workload.start({ role: 'listen', host: '127.0.0.1' });
+    // A port no outgoing connection is given: once free, it stays free (asked below).
+    const child = await workload.start({ role: 'listen', host: '127.0.0.1', port: await portOutsideEphemeralRange() });
     const port = child.port!;
     await eventually(() => askHistory(path, port).uses.find((u) => u.role === 'listener'), 10_000);
     const held = new Date().toISOString();
