@@ -8,6 +8,7 @@ import { printable } from '../shared/printable';
 import { describeSocket } from '../export/formats';
 import { groupChains, groupDuration } from '../track/connection-chains';
 import { formatEndpoint } from '../track/identity';
+import { isOwnerChange } from '../track/diff';
 import { StreamTable } from '../track/stream-table';
 import { parseEventBuffer, parseInterval } from './args';
 import { defineVerb, EXIT_OK, untilStopped } from './io';
@@ -21,7 +22,7 @@ export function describeDelta(delta: Delta, gone: Socket[], ownersFound = false)
   return [
     ...delta.added.map((s) => `${time} + ${describeSocket(s)} ${s.state}`),
     ...delta.changed
-      .filter((c) => c.from.state !== undefined || (c.from.pid !== undefined && !(ownersFound && c.from.pid === null)))
+      .filter((c) => c.from.state !== undefined || isOwnerChange(c, ownersFound))
       .map((c) =>
         c.from.state !== undefined
           ? `${time} ~ ${describeSocket(c.to)} ${c.from.state} → ${c.to.state}`

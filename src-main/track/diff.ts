@@ -41,6 +41,14 @@ export function changedFields(before: Socket, after: Socket, lastPid = after.las
   return from;
 }
 
+/**
+ * Whether a change tells of an owner changing: the one after a table sent before its owners
+ * (`ownersWerePending`: that table's stats.ownersPending) only fills them in, which is no news.
+ */
+export function isOwnerChange(change: SocketChange, ownersWerePending: boolean): boolean {
+  return change.from.pid !== undefined && !(ownersWerePending && change.from.pid === null);
+}
+
 function samePids(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

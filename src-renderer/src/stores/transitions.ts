@@ -6,6 +6,7 @@ import type { Delta, Socket, SocketState } from '../../../src-main/shared/contra
 import { SOCKET_STATES } from '../../../src-main/shared/contract';
 import { socketKey as keyOf } from '../../../src-main/track/identity';
 import { TransitionLog } from '../../../src-main/track/transitions';
+import { isOwnerChange } from '../../../src-main/track/diff';
 import {
   ChainGroups,
   groupChains,
@@ -117,7 +118,7 @@ export const useTransitionStore = defineStore('transitions', () => {
           to: change.to.state,
           socket: change.to,
         });
-      else if (change.from.pid !== undefined && !(ownersFound && change.from.pid === null))
+      else if (isOwnerChange(change, ownersFound))
         events.push({
           id: nextId++,
           at: delta.at,
