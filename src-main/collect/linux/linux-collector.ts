@@ -337,6 +337,7 @@ export class LinuxCollector implements Collector {
       unixTables.push({ candidates: read.unix, where: read.where });
       malformed += read.malformed;
     }
+    for (const ns of namespaces) ns.unreadable = unreadable.get(ns.inode) ?? null;
     const present = new Set(survey.namespaces.map((e) => e.inode));
     for (const inode of this.keptTcp.keys()) if (!present.has(inode)) this.keptTcp.delete(inode);
     for (const inode of this.emptyEntered.keys()) if (!present.has(inode)) this.emptyEntered.delete(inode);
@@ -361,9 +362,7 @@ export class LinuxCollector implements Collector {
     if (handedOut) {
       const scanMs = busyMs + performance.now() - since;
       const repaired = inet.duplicates + inet.restored;
-      early(
-        this.tableWithoutOwners(inetRows, unixTables, { malformed, repaired, scanMs, namespaces, unreadable, survey }),
-      );
+      early(this.tableWithoutOwners(inetRows, unixTables, { malformed, repaired, scanMs, namespaces, survey }));
       yield* pause();
     }
     this.owners.resolve(
@@ -448,7 +447,6 @@ export class LinuxCollector implements Collector {
     for (const pid of this.decorated.keys()) if (!kept.has(pid)) this.decorated.delete(pid);
     this.namer.retain(new Set(this.owners.listedPids));
 
-    for (const ns of namespaces) ns.unreadable = unreadable.get(ns.inode) ?? null;
     const publishedPorts = this.namer.publishedPorts(owners, namespaces, (inode) =>
       this.localAddresses(survey.namespaces.find((e) => e.inode === inode)),
     );
@@ -502,7 +500,6 @@ export class LinuxCollector implements Collector {
       repaired: number;
       scanMs: number;
       namespaces: NetNamespace[];
-      unreadable: Map<number, string>;
       survey: { skipped: number; hiddenPids: number };
     },
   ): Scan {
@@ -511,7 +508,6 @@ export class LinuxCollector implements Collector {
       if (table.candidates.some((c) => c.ambiguous)) continue;
       for (const c of table.candidates) sockets.push(unixSocket(table.where ? { ...c.row, ...table.where } : c.row));
     }
-    const namespaces = read.namespaces.map((ns) => ({ ...ns, unreadable: read.unreadable.get(ns.inode) ?? null }));
     return {
       sockets,
       processes: [],
@@ -523,9 +519,9 @@ export class LinuxCollector implements Collector {
         ...(this.interruptedDumps > 0 ? { interruptedDumps: this.interruptedDumps } : {}),
         hiddenProcesses: 0,
         scanMs: Math.round(read.scanMs * 10) / 10,
-        ...this.namespaceStats(namespaces, read.survey),
+        ...this.namespaceStats(read.namespaces, read.survey),
       },
-      namespaces,
+      namespaces: read.namespaces,
       ...(this.trafficReadAt === null ? {} : { trafficAt: this.trafficReadAt }),
     };
   }
