@@ -121,11 +121,12 @@ describe.runIf(root)('several machines in one serve (serve --source)', () => {
       15_000,
     );
     expect(listener.host).toBe('beta');
+    // A source's first table may come before its owners (stats.ownersPending): wait for them too.
     const clients = await eventually(() => {
       const found = viewer
         .sockets('alpha')
         .filter((s) => s.remoteAddress === link.b && s.remotePort === listener.localPort && s.state === 'ESTABLISHED');
-      return found.length === 3 ? found : undefined;
+      return found.length === 3 && found.every((s) => s.pid !== null) ? found : undefined;
     }, 15_000);
     expect(clients.every((s) => s.host === 'alpha' && s.netns === undefined && s.pid !== null)).toBe(true);
     // The server ends are beta's, in beta's own namespace: each one's peer is one of alpha's clients.
