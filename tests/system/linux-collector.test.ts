@@ -397,12 +397,13 @@ describe('a dump the kernel marks interrupted on every try', () => {
     if (!opening.ok) throw new Error(opening.reason);
     // The kernel sets NLM_F_DUMP_INTR only when its hash changes mid-dump, which no test can time:
     // the real reader's real TCP dump is taken and marked as the kernel would mark it.
-    const real = opening.reader.dump.bind(opening.reader);
+    const real = opening.reader.dumpTcp.bind(opening.reader);
     const spy = vi
-      .spyOn(opening.reader, 'dump')
-      .mockImplementation((...args: Parameters<SockDiagReader['dump']>) =>
-        args[0] === 'tcp' && args[1] === 4 ? { ...real(...args), interrupted: true } : real(...args),
-      );
+      .spyOn(opening.reader, 'dumpTcp')
+      .mockImplementation((...args: Parameters<SockDiagReader['dumpTcp']>) => ({
+        ...real(...args),
+        interrupted: true,
+      }));
     try {
       const marked = await new LinuxCollector({ traffic: false }).collect();
       expect(marked.stats.engine).toBe('netlink');
@@ -415,5 +416,62 @@ describe('a dump the kernel marks interrupted on every try', () => {
       spy.mockRestore();
     }
     expect((await new LinuxCollector({ traffic: false }).collect()).stats.interruptedDumps).toBeUndefined();
+  });
+});
+
+describe('both TCP tables in one walk of the kernel table', () => {
+  const ours = (rows: { localPort: number; remotePort: number | null }[]) => {
+    const ports = new Set([v4.port, v6.port, wildcard.port, dualStack.port, fanServer.port, twServer.port]);
+    return rows.filter((r) => ports.has(r.localPort) || (r.remotePort !== null && ports.has(r.remotePort)));
+  };
+  const keyOf = (r: {
+    family: number;
+    localAddress: string;
+    localPort: number;
+    remoteAddress: string | null;
+    remotePort: number | null;
+    state: string;
+    inode: number;
+  }) => `${r.family} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} ${r.inode}`;
+
+  it("gives each family's rows, IPv4 and IPv6, TIME_WAIT among them", async () => {
+    const opening = SockDiagReader.open();
+    if (!opening.ok) throw new Error(opening.reason);
+    try {
+      // The workload holds still; a dump pair that races another test's sockets is taken again.
+      const [both, each] = await eventually(() => {
+        const one = ours(opening.reader.dumpTcp(undefined, true).rows).map(keyOf).sort();
+        const two = ours([...opening.reader.dump('tcp', 4).rows, ...opening.reader.dump('tcp', 6).rows])
+          .map(keyOf)
+          .sort();
+        return JSON.stringify(one) === JSON.stringify(two) ? [one, two] : undefined;
+      });
+      expect(both).toEqual(each);
+      expect(both.some((k) => k.startsWith('6 ::1:'))).toBe(true);
+      expect(both.some((k) => k.startsWith('4 ') && k.includes(' TIME_WAIT 0'))).toBe(true);
+    } finally {
+      opening.reader.close();
+    }
+  });
+
+  it('falls back to a dump of each family when the kernel refuses it, still through netlink', async () => {
+    const opening = SockDiagReader.shared();
+    if (!opening.ok) throw new Error(opening.reason);
+    const spy = vi.spyOn(opening.reader, 'dumpTcp').mockImplementation(() => {
+      throw new Error('the kernel refused the tcp dump (errno 22)');
+    });
+    try {
+      const collector = new LinuxCollector({ traffic: false });
+      for (let i = 0; i < 2; i++) {
+        const scan = await collector.collect();
+        expect(scan.stats.engine).toBe('netlink');
+        expect(collector.engineReason).toBeNull();
+        expect(theListener(scan.sockets, 'tcp', at('::1', v6.port)).pid).toBe(v6.pid);
+        expect(theListener(scan.sockets, 'tcp', at(LO, v4.port)).pid).toBe(v4.pid);
+      }
+      expect(spy).toHaveBeenCalledTimes(1); // refused once: not asked again
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -21,7 +21,7 @@ import { InetTableParser, type InetRow, type RowNamespace } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixCandidate, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
-import { SockDiagReader } from './sock-diag';
+import { SockDiagReader, type DiagDump } from './sock-diag';
 import { parseTcpCounters, tcpTablesNeeded, type TcpCounters } from './tcp-counters';
 
 /** A namespace's own addresses are read again after this long (they change when a container restarts). */
@@ -220,6 +220,8 @@ export class LinuxCollector implements Collector {
   engineReason: string | null = null;
   /** Tables whose netlink dump the kernel refused (e.g. no udp_diag module), and why: read from /proc. */
   private readonly diagRefused = new Map<string, string>();
+  /** The kernel refused the TCP dump of both families at once: each family is dumped on its own. */
+  private oneTcpWalkRefused = false;
   /** Whether this scan read every own-namespace table it needed through netlink. */
   private scanUsedProc = false;
   /** Tables of this scan the kernel changed during every try of their dump (see ScanStats). */
@@ -708,11 +710,18 @@ export class LinuxCollector implements Collector {
   ): Generator<void, NamespaceRows> {
     const rows: NamespaceRows = { inet: [], unix: [], malformed: 0, where };
     if (plan.keptTcp) for (let i = 0; i < plan.keptTcp.length; i++) rows.inet.push(plan.keptTcp[i]);
+    const bothTcp = plan.keptTcp ? null : this.dumpBothTcpTables(plan);
+    if (bothTcp) {
+      for (let i = 0; i < bothTcp.rows.length; i++) rows.inet.push(bothTcp.rows[i]);
+      rows.malformed += bothTcp.malformed;
+      if (pause && bothTcp.rows.length > YIELD_AFTER_ROWS) yield* pause();
+    }
     for (const table of INET_TABLES) {
       if (table.protocol === 'tcp') {
         if (plan.keptTcp) continue;
         if (!plan[table.file]) continue;
         this.lastNamespaceReads.tcpTablesRead++;
+        if (bothTcp) continue; // read above
       }
       const parsed = this.dumpOrParse(table, read, where, plan.diag);
       for (let i = 0; i < parsed.rows.length; i++) rows.inet.push(parsed.rows[i]);
@@ -756,6 +765,26 @@ export class LinuxCollector implements Collector {
   private refuseDiag(table: string, error: Error): void {
     this.diagRefused.set(table, error.message);
     this.engineReason = `the kernel refused netlink dumps: ${[...this.diagRefused].map(([t, why]) => `${t} (${why})`).join(', ')}`;
+  }
+
+  /**
+   * Both TCP tables in one walk of the kernel's table (SockDiagReader.dumpTcp), when netlink reads
+   * them whole; null: each is read on its own (a port's dump, /proc, or a kernel without the
+   * request, which is then not asked again).
+   */
+  private dumpBothTcpTables(plan: TablePlan): DiagDump | null {
+    const diag = plan.diag;
+    if (!diag || this.port !== undefined || this.oneTcpWalkRefused) return null;
+    if (!(plan.tcp || plan.tcp6) || this.diagRefused.has('tcp') || this.diagRefused.has('tcp6')) return null;
+    try {
+      const dump = diag.dumpTcp(this.inetReconciler.previousRows(), this.traffic);
+      if (dump.interrupted) this.interruptedDumps++;
+      if (this.traffic) this.trafficReadAt = Date.now(); // see dumpOrParse
+      return dump;
+    } catch {
+      this.oneTcpWalkRefused = true; // each family's own dump says why, if it is refused too
+      return null;
+    }
   }
 
   /** One inet table: through netlink when given (and the kernel answers), else its /proc text. */
