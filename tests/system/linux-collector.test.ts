@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostInfo } from '../../src-main/collect';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
+import type { InetRow } from '../../src-main/collect/linux/proc-net';
 import { SockDiagReader } from '../../src-main/collect/linux/sock-diag';
 import { toText } from '../../src-main/export/formats';
 import { buildSnapshot } from '../../src-main/export/snapshot';
@@ -420,19 +421,12 @@ describe('a dump the kernel marks interrupted on every try', () => {
 });
 
 describe('both TCP tables in one walk of the kernel table', () => {
-  const ours = (rows: { localPort: number; remotePort: number | null }[]) => {
+  const ours = (rows: InetRow[]) => {
     const ports = new Set([v4.port, v6.port, wildcard.port, dualStack.port, fanServer.port, twServer.port]);
     return rows.filter((r) => ports.has(r.localPort) || (r.remotePort !== null && ports.has(r.remotePort)));
   };
-  const keyOf = (r: {
-    family: number;
-    localAddress: string;
-    localPort: number;
-    remoteAddress: string | null;
-    remotePort: number | null;
-    state: string;
-    inode: number;
-  }) => `${r.family} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} ${r.inode}`;
+  const keyOf = (r: InetRow) =>
+    `${r.family} ${r.localAddress}:${r.localPort} ${r.remoteAddress}:${r.remotePort} ${r.state} ${r.inode}`;
 
   it("gives each family's rows, IPv4 and IPv6, TIME_WAIT among them", async () => {
     const opening = SockDiagReader.open();
