@@ -12,7 +12,7 @@ import {
   type TcpTraffic,
   type TrafficUpdate,
 } from '../shared/contract';
-import { changedFields, type SocketTable } from './diff';
+import { changedFields } from './diff';
 import { socketKey } from './identity';
 
 function processSignature(info: ProcessInfo): string {
@@ -45,16 +45,27 @@ function sameCounters(a: TcpTraffic, b: TcpTraffic): boolean {
   return a.segmentsOut === b.segmentsOut && a.segmentsIn === b.segmentsIn && a.retransmits === b.retransmits;
 }
 
+/** A row of the tracker's table, and what the tracker knows of it. */
+interface Entry {
+  readonly key: SocketKey;
+  /** The row as the table has it (and as it was sent): the collector's, or a copy with rates or a remembered owner. */
+  socket: Socket;
+  /** The collector's object last folded into `socket`: handed back again, nothing about the socket changed. */
+  row: Socket;
+  /** The scan it was last seen in (Tracker.scans): every entry of the table was seen in the last one. */
+  seen: number;
+}
+
 export class Tracker {
-  private readonly table: SocketTable = new Map();
-  /** The scan (seq) each key was last seen in. */
-  private readonly seenAt = new Map<SocketKey, number>();
-  private readonly keyByInode = new Map<number, SocketKey>();
+  private readonly table = new Map<SocketKey, Entry>();
+  private readonly byInode = new Map<number, Entry>();
   /**
-   * The keys of rows without an inode (TIME_WAIT), by row object: the collector hands an unchanged
-   * one back as the same object, so its key is not made again every poll (entries go with the rows).
+   * The entries of rows without an inode (TIME_WAIT), by the collector's row object: it hands an
+   * unchanged one back as the same object (entries go with the rows).
    */
-  private readonly keyByRow = new WeakMap<Socket, SocketKey>();
+  private readonly byRow = new WeakMap<Socket, Entry>();
+  /** Scans folded in: `seen` marks (seq also counts the deltas sent between scans). */
+  private scans = 0;
   private processes = new Map<number, ProcessInfo>();
   private seq = 0;
   private lastScan: Scan | null = null;
@@ -71,11 +82,12 @@ export class Tracker {
 
   /**
    * Folds a scan in and returns what changed, as the next delta (possibly empty: a heartbeat).
-   * The table is updated in place and a socket object unchanged since the last scan is skipped at
-   * once: in a steady state this is three map lookups per socket and no new map.
+   * The table is updated in place, and a row the collector hands back as the very object it
+   * handed last time (nothing about the socket changed, not even its counters) costs one look-up
+   * by inode and no new object: in a steady state that is nearly every row.
    */
   update(scan: Scan, at: Date): Delta {
-    const poll = this.seq + 1;
+    const scanned = ++this.scans;
     const added: Socket[] = [];
     const changed: SocketChange[] = [];
     const removed: SocketKey[] = [];
@@ -83,74 +95,73 @@ export class Tracker {
     const readAt = scan.trafficAt ?? at.getTime();
     const elapsedMs = this.lastScanMs === null ? 0 : readAt - this.lastScanMs;
     let seen = 0;
-    const visit = (socket: Socket, key: SocketKey): void => {
+    const fold = (socket: Socket, key: SocketKey): void => {
+      let entry = this.table.get(key);
       // Seen already this scan: the TIME_WAIT ghost of a live 4-tuple (live ones go first).
-      if (this.seenAt.get(key) === poll) return;
-      this.seenAt.set(key, poll);
+      if (entry !== undefined && entry.seen === scanned) return;
       seen++;
-      const before = this.table.get(key);
+      const before = entry?.socket;
+      let next = socket;
       // Unchanged, and not a connection whose rates must now fall to zero.
-      if (before === socket && !hasRate(socket.traffic)) return;
-      const lastPid = socket.pid === null && before ? this.rememberedOwner(before, socket) : socket.lastPid;
-      const figures = socket.traffic && withRates(before?.traffic, socket.traffic, elapsedMs);
-      const from = before ? changedFields(before, socket, lastPid) : null;
-      // Nothing moved: keep the row the table has (the collector's copy of it differs in rates, or
-      // in the owner it remembers, only).
-      if (before && !from && figures === before.traffic) return;
-      let next = lastPid === socket.lastPid ? socket : { ...socket, lastPid };
-      if (figures !== next.traffic) next = { ...next, traffic: figures };
-      if (!before) {
-        added.push(next);
-      } else {
-        if (from) changed.push({ key, from, to: next });
-        else if (figures) traffic.push({ key, traffic: figures });
-        if (before.inode !== 0 && before.inode !== next.inode && this.keyByInode.get(before.inode) === key) {
-          this.keyByInode.delete(before.inode);
+      if (before !== socket || hasRate(socket.traffic)) {
+        const lastPid = socket.pid === null && before ? this.rememberedOwner(before, socket) : socket.lastPid;
+        const figures = socket.traffic && withRates(before?.traffic, socket.traffic, elapsedMs);
+        const from = before ? changedFields(before, socket, lastPid) : null;
+        // Nothing moved: the table keeps its row (the collector's copy of it differs in rates, or
+        // in the owner it remembers, only).
+        if (before && !from && figures === before.traffic) next = before;
+        else {
+          if (lastPid !== socket.lastPid) next = { ...next, lastPid };
+          if (figures !== next.traffic) next = { ...next, traffic: figures };
+          if (!before) added.push(next);
+          else if (from) changed.push({ key, from, to: next });
+          else if (figures) traffic.push({ key, traffic: figures });
         }
       }
-      this.table.set(key, next);
+      if (entry === undefined) this.table.set(key, (entry = { key, socket: next, row: socket, seen: scanned }));
+      else {
+        entry.socket = next;
+        entry.row = socket;
+        entry.seen = scanned;
+      }
+      if (before && before.inode !== 0 && before.inode !== socket.inode && this.byInode.get(before.inode) === entry)
+        this.byInode.delete(before.inode);
+      if (socket.inode !== 0) this.byInode.set(socket.inode, entry);
+      else this.byRow.set(socket, entry);
     };
     // Indexed loops: a for-of makes an iterator result a row until the function is optimised,
-    // and this runs once a poll.
+    // and this runs once a poll. Rows with an inode (live sockets) first, then the rest.
     const sockets = scan.sockets;
-    for (let i = 0; i < sockets.length; i++) {
-      const socket = sockets[i];
-      if (socket.inode === 0) continue;
-      // Most rows: the collector handed back the very object the table holds (nothing about the
-      // socket changed, not even its counters); only noted as seen.
-      const known = this.keyByInode.get(socket.inode);
-      if (
-        known !== undefined &&
-        this.table.get(known) === socket &&
-        !hasRate(socket.traffic) &&
-        this.seenAt.get(known) !== poll
-      ) {
-        this.seenAt.set(known, poll);
-        seen++;
-        continue;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < sockets.length; i++) {
+        const socket = sockets[i];
+        if ((socket.inode === 0) !== (pass === 1)) continue;
+        const known = pass === 0 ? this.byInode.get(socket.inode) : this.byRow.get(socket);
+        // In the table (seen last scan) and not yet this one, as the same object, with no rate to bring to zero.
+        if (
+          known !== undefined &&
+          known.row === socket &&
+          known.seen === scanned - 1 &&
+          !hasRate(known.socket.traffic)
+        ) {
+          known.seen = scanned;
+          seen++;
+          continue;
+        }
+        // A socket that connects after binding keeps its inode but changes its endpoints, and so its key.
+        const key =
+          known !== undefined && (pass === 1 || sameEndpoints(known.socket, socket)) ? known.key : socketKey(socket);
+        fold(socket, key);
       }
-      let key = this.memoisedKey(socket);
-      if (key === undefined) {
-        key = socketKey(socket);
-        this.keyByInode.set(socket.inode, key);
-      }
-      visit(socket, key);
-    }
-    for (let i = 0; i < sockets.length; i++) {
-      const socket = sockets[i];
-      if (socket.inode !== 0) continue;
-      let key = this.keyByRow.get(socket);
-      if (key === undefined) this.keyByRow.set(socket, (key = socketKey(socket)));
-      visit(socket, key);
     }
     if (seen !== this.table.size) {
       // forEach, not for-of: no [key, value] pair made per entry of a table of 100,000.
-      this.table.forEach((socket, key) => {
-        if (this.seenAt.get(key) === poll) return;
+      this.table.forEach((entry, key) => {
+        if (entry.seen === scanned) return;
         removed.push(key);
         this.table.delete(key);
-        this.seenAt.delete(key);
-        if (socket.inode !== 0 && this.keyByInode.get(socket.inode) === key) this.keyByInode.delete(socket.inode);
+        const inode = entry.socket.inode;
+        if (inode !== 0 && this.byInode.get(inode) === entry) this.byInode.delete(inode);
       });
     }
 
@@ -213,10 +224,12 @@ export class Tracker {
 
   /** The whole current state, for a subscriber that starts or resyncs at `seq` (sockets carry their traffic). */
   current(): Resync {
+    const sockets: Socket[] = [];
+    this.table.forEach((entry) => sockets.push(entry.socket));
     return {
       seq: this.seq,
       at: this.lastAt,
-      sockets: [...this.table.values()],
+      sockets,
       processes: [...this.processes.values()],
       stats: this.lastScan?.stats ?? null,
       ...(this.namespaces.namespaces ? this.namespaces : {}),
@@ -231,25 +244,15 @@ export class Tracker {
   private rememberedOwner(before: Socket, socket: Socket): number | null {
     return before.pid ?? before.lastPid ?? socket.lastPid;
   }
+}
 
-  /**
-   * Last poll's key for the same inode, when the socket's endpoints are unchanged: building every
-   * key afresh was most of a steady-state poll's cost. (A socket that connects after binding keeps
-   * its inode but changes its endpoints, and so its identity.)
-   */
-  private memoisedKey(socket: Socket): SocketKey | undefined {
-    const key = this.keyByInode.get(socket.inode);
-    const before = key === undefined ? undefined : this.table.get(key);
-    if (
-      !before ||
-      before.protocol !== socket.protocol ||
-      before.localPort !== socket.localPort ||
-      before.remotePort !== socket.remotePort ||
-      before.localAddress !== socket.localAddress ||
-      before.remoteAddress !== socket.remoteAddress
-    ) {
-      return undefined;
-    }
-    return key;
-  }
+/** Whether two rows of one inode have the same endpoints (and so the same key). */
+function sameEndpoints(before: Socket, socket: Socket): boolean {
+  return (
+    before.protocol === socket.protocol &&
+    before.localPort === socket.localPort &&
+    before.remotePort === socket.remotePort &&
+    before.localAddress === socket.localAddress &&
+    before.remoteAddress === socket.remoteAddress
+  );
 }

@@ -150,6 +150,53 @@ describe('tracker and delta stream', () => {
   });
 });
 
+describe('tracker fed as the collector feeds it: unchanged rows handed back as the same objects', () => {
+  // A seeded walk over a small world of sockets: each scan hands back last scan's object for an
+  // unchanged socket (as the collector does, TIME_WAIT rows by cookie), a copy for a changed one;
+  // sockets go and come back (the very object too), drop to TIME_WAIT, connect after binding
+  // (same inode, new key), and deltas are sent between scans. After each scan the tracker's table
+  // must be the scan indexed afresh, and a subscriber applying the deltas must hold it.
+  const random = (seed: number) => () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  const fields = (s: Socket) => ({ ...s, lastPid: undefined, traffic: undefined });
+
+  it.each([1, 2, 3, 4, 5, 6])('seed %i: the table and every subscriber agree with each scan', (seed) => {
+    const next = random(seed);
+    const tracker = new Tracker();
+    const subscriber = new Map<string, Socket>();
+    let world: Socket[] = Array.from({ length: 40 }, (_, i) =>
+      i < 4
+        ? tcp(`127.0.0.1:${3000 + i}`, null, { inode: 10 + i })
+        : tcp('127.0.0.1:3000', `127.0.0.1:${6000 + i}`, { inode: 100 + i }),
+    );
+    let hidden = new Set<Socket>();
+    let nextInode = 1000;
+    for (let round = 0; round < 60; round++) {
+      world = world.map((s) => {
+        const roll = next();
+        if (roll < 0.06 && s.state === 'ESTABLISHED') return { ...s, state: 'CLOSE_WAIT' };
+        if (roll < 0.1 && s.inode !== 0 && s.remotePort !== null)
+          return { ...s, state: 'TIME_WAIT', inode: 0, pid: null, pids: [], processName: null };
+        if (roll < 0.13 && s.remotePort === null) return { ...s, localPort: 4000 + (nextInode % 50) }; // rebound
+        if (roll < 0.16 && s.remotePort === null)
+          return { ...s, remoteAddress: '127.0.0.1', remotePort: 7000 + (nextInode++ % 900), state: 'ESTABLISHED' };
+        if (roll < 0.2) return { ...s, pid: 200 + round, pids: [200 + round] };
+        return s; // unchanged: the same object
+      });
+      hidden = new Set(world.filter(() => next() < 0.1)); // gone this scan; the same objects may come back
+      const scan = world.filter((s) => !hidden.has(s));
+      if (next() < 0.3) applyDelta(subscriber, tracker.between(new Date()));
+      applyDelta(subscriber, tracker.update(scanOf(scan), new Date()));
+      const expected = [...indexSockets(scan)].map(([k, s]) => [k, fields(s)]).sort();
+      const table = tracker
+        .current()
+        .sockets.map((s) => [socketKey(s), fields(s)])
+        .sort();
+      expect(table).toEqual(expected);
+      expect([...subscriber].map(([k, s]) => [k, fields(s)]).sort()).toEqual(expected);
+    }
+  });
+});
+
 describe('traffic figures', () => {
   const figures = (bytesAcked: number, bytesReceived: number, segments = bytesAcked + bytesReceived) => ({
     bytesAcked,
