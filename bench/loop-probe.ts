@@ -45,6 +45,7 @@ async function probe(): Promise<void> {
   const t0 = performance.now();
   polls = 0;
   chains = 0;
+  latencies.length = 0; // the first poll's wait is not steady state: counted from here
   await wait(seconds * 1000);
   const elapsed = performance.now() - t0;
   const cpuPercent = ((cpuMs() - cpu0) / elapsed) * 100;

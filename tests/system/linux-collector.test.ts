@@ -398,13 +398,12 @@ describe('a dump the kernel marks interrupted on every try', () => {
     if (!opening.ok) throw new Error(opening.reason);
     // The kernel sets NLM_F_DUMP_INTR only when its hash changes mid-dump, which no test can time:
     // the real reader's real TCP dump is taken and marked as the kernel would mark it.
-    const real = opening.reader.dumpTcp.bind(opening.reader);
-    const spy = vi
-      .spyOn(opening.reader, 'dumpTcp')
-      .mockImplementation((...args: Parameters<SockDiagReader['dumpTcp']>) => ({
-        ...real(...args),
-        interrupted: true,
-      }));
+    const real = opening.reader.dumpTcpInSteps.bind(opening.reader);
+    const spy = vi.spyOn(opening.reader, 'dumpTcpInSteps').mockImplementation(function* (
+      ...args: Parameters<SockDiagReader['dumpTcpInSteps']>
+    ) {
+      return { ...(yield* real(...args)), interrupted: true };
+    });
     try {
       const marked = await new LinuxCollector({ traffic: false }).collect();
       expect(marked.stats.engine).toBe('netlink');
@@ -451,7 +450,7 @@ describe('both TCP tables in one walk of the kernel table', () => {
   it('falls back to a dump of each family when the kernel refuses it, still through netlink', async () => {
     const opening = SockDiagReader.shared();
     if (!opening.ok) throw new Error(opening.reason);
-    const spy = vi.spyOn(opening.reader, 'dumpTcp').mockImplementation(() => {
+    const spy = vi.spyOn(opening.reader, 'dumpTcpInSteps').mockImplementation(function* () {
       throw new Error('the kernel refused the tcp dump (errno 22)');
     });
     try {
@@ -466,6 +465,58 @@ describe('both TCP tables in one walk of the kernel table', () => {
       expect(spy).toHaveBeenCalledTimes(1); // refused once: not asked again
     } finally {
       spy.mockRestore();
+    }
+  });
+});
+
+describe('a TCP dump in steps', () => {
+  // Enough connections that the kernel's answers (with tcp_info) fill several reads.
+  let many: ChildInfo;
+  beforeAll(async () => {
+    many = await workload.start({ role: 'connect', host: '127.0.0.1', port: fanServer.port, count: 300 });
+  }, 30_000);
+  const keys = (rows: InetRow[]) =>
+    rows
+      .filter((r) => r.remotePort === fanServer.port || r.localPort === fanServer.port)
+      .map((r) => r.inode)
+      .sort();
+
+  it('yields between reads, and a dump asked meanwhile is answered whole by a spare reader', () => {
+    const opening = SockDiagReader.open();
+    if (!opening.ok) throw new Error(opening.reason);
+    const reader = opening.reader;
+    try {
+      const steps = reader.dumpTcpInSteps(undefined, true, 0);
+      expect(steps.next().done).toBe(false); // a read done, more to come
+      // Meanwhile (the event loop's turn): another dump on the same reader, and a Unix one.
+      const meanwhile = reader.dumpTcp(undefined, true);
+      expect(reader.dumpUnix().rows.length).toBeGreaterThan(0);
+      let yields = 1;
+      let step = steps.next();
+      for (; !step.done; step = steps.next()) yields++;
+      expect(yields).toBeGreaterThan(1);
+      const stepped = keys(step.value.rows);
+      expect(stepped.length).toBeGreaterThanOrEqual(600 + 1); // both ends of 300 connections, and the listener
+      expect(keys(meanwhile.rows)).toEqual(stepped);
+      expect(many.localPorts).toHaveLength(300);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('leaves the reader usable when given up on midway: the rest of the dump is read', () => {
+    const opening = SockDiagReader.open();
+    if (!opening.ok) throw new Error(opening.reason);
+    const reader = opening.reader;
+    try {
+      const whole = keys(reader.dumpTcp(undefined, true).rows);
+      const steps = reader.dumpTcpInSteps(undefined, true, 0);
+      expect(steps.next().done).toBe(false);
+      steps.return(undefined as never);
+      // Without the rest read, the kernel answers EBUSY; a stale answer would be taken as this dump's.
+      expect(keys(reader.dumpTcp(undefined, true).rows)).toEqual(whole);
+    } finally {
+      reader.close();
     }
   });
 });

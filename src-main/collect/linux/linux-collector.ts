@@ -710,7 +710,7 @@ export class LinuxCollector implements Collector {
   ): Generator<void, NamespaceRows> {
     const rows: NamespaceRows = { inet: [], unix: [], malformed: 0, where };
     if (plan.keptTcp) for (let i = 0; i < plan.keptTcp.length; i++) rows.inet.push(plan.keptTcp[i]);
-    const bothTcp = plan.keptTcp ? null : this.dumpBothTcpTables(plan);
+    const bothTcp = plan.keptTcp ? null : yield* this.dumpBothTcpTables(plan, pause);
     if (bothTcp) {
       for (let i = 0; i < bothTcp.rows.length; i++) rows.inet.push(bothTcp.rows[i]);
       rows.malformed += bothTcp.malformed;
@@ -772,12 +772,26 @@ export class LinuxCollector implements Collector {
    * them whole; null: each is read on its own (a port's dump, /proc, or a kernel without the
    * request, which is then not asked again).
    */
-  private dumpBothTcpTables(plan: TablePlan): DiagDump | null {
+  private *dumpBothTcpTables(plan: TablePlan, pause: Pause | null): Generator<void, DiagDump | null> {
     const diag = plan.diag;
     if (!diag || this.port !== undefined || this.oneTcpWalkRefused) return null;
     if (!(plan.tcp || plan.tcp6) || this.diagRefused.has('tcp') || this.diagRefused.has('tcp6')) return null;
     try {
-      const dump = diag.dumpTcp(this.inetReconciler.previousRows(), this.traffic);
+      // In steps: the event loop gets turns while a big table is read (see dumpTcpInSteps).
+      const steps = diag.dumpTcpInSteps(this.inetReconciler.previousRows(), this.traffic);
+      let dump: DiagDump;
+      try {
+        for (;;) {
+          const step = steps.next();
+          if (step.done) {
+            dump = step.value;
+            break;
+          }
+          if (pause) yield* pause();
+        }
+      } finally {
+        steps.return(undefined as never); // a scan given up on mid-dump: the reader reads the rest
+      }
       if (dump.interrupted) this.interruptedDumps++;
       if (this.traffic) this.trafficReadAt = Date.now(); // see dumpOrParse
       return dump;

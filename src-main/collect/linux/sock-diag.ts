@@ -31,6 +31,8 @@ const NLM_F_DUMP = 0x300;
 const NLM_F_DUMP_INTR = 0x10;
 /** Dumps tried when the kernel says one was interrupted; the last one is kept, marked so. */
 const DUMP_TRIES = 3;
+/** How long a dump in steps reads before it lets its caller give the event loop a turn (ms). */
+const DUMP_STEP_MS = 8;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const SO_RCVTIMEO = 20;
@@ -125,6 +127,9 @@ export class SockDiagReader {
   private readonly inodeless = new Map<string, Map<number, InetRow>>();
   private seq = 0;
   private fd: number;
+  /** A dump in steps is under way on this socket (dumpTcpInSteps). */
+  private busy = false;
+  private spareReader: SockDiagReader | null = null;
 
   private constructor(
     private readonly lib: Libc,
@@ -174,6 +179,7 @@ export class SockDiagReader {
     states: 'all' | 'listening' = 'all',
     port?: number,
   ): DiagDump {
+    if (this.busy) return this.spare().dump(protocol, family, previous, traffic, states, port);
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
     // Only a whole table's dump is kept for the next: a part of it would forget the rest.
     const table = states === 'all' && port === undefined ? `${protocol}${family}` : null;
@@ -188,13 +194,47 @@ export class SockDiagReader {
    * @throws when the kernel refuses it: the caller dumps each family
    */
   dumpTcp(previous?: ReadonlyMap<number, InetRow>, traffic = false): DiagDump {
-    return this.keptDump('tcp', 'tcp', previous, () => {
-      const { request, seq } = this.header(this.bothFamiliesRequest, TCPDIAG_GETSOCK, NLM_F_DUMP);
-      request[HEADER + 3] = traffic ? INFO_EXTENSION : 0; // the family byte stays 0: AF_UNSPEC
-      request.writeUInt32LE(ALL_STATES, HEADER + 52);
-      this.transmit(request);
-      return seq;
-    });
+    const steps = this.dumpTcpInSteps(previous, traffic);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * dumpTcp() in steps of about DUMP_STEP_MS: the caller may give its event loop a turn at each
+   * yield. A dump of 90,000 sockets with their tcp_info is ~100 ms of kernel and parsing time on a
+   * busy host, and the poll worker streams the kernel's TCP events meanwhile. Until the dump ends
+   * this reader is busy (the kernel refuses a second dump on its socket): dumps asked meanwhile in
+   * this thread go to a spare reader.
+   */
+  *dumpTcpInSteps(
+    previous?: ReadonlyMap<number, InetRow>,
+    traffic = false,
+    stepMs = DUMP_STEP_MS,
+  ): Generator<void, DiagDump> {
+    if (this.busy) return this.spare().dumpTcp(previous, traffic);
+    this.busy = true;
+    try {
+      const before = this.inodeless.get('tcp');
+      let dump: DiagDump;
+      for (let attempt = 1; ; attempt++) {
+        const { request, seq } = this.header(this.bothFamiliesRequest, TCPDIAG_GETSOCK, NLM_F_DUMP);
+        request[HEADER + 3] = traffic ? INFO_EXTENSION : 0; // the family byte stays 0: AF_UNSPEC
+        request.writeUInt32LE(ALL_STATES, HEADER + 52);
+        this.transmit(request);
+        const result: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+        yield* this.receiveDumpInSteps(seq, stepMs, (data) =>
+          parseDiagMessages(data, seq, 'tcp', result, previous, this.v4Text, before),
+        );
+        dump = result;
+        if (!dump.interrupted || attempt >= DUMP_TRIES) break;
+      }
+      this.inodeless.set('tcp', dump.inodeless);
+      return dump;
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** One dump (`request` sends it), its inodeless rows kept for the next dump of the same `table`. */
@@ -221,6 +261,7 @@ export class SockDiagReader {
    * @throws when the kernel refuses the dump (no unix_diag): the caller reads /proc
    */
   dumpUnix(): { rows: UnixRow[]; malformed: number; interrupted?: boolean } {
+    if (this.busy) return this.spare().dumpUnix();
     return this.wholeDump(() => {
       const { request, seq } = this.header(this.unixRequest, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
       request[HEADER] = AF_UNIX;
@@ -242,12 +283,53 @@ export class SockDiagReader {
 
   /** Reads a dump's answers into `parse` until it says the dump is done. */
   private receiveDump(parse: (data: Buffer) => boolean): void {
-    for (;;) {
-      const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
-      if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
-      if (n === 0) throw new Error('netlink closed the dump');
-      if (parse(this.buffer.subarray(0, n))) return;
+    while (!parse(this.receive()));
+  }
+
+  /** receiveDump() yielding every DUMP_STEP_MS; a dump its caller gives up on is read to its end. */
+  private *receiveDumpInSteps(seq: number, stepMs: number, parse: (data: Buffer) => boolean): Generator<void, void> {
+    let since = performance.now();
+    while (!parse(this.receive())) {
+      if (performance.now() - since < stepMs) continue;
+      let resumed = false;
+      try {
+        yield;
+        resumed = true;
+      } finally {
+        // Closed at the yield: the kernel holds the rest of the dump, and refuses the socket any
+        // other dump (EBUSY) until it has been read.
+        if (!resumed) this.drain(seq);
+      }
+      since = performance.now();
     }
+  }
+
+  /** One read of a dump's answers. */
+  private receive(): Buffer {
+    const n = this.lib.recv(this.fd, this.buffer, this.buffer.length, 0);
+    if (n < 0) throw new Error(`netlink recv failed (errno ${this.lib.errno()})`);
+    if (n === 0) throw new Error('netlink closed the dump');
+    return this.buffer.subarray(0, n);
+  }
+
+  /** Reads and drops the rest of dump `seq`, up to its end (or the socket's read timeout). */
+  private drain(seq: number): void {
+    const ignored: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+    try {
+      while (!walkDump(this.receive(), seq, 'tcp', MESSAGE, ignored, () => true));
+    } catch {
+      // the kernel's error for it, or nothing more to read: the dump is over either way
+    }
+  }
+
+  /** A second reader, for dumps asked while a dump in steps holds this one (opened once, kept). */
+  private spare(): SockDiagReader {
+    if (!this.spareReader) {
+      const opening = SockDiagReader.open();
+      if (!opening.ok) throw new Error(opening.reason);
+      this.spareReader = opening.reader;
+    }
+    return this.spareReader;
   }
 
   /**
@@ -261,6 +343,7 @@ export class SockDiagReader {
     remoteAddress: string;
     remotePort: number;
   }): number | null {
+    if (this.busy) return this.spare().destroy(target);
     const local = addressBytes(target.localAddress, target.family);
     const remote = addressBytes(target.remoteAddress, target.family);
     if (!local || !remote) throw new Error('not an address of that family');
@@ -331,6 +414,8 @@ export class SockDiagReader {
   }
 
   close(): void {
+    this.spareReader?.close();
+    this.spareReader = null;
     if (this.fd < 0) return;
     this.lib.close(this.fd);
     this.fd = -1;
