@@ -39,6 +39,16 @@ describe('socket identity', () => {
       },
       'unix|/run/x.sock|9',
     ],
+    [
+      'another namespace and another machine end the key',
+      tcp('[::1]:3000', '[::1]:5000', { netns: 4026532001, host: 'db-1' }),
+      'tcp|[::1]:3000|[::1]:5000|net:4026532001|host:db-1',
+    ],
+    [
+      'a listener in another namespace',
+      tcp('0.0.0.0:80', null, { inode: 12, netns: 4026532001 }),
+      'tcp|0.0.0.0:80|12|net:4026532001',
+    ],
   ])('%s', (_name, socket, key) => {
     expect(socketKey(socket as Socket)).toBe(key);
   });
