@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/addresses';
+import { cachedIPv6, decodeHexAddress, formatIPv4, formatIPv6 } from '../../src-main/collect/addresses';
 import { isIpLiteral } from '../../src-main/shared/ip-literal';
 
 describe('decoding /proc hex addresses', () => {
@@ -28,6 +28,24 @@ describe('decoding /proc hex addresses', () => {
     expect(formatIPv6(bytes([0x2001, 0xdb8, 0, 0, 1, 0, 0, 0]))).toBe('2001:db8:0:0:1::');
     expect(formatIPv6(bytes([0x2001, 0, 0, 1, 0, 0, 1, 1]))).toBe('2001::1:0:0:1:1');
     expect(formatIPv6(bytes([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]))).toBe('2001:db8:0:1:1:1:1:1');
+  });
+
+  it('gives an IPv6 text from its cache by the address bytes, made once, within its bound', () => {
+    const cache = new Map<string, string>();
+    const packet = Buffer.alloc(40);
+    const at = (hex: string, offset: number) => Buffer.from(hex, 'hex').copy(packet, offset);
+    at('20010db8000000000000000000000001', 8); // 2001:db8::1
+    at('00000000000000000000ffff7f000001', 24); // ::ffff:127.0.0.1
+    expect(cachedIPv6(packet, 8, cache)).toBe('2001:db8::1');
+    expect(cachedIPv6(packet, 24, cache)).toBe('::ffff:127.0.0.1');
+    expect(cache.size).toBe(2);
+    // Found by bytes, not formatted again:
+    cache.set(packet.toString('latin1', 8, 24), 'cached');
+    expect(cachedIPv6(packet, 8, cache)).toBe('cached');
+    for (let i = 0; cache.size <= 65_536; i++) cache.set(`k${i}`, '');
+    at('fe800000000000000000000000000001', 8); // fe80::1, not in the cache
+    expect(cachedIPv6(packet, 8, cache)).toBe('fe80::1');
+    expect(cache.size).toBe(1); // past its bound the cache starts again
   });
 
   it.each(['', '0100007', '0100007G', '0100007F00', 'x'.repeat(32)])('refuses %j', (hex) => {

@@ -17,7 +17,7 @@ function parse(
   inodeless?: ReadonlyMap<number, InetRow>,
 ) {
   const into: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
-  const done = parseDiagMessages(data, SEQ, protocol, into, previous, new Map(), inodeless);
+  const done = parseDiagMessages(data, SEQ, protocol, into, previous, undefined, inodeless);
   return { done, ...into };
 }
 

@@ -8,7 +8,7 @@ import { endianness } from 'node:os';
 import { decodeName } from './utf8';
 import { AF_INET, AF_INET6, loadLibc, SOCK_CLOEXEC, SOL_SOCKET, type Libc } from './libc';
 import type { SocketState, TcpTraffic } from '../../shared/contract';
-import { cachedIPv4, formatIPv6 } from '../addresses';
+import { cachedIPv4, cachedIPv6 } from '../addresses';
 import { inetRow, stateOf, type InetRow } from './proc-net';
 import { UNIX_TYPE, type UnixRow } from './proc-net-unix';
 
@@ -118,7 +118,7 @@ export class SockDiagReader {
   private readonly bothFamiliesRequest = Buffer.alloc(BOTH_FAMILIES_REQUEST);
   private readonly filteredRequest = Buffer.alloc(FILTERED_REQUEST);
   private readonly unixRequest = Buffer.alloc(UNIX_REQUEST);
-  private readonly v4Text = new Map<number, string>();
+  private readonly texts = addressTexts();
   /**
    * Each table's rows without an inode, by cookie, from its last whole dump (bounded by the table:
    * replaced by each dump). At 1,000 connections a second a host holds 60,000 TIME_WAIT sockets;
@@ -225,7 +225,7 @@ export class SockDiagReader {
         this.transmit(request);
         const result: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
         yield* this.receiveDumpInSteps(seq, stepMs, (data) =>
-          parseDiagMessages(data, seq, 'tcp', result, previous, this.v4Text, before),
+          parseDiagMessages(data, seq, 'tcp', result, previous, this.texts, before),
         );
         dump = result;
         if (!dump.interrupted || attempt >= DUMP_TRIES) break;
@@ -248,7 +248,7 @@ export class SockDiagReader {
     const dump = this.wholeDump(() => {
       const seq = request();
       const result: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
-      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.v4Text, before));
+      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.texts, before));
       return result;
     });
     if (table !== null) this.inodeless.set(table, dump.inodeless);
@@ -432,11 +432,11 @@ export function parseDiagMessages(
   protocol: 'tcp' | 'udp',
   into: DiagDump,
   previous?: ReadonlyMap<number, InetRow>,
-  v4Text: Map<number, string> = new Map(),
+  texts: AddressTexts = addressTexts(),
   inodelessBefore?: ReadonlyMap<number, InetRow>,
 ): boolean {
   return walkDump(data, seq, protocol, MESSAGE, into, (at, end) => {
-    const row = rowOf(data, at, end, protocol, previous, v4Text, into.inodeless, inodelessBefore);
+    const row = rowOf(data, at, end, protocol, previous, texts, into.inodeless, inodelessBefore);
     if (row) into.rows.push(row);
     return row !== null;
   });
@@ -529,7 +529,7 @@ function rowOf(
   end: number,
   protocol: 'tcp' | 'udp',
   previous: ReadonlyMap<number, InetRow> | undefined,
-  v4Text: Map<number, string>,
+  texts: AddressTexts,
   inodeless: Map<number, InetRow>,
   inodelessBefore: ReadonlyMap<number, InetRow> | undefined,
 ): InetRow | null {
@@ -545,9 +545,9 @@ function rowOf(
     inetRow(
       protocol,
       family,
-      address(data, at + 8, family, v4Text),
+      address(data, at + 8, family, texts),
       data.readUInt16BE(at + 4),
-      address(data, at + 24, family, v4Text),
+      address(data, at + 24, family, texts),
       data.readUInt16BE(at + 6),
       state,
       data.readUInt32LE(at + 64),
@@ -623,8 +623,16 @@ function u64(data: Buffer, at: number, end: number): number {
   return at + 8 <= end ? data.readUInt32LE(at + 4) * 0x1_0000_0000 + data.readUInt32LE(at) : 0;
 }
 
-function address(data: Buffer, at: number, family: 4 | 6, v4Text: Map<number, string>): string {
-  return family === 6 ? formatIPv6(data.subarray(at, at + 16)) : cachedIPv4(data, at, v4Text);
+/** Address texts already made, by their bytes (bounded in cachedIPv4 and cachedIPv6). */
+export interface AddressTexts {
+  v4: Map<number, string>;
+  v6: Map<string, string>;
+}
+
+const addressTexts = (): AddressTexts => ({ v4: new Map(), v6: new Map() });
+
+function address(data: Buffer, at: number, family: 4 | 6, texts: AddressTexts): string {
+  return family === 6 ? cachedIPv6(data, at, texts.v6) : cachedIPv4(data, at, texts.v4);
 }
 
 /** An address's bytes in network order (4 for IPv4, 16 for IPv6, IPv4-mapped included); null when it is not one. */
