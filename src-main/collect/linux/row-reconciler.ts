@@ -43,6 +43,11 @@ export class RowReconciler<Row extends { inode: number }> {
   }
 
   reconcile(rows: readonly Row[], stillHeld: (inode: number) => boolean): ReconciledRows<Row> {
+    return this.reconcileParts([rows], stillHeld);
+  }
+
+  /** reconcile() of this poll's rows in parts (each namespace's, not copied into one array). */
+  reconcileParts(parts: readonly (readonly Row[])[], stillHeld: (inode: number) => boolean): ReconciledRows<Row> {
     const poll = ++this.poll;
     const byInode = this.rowsByInode;
     const previousSize = byInode.size;
@@ -50,29 +55,32 @@ export class RowReconciler<Row extends { inode: number }> {
     const fresh = new Set<number>();
     let duplicates = 0;
     let carried = 0; // rows whose inode was in last poll's map
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
-      if (row.inode === 0) {
+    for (let p = 0; p < parts.length; p++) {
+      const rows = parts[p];
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        if (row.inode === 0) {
+          result.push(row);
+          continue;
+        }
+        const stamped = row as Row & Stamped;
+        if (stamped[SEEN] === poll || fresh.has(row.inode)) {
+          duplicates++;
+          continue;
+        }
+        const before = byInode.get(row.inode) as (Row & Stamped) | undefined;
+        if (before !== undefined && before !== row && before[SEEN] === poll) {
+          duplicates++; // the same socket read twice, in two states
+          continue;
+        }
+        if (before !== undefined) carried++;
+        if (before !== row) {
+          fresh.add(row.inode);
+          byInode.set(row.inode, row);
+        }
+        stamped[SEEN] = poll;
         result.push(row);
-        continue;
       }
-      const stamped = row as Row & Stamped;
-      if (stamped[SEEN] === poll || fresh.has(row.inode)) {
-        duplicates++;
-        continue;
-      }
-      const before = byInode.get(row.inode) as (Row & Stamped) | undefined;
-      if (before !== undefined && before !== row && before[SEEN] === poll) {
-        duplicates++; // the same socket read twice, in two states
-        continue;
-      }
-      if (before !== undefined) carried++;
-      if (before !== row) {
-        fresh.add(row.inode);
-        byInode.set(row.inode, row);
-      }
-      stamped[SEEN] = poll;
-      result.push(row);
     }
     const restored = new Set<number>();
     const gone: number[] = [];
