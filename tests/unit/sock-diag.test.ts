@@ -67,6 +67,20 @@ describe('netlink sock_diag replies', () => {
     expect(other).toEqual(timeWait);
   });
 
+  it('reads a socket in full when its cookie comes back in TIME_WAIT after another state', () => {
+    // An orphan closed by its owner (FIN_WAIT2, no inode) whose TIME_WAIT keeps its cookie.
+    const data = Buffer.from(fixture('tcp4.dump'));
+    let at = 0;
+    for (let i = 0; i < 3; i++) at += (data.readUInt32LE(at) + 3) & ~3; // the TIME_WAIT message
+    const finWait2 = Buffer.from(data);
+    finWait2[at + 16 + 1] = 5; // TCP_FIN_WAIT2
+    const before = parse(finWait2, 'tcp');
+    expect([...before.inodeless.values()].map((r) => r.state)).toEqual(['FIN_WAIT2']);
+    const now = parse(data, 'tcp', undefined, before.inodeless).rows.find((r) => r.inode === 0)!;
+    expect(now.state).toBe('TIME_WAIT');
+    expect(now).not.toBe([...before.inodeless.values()][0]);
+  });
+
   it('notes a dump the kernel says was interrupted (NLM_F_DUMP_INTR), so the reader dumps again', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
     const clean: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };

@@ -541,6 +541,13 @@ function rowOf(
   // which its TIME_WAIT keeps; below 2^53 for as long as a host can run.
   const cookie = inode === 0 ? data.readUInt32LE(at + 44) + data.readUInt32LE(at + 48) * 2 ** 32 : 0;
   const last = inode !== 0 ? previous?.get(inode) : inodelessBefore?.get(cookie);
+  // A TIME_WAIT socket by its cookie is the very socket last read (cookies are never reused), and
+  // nothing about it changes (no counters, uid 0) until it goes: last poll's row, nothing read.
+  // The same cookie in another state is a closed socket entering TIME_WAIT: read in full.
+  if (last !== undefined && inode === 0 && state === 'TIME_WAIT' && last.state === 'TIME_WAIT') {
+    inodeless.set(cookie, last);
+    return last;
+  }
   const row = withTraffic(
     inetRow(
       protocol,
