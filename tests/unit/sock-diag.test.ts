@@ -3,21 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDiagMessages, parseUnixDiagMessages, type DiagDump } from '../../src-main/collect/linux/sock-diag';
+import {
+  CookieRows,
+  parseDiagMessages,
+  parseUnixDiagMessages,
+  type DiagDump,
+} from '../../src-main/collect/linux/sock-diag';
 import type { UnixRow } from '../../src-main/collect/linux/proc-net-unix';
 import type { InetRow } from '../../src-main/collect/linux/proc-net';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/netlink', name));
 const SEQ = 7;
 
-function parse(
-  data: Buffer,
-  protocol: 'tcp' | 'udp',
-  previous?: ReadonlyMap<number, InetRow>,
-  inodeless?: ReadonlyMap<number, InetRow>,
-) {
-  const into: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
-  const done = parseDiagMessages(data, SEQ, protocol, into, previous, undefined, inodeless);
+function parse(data: Buffer, protocol: 'tcp' | 'udp', previous?: ReadonlyMap<number, InetRow>, cookies?: CookieRows) {
+  const into: DiagDump = { rows: [], malformed: 0 };
+  cookies?.begin();
+  const done = parseDiagMessages(data, SEQ, protocol, into, previous, undefined, cookies);
+  if (done) cookies?.end();
   return { done, ...into };
 }
 
@@ -51,10 +53,11 @@ describe('netlink sock_diag replies', () => {
   });
 
   it('hands a TIME_WAIT row back by the kernel’s cookie, and makes a new one for another cookie', () => {
-    const first = parse(fixture('tcp4.dump'), 'tcp');
+    const cookies = new CookieRows();
+    const first = parse(fixture('tcp4.dump'), 'tcp', undefined, cookies);
     const timeWait = first.rows.find((r) => r.state === 'TIME_WAIT')!;
-    expect([...first.inodeless.values()]).toEqual([timeWait]);
-    const again = parse(fixture('tcp4.dump'), 'tcp', undefined, first.inodeless);
+    expect(cookies.size).toBe(1);
+    const again = parse(fixture('tcp4.dump'), 'tcp', undefined, cookies);
     expect(again.rows.find((r) => r.state === 'TIME_WAIT')).toBe(timeWait);
     // The same 4-tuple under another cookie is another socket (the port was used again): a row of its own.
     const data = Buffer.from(fixture('tcp4.dump'));
@@ -62,9 +65,12 @@ describe('netlink sock_diag replies', () => {
     for (let i = 0; i < 3; i++) at += (data.readUInt32LE(at) + 3) & ~3; // the fourth message: the TIME_WAIT
     expect(data.readUInt32LE(at + 16 + 68)).toBe(0); // its inode
     data.writeUInt32LE(data.readUInt32LE(at + 16 + 44) + 1, at + 16 + 44);
-    const other = parse(data, 'tcp', undefined, first.inodeless).rows.find((r) => r.state === 'TIME_WAIT');
+    const other = parse(data, 'tcp', undefined, cookies).rows.find((r) => r.state === 'TIME_WAIT');
     expect(other).not.toBe(timeWait);
     expect(other).toEqual(timeWait);
+    // The first cookie's socket was not in that dump: gone, its row with it (the map is bounded by the table).
+    expect(cookies.size).toBe(1);
+    expect(parse(fixture('tcp4.dump'), 'tcp', undefined, cookies).rows.find((r) => r.inode === 0)).not.toBe(timeWait);
   });
 
   it('reads a socket in full when its cookie comes back in TIME_WAIT after another state', () => {
@@ -74,20 +80,21 @@ describe('netlink sock_diag replies', () => {
     for (let i = 0; i < 3; i++) at += (data.readUInt32LE(at) + 3) & ~3; // the TIME_WAIT message
     const finWait2 = Buffer.from(data);
     finWait2[at + 16 + 1] = 5; // TCP_FIN_WAIT2
-    const before = parse(finWait2, 'tcp');
-    expect([...before.inodeless.values()].map((r) => r.state)).toEqual(['FIN_WAIT2']);
-    const now = parse(data, 'tcp', undefined, before.inodeless).rows.find((r) => r.inode === 0)!;
+    const cookies = new CookieRows();
+    const orphan = parse(finWait2, 'tcp', undefined, cookies).rows.find((r) => r.inode === 0)!;
+    expect(orphan.state).toBe('FIN_WAIT2');
+    const now = parse(data, 'tcp', undefined, cookies).rows.find((r) => r.inode === 0)!;
     expect(now.state).toBe('TIME_WAIT');
-    expect(now).not.toBe([...before.inodeless.values()][0]);
+    expect(now).not.toBe(orphan);
   });
 
   it('notes a dump the kernel says was interrupted (NLM_F_DUMP_INTR), so the reader dumps again', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
-    const clean: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+    const clean: DiagDump = { rows: [], malformed: 0 };
     parseDiagMessages(data, SEQ, 'tcp', clean);
     expect(clean.interrupted).toBeUndefined();
     data.writeUInt16LE(data.readUInt16LE(6) | 0x10, 6); // the first message's flags
-    const cut: DiagDump = { rows: [], malformed: 0, inodeless: new Map() };
+    const cut: DiagDump = { rows: [], malformed: 0 };
     parseDiagMessages(data, SEQ, 'tcp', cut);
     expect(cut.interrupted).toBe(true);
     expect(cut.rows).toHaveLength(clean.rows.length); // its rows are still read: kept if every try is cut
@@ -96,14 +103,14 @@ describe('netlink sock_diag replies', () => {
   it('ignores answers to another request, says the kernel’s error, and stops at a cut message', () => {
     const data = Buffer.from(fixture('tcp4.dump'));
     // Another sequence number: not this dump's.
-    expect(parseDiagMessages(data, SEQ + 1, 'tcp', { rows: [], malformed: 0, inodeless: new Map() })).toBe(false);
+    expect(parseDiagMessages(data, SEQ + 1, 'tcp', { rows: [], malformed: 0 })).toBe(false);
     // NLMSG_ERROR with -EINVAL in place of the first message.
     const error = Buffer.alloc(36);
     error.writeUInt32LE(36, 0);
     error.writeUInt16LE(2, 4);
     error.writeUInt32LE(SEQ, 8);
     error.writeInt32LE(-22, 16);
-    expect(() => parseDiagMessages(error, SEQ, 'tcp', { rows: [], malformed: 0, inodeless: new Map() })).toThrow(
+    expect(() => parseDiagMessages(error, SEQ, 'tcp', { rows: [], malformed: 0 })).toThrow(
       'the kernel refused the tcp dump (errno 22)',
     );
     // A message whose length runs past the data: counted, and the rest of the read is not trusted.
