@@ -456,13 +456,40 @@ describe('both TCP tables in one walk of the kernel table', () => {
     try {
       const collector = new LinuxCollector({ traffic: false });
       for (let i = 0; i < 2; i++) {
+        // A new listener each time: the tables are read, not kept (its counters moved).
+        const listener = await workload.start({ role: 'listen', host: '::1' });
         const scan = await collector.collect();
         expect(scan.stats.engine).toBe('netlink');
         expect(collector.engineReason).toBeNull();
-        expect(theListener(scan.sockets, 'tcp', at('::1', v6.port)).pid).toBe(v6.pid);
+        expect(theListener(scan.sockets, 'tcp', at('::1', listener.port)).pid).toBe(listener.pid);
         expect(theListener(scan.sockets, 'tcp', at(LO, v4.port)).pid).toBe(v4.pid);
       }
       expect(spy).toHaveBeenCalledTimes(1); // refused once: not asked again
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('asks again after a failure that is not a refusal (a read that timed out)', async () => {
+    const opening = SockDiagReader.shared();
+    if (!opening.ok) throw new Error(opening.reason);
+    const real = opening.reader.dumpTcpInSteps.bind(opening.reader);
+    let calls = 0;
+    const spy = vi.spyOn(opening.reader, 'dumpTcpInSteps').mockImplementation(function* (
+      ...args: Parameters<SockDiagReader['dumpTcpInSteps']>
+    ) {
+      if (calls++ === 0) throw new Error('netlink recv failed (errno 11)');
+      return yield* real(...args);
+    });
+    try {
+      const collector = new LinuxCollector({ traffic: false });
+      for (let i = 0; i < 2; i++) {
+        const listener = await workload.start({ role: 'listen', host: '::1' }); // read, not kept (as above)
+        const scan = await collector.collect();
+        expect(scan.stats.engine).toBe('netlink');
+        expect(theListener(scan.sockets, 'tcp', at('::1', listener.port)).pid).toBe(listener.pid);
+      }
+      expect(spy).toHaveBeenCalledTimes(2); // the first failed (each family read instead), the second asked again
     } finally {
       spy.mockRestore();
     }

@@ -804,8 +804,10 @@ export class LinuxCollector implements Collector {
       if (dump.interrupted) this.interruptedDumps++;
       if (this.traffic) this.trafficReadAt = Date.now(); // see dumpOrParse
       return dump;
-    } catch {
-      this.oneTcpWalkRefused = true; // each family's own dump says why, if it is refused too
+    } catch (error) {
+      // Refused: not asked again (each family's own dump says why, if it is refused too). Another
+      // failure (a read timed out on a stalled host) costs this poll the second walk only.
+      if ((error as Error).message.startsWith('the kernel refused')) this.oneTcpWalkRefused = true;
       return null;
     }
   }
