@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostInfo } from '../../src-main/collect';
 import { LinuxCollector } from '../../src-main/collect/linux/linux-collector';
 import type { InetRow } from '../../src-main/collect/linux/proc-net';
-import { SockDiagReader } from '../../src-main/collect/linux/sock-diag';
+import { KernelRefusal, SockDiagReader } from '../../src-main/collect/linux/sock-diag';
 import { toText } from '../../src-main/export/formats';
 import { buildSnapshot } from '../../src-main/export/snapshot';
 import type { Scan, Socket } from '../../src-main/shared/contract';
@@ -453,7 +453,7 @@ describe('both TCP tables in one walk of the kernel table', () => {
     const opening = SockDiagReader.shared();
     if (!opening.ok) throw new Error(opening.reason);
     const spy = vi.spyOn(opening.reader, 'dumpTcpInSteps').mockImplementation(function* () {
-      throw new Error('the kernel refused the tcp dump (errno 22)');
+      throw new KernelRefusal('the kernel refused the tcp dump (errno 22)');
     });
     try {
       const collector = new LinuxCollector({ traffic: false });

@@ -21,7 +21,7 @@ import { InetTableParser, type InetRow, type RowNamespace } from './proc-net';
 import { parseUnixCandidates, resolveUnixCandidates, type UnixCandidate, type UnixRow } from './proc-net-unix';
 import { ProcessReader } from './processes';
 import { RowReconciler } from './row-reconciler';
-import { SockDiagReader, type DiagDump } from './sock-diag';
+import { KernelRefusal, SockDiagReader, type DiagDump } from './sock-diag';
 import { parseTcpCounters, tcpTablesNeeded, type TcpCounters } from './tcp-counters';
 
 /** A namespace's own addresses are read again after this long (they change when a container restarts). */
@@ -801,15 +801,22 @@ export class LinuxCollector implements Collector {
       } finally {
         steps.return(undefined as never); // a scan given up on mid-dump: the reader reads the rest
       }
-      if (dump.interrupted) this.interruptedDumps++;
-      if (this.traffic) this.trafficReadAt = Date.now(); // see dumpOrParse
+      this.noteDump(dump, 'tcp');
       return dump;
     } catch (error) {
       // Refused: not asked again (each family's own dump says why, if it is refused too). Another
       // failure (a read timed out on a stalled host) costs this poll the second walk only.
-      if ((error as Error).message.startsWith('the kernel refused')) this.oneTcpWalkRefused = true;
+      if (error instanceof KernelRefusal) this.oneTcpWalkRefused = true;
       return null;
     }
+  }
+
+  /** What a netlink dump tells the scan: whether the kernel interrupted it, when TCP traffic was read. */
+  private noteDump(dump: DiagDump, protocol: 'tcp' | 'udp'): void {
+    if (dump.interrupted) this.interruptedDumps++;
+    // Rates are bytes over the time between two readings: the time of the reading itself, not
+    // of the end of a scan whose other steps (owners, namespaces) take longer on a busy host.
+    if (protocol === 'tcp' && this.traffic) this.trafficReadAt = Date.now();
   }
 
   /** One inet table: through netlink when given (and the kernel answers), else its /proc text. */
@@ -823,10 +830,7 @@ export class LinuxCollector implements Collector {
     if (diag && !this.diagRefused.has(table.file)) {
       try {
         const dump = diag.dump(table.protocol, table.family, previous, this.traffic, 'all', this.port);
-        if (dump.interrupted) this.interruptedDumps++;
-        // Rates are bytes over the time between two readings: the time of the reading itself, not
-        // of the end of a scan whose other steps (owners, namespaces) take longer on a busy host.
-        if (table.protocol === 'tcp' && this.traffic) this.trafficReadAt = Date.now();
+        this.noteDump(dump, table.protocol);
         return dump;
       } catch (error) {
         this.refuseDiag(table.file, error as Error);

@@ -96,6 +96,9 @@ const TCPI_SEGS_OUT = 136;
 const TCPI_SEGS_IN = 140;
 const TCPI_DELIVERY_RATE = 160;
 
+/** The kernel answered a dump's request with an error: it will not give this dump (as opposed to a read failing). */
+export class KernelRefusal extends Error {}
+
 export type SockDiagOpening = { ok: true; reader: SockDiagReader } | { ok: false; reason: string };
 
 export interface DiagDump {
@@ -220,8 +223,10 @@ export class SockDiagReader {
     const extensions = traffic && protocol === 'tcp' ? INFO_EXTENSION : 0;
     // Only a whole table's dump is kept for the next: a part of it would forget the rest.
     const table = states === 'all' && port === undefined ? `${protocol}${family}` : null;
-    return this.keptDump(table, protocol, previous, () =>
-      this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states, port),
+    return finish(
+      this.inetDump(table, protocol, previous, Infinity, () =>
+        this.send(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, family, protocol, undefined, extensions, states, port),
+      ),
     );
   }
 
@@ -231,19 +236,13 @@ export class SockDiagReader {
    * @throws when the kernel refuses it: the caller dumps each family
    */
   dumpTcp(previous?: ReadonlyMap<number, InetRow>, traffic = false): DiagDump {
-    const steps = this.dumpTcpInSteps(previous, traffic);
-    for (;;) {
-      const step = steps.next();
-      if (step.done) return step.value;
-    }
+    return finish(this.dumpTcpInSteps(previous, traffic, Infinity));
   }
 
   /**
    * dumpTcp() in steps of about DUMP_STEP_MS: the caller may give its event loop a turn at each
    * yield. A dump of 90,000 sockets with their tcp_info is ~100 ms of kernel and parsing time on a
-   * busy host, and the poll worker streams the kernel's TCP events meanwhile. Until the dump ends
-   * this reader is busy (the kernel refuses a second dump on its socket): dumps asked meanwhile in
-   * this thread go to a spare reader.
+   * busy host, and the poll worker streams the kernel's TCP events meanwhile.
    */
   *dumpTcpInSteps(
     previous?: ReadonlyMap<number, InetRow>,
@@ -251,47 +250,48 @@ export class SockDiagReader {
     stepMs = DUMP_STEP_MS,
   ): Generator<void, DiagDump> {
     if (this.busy) return this.spare().dumpTcp(previous, traffic);
+    return yield* this.inetDump('tcp', 'tcp', previous, stepMs, () => {
+      const { request, seq } = this.header(this.bothFamiliesRequest, TCPDIAG_GETSOCK, NLM_F_DUMP);
+      request[HEADER + 3] = traffic ? INFO_EXTENSION : 0; // the family byte stays 0: AF_UNSPEC
+      request.writeUInt32LE(ALL_STATES, HEADER + 52);
+      this.transmit(request);
+      return seq;
+    });
+  }
+
+  /**
+   * One inet dump (`request` sends it and gives its sequence number), made again while the
+   * kernel says it was interrupted (at most DUMP_TRIES times; the last is kept), yielding every
+   * `stepMs`. A whole `table`'s rows without an inode are kept for its next dump. Until it ends
+   * this reader is busy (the kernel refuses a second dump on its socket): dumps asked meanwhile in
+   * this thread go to a spare reader.
+   */
+  private *inetDump(
+    table: string | null,
+    protocol: 'tcp' | 'udp',
+    previous: ReadonlyMap<number, InetRow> | undefined,
+    stepMs: number,
+    request: () => number,
+  ): Generator<void, DiagDump> {
     this.busy = true;
     try {
-      const cookies = this.cookiesOf('tcp');
+      const cookies = table === null ? undefined : this.cookiesOf(table);
       let dump: DiagDump;
       for (let attempt = 1; ; attempt++) {
-        cookies.begin();
-        const { request, seq } = this.header(this.bothFamiliesRequest, TCPDIAG_GETSOCK, NLM_F_DUMP);
-        request[HEADER + 3] = traffic ? INFO_EXTENSION : 0; // the family byte stays 0: AF_UNSPEC
-        request.writeUInt32LE(ALL_STATES, HEADER + 52);
-        this.transmit(request);
+        cookies?.begin();
+        const seq = request();
         const result: DiagDump = { rows: [], malformed: 0 };
         yield* this.receiveDumpInSteps(seq, stepMs, (data) =>
-          parseDiagMessages(data, seq, 'tcp', result, previous, this.texts, cookies),
+          parseDiagMessages(data, seq, protocol, result, previous, this.texts, cookies),
         );
         dump = result;
         if (!dump.interrupted || attempt >= DUMP_TRIES) break;
       }
-      cookies.end();
+      cookies?.end();
       return dump;
     } finally {
       this.busy = false;
     }
-  }
-
-  /** One dump (`request` sends it); its rows without an inode are kept for the next dump of the same `table`. */
-  private keptDump(
-    table: string | null,
-    protocol: 'tcp' | 'udp',
-    previous: ReadonlyMap<number, InetRow> | undefined,
-    request: () => number,
-  ): DiagDump {
-    const cookies = table === null ? undefined : this.cookiesOf(table);
-    const dump = this.wholeDump(() => {
-      cookies?.begin();
-      const seq = request();
-      const result: DiagDump = { rows: [], malformed: 0 };
-      this.receiveDump((data) => parseDiagMessages(data, seq, protocol, result, previous, this.texts, cookies));
-      return result;
-    });
-    cookies?.end();
-    return dump;
   }
 
   private cookiesOf(table: string): CookieRows {
@@ -331,7 +331,7 @@ export class SockDiagReader {
     while (!parse(this.receive()));
   }
 
-  /** receiveDump() yielding every DUMP_STEP_MS; a dump its caller gives up on is read to its end. */
+  /** receiveDump() yielding every `stepMs`; a dump its caller gives up on is read to its end. */
   private *receiveDumpInSteps(seq: number, stepMs: number, parse: (data: Buffer) => boolean): Generator<void, void> {
     let since = performance.now();
     while (!parse(this.receive())) {
@@ -467,6 +467,14 @@ export class SockDiagReader {
   }
 }
 
+/** Runs steps to their end at once (a dump in steps, read without giving turns). */
+function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
 /**
  * Parses the messages of one recv() into `into`; true once the dump is done.
  * @throws the kernel's error for the request
@@ -525,7 +533,7 @@ function walkDump(
       if (type === NLMSG_DONE) return true;
       if (type === NLMSG_ERROR) {
         const errno = length >= HEADER + 4 ? -data.readInt32LE(at + HEADER) : 0;
-        throw new Error(`the kernel refused the ${what} dump (errno ${errno})`);
+        throw new KernelRefusal(`the kernel refused the ${what} dump (errno ${errno})`);
       }
       // Answers carry the request's type: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK for dumpTcp().
       const socket = type === SOCK_DIAG_BY_FAMILY || type === TCPDIAG_GETSOCK;
