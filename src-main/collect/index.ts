@@ -7,6 +7,7 @@ import type { Collector, CloseOutcome, ProcessIdentity, TcpConnectionEnds, TcpEv
 import { LinuxCollector } from './linux/linux-collector';
 import { ProcessReader } from './linux/processes';
 import { abortTcpConnection } from './linux/abort-connection';
+import { fixMallocThresholds } from './linux/allocator';
 import { TcpStateTracer } from './linux/tcp-state-events';
 import { SystemInformationCollector } from './systeminformation';
 import { WindowsCollector } from './windows/windows-collector';
@@ -88,6 +89,15 @@ export function closeTcpConnection(ends: TcpConnectionEnds, name: string): Close
   }
   if (!LINUX) return { ok: false, reason: 'closing a single connection is supported on Linux and Windows only' };
   return abortTcpConnection(ends, name);
+}
+
+/**
+ * Has the C allocator give freed memory back to the OS (linux/allocator.ts): a host that passes
+ * big messages between threads for days would otherwise keep tens of MB it no longer uses.
+ * Call once, at the start of a long-running process; where the OS needs nothing, nothing.
+ */
+export function returnFreedMemory(): void {
+  if (LINUX) fixMallocThresholds();
 }
 
 export { TCP_EVENT_BUFFER_KB } from './event-buffer';

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { localRendezvous } from '../collect';
 import { Invalid } from '../export/import-snapshot';
 import { LineSplitter, MAX_FROM_HELPER_LINE, parseFromHelper, type FromHelper, type ToHelper } from './helper-protocol';
-import type { PollWorkerOptions, ToPollWorker } from './protocol';
+import { POLL_WORKER_YOUNG_MB, type PollWorkerOptions, type ToPollWorker } from './protocol';
 import { sameSecret } from '../common/secret';
 
 export interface ChannelEvents {
@@ -34,7 +34,10 @@ export type ChannelFactory = (events: ChannelEvents, options: PollWorkerOptions)
 /** The poll worker in a thread of this process. */
 export function workerChannel(workerPath?: string): ChannelFactory {
   return (events, options) => {
-    const worker = new Worker(workerPath ?? join(__dirname, 'poll-worker.js'), { workerData: options });
+    const worker = new Worker(workerPath ?? join(__dirname, 'poll-worker.js'), {
+      workerData: options,
+      resourceLimits: { maxYoungGenerationSizeMb: POLL_WORKER_YOUNG_MB },
+    });
     let closing = false;
     worker.on('message', (message: FromHelper) => events.message(message));
     worker.on('error', (error) => events.error(error.message));

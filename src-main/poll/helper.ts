@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { killProcess } from '../actions/kill-process';
-import { localRendezvous } from '../collect';
+import { localRendezvous, returnFreedMemory } from '../collect';
 import { Invalid } from '../export/import-snapshot';
 import type { Resync } from '../shared/contract';
 import { checkInterval, DEFAULT_INTERVAL_MS } from '../shared/interval';
@@ -26,7 +26,7 @@ import {
   type FromHelper,
   type StopProcessRequest,
 } from './helper-protocol';
-import type { FromPollWorker, PollWorkerOptions, ToPollWorker } from './protocol';
+import { POLL_WORKER_YOUNG_MB, type FromPollWorker, type PollWorkerOptions, type ToPollWorker } from './protocol';
 
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -83,8 +83,11 @@ if (connectPath !== undefined) {
   output = socket;
 }
 
+// The helper runs for as long as the app, passing every table and delta on as text.
+returnFreedMemory();
 const worker = new Worker(join(__dirname, 'poll-worker.js'), {
   workerData: { intervalMs, events: true } satisfies PollWorkerOptions,
+  resourceLimits: { maxYoungGenerationSizeMb: POLL_WORKER_YOUNG_MB },
 });
 const send = (message: FromHelper) => output.write(JSON.stringify(message) + '\n');
 /** What the helper itself asked the worker for (the table, to check a stop request against). */

@@ -9,7 +9,7 @@ import { checkInterval } from '../shared/interval';
 import type { KillOutcome } from '../shared/ipc';
 import type { LoopStatus } from '../shared/contract';
 import type { FromHelper, ToHelper } from './helper-protocol';
-import { releaseTaggedTcpEvents } from '../collect';
+import { releaseTaggedTcpEvents, returnFreedMemory } from '../collect';
 import { workerChannel, type ChannelFactory, type PollChannel } from './channel';
 import type { PollWorkerOptions, SubscriberId } from './protocol';
 
@@ -98,6 +98,8 @@ export class Poller {
 
   constructor(options: PollerOptions) {
     intervalOrThrow(options.intervalMs);
+    // Every host that polls runs for long, passing each table and delta between threads.
+    returnFreedMemory();
     this.options = {
       intervalMs: options.intervalMs,
       events: options.events ?? true,

@@ -24,6 +24,16 @@ export interface PollWorkerOptions {
   eventTag?: string;
 }
 
+/**
+ * The poll worker's young generation (MB; V8's default lets it grow to 48). The poll's objects live
+ * across the turns it gives the event loop and are promoted either way; a bigger nursery only
+ * holds more garbage between collections. Measured at 64,000 sockets, `watch --json`: RSS
+ * 199–256 MB at V8's default, 218–221 MB at 24, CPU alike.
+ */
+export const POLL_WORKER_YOUNG_MB = 24;
+/** The event reader's (MB): it keeps a few thousand events at most, each gone within a second. */
+export const EVENT_WORKER_YOUNG_MB = 6;
+
 /** A subscriber: one window, one browser tab, one `watch`. */
 export type SubscriberId = string;
 

@@ -17,6 +17,7 @@ import type { ConnectionChain } from '../track/connection-chains';
 import { emptyStats, type Delta, type EventMode, type Resync, type StreamMessage } from '../shared/contract';
 import {
   EVENT_ALIVE_MS,
+  EVENT_WORKER_YOUNG_MB,
   type EventWorkerOptions,
   type FromEventWorker,
   type FromPollWorker,
@@ -95,6 +96,7 @@ function publishEventsSoon(): void {
 function startEventReader(said: () => void): void {
   const reader = new Worker(join(__dirname, 'event-worker.js'), {
     workerData: { bufferKbPerCpu: options.eventBufferKb, tag: options.eventTag } satisfies EventWorkerOptions,
+    resourceLimits: { maxYoungGenerationSizeMb: EVENT_WORKER_YOUNG_MB },
   });
   eventReader = reader;
   readerExited = false;

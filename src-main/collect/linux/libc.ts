@@ -17,6 +17,8 @@ export interface Libc {
   inetPton: (family: number, text: string, out: Buffer) => number;
   interfaceIndex: (name: string) => number;
   close: (fd: number) => number;
+  /** glibc's malloc tuning (<malloc.h>); 1 when the parameter was set. */
+  mallopt: (param: number, value: number) => number;
   errno: () => number;
 }
 
@@ -45,6 +47,7 @@ export function loadLibc(): LibcLoad {
         inetPton: lib.func('int inet_pton(int, const char *, void *)'),
         interfaceIndex: lib.func('uint32_t if_nametoindex(const char *)'),
         close: lib.func('int close(int)'),
+        mallopt: lib.func('int mallopt(int, int)'),
         errno: () => koffi.errno(),
       },
     };
