@@ -14,6 +14,7 @@ export default defineConfig({
           'poll-worker': resolve(__dirname, 'src-main/poll/worker.ts'),
           'event-worker': resolve(__dirname, 'src-main/poll/event-worker.ts'),
           'sources-worker': resolve(__dirname, 'src-main/web/sources-worker.ts'),
+          'recorder-worker': resolve(__dirname, 'src-main/history/recorder-worker.ts'),
           helper: resolve(__dirname, 'src-main/poll/helper.ts'),
         },
         // Shared chunks sit beside the entries, so __dirname is out/main in every module (the

@@ -27,13 +27,13 @@ does, until Ctrl-C or SIGTERM. For a machine where no window or server is open.`
     const poller = new Poller({ intervalMs, traffic: false, channel: channelFromEnvironment() });
     poller.onError((message) => io.stderr(`${message}\n`));
     const recording = new RecordingControl(poller, path, (line) => io.stderr(`${line}\n`), limits);
-    if (!recording.start()) {
+    if (!(await recording.start())) {
       await poller.stop();
       return EXIT_FAILURE;
     }
     io.stderr(`Recording the socket table into ${path} (Ctrl-C to stop).\n`);
     await untilStopped();
-    recording.stop();
+    await recording.stop();
     await poller.stop();
     return EXIT_OK;
   },

@@ -102,7 +102,7 @@ with a host column and each host's status; its token from the URL or from --sour
     // A history that cannot be opened is said and skipped: the live view goes on.
     const history = values['no-history'] ? null : (values.history ?? defaultHistoryPath());
     const recording = new RecordingControl(poller, history, (line) => io.stderr(`${line}\n`), limits);
-    recording.start();
+    void recording.start(); // said, and shown, when it cannot record
     const log = (line: string) => io.stderr(`${line}\n`);
     const sources = sourceSpecs.length ? new SourceWorker(sourceSpecs, log) : undefined;
     let server;
@@ -119,7 +119,7 @@ with a host column and each host's status; its token from the URL or from --sour
       });
     } catch (error) {
       sources?.close();
-      recording.stop();
+      await recording.stop();
       await poller.stop();
       const code = (error as NodeJS.ErrnoException).code;
       io.stderr(
@@ -130,7 +130,7 @@ with a host column and each host's status; its token from the URL or from --sour
     io.stdout(`Porthole is serving its UI at ${server.url}\n`);
     for (const source of sourceSpecs) io.stdout(`  with ${source.name} from ${source.streamUrl}\n`);
     await untilStopped();
-    recording.stop();
+    await recording.stop();
     sources?.close();
     await server.close();
     await poller.stop();

@@ -192,7 +192,7 @@ if (!app.requestSingleInstanceLock()) {
       (line) => console.error(line),
     );
     // The UI's setting (on or off) is remembered between runs; on unless turned off.
-    if (recordingWanted()) recording.start();
+    if (recordingWanted()) void recording.start(); // said, and shown, when it cannot record
     recording.onStatus((status) => {
       if (status.state === 'off' || status.state === 'recording') rememberRecording(status.state === 'recording');
     });
@@ -229,8 +229,7 @@ if (!app.requestSingleInstanceLock()) {
     app.on('will-quit', (event) => {
       if (pollerStopped) return;
       event.preventDefault();
-      recording?.stop();
-      void poller.stop().finally(() => {
+      void Promise.all([recording?.stop(), poller.stop()]).finally(() => {
         pollerStopped = true;
         app.quit();
       });

@@ -143,8 +143,8 @@ export function createHostActions(
         }
         case 'setRecording': {
           const control = recorder();
-          if (request.on) control.start();
-          else control.stop(true);
+          if (request.on) await control.start();
+          else await control.stop(true);
           return control.current;
         }
         case 'portHistory': {

@@ -1,0 +1,54 @@
+// The flight recorder in a thread of its own (started by RecordingControl, subscriber.ts): it
+// parses each message of the stream, keeps the table it mirrors and writes SQLite, none of which
+// then weighs on the host's main thread (the desktop's IPC, serve's viewers), whose heap stays
+// small. One message at a time: the host sends the next once this one is answered.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { heapTrim } from '../common/heap-trim';
+import type { StreamMessage } from '../shared/contract';
+import { HistoryRecorder } from './recorder';
+import { HistoryStore } from './store';
+import type { FromRecorderWorker, RecorderWorkerOptions, ToRecorderWorker } from './recorder-protocol';
+
+if (!parentPort) throw new Error('recorder-worker must run in a worker thread');
+const port = parentPort;
+const post = (message: FromRecorderWorker) => port.postMessage(message);
+const { path, limits } = workerData as RecorderWorkerOptions;
+
+let store: HistoryStore | null = null;
+try {
+  const opening = HistoryStore.open(path);
+  store = opening.store;
+  post({ type: 'opened', note: opening.note });
+} catch (error) {
+  post({ type: 'unavailable', reason: (error as Error).message });
+  port.close();
+}
+
+if (store) {
+  const opened = store;
+  const recorder = new HistoryRecorder(opened, limits);
+  /** After a failed write only a resync (the whole table) can be recorded: a delta would miss what failed. */
+  let paused = false;
+  /** Each message's objects, promoted while it is recorded, collected once they pile up (common/heap-trim.ts). */
+  const heap = heapTrim();
+  port.on('message', (message: ToRecorderWorker) => {
+    if (message.type === 'stop') {
+      opened.close();
+      port.close();
+      return;
+    }
+    try {
+      const parsed = JSON.parse(message.json) as StreamMessage;
+      if (paused && parsed.type !== 'resync') return post({ type: 'skipped' });
+      const outcome = recorder.receive(parsed);
+      paused = false;
+      post({ type: outcome === 'gap' ? 'gap' : 'recorded' });
+    } catch (error) {
+      paused = true;
+      post({ type: 'failed', reason: (error as Error).message });
+    } finally {
+      heap.check();
+    }
+  });
+}
