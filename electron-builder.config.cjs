@@ -20,7 +20,7 @@ module.exports = {
   ],
   // Outside the asar archive: koffi and its platform package's native library (koffi 3 loads
   // @koromix/koffi-<os>-<arch>/…/koffi.node; dlopen needs a real file). The worker scripts
-  // (out/main/poll-worker.js, event-worker.js) stay inside: Electron loads worker_threads scripts
+  // (out/main/poll-worker.js, event-worker.js, recorder-worker.js …) stay inside: Electron loads worker_threads scripts
   // from the archive since Electron 18 (electron/electron#33216), and unpacked they could not
   // require the modules that stay packed.
   // libsql's platform package holds the history database's native library the same way.

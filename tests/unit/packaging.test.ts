@@ -56,6 +56,7 @@ describe('packaging', () => {
       'out/main/poll-worker.js',
       'out/main/event-worker.js',
       'out/main/sources-worker.js',
+      'out/main/recorder-worker.js',
     ];
     for (const entry of entries) {
       expect(existsSync(join(ROOT, entry)), entry).toBe(true);
