@@ -1,10 +1,11 @@
-// The exporter's metrics as Prometheus text (0.0.4) or OpenMetrics 1.0: pure functions of the
-// table and of counters the exporter keeps. Names and labels follow Prometheus's conventions —
-// units in names, `_total` counters, no per-connection labels; per-process listener series are
-// capped (the rest summed into process="other").
+// The exporter's metrics as Prometheus text (0.0.4) or OpenMetrics 1.0. Names and labels follow
+// Prometheus's conventions — units in names, `_total` counters, no per-connection labels;
+// per-process listener series are capped (the rest summed into process="other"). Worked out in
+// two places: where the table is (the poll worker), its counts and the stream's counters
+// (TableMetrics: a few hundred bytes, whatever the table's size); in the exporter, the text.
 
-import type { Resync, SocketState } from '../shared/contract';
-import { isListening } from '../track/views';
+import type { Delta, Resync, ScanStats } from '../shared/contract';
+import { isConnectionRow, isListening } from '../track/views';
 
 export interface ExporterCounters {
   /** Connected TCP sockets that appeared, and that went, since the exporter started. */
@@ -66,7 +67,85 @@ export interface MetricsOptions {
   openMetrics: boolean;
 }
 
-export function renderMetrics(table: Resync, counters: ExporterCounters, options: MetricsOptions): string {
+/** What the metrics need of the table and its stream, worked out where the table is. */
+export interface TableMetrics {
+  /** ISO 8601 time of the last reading ('' before the first). */
+  at: string;
+  /** Whether a scan's figures came, with its owners: before that a scrape waits, then gets a 503. */
+  read: boolean;
+  unattributed: number;
+  /** Sockets by [protocol, family ('ipv4', 'ipv6', 'unix'), state, namespace], and their number. */
+  sockets: [string, string, string, string, number][];
+  /** Listening (and bound UDP) sockets by [protocol, port, process, namespace], and their number. */
+  listeners: [string, number, string, string, number][];
+  counters: ExporterCounters;
+}
+
+/**
+ * The table's counts (a pass over it: a few ms at 100,000 sockets) beside the stream's counters.
+ * `read`: stats came from a scan with its owners.
+ */
+export function tableMetrics(table: Resync, counters: ExporterCounters): TableMetrics {
+  const sockets = new Map<string, TableMetrics['sockets'][number]>();
+  const listeners = new Map<string, TableMetrics['listeners'][number]>();
+  for (const s of table.sockets) {
+    const family = s.family === null ? 'unix' : `ipv${s.family}`;
+    const namespace = s.netnsName ?? 'host';
+    const key = `${s.protocol}|${family}|${s.state}|${namespace}`;
+    const counted = sockets.get(key);
+    if (counted) counted[4]++;
+    else sockets.set(key, [s.protocol, family, s.state, namespace, 1]);
+    if (s.protocol !== 'unix' && isListening(s)) {
+      const process = s.processName ?? 'unknown';
+      const k = `${s.protocol}|${s.localPort}|${process}|${namespace}`;
+      const listening = listeners.get(k);
+      if (listening) listening[4]++;
+      else listeners.set(k, [s.protocol, s.localPort ?? 0, process, namespace, 1]);
+    }
+  }
+  return {
+    at: table.at,
+    read: table.stats !== null && !table.stats.ownersPending,
+    unattributed: table.stats?.unattributed ?? 0,
+    sockets: [...sockets.values()],
+    listeners: [...listeners.values()],
+    counters,
+  };
+}
+
+/** The stream's counters, kept from each delta as the table's keeper publishes it. */
+export class StreamCounters {
+  readonly counters = emptyCounters();
+  private stats: ScanStats | null = null;
+  private lastLost = 0;
+
+  /**
+   * One delta. `first`: it is the first reading (into an empty table: no news); `goneConnected`:
+   * the connected TCP sockets it removed (the delta names only their keys).
+   */
+  observe(delta: Delta, first: boolean, goneConnected: number): void {
+    const counters = this.counters;
+    if (!first) {
+      // As polls see them (connections shorter than a poll are event mode's: porthole watch, the UI).
+      for (const socket of delta.added) if (isConnectionRow(socket)) counters.opened++;
+      counters.closed += goneConnected;
+    }
+    // A table sent before its owners is the scan that the next delta completes: counted then, once.
+    if (delta.stats !== this.stats && !delta.stats.ownersPending) {
+      observePoll(counters, delta.stats.scanMs / 1000);
+      counters.malformedRows += delta.stats.malformedRows;
+      counters.interruptedDumps += delta.stats.interruptedDumps ?? 0;
+    }
+    this.stats = delta.stats;
+    const lost = delta.eventMode?.lost ?? this.lastLost;
+    counters.eventsLost += Math.max(0, lost - this.lastLost);
+    this.lastLost = lost;
+    counters.chainsDropped += delta.chainsDropped ?? 0;
+  }
+}
+
+export function renderMetrics(metrics: TableMetrics, options: MetricsOptions): string {
+  const counters = metrics.counters;
   const out: string[] = [];
   const family = (name: string, type: string, help: string, unit?: string) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -79,20 +158,9 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
   };
 
   const bySocket = new Map<string, number>();
-  const listeners = new Map<string, number>();
-  for (const s of table.sockets) {
-    const key = labels({
-      protocol: s.protocol,
-      family: s.family === null ? 'unix' : `ipv${s.family}`,
-      state: s.state as SocketState,
-      namespace: s.netnsName ?? 'host',
-    });
-    bySocket.set(key, (bySocket.get(key) ?? 0) + 1);
-    if (s.protocol !== 'unix' && isListening(s)) {
-      const process = s.processName ?? 'unknown';
-      const k = `${s.protocol}|${s.localPort}|${process}|${s.netnsName ?? 'host'}`;
-      listeners.set(k, (listeners.get(k) ?? 0) + 1);
-    }
+  for (const [protocol, socketFamily, state, namespace, n] of metrics.sockets) {
+    const key = labels({ protocol, family: socketFamily, state, namespace });
+    bySocket.set(key, (bySocket.get(key) ?? 0) + n);
   }
   family(
     'porthole_sockets',
@@ -102,11 +170,10 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
   for (const [key, n] of [...bySocket].sort()) out.push(`porthole_sockets${key} ${n}`);
 
   // Bounded cardinality: the first maxProcessSeries distinct processes by name; the rest as "other".
-  const processes = [...new Set([...listeners.keys()].map((k) => k.split('|')[2]))].sort();
+  const processes = [...new Set(metrics.listeners.map((l) => l[2]))].sort();
   const kept = new Set(processes.slice(0, options.maxProcessSeries));
   const folded = new Map<string, number>();
-  for (const [k, n] of listeners) {
-    const [protocol, port, process, namespace] = k.split('|');
+  for (const [protocol, port, process, namespace, n] of metrics.listeners) {
     const key = labels({ protocol, port, process: kept.has(process) ? process : 'other', namespace });
     folded.set(key, (folded.get(key) ?? 0) + n);
   }
@@ -140,7 +207,7 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
     counters.interruptedDumps,
   );
   // Readiness and staleness: an alert can tell "nothing listens" from "not read lately".
-  const readAt = Date.parse(table.at);
+  const readAt = Date.parse(metrics.at);
   if (Number.isFinite(readAt) && readAt > 0) {
     family(
       'porthole_last_read_timestamp_seconds',
@@ -151,7 +218,7 @@ export function renderMetrics(table: Resync, counters: ExporterCounters, options
     out.push(`porthole_last_read_timestamp_seconds ${readAt / 1000}`);
   }
   family('porthole_unattributed_sockets', 'gauge', 'Sockets whose owning process could not be seen.');
-  out.push(`porthole_unattributed_sockets ${table.stats?.unattributed ?? 0}`);
+  out.push(`porthole_unattributed_sockets ${metrics.unattributed}`);
 
   const poll = 'porthole_poll_duration_seconds';
   family(poll, 'histogram', 'How long a reading of the socket tables took.', 'seconds');

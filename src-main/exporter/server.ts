@@ -1,17 +1,15 @@
 // `porthole exporter`: the socket table as Prometheus metrics at /metrics, from the same poll
 // worker as every other host. Loopback by default; any other address only when asked for
 // explicitly and behind authentication: a bearer token, or basic auth or client certificates from
-// an exporter-toolkit web configuration file (which may also turn on TLS). It keeps the table from
-// the stream and the counters the metrics need; rendering is export/metrics.ts's.
+// an exporter-toolkit web configuration file (which may also turn on TLS). It keeps no table: each
+// scrape asks the poll worker for its counts and counters (Poller.metrics), a few hundred bytes
+// whatever the table's size; rendering is export/metrics.ts's.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { ScanStats } from '../shared/contract';
-import { StreamTable } from '../track/stream-table';
-import { emptyCounters, negotiate, observePoll, renderMetrics } from '../export/metrics';
-import { followPoller } from '../poll/follow';
+import { negotiate, renderMetrics, type TableMetrics } from '../export/metrics';
 import type { Poller } from '../poll/poller';
 import { authenticates, BasicAuth, type WebConfig } from '../web/web-config';
 import { sameSecret } from '../common/secret';
@@ -31,6 +29,8 @@ export interface ExporterOptions {
   log?: (line: string) => void;
   /** How long a scrape before the first poll waits for it before a 503 (FIRST_READ_WAIT_MS). */
   firstReadWaitMs?: number;
+  /** How long a scrape waits for the poll worker's answer before a 503 (ANSWER_WAIT_MS). */
+  answerWaitMs?: number;
 }
 
 /**
@@ -38,6 +38,13 @@ export interface ExporterOptions {
  * an empty table would read "nothing listens" to an alert.
  */
 export const FIRST_READ_WAIT_MS = 5_000;
+/** How often a waiting scrape asks again. */
+const READ_RETRY_MS = 100;
+/**
+ * How long a scrape waits for the poll worker's answer: it answers between the steps of a poll,
+ * so only a loop that has stalled (and is being started again) takes this long.
+ */
+const ANSWER_WAIT_MS = 5_000;
 
 export interface Exporter {
   url: string;
@@ -54,44 +61,25 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     throw new Error(
       'listening beyond loopback needs authentication: a bearer token (--bearer-token-file), or basic_auth_users or client certificates (RequireAndVerifyClientCert) in --web-config-file',
     );
-  const table = new StreamTable();
-  const counters = emptyCounters();
-  let stats: ScanStats | null = null;
-  let lastLost = 0;
-  /** The table's size before the message at hand: a first reading into an empty table is no news. */
-  let sizeBefore = 0;
-  const connected = (s: { protocol: string; remoteAddress: string | null; state: string }) =>
-    s.protocol === 'tcp' && s.remoteAddress !== null && s.state !== 'LISTEN';
-  let markRead = () => {};
-  const read = () => stats !== null && !stats.ownersPending;
-  const firstRead = new Promise<void>((resolve) => (markRead = resolve));
-  const subscription = followPoller(options.poller, table, (received) => {
-    if (received.type === 'resync') {
-      stats = received.resync.stats;
-    } else {
-      const { delta, applied } = received;
-      if (delta.since >= 0 && sizeBefore > 0) {
-        // As polls see them (connections shorter than a poll are event mode's: porthole watch, the UI).
-        counters.opened += delta.added.filter(connected).length;
-        counters.closed += applied.gone.filter(connected).length;
-      }
-      // A table sent before its owners is the scan that the next delta completes: counted then, once.
-      if (delta.stats !== stats && !delta.stats.ownersPending) {
-        observePoll(counters, delta.stats.scanMs / 1000);
-        counters.malformedRows += delta.stats.malformedRows;
-        counters.interruptedDumps += delta.stats.interruptedDumps ?? 0;
-      }
-      stats = delta.stats;
-      const lost = delta.eventMode?.lost ?? lastLost;
-      counters.eventsLost += Math.max(0, lost - lastLost);
-      lastLost = lost;
-      counters.chainsDropped += delta.chainsDropped ?? 0;
+  /** The poll worker's figures (it keeps the table and the counters), or null when it does not answer in time. */
+  const figures = async (): Promise<TableMetrics | null> => {
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      options.poller.metrics(),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), options.answerWaitMs ?? ANSWER_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    return answer === null ? null : (JSON.parse(answer) as TableMetrics);
+  };
+  /** Asks until a scan's figures came with its owners, or `waitMs` passed; the last answer either way. */
+  const readWithin = async (waitMs: number): Promise<TableMetrics | null> => {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const metrics = await figures();
+      if (metrics === null || metrics.read || Date.now() >= until) return metrics;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(READ_RETRY_MS, until - Date.now())));
     }
-    sizeBefore = table.sockets.size;
-    // A subscriber gets the state at once, before the first poll: read means a scan's figures came,
-    // with its owners (a listener without its process would read "the process changed" to an alert).
-    if (read()) markRead();
-  });
+  };
   const basicAuth = webConfig?.users.size ? new BasicAuth(webConfig.users) : null;
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0];
@@ -104,28 +92,23 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       if (verdict === 'denied')
         return void response.writeHead(401, { 'www-authenticate': 'Basic realm="porthole"' }).end('Unauthorized\n');
     }
-    if (!read()) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        firstRead,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, options.firstReadWaitMs ?? FIRST_READ_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!read() || stats === null)
-        return void response
-          .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
-          .end('Porthole has not read the socket table yet\n');
-    }
+    // A subscriber's table before the first poll is empty, and one sent before its owners would
+    // read "the process changed" to an alert: a scrape waits for a scan with its owners.
+    const metrics = await readWithin(options.firstReadWaitMs ?? FIRST_READ_WAIT_MS);
+    if (metrics === null)
+      return void response
+        .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
+        .end('The poll loop did not answer in time\n');
+    if (!metrics.read)
+      return void response
+        .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
+        .end('Porthole has not read the socket table yet\n');
     const { openMetrics, contentType } = negotiate(request.headers.accept);
-    const body = renderMetrics(
-      { seq: 0, at: table.at, sockets: [...table.sockets.values()], processes: [], stats },
-      counters,
-      {
-        version: options.version,
-        maxProcessSeries: options.maxProcessSeries,
-        openMetrics,
-      },
-    );
+    const body = renderMetrics(metrics, {
+      version: options.version,
+      maxProcessSeries: options.maxProcessSeries,
+      openMetrics,
+    });
     response.writeHead(200, { 'content-type': contentType }).end(body);
   };
   const handler = (request: IncomingMessage, response: ServerResponse) =>
@@ -163,7 +146,6 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${address.port}/metrics`,
     close: async () => {
-      subscription.close();
       await new Promise((resolve) => server.close(resolve));
     },
   };

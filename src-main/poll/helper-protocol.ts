@@ -14,6 +14,7 @@ import {
   array,
 } from '../export/import-snapshot';
 import { TRAY_PORTS, type TrayModel } from '../track/tray';
+import { POLL_BUCKETS, type ExporterCounters, type TableMetrics } from '../export/metrics';
 import { streamMessage } from '../export/import-recording';
 import { PID_MAX } from '../shared/contract';
 import type { KillOutcome } from '../shared/ipc';
@@ -56,6 +57,74 @@ function jsonText(value: unknown): string {
 }
 
 const fail = (reason: string) => new Invalid('the line', reason.replace(/^it /, ''));
+
+/** Series of the exporter's a helper may send: a table's counts are a few hundred. */
+const MAX_METRICS_SERIES = 100_000;
+const COUNTERS: (keyof ExporterCounters)[] = [
+  'opened',
+  'closed',
+  'eventsLost',
+  'chainsDropped',
+  'malformedRows',
+  'interruptedDumps',
+  'pollBuckets',
+  'pollSum',
+  'pollCount',
+];
+
+/** The exporter's figures from the helper, checked: its labels are escaped when rendered, its numbers must be counts. */
+function tableMetricsOf(value: unknown): TableMetrics {
+  const m = object(value, 'metrics');
+  onlyKeys(m, 'metrics', ['at', 'read', 'unattributed', 'sockets', 'listeners', 'counters']);
+  const count = (v: unknown, path: string) => integer(v, path, 0, Number.MAX_SAFE_INTEGER);
+  const label = (v: unknown, path: string) => string(v, path);
+  const at = string(m.at, 'metrics.at');
+  if (at.length > 64) throw new Invalid('metrics.at', 'is too long');
+  if (typeof m.read !== 'boolean') throw new Invalid('metrics.read', 'must be true or false');
+  const sockets = array(m.sockets, 'metrics.sockets', MAX_METRICS_SERIES).map((v, i) => {
+    const row = array(v, `metrics.sockets[${i}]`, 5);
+    if (row.length !== 5) throw new Invalid(`metrics.sockets[${i}]`, 'must have 5 entries');
+    const [protocol, family, state, namespace] = row.slice(0, 4).map((x, j) => label(x, `metrics.sockets[${i}][${j}]`));
+    return [
+      protocol,
+      family,
+      state,
+      namespace,
+      count(row[4], `metrics.sockets[${i}][4]`),
+    ] as TableMetrics['sockets'][number];
+  });
+  const listeners = array(m.listeners, 'metrics.listeners', MAX_METRICS_SERIES).map((v, i) => {
+    const row = array(v, `metrics.listeners[${i}]`, 5);
+    if (row.length !== 5) throw new Invalid(`metrics.listeners[${i}]`, 'must have 5 entries');
+    return [
+      label(row[0], `metrics.listeners[${i}][0]`),
+      integer(row[1], `metrics.listeners[${i}][1]`, 0, 65535),
+      label(row[2], `metrics.listeners[${i}][2]`),
+      label(row[3], `metrics.listeners[${i}][3]`),
+      count(row[4], `metrics.listeners[${i}][4]`),
+    ] as TableMetrics['listeners'][number];
+  });
+  const c = object(m.counters, 'metrics.counters');
+  onlyKeys(c, 'metrics.counters', COUNTERS);
+  const buckets = array(c.pollBuckets, 'metrics.counters.pollBuckets', POLL_BUCKETS.length);
+  if (buckets.length !== POLL_BUCKETS.length)
+    throw new Invalid('metrics.counters.pollBuckets', `must have ${POLL_BUCKETS.length} entries`);
+  if (typeof c.pollSum !== 'number' || !Number.isFinite(c.pollSum) || c.pollSum < 0)
+    throw new Invalid('metrics.counters.pollSum', 'must be a number of seconds');
+  const counters: ExporterCounters = {
+    opened: count(c.opened, 'metrics.counters.opened'),
+    closed: count(c.closed, 'metrics.counters.closed'),
+    eventsLost: count(c.eventsLost, 'metrics.counters.eventsLost'),
+    chainsDropped: count(c.chainsDropped, 'metrics.counters.chainsDropped'),
+    malformedRows: count(c.malformedRows, 'metrics.counters.malformedRows'),
+    interruptedDumps: count(c.interruptedDumps, 'metrics.counters.interruptedDumps'),
+    pollBuckets: buckets.map((b, i) => count(b, `metrics.counters.pollBuckets[${i}]`)),
+    pollSum: c.pollSum,
+    pollCount: count(c.pollCount, 'metrics.counters.pollCount'),
+  };
+  const unattributed = count(m.unattributed, 'metrics.unattributed');
+  return { at, read: m.read, unattributed, sockets, listeners, counters };
+}
 
 /** A tray model from the helper, checked: what the tray shows is text the app draws as it is. */
 function trayModelOf(value: unknown): TrayModel {
@@ -100,6 +169,7 @@ export function parseToHelper(line: string): ToHelper {
     case 'current':
     case 'snapshot':
     case 'tray':
+    case 'metrics':
       onlyKeys(m, m.type, ['type', 'requestId']);
       return { type: m.type, requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX) };
     case 'stop-process': {
@@ -155,6 +225,12 @@ export function parseFromHelper(line: string): FromHelper {
       const json = jsonText(m.json);
       trayModelOf(parseUntrustedJson(json, fail));
       return { type: 'tray', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
+    }
+    case 'metrics': {
+      onlyKeys(m, 'metrics', ['type', 'requestId', 'json']);
+      const json = jsonText(m.json);
+      tableMetricsOf(parseUntrustedJson(json, fail));
+      return { type: 'metrics', requestId: integer(m.requestId, 'requestId', 1, REQUEST_ID_MAX), json };
     }
     case 'alive':
       // Its event instance is its own business (the app never acts on a path the helper names).

@@ -36,8 +36,8 @@ export interface PollerOptions {
   watch?: { stalledMs: number; stuckMs: number };
 }
 
-/** What the main thread asks of the table, answered as JSON: the whole state, a snapshot, the tray's. */
-type TableRequest = 'current' | 'snapshot' | 'tray';
+/** What the main thread asks of the table, answered as JSON: the whole state, a snapshot, the tray's, the exporter's. */
+type TableRequest = 'current' | 'snapshot' | 'tray' | 'metrics';
 
 /** Restarts allowed within RESTART_WINDOW_MS: a loop that keeps dying is given up on, and said so. */
 const MAX_RESTARTS = 5;
@@ -225,6 +225,14 @@ export class Poller {
   /** What the tray icon shows (a TrayModel's JSON), worked out where the table is: a few hundred bytes. */
   tray(): Promise<string> {
     return this.ask('tray');
+  }
+
+  /**
+   * What the exporter's metrics need (export/metrics.ts TableMetrics as JSON): the table's counts
+   * and the stream's counters, kept where the table is, so the exporter holds no table of its own.
+   */
+  metrics(): Promise<string> {
+    return this.ask('metrics');
   }
 
   private ask(what: TableRequest): Promise<string> {

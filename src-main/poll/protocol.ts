@@ -49,6 +49,8 @@ export type ToPollWorker =
   | { type: 'snapshot'; requestId: number }
   /** What the tray icon shows (track/tray.ts), from the table where it is. */
   | { type: 'tray'; requestId: number }
+  /** What the exporter's metrics need (export/metrics.ts TableMetrics), from the table where it is. */
+  | { type: 'metrics'; requestId: number }
   | { type: 'stop' };
 
 export type FromPollWorker =
@@ -60,6 +62,7 @@ export type FromPollWorker =
   | { type: 'snapshot'; requestId: number; json: string }
   /** A TrayModel as JSON. */
   | { type: 'tray'; requestId: number; json: string }
+  | { type: 'metrics'; requestId: number; json: string }
   | { type: 'error'; message: string }
   /** After every poll, read or failed: the loop is alive (its host watches for silence). */
   | { type: 'alive' };

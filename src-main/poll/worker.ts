@@ -5,10 +5,11 @@
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { createCollector, hostInfo, releaseTcpEvents } from '../collect';
+import { createCollector, hostInfo, releaseTcpEvents, type Scan } from '../collect';
 import { DeltaStream, MAX_COALESCED_CHAINS } from '../track/delta-stream';
 import { outbox } from '../common/outbox';
 import { heapTrim } from '../common/heap-trim';
+import { StreamCounters, tableMetrics } from '../export/metrics';
 import { buildSnapshot } from '../export/snapshot';
 import { trayModel } from '../track/tray';
 import { listenerGroups } from '../track/views';
@@ -280,14 +281,29 @@ let stopped = false;
 /** The poll's garbage, collected when it has piled up (common/heap-trim.ts). */
 const heap = heapTrim();
 
+/** The exporter's counters, kept here from every delta: the exporter asks for them, not for the stream. */
+const streamCounters = new StreamCounters();
+
+/** A delta to every subscriber, counted for the exporter. */
+function publish(delta: Delta, first = false, goneConnected = 0): void {
+  streamCounters.observe(delta, first, goneConnected);
+  stream.publish(delta);
+}
+
+/** Folds a scan in and publishes what changed. */
+function publishScan(scan: Scan): void {
+  const first = !tracker.scanned;
+  const gone = tracker.connectionsGone;
+  const delta = withEvents(tracker.update(scan, new Date()), drainEvents());
+  publish(delta, first, tracker.connectionsGone - gone);
+}
+
 async function pollOnce(): Promise<void> {
   const started = Date.now();
   try {
-    const scan = await collector.collect({
-      // The first table goes out as soon as it is read; its owners follow in this poll's delta.
-      early: (table) => stream.publish(withEvents(tracker.update(table, new Date()), drainEvents())),
-    });
-    stream.publish(withEvents(tracker.update(scan, new Date()), drainEvents()));
+    // The first table goes out as soon as it is read; its owners follow in this poll's delta.
+    const scan = await collector.collect({ early: publishScan });
+    publishScan(scan);
     // The table moved on: the last resync (and the JSON of it, a few MB a 10,000 sockets) is
     // stale, and kept it would stay in the heap until someone asks for another.
     lastResync = null;
@@ -306,7 +322,7 @@ function publishEvents(): void {
   if (!tracker.scanned) return;
   const chains = drainEvents();
   if (chains.length > 0 || finishedDropped > 0 || eventMode !== publishedMode)
-    stream.publish(withEvents(tracker.between(new Date()), chains));
+    publish(withEvents(tracker.between(new Date()), chains));
 }
 
 const eventTimer = options.events !== false ? setInterval(publishEvents, EVENT_MODE_MS) : null;
@@ -350,6 +366,13 @@ function handle(message: ToPollWorker): void {
         type: 'tray',
         requestId: message.requestId,
         json: JSON.stringify(trayModel(listenerGroups(currentResync().sockets))),
+      });
+      break;
+    case 'metrics':
+      post({
+        type: 'metrics',
+        requestId: message.requestId,
+        json: JSON.stringify(tableMetrics(currentResync(), streamCounters.counters)),
       });
       break;
     case 'stop':

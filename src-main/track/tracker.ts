@@ -14,6 +14,7 @@ import {
 } from '../shared/contract';
 import { changedFields } from './diff';
 import { socketKey } from './identity';
+import { isConnectionRow } from './views';
 
 function processSignature(info: ProcessInfo): string {
   const c = info.container;
@@ -64,6 +65,8 @@ export class Tracker {
    * unchanged one back as the same object (entries go with the rows).
    */
   private readonly byRow = new WeakMap<Socket, Entry>();
+  /** Connection rows (views.ts isConnectionRow) removed since the tracker began: what the exporter counts as closed. */
+  connectionsGone = 0;
   /** Scans folded in: `seen` marks (seq also counts the deltas sent between scans). */
   private scans = 0;
   private processes = new Map<number, ProcessInfo>();
@@ -159,6 +162,7 @@ export class Tracker {
       this.table.forEach((entry, key) => {
         if (entry.seen === scanned) return;
         removed.push(key);
+        if (isConnectionRow(entry.socket)) this.connectionsGone++;
         this.table.delete(key);
         const inode = entry.socket.inode;
         if (inode !== 0 && this.byInode.get(inode) === entry) this.byInode.delete(inode);

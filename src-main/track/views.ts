@@ -41,6 +41,14 @@ export function isLiveConnection(socket: Socket): socket is Socket & { remoteAdd
   );
 }
 
+/**
+ * A connected TCP socket's row in any state but LISTEN, leftovers (TIME_WAIT) included: what the
+ * exporter counts as a connection opened when such a row appears, and closed when it goes.
+ */
+export function isConnectionRow(socket: Pick<Socket, 'protocol' | 'remoteAddress' | 'state'>): boolean {
+  return socket.protocol === 'tcp' && socket.remoteAddress !== null && socket.state !== 'LISTEN';
+}
+
 /** A connection that has ended but is still in the kernel's table (TIME_WAIT, CLOSE): counted apart. */
 export function isLeftover(socket: Socket): boolean {
   return (

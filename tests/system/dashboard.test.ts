@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyCounters, renderMetrics } from '../../src-main/export/metrics';
+import { emptyCounters, renderMetrics, tableMetrics } from '../../src-main/export/metrics';
 import { tcp } from '../helpers/sockets';
 
 const dashboard = JSON.parse(
@@ -25,14 +25,16 @@ const expressions = [
 /** The exporter's series (name → label names), from its real output; Prometheus adds `instance` and `job`. */
 function exported(): Map<string, Set<string>> {
   const text = renderMetrics(
-    {
-      seq: 1,
-      at: '',
-      sockets: [tcp('127.0.0.1:3000', null, { inode: 1 })],
-      processes: [],
-      stats: { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 },
-    },
-    emptyCounters(),
+    tableMetrics(
+      {
+        seq: 1,
+        at: '',
+        sockets: [tcp('127.0.0.1:3000', null, { inode: 1 })],
+        processes: [],
+        stats: { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 },
+      },
+      emptyCounters(),
+    ),
     { version: '0', maxProcessSeries: 10, openMetrics: false },
   );
   const series = new Map<string, Set<string>>();

@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -119,6 +119,42 @@ describe('porthole exporter', () => {
     expect(open.type).toContain('application/openmetrics-text');
     expect(open.text.endsWith('# EOF\n')).toBe(true);
     expect((await scrape(url.replace('/metrics', '/'))).status).toBe(404);
+  });
+
+  it('counts connections that appear and go as its polls see them, kept where the table is', async () => {
+    const url = await startExporter(['--listen', `127.0.0.1:${await freePort()}`]);
+    const counter = (text: string, name: string) =>
+      Number(new RegExp(`^porthole_connections_${name}_total (\\d+)$`, 'm').exec(text)![1]);
+    const before = (await scrape(url)).text;
+    const server = createServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const clients = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const client = connect(port, '127.0.0.1', () => resolve(client));
+            client.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      // Both ends of each: ten rows, seen by a poll (every 250 ms) while they last.
+      await eventually(async () => {
+        const text = (await scrape(url)).text;
+        return counter(text, 'opened') - counter(before, 'opened') >= 10 ? true : undefined;
+      }, 10_000);
+      for (const client of clients) client.end();
+      // The accepted ends go once closed (the connecting ends wait in TIME_WAIT, still rows).
+      await eventually(async () => {
+        const text = (await scrape(url)).text;
+        return counter(text, 'closed') - counter(before, 'closed') >= 5 ? true : undefined;
+      }, 10_000);
+    } finally {
+      for (const client of clients) client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('refuses an address beyond loopback without a token, and checks the token it is given', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, parseFromHelper, parseToHelper } from '../../src-main/poll/helper-protocol';
 import { tcp } from '../helpers/sockets';
+import { emptyCounters, tableMetrics } from '../../src-main/export/metrics';
 
 const ID = '0123abcd-0123-4567-89ab-0123456789ab';
 const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
@@ -14,6 +15,7 @@ describe('app → helper', () => {
     expect(parseToHelper(JSON.stringify(stop))).toEqual(stop);
     expect(parseToHelper('{"type":"snapshot","requestId":7}')).toEqual({ type: 'snapshot', requestId: 7 });
     expect(parseToHelper('{"type":"tray","requestId":8}')).toEqual({ type: 'tray', requestId: 8 });
+    expect(parseToHelper('{"type":"metrics","requestId":9}')).toEqual({ type: 'metrics', requestId: 9 });
   });
 
   it.each([
@@ -110,6 +112,37 @@ describe('helper → app: the tray', () => {
       { tooltip: 'ok', items: [], extra: 1 },
     ])
       expect(() => parseFromHelper(tray(bad)), JSON.stringify(bad).slice(0, 60)).toThrow();
+  });
+});
+
+describe('helper → app: the exporter’s figures', () => {
+  const metrics = (figures: unknown) =>
+    JSON.stringify({ type: 'metrics', requestId: 9, json: JSON.stringify(figures) });
+  const table = {
+    seq: 1,
+    at: '2026-12-07T00:00:00.000Z',
+    sockets: [tcp('127.0.0.1:3000', null, { inode: 1, processName: 'api' })],
+    processes: [],
+    stats,
+  };
+  const good = tableMetrics(table, emptyCounters());
+
+  it('takes the table’s counts and the counters, and refuses what is not a count or a label', () => {
+    expect(parseFromHelper(metrics(good))).toMatchObject({ type: 'metrics', requestId: 9 });
+    for (const bad of [
+      { ...good, extra: 1 },
+      { ...good, read: 'yes' },
+      { ...good, unattributed: -1 },
+      { ...good, sockets: [['tcp', 'ipv4', 'LISTEN', 'host', 1.5]] },
+      { ...good, sockets: [['tcp', 'ipv4', 'LISTEN', 'host']] },
+      { ...good, listeners: [['tcp', 70000, 'api', 'host', 1]] },
+      { ...good, listeners: [['tcp', 3000, { toString: 'x' }, 'host', 1]] },
+      { ...good, counters: { ...good.counters, opened: 'many' } },
+      { ...good, counters: { ...good.counters, pollBuckets: [1] } },
+      { ...good, counters: { ...good.counters, pollSum: -1 } },
+      { ...good, counters: { ...good.counters, shell: 1 } },
+    ])
+      expect(() => parseFromHelper(metrics(bad)), JSON.stringify(bad).slice(0, 80)).toThrow();
   });
 });
 
