@@ -19,6 +19,11 @@ import {
 
 /** How often a paused recorder asks for the whole table again, to try writing once more. */
 const RETRY_MS = 60_000;
+/**
+ * How long start() waits for the first table to be recorded (the poll loop answers a new
+ * subscriber at once, unless it has stalled): past it, recording is said to have begun anyway.
+ */
+const FIRST_RECORD_WAIT_MS = 10_000;
 /** How long a stopping recorder thread may take to close its database before it is ended. */
 const STOP_WAIT_MS = 5_000;
 
@@ -95,17 +100,32 @@ export class RecordingControl {
     }
     if (first.note) this.say(`porthole: ${first.note}`);
     const post = (message: ToRecorderWorker) => worker.postMessage(message);
+    // Recording has begun once the table as it is now is in the history (the stream's first
+    // message to a new subscriber), not before: a viewer that turns it on and then asks the
+    // history finds what is there now.
+    let begun: (() => void) | null = null;
+    const firstRecorded = new Promise<void>((resolve) => (begun = resolve));
     const running: Running = {
       worker,
       subscription: this.poller.subscribe((json) => post({ type: 'message', json })),
       retry: null,
       ended,
     };
-    worker.on('message', (answer: FromRecorderWorker) => this.answered(running, path, answer));
-    worker.on('error', (error) => this.lost(running, path, error.message));
-    void ended.then(() => this.lost(running, path, 'the recorder thread ended'));
     this.running = running;
-    this.set('recording', null);
+    worker.on('message', (answer: FromRecorderWorker) => {
+      this.answered(running, path, answer);
+      begun?.();
+    });
+    worker.on('error', (error) => this.lost(running, path, error.message));
+    void ended.then(() => {
+      this.lost(running, path, 'the recorder thread ended');
+      begun?.();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([firstRecorded, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_RECORD_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (this.running !== running) return false; // lost meanwhile: said
+    if (this.status.state !== 'paused') this.set('recording', null);
     return true;
   }
 
