@@ -8,7 +8,7 @@ import type { Delta, Resync, ScanStats } from '../shared/contract';
 import { isConnectionRow, isListening } from '../track/views';
 
 export interface ExporterCounters {
-  /** Connected TCP sockets that appeared, and that went, since the exporter started. */
+  /** Connected TCP sockets that appeared, and that went, since the poll loop (started with the exporter) began. */
   opened: number;
   closed: number;
   /** Kernel events lost (event mode) and finished connections viewers were not sent. */

@@ -95,14 +95,12 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     // A subscriber's table before the first poll is empty, and one sent before its owners would
     // read "the process changed" to an alert: a scrape waits for a scan with its owners.
     const metrics = await readWithin(options.firstReadWaitMs ?? FIRST_READ_WAIT_MS);
-    if (metrics === null)
+    if (metrics === null || !metrics.read)
       return void response
         .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
-        .end('The poll loop did not answer in time\n');
-    if (!metrics.read)
-      return void response
-        .writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' })
-        .end('Porthole has not read the socket table yet\n');
+        .end(
+          metrics === null ? 'The poll loop did not answer in time\n' : 'Porthole has not read the socket table yet\n',
+        );
     const { openMetrics, contentType } = negotiate(request.headers.accept);
     const body = renderMetrics(metrics, {
       version: options.version,

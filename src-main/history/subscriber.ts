@@ -103,7 +103,7 @@ export class RecordingControl {
     // Recording has begun once the table as it is now is in the history (the stream's first
     // message to a new subscriber), not before: a viewer that turns it on and then asks the
     // history finds what is there now.
-    let begun: (() => void) | null = null;
+    let begun = () => {};
     const firstRecorded = new Promise<void>((resolve) => (begun = resolve));
     const running: Running = {
       worker,
@@ -114,12 +114,12 @@ export class RecordingControl {
     this.running = running;
     worker.on('message', (answer: FromRecorderWorker) => {
       this.answered(running, path, answer);
-      begun?.();
+      begun();
     });
     worker.on('error', (error) => this.lost(running, path, error.message));
     void ended.then(() => {
       this.lost(running, path, 'the recorder thread ended');
-      begun?.();
+      begun();
     });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([firstRecorded, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_RECORD_WAIT_MS)))]);

@@ -81,9 +81,14 @@ function tableMetricsOf(value: unknown): TableMetrics {
   const at = string(m.at, 'metrics.at');
   if (at.length > 64) throw new Invalid('metrics.at', 'is too long');
   if (typeof m.read !== 'boolean') throw new Invalid('metrics.read', 'must be true or false');
+  /** A series: four labels (or a port second) and a count, nothing more. */
+  const series = (v: unknown, path: string) => {
+    const row = array(v, path, 5);
+    if (row.length !== 5) throw new Invalid(path, 'must have 5 entries');
+    return row;
+  };
   const sockets = array(m.sockets, 'metrics.sockets', MAX_METRICS_SERIES).map((v, i) => {
-    const row = array(v, `metrics.sockets[${i}]`, 5);
-    if (row.length !== 5) throw new Invalid(`metrics.sockets[${i}]`, 'must have 5 entries');
+    const row = series(v, `metrics.sockets[${i}]`);
     const [protocol, family, state, namespace] = row.slice(0, 4).map((x, j) => label(x, `metrics.sockets[${i}][${j}]`));
     return [
       protocol,
@@ -94,8 +99,7 @@ function tableMetricsOf(value: unknown): TableMetrics {
     ] as TableMetrics['sockets'][number];
   });
   const listeners = array(m.listeners, 'metrics.listeners', MAX_METRICS_SERIES).map((v, i) => {
-    const row = array(v, `metrics.listeners[${i}]`, 5);
-    if (row.length !== 5) throw new Invalid(`metrics.listeners[${i}]`, 'must have 5 entries');
+    const row = series(v, `metrics.listeners[${i}]`);
     return [
       label(row[0], `metrics.listeners[${i}][0]`),
       integer(row[1], `metrics.listeners[${i}][1]`, 0, 65535),
