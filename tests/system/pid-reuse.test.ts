@@ -2,6 +2,8 @@
 // socket must never be attributed to the newcomer. The collector keeps inode → owners between
 // polls and re-reads a process only when its count of open files changes, so the newcomer here
 // has exactly as many open files as the owner had (one socket each, the same standard streams).
+// The other way a pid changes hands: its process execs another program, keeping its sockets and
+// here its name; the table must name the program that runs now.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -78,5 +80,39 @@ describe('a reused pid', () => {
       break;
     }
     expect(attempt, 'the kernel never gave the pid again').toBeLessThan(20);
+  });
+});
+
+// Listens, says its port, and on a line from stdin execs python3 again (the same name) with the
+// listener kept open; the new program says so once it runs.
+const BEFORE_EXEC = `
+import os, socket, sys
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); s.set_inheritable(True)
+print(s.getsockname()[1], flush=True)
+sys.stdin.readline()
+os.execv(sys.executable, ['python3', '-c', 'import sys; print("after-exec", flush=True); sys.stdin.read()', 'after-exec'])
+`;
+
+describe('an exec that keeps the name', () => {
+  it('names the program the pid runs now, not the one it ran', async () => {
+    const collector = new LinuxCollector();
+    const owner = python(BEFORE_EXEC);
+    const lines = createInterface({ input: owner.stdout! })[Symbol.asyncIterator]();
+    const port = Number((await lines.next()).value);
+    const commandOf = (table: ReturnType<LinuxCollector['collectSync']>) => {
+      const listener = listenerOn(table.sockets, port);
+      expect(listener?.pid).toBe(owner.pid);
+      return table.processes.find((p) => p.pid === owner.pid)?.command;
+    };
+    expect(commandOf(collector.collectSync())).toContain('os.execv');
+    owner.stdin!.write('\n');
+    expect((await lines.next()).value).toBe('after-exec');
+    const after = collector.collectSync();
+    expect(after.processes.find((p) => p.pid === owner.pid)?.name).toBe('python3');
+    expect(commandOf(after)).toBe(
+      'python3 -c import sys; print("after-exec", flush=True); sys.stdin.read() after-exec',
+    );
+    owner.stdin!.end();
+    await exited(owner);
   });
 });

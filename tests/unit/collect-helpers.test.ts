@@ -4,10 +4,23 @@ import { parsePasswd, parseProcStat } from '../../src-main/collect/linux/process
 import { RowReconciler } from '../../src-main/collect/linux/row-reconciler';
 
 describe('/proc/<pid>/stat', () => {
-  it('reads a name holding spaces and parentheses, the ppid and the start time', () => {
+  it('reads a name holding spaces and parentheses, the ppid, the start time and where the arguments lie', () => {
     const stat =
-      '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 1 0 0 0 3 1 0 0 20 0 1 0 123456 1000 10 18446744073709551615';
-    expect(parseProcStat(stat)).toEqual({ name: 'my (odd) name', state: 'S', ppid: 1, startTicks: 123456 });
+      '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 1 0 0 0 3 1 0 0 20 0 1 0 123456 1000 10 18446744073709551615' +
+      ' 1 1 0 0 0 0 0 4096 1256 0 0 0 17 1 0 0 0 0 0 94234958270464 94234958372493 94234970000000' +
+      ' 140723344738819 140723344738866 140723344738866 140723344740000 0';
+    expect(parseProcStat(stat)).toEqual({
+      name: 'my (odd) name',
+      state: 'S',
+      ppid: 1,
+      startTicks: 123456,
+      argStart: 140723344738819,
+      argEnd: 140723344738866,
+    });
+  });
+  it("reads the arguments' place as 0 where the kernel leaves it out", () => {
+    const old = '7 (init) S 0 7 7 0 -1 4194560 1 0 0 0 3 1 0 0 20 0 1 0 99 1000 10 18446744073709551615';
+    expect(parseProcStat(old)).toMatchObject({ startTicks: 99, argStart: 0, argEnd: 0 });
   });
   it.each(['', 'garbage', '12 (x'])('refuses %j', (text) => expect(parseProcStat(text)).toBeNull());
 });

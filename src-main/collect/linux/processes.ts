@@ -14,6 +14,13 @@ export interface ProcStat {
   ppid: number;
   /** Clock ticks after boot: with the pid, it identifies a process across pid reuse. */
   startTicks: number;
+  /**
+   * Where the command line lies in the process's memory (arg_start, arg_end; 0 when the kernel
+   * hides them from us or the process has no memory of its own). Every exec builds a new one, so
+   * these change where the pid, the start time and often the name do not.
+   */
+  argStart: number;
+  argEnd: number;
 }
 
 /** Parses /proc/<pid>/stat; the name sits in parentheses and may itself hold spaces and ')'. */
@@ -26,7 +33,17 @@ export function parseProcStat(text: string): ProcStat | null {
   const ppid = Number(rest[1]);
   const startTicks = Number(rest[19]);
   if (!Number.isInteger(ppid) || !Number.isInteger(startTicks)) return null;
-  return { name: text.slice(open + 1, close), state: rest[0], ppid, startTicks };
+  // Fields 48 and 49 (Linux 3.5 and later; absent before, read as 0).
+  const argStart = Number(rest[45] ?? 0);
+  const argEnd = Number(rest[46] ?? 0);
+  return {
+    name: text.slice(open + 1, close),
+    state: rest[0],
+    ppid,
+    startTicks,
+    argStart: Number.isSafeInteger(argStart) ? argStart : 0,
+    argEnd: Number.isSafeInteger(argEnd) ? argEnd : 0,
+  };
 }
 
 /** uid → user name from an /etc/passwd text. */
@@ -39,6 +56,9 @@ export function parsePasswd(text: string): Map<number, string> {
   return users;
 }
 
+/** /proc/<pid>/cmdline's NUL-separated arguments as one line. */
+const commandLine = (cmdline: string) => cmdline.replace(/\0+$/, '').split('\0').join(' ');
+
 function readOrNull(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
@@ -47,8 +67,14 @@ function readOrNull(path: string): string | null {
   }
 }
 
+/** What a cached process's details are kept by: the same process running the same program. */
+type ExecIdentity = Pick<ProcStat, 'startTicks' | 'name' | 'argStart' | 'argEnd'>;
+
+const sameProgram = (a: ExecIdentity, b: ExecIdentity) =>
+  a.startTicks === b.startTicks && a.name === b.name && a.argStart === b.argStart && a.argEnd === b.argEnd;
+
 export class ProcessReader {
-  private readonly cache = new Map<number, { startTicks: number; info: ProcessInfo }>();
+  private readonly cache = new Map<number, { identity: ExecIdentity; info: ProcessInfo }>();
   private users: Map<number, string> | null = null;
   private bootTimeMs: number | null = null;
 
@@ -61,18 +87,21 @@ export class ProcessReader {
   }
 
   /**
-   * Details of a process, cached per (pid, start time) so a reused pid is read afresh, and per name:
-   * an exec (`exec node server.js` at the end of a shell script) keeps the pid and its start time
-   * but changes the name, and the command line with it.
+   * Details of a process, cached per (pid, start time) so a reused pid is read afresh, and per
+   * program: an exec keeps the pid, the start time and the open sockets, and often the name too
+   * (a child spawned by node is node, with the parent's command line, until it execs node with its
+   * own). Its command line's place in memory is new with every exec; where the kernel hides that
+   * place (a process that is not dumpable), the command line itself is compared.
    */
   read(pid: number): ProcessInfo | null {
     const statText = readOrNull(`${this.procRoot}/${pid}/stat`);
     const stat = statText ? parseProcStat(statText) : null;
     if (!stat) return null;
     const cached = this.cache.get(pid);
-    if (cached && cached.startTicks === stat.startTicks && cached.info.name === stat.name) return cached.info;
-
-    const cmdline = readOrNull(`${this.procRoot}/${pid}/cmdline`) ?? '';
+    const same = cached !== undefined && sameProgram(cached.identity, stat);
+    if (same && stat.argStart !== 0) return cached.info;
+    const command = commandLine(readOrNull(`${this.procRoot}/${pid}/cmdline`) ?? '');
+    if (same && cached.info.command === command) return cached.info;
     const uidLine = /^Uid:\s+(\d+)/m.exec(readOrNull(`${this.procRoot}/${pid}/status`) ?? '');
     const uid = uidLine ? Number(uidLine[1]) : null;
     let cwd: string | null = null;
@@ -86,7 +115,7 @@ export class ProcessReader {
       pid,
       ppid: stat.ppid,
       name: stat.name,
-      command: cmdline.replace(/\0+$/, '').split('\0').join(' '),
+      command,
       user: uid === null ? null : this.userName(uid),
       uid,
       startedAt:
@@ -94,7 +123,8 @@ export class ProcessReader {
       cwd,
       parents: this.parentsOf(stat.ppid),
     };
-    this.cache.set(pid, { startTicks: stat.startTicks, info });
+    const { startTicks, name, argStart, argEnd } = stat;
+    this.cache.set(pid, { identity: { startTicks, name, argStart, argEnd }, info });
     return info;
   }
 
