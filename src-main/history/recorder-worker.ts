@@ -1,5 +1,5 @@
 // The flight recorder in a thread of its own (started by RecordingControl, subscriber.ts): it
-// parses each message of the stream, keeps the table it mirrors and writes SQLite, none of which
+// parses each message of the stream, keeps the open spans and writes SQLite, none of which
 // then weighs on the host's main thread (the desktop's IPC, serve's viewers), whose heap stays
 // small. One message at a time: the host sends the next once this one is answered.
 

@@ -2,12 +2,12 @@
 // (from when to when, its owner), chained by `conn` (the first span's id) into the socket's life;
 // each owner once. Past a budget of new connections a minute, the short ones are folded into
 // per-minute counts instead (see fold()). Fed the same messages as any other consumer of the
-// stream, applied to the one table kept from it (track/stream-table.ts); one transaction per
-// message, so a crash loses at most the last poll.
+// stream; one transaction per message, so a crash loses at most the last poll. It keeps no copy
+// of the table: a recorded socket's open span says all it needs of it (a socket's row is kept only
+// while it is folded, to be recorded if it lasts), and a resync is compared with the open spans.
 
 import type { ProcessInfo, Socket, SocketKey, StreamMessage } from '../shared/contract';
 import { socketKey } from '../track/identity';
-import { StreamTable } from '../track/stream-table';
 import { isListening } from '../track/views';
 import { inTransaction, pragmaNumber, type HistoryStore } from './store';
 
@@ -55,6 +55,8 @@ interface OpenSpan {
 
 /** A connection counted into a fold that is still live: recorded one by one if it lasts (promoteLasting()). */
 interface FoldedLife {
+  /** Its row as last received (what is recorded if it lasts). */
+  socket: Socket;
   /** The fold row it was counted in. */
   fold: FoldKey;
   firstSeen: number;
@@ -72,13 +74,16 @@ const ended = (s: Pick<Socket, 'protocol' | 'state'>) =>
 const listenKey = (protocol: string, port: number | null) => `${protocol}|${port}`;
 
 export class HistoryRecorder {
-  private readonly table = new StreamTable();
+  /** The stream's seq recorded last (-1 before the first resync): a delta must follow on from it. */
+  private seq = -1;
+  /** The owners' records, by pid: replaced by a resync, added to by a delta (as the stream's table). */
+  private processes = new Map<number, ProcessInfo>();
   /** The open span of each live socket recorded. */
   private readonly spans = new Map<SocketKey, OpenSpan>();
   private readonly owners = new Map<string, number>();
   /**
    * Folded connections still live, oldest first (a Map keeps insertion order, and they are
-   * inserted as first seen). Bounded by the live table it mirrors.
+   * inserted as first seen). Bounded by the host's live table, each for at most FOLD_SHORT_MS.
    */
   private readonly folded = new Map<SocketKey, FoldedLife>();
   /** Listening sockets by `protocol|port`: a connection on such a port is the server's side. */
@@ -139,9 +144,12 @@ export class HistoryRecorder {
 
   /** Applies one message of the stream and records what it changed; 'gap' asks for a resync. */
   receive(message: StreamMessage): 'gap' | void {
-    const received = this.table.applyMessage(message);
-    if (received === 'gap') return 'gap';
-    const stamped = Date.parse(received.type === 'resync' ? received.resync.at : received.delta.at);
+    const { resync, delta } = message.type === 'resync' ? { ...message, delta: null } : { ...message, resync: null };
+    if (delta && delta.since !== this.seq) return 'gap';
+    if (resync) this.processes = new Map(resync.processes.map((p) => [p.pid, p]));
+    else for (const p of delta.processes) this.processes.set(p.pid, p);
+    this.seq = resync ? resync.seq : delta.seq;
+    const stamped = Date.parse(resync ? resync.at : delta.at);
     if (!Number.isFinite(stamped)) return;
     // The wall clock may be stepped back (NTP, a user): what is recorded after it is recorded at
     // the last moment already written until the clock passes it, never before (which would put
@@ -149,14 +157,16 @@ export class HistoryRecorder {
     const at = Math.max(stamped, this.lastAt);
     this.lastAt = at;
     inTransaction(this.store.db, () => {
-      if (received.type === 'resync') this.reconcile(at);
+      if (resync) this.reconcile(resync.sockets, at);
       else {
-        const { delta, applied } = received;
-        for (const key of applied.removed) this.end(key, at);
-        for (const socket of applied.added) this.begin(socketKey(socket), socket, at);
+        for (const key of delta.removed) this.end(key, at);
+        for (const socket of delta.added) this.begin(socketKey(socket), socket, at);
         for (const change of delta.changed) {
           const folded = this.folded.get(change.key);
-          if (folded !== undefined && ended(change.to)) this.folded.delete(change.key);
+          if (folded !== undefined) {
+            if (ended(change.to)) this.folded.delete(change.key);
+            else folded.socket = change.to;
+          }
           const span = this.spans.get(change.key);
           if (span === undefined) continue;
           if (change.from.pid !== undefined && change.to.pid !== null) this.own(span, change.to);
@@ -173,11 +183,16 @@ export class HistoryRecorder {
   }
 
   /** After a resync: spans of sockets no longer there end, new ones begin. */
-  private reconcile(at: number): void {
-    for (const key of [...this.spans.keys()]) if (!this.table.sockets.has(key)) this.end(key, at);
-    for (const [key, socket] of this.table.sockets) {
-      if (this.folded.has(key)) {
+  private reconcile(sockets: readonly Socket[], at: number): void {
+    const table = new Map<SocketKey, Socket>();
+    for (const socket of sockets) if (recorded(socket)) table.set(socketKey(socket), socket);
+    for (const key of [...this.spans.keys()]) if (!table.has(key)) this.end(key, at);
+    for (const key of [...this.folded.keys()]) if (!table.has(key)) this.folded.delete(key);
+    for (const [key, socket] of table) {
+      const folded = this.folded.get(key);
+      if (folded !== undefined) {
         if (ended(socket)) this.folded.delete(key);
+        else folded.socket = socket;
         continue;
       }
       const span = this.spans.get(key);
@@ -190,12 +205,11 @@ export class HistoryRecorder {
       if (socket.pid !== null) this.own(span, socket);
       if (span.state !== socket.state) this.next(key, socket, at);
     }
-    for (const key of [...this.folded.keys()]) if (!this.table.sockets.has(key)) this.folded.delete(key);
   }
 
   private begin(key: SocketKey, socket: Socket, at: number): void {
     if (!recorded(socket) || this.spans.has(key) || this.folded.has(key)) return;
-    const owner = socket.pid === null ? null : this.ownerId(this.table.processes.get(socket.pid));
+    const owner = socket.pid === null ? null : this.ownerId(this.processes.get(socket.pid));
     const life = { conn: null, owner, pid: socket.pid, name: socket.processName };
     if (!isListening(socket)) {
       const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
@@ -217,7 +231,12 @@ export class HistoryRecorder {
    * ephemeral port reads 0), the remote address and the owner. One that is still live a minute
    * later was not short after all and is recorded one by one from when it was first seen.
    */
-  private fold(key: SocketKey, socket: Socket, at: number, life: Omit<FoldedLife, 'fold' | 'firstSeen'>): void {
+  private fold(
+    key: SocketKey,
+    socket: Socket,
+    at: number,
+    life: Omit<FoldedLife, 'socket' | 'fold' | 'firstSeen'>,
+  ): void {
     const serverSide = this.listening.has(listenKey(socket.protocol, socket.localPort));
     const fold: FoldKey = [
       Math.floor(at / MINUTE_MS) * MINUTE_MS,
@@ -229,7 +248,7 @@ export class HistoryRecorder {
     ];
     this.addFold.run(...fold, life.name, life.owner);
     this.foldedCount++;
-    if (!ended(socket)) this.folded.set(key, { fold, firstSeen: at, ...life });
+    if (!ended(socket)) this.folded.set(key, { ...life, socket, fold, firstSeen: at });
   }
 
   /** Folded connections live for FOLD_SHORT_MS: taken out of their count, recorded as spans. */
@@ -237,11 +256,9 @@ export class HistoryRecorder {
     for (const [key, folded] of this.folded) {
       if (folded.firstSeen > at - FOLD_SHORT_MS) break; // the rest are younger
       this.folded.delete(key);
-      const socket = this.table.sockets.get(key);
-      if (socket === undefined) continue;
       this.unfold.run(...folded.fold);
       this.foldedCount--;
-      this.insert(key, socket, folded.firstSeen, { conn: null, ...folded });
+      this.insert(key, folded.socket, folded.firstSeen, { conn: null, ...folded });
     }
   }
 
@@ -307,7 +324,7 @@ export class HistoryRecorder {
   /** A socket whose owner became known: its spans keep the first owner they had. */
   private own(span: OpenSpan, socket: Socket): void {
     if (span.owner !== null || span.pid !== null) return;
-    const owner = socket.pid === null ? null : this.ownerId(this.table.processes.get(socket.pid));
+    const owner = socket.pid === null ? null : this.ownerId(this.processes.get(socket.pid));
     this.setOwner.run(socket.pid, socket.processName, owner, span.id);
     Object.assign(span, { owner, pid: socket.pid, name: socket.processName });
   }

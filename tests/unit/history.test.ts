@@ -332,6 +332,8 @@ describe('the history database', () => {
         removed: [socketKey(accepted[3]), socketKey(accepted[4])],
         changed: [
           { key: socketKey(accepted[5]), from: { state: 'ESTABLISHED' }, to: { ...accepted[5], state: 'TIME_WAIT' } },
+          // The database closes its end while this one is folded: it is recorded as it is then.
+          { key: socketKey(toDb), from: { state: 'ESTABLISHED' }, to: { ...toDb, state: 'CLOSE_WAIT' } },
         ],
       }),
     );
@@ -358,6 +360,9 @@ describe('the history database', () => {
     expect(
       answerHistory(store, { remote: '10.0.0.5' }, T0, T0 + 70_000).uses.map((u) => [u.remotePort, u.from - T0]),
     ).toEqual([[5432, 1000]]);
+    expect(store.db.prepare('SELECT state, to_ms FROM spans WHERE remote_port = 5432').all()).toEqual([
+      { state: 'CLOSE_WAIT', to_ms: null },
+    ]);
     expect(answer.folded).toEqual([
       {
         protocol: 'tcp',
