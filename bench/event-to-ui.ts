@@ -17,10 +17,17 @@ export type EventToUi =
 type Sample = [number, string, number];
 
 export async function benchEventToUi(helpers: string, rate: number, seconds: number): Promise<EventToUi> {
-  const ui = await openServedUi(['--interval', '1000']);
+  // Recording, as serve does by default, into a history of its own: not the user's, and not one
+  // an earlier part of the bench has filled.
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
+  const ui = await openServedUi(['--interval', '1000', '--history', join(dir, 'history.sqlite')]).catch(
+    (error: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   const { page } = ui;
   const churn = new Workload(helpers);
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   try {
     const badge = page.getByTestId('event-mode');
     await badge.waitFor({ timeout: 10_000 });

@@ -6,7 +6,8 @@
 // real renderer in Chromium. `npm run bench -- --only live-desktop [--live-sockets N]`; root only
 // (kernel events, every process's sockets).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinuxCollector } from '../src-main/collect/linux/linux-collector';
 import { Workload } from '../tests/helpers/workload';
@@ -158,17 +159,26 @@ export async function benchLiveDesktop(
 
     process.stderr.write(`   memory of each host (${HOST_RSS_SECONDS} s each)…\n`);
     const hosts: LiveDesktopFigures['hosts'] = [];
-    for (const [host, args] of [
-      ['porthole serve (no viewer)', ['serve', '--port', '0', '--interval', '1000']],
-      ['porthole watch --json', ['watch', '--json', '--interval', '1000']],
-      ['porthole exporter', ['exporter', '--listen', '127.0.0.1:0', '--interval', '1000']],
-    ] as const) {
-      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
-      try {
-        hosts.push({ host, ...(await sampleRss(child)) });
-      } finally {
-        await stop(child);
+    // serve records, as it does by default, into a history of its own (not the user's).
+    const history = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
+    try {
+      for (const [host, args] of [
+        [
+          'porthole serve (no viewer)',
+          ['serve', '--port', '0', '--interval', '1000', '--history', join(history, 'h.sqlite')],
+        ],
+        ['porthole watch --json', ['watch', '--json', '--interval', '1000']],
+        ['porthole exporter', ['exporter', '--listen', '127.0.0.1:0', '--interval', '1000']],
+      ] as const) {
+        const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+        try {
+          hosts.push({ host, ...(await sampleRss(child)) });
+        } finally {
+          await stop(child);
+        }
       }
+    } finally {
+      rmSync(history, { recursive: true, force: true });
     }
     await extra();
     return { tcpSockets, tools, ssRssMb, hosts };
