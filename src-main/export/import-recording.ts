@@ -4,6 +4,7 @@
 // table the stream never had.
 
 import {
+  PID_MAX,
   type ProcessInfo,
   type Socket,
   type SocketChange,
@@ -104,6 +105,7 @@ export function streamMessage(value: unknown): StreamMessage {
       'changed',
       'traffic',
       'processes',
+      'processesGone',
       'stats',
       'chains',
       'chainsDropped',
@@ -112,6 +114,10 @@ export function streamMessage(value: unknown): StreamMessage {
       'publishedPorts',
     ]);
     const added = array(d.added, 'delta.added', MAX_ROWS).map((s, i) => socket(s, `delta.added[${i}]`));
+    const processes = uniquePids(
+      array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) => processInfo(p, `delta.processes[${i}]`)),
+      'delta.processes',
+    );
     return {
       type: 'delta',
       delta: {
@@ -128,10 +134,8 @@ export function streamMessage(value: unknown): StreamMessage {
                 trafficUpdate(u, `delta.traffic[${i}]`),
               ),
             }),
-        processes: uniquePids(
-          array(d.processes, 'delta.processes', MAX_ROWS).map((p, i) => processInfo(p, `delta.processes[${i}]`)),
-          'delta.processes',
-        ),
+        processes,
+        ...(d.processesGone === undefined ? {} : { processesGone: processesGone(d.processesGone, processes) }),
         stats: stats(d.stats, 'delta.stats', added),
         ...(d.chains === undefined
           ? {}
@@ -145,6 +149,21 @@ export function streamMessage(value: unknown): StreamMessage {
     };
   }
   throw new Invalid('type', 'must be "resync" or "delta"');
+}
+
+/** The pids a delta says went: each once, and none it also sends. */
+function processesGone(value: unknown, processes: readonly ProcessInfo[]): number[] {
+  const sent = new Set(processes.map((p) => p.pid));
+  const pids = array(value, 'delta.processesGone', MAX_ROWS).map((pid, i) =>
+    integer(pid, `delta.processesGone[${i}]`, 1, PID_MAX),
+  );
+  const seen = new Set<number>();
+  pids.forEach((pid, i) => {
+    if (seen.has(pid) || sent.has(pid))
+      throw new Invalid(`delta.processesGone[${i}]`, 'names a pid twice, or one the delta also sends');
+    seen.add(pid);
+  });
+  return pids;
 }
 
 /** Parses a recording; throws ImportError naming the line and the reason. */

@@ -147,7 +147,10 @@ export class HistoryRecorder {
     const { resync, delta } = message.type === 'resync' ? { ...message, delta: null } : { ...message, resync: null };
     if (delta && delta.since !== this.seq) return 'gap';
     if (resync) this.processes = new Map(resync.processes.map((p) => [p.pid, p]));
-    else for (const p of delta.processes) this.processes.set(p.pid, p);
+    else {
+      for (const p of delta.processes) this.processes.set(p.pid, p);
+      for (const pid of delta.processesGone ?? []) this.processes.delete(pid);
+    }
     this.seq = resync ? resync.seq : delta.seq;
     const stamped = Date.parse(resync ? resync.at : delta.at);
     if (!Number.isFinite(stamped)) return;

@@ -396,6 +396,12 @@ export interface Delta {
   traffic?: TrafficUpdate[];
   /** Processes first seen (or changed) since the previous delta. */
   processes: ProcessInfo[];
+  /**
+   * Pids no longer among the table's processes since the previous delta (the process exited, or
+   * owns no socket now): a consumer drops them, so its processes are the host's, not every pid it
+   * was ever sent. Never also in `processes`; absent when none went.
+   */
+  processesGone?: number[];
   stats: ScanStats;
   /** Connections that ended since the previous delta, with their whole chain (event mode only). */
   chains?: ConnectionChain[];

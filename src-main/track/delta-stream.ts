@@ -41,8 +41,17 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
   for (const socket of b.added) traffic.delete(socketKey(socket));
   for (const change of b.changed) traffic.delete(change.key);
   for (const update of b.traffic ?? []) traffic.set(update.key, update.traffic);
+  // A pid gone in one and sent in the other is what the later one says; the two lists stay apart.
   const processes = new Map<number, ProcessInfo>(a.processes.map((p) => [p.pid, p]));
-  for (const p of b.processes) processes.set(p.pid, p);
+  const processesGone = new Set(a.processesGone);
+  for (const p of b.processes) {
+    processes.set(p.pid, p);
+    processesGone.delete(p.pid);
+  }
+  for (const pid of b.processesGone ?? []) {
+    processes.delete(pid);
+    processesGone.add(pid);
+  }
   const composed: Delta = {
     seq: b.seq,
     since: a.since,
@@ -53,6 +62,7 @@ export function composeDeltas(a: Delta, b: Delta): Delta {
     processes: [...processes.values()],
     stats: b.stats,
   };
+  if (processesGone.size > 0) composed.processesGone = [...processesGone];
   if (traffic.size > 0) composed.traffic = [...traffic].map(([key, figures]) => ({ key, traffic: figures }));
   const chains = [...(a.chains ?? []), ...(b.chains ?? [])];
   // A subscriber far behind keeps the newest finished connections, not an unbounded history, and

@@ -147,6 +147,7 @@ export class StreamTable {
     if (limits) this.check(delta, new Set(goneKeys), added, changed, limits);
     const { gone, traffic } = applySocketChanges(this.sockets, goneKeys, added, changed, delta.traffic ?? [], key);
     for (const p of delta.processes) this.processes.set(p.pid, p);
+    for (const pid of delta.processesGone ?? []) this.processes.delete(pid);
     const eventMode =
       delta.eventMode && JSON.stringify(delta.eventMode) !== JSON.stringify(this.eventMode)
         ? delta.eventMode
@@ -179,7 +180,8 @@ export class StreamTable {
     if (this.sockets.size - gone.size + grown > limits.maxSockets)
       throw new StreamRefused('its table', `would grow over ${limits.maxSockets} sockets`);
     const newPids = new Set(delta.processes.map((p) => p.pid).filter((pid) => !this.processes.has(pid)));
-    if (this.processes.size + newPids.size > limits.maxProcesses)
+    const gonePids = new Set((delta.processesGone ?? []).filter((pid) => this.processes.has(pid)));
+    if (this.processes.size + newPids.size - gonePids.size > limits.maxProcesses)
       throw new StreamRefused('its processes', `would grow over ${limits.maxProcesses}`);
   }
 }

@@ -174,6 +174,10 @@ export class Tracker {
       const known = this.processes.get(p.pid);
       return !known || processSignature(known) !== processSignature(p);
     });
+    const processesGone: number[] = [];
+    this.processes.forEach((_, pid) => {
+      if (!currentProcesses.has(pid)) processesGone.push(pid);
+    });
     this.processes = currentProcesses;
     this.lastScan = scan;
     this.lastAt = at.toISOString();
@@ -190,6 +194,7 @@ export class Tracker {
       stats: scan.stats,
     };
     if (traffic.length > 0) delta.traffic = traffic;
+    if (processesGone.length > 0) delta.processesGone = processesGone;
     // A handful of entries, sent whole when any changed: simpler than diffing them, and as small.
     const namespacesText =
       scan.namespaces || scan.publishedPorts ? JSON.stringify([scan.namespaces, scan.publishedPorts]) : '';

@@ -313,7 +313,13 @@ class Source {
     // Finished connections (event mode) stay on the source: the Transitions feed is this machine's.
     // A delta that carried only those is no news here: nothing is sent (its stats ride the next one).
     const news =
-      added.length + removed.length + changed.length + traffic.length + delta.processes.length > 0 ||
+      added.length +
+        removed.length +
+        changed.length +
+        traffic.length +
+        delta.processes.length +
+        (delta.processesGone?.length ?? 0) >
+        0 ||
       eventMode !== undefined ||
       delta.namespaces !== undefined ||
       delta.publishedPorts !== undefined;
@@ -329,6 +335,7 @@ class Source {
       stats: delta.stats,
     };
     if (traffic.length) out.traffic = traffic;
+    if (delta.processesGone?.length) out.processesGone = delta.processesGone;
     if (eventMode) out.eventMode = eventMode;
     if (delta.namespaces) out.namespaces = delta.namespaces;
     if (delta.publishedPorts) out.publishedPorts = delta.publishedPorts;

@@ -2,7 +2,7 @@
 // up to the same table, a gap leads to a resync.
 import { describe, expect, it } from 'vitest';
 import type { ConnectionChain, Delta, Scan, Socket, StreamMessage } from '../../src-main/shared/contract';
-import { applyDelta, type AppliedTable } from '../../src-main/track/stream-table';
+import { applyDelta, StreamTable, type AppliedTable } from '../../src-main/track/stream-table';
 import { composeDeltas, DeltaStream, MAX_COALESCED_CHAINS } from '../../src-main/track/delta-stream';
 import { socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
@@ -72,6 +72,72 @@ describe('composeDeltas', () => {
       expect(combined!.since).toBe(deltas[start].since);
       expect(combined!.seq).toBe(deltas[Math.min(start + 9, deltas.length - 1)].seq);
     }
+  });
+
+  it('composes the processes sent and gone: the consumer ends with the processes of each delta in turn', () => {
+    const process = (pid: number, startedAt: string) => ({
+      pid,
+      ppid: 1,
+      name: `p${pid}`,
+      command: '',
+      user: 'dev',
+      uid: 1000,
+      startedAt,
+      cwd: '/',
+    });
+    // Pids 1–12 come and go, and come back as other processes (a new start time): pid reuse.
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const tracker = new Tracker();
+    const deltas = Array.from({ length: 40 }, (_, round) => {
+      const alive = Array.from({ length: 12 }, (_, i) => process(i + 1, String(Math.floor(random() * 3) + round)));
+      return tracker.update({ ...scanOf([]), processes: alive.filter(() => random() < 0.5) }, new Date());
+    });
+    const start = tracker.current();
+    const fed = (messages: Delta[]) => {
+      const table = new StreamTable();
+      table.applyMessage({ type: 'resync', resync: { ...start, seq: 0, processes: [] } });
+      for (const delta of messages) expect(table.applyMessage({ type: 'delta', delta })).not.toBe('gap');
+      return [...table.processes.values()].sort((a, b) => a.pid - b.pid);
+    };
+    for (let from = 0; from < 30; from += 3) {
+      const combined = deltas.slice(from, from + 8).reduce(composeDeltas);
+      const gone = new Set(combined.processesGone);
+      expect(combined.processes.filter((p) => gone.has(p.pid))).toEqual([]);
+      expect(fed([...deltas.slice(0, from), combined])).toEqual(fed(deltas.slice(0, from + 8)));
+    }
+    expect(fed(deltas)).toEqual([...start.processes].sort((a, b) => a.pid - b.pid));
+  });
+
+  it('holds a stream from elsewhere to its processes, counting the ones it says went', () => {
+    const limits = { maxSockets: 10, maxProcesses: 3 };
+    const table = new StreamTable({ limits });
+    const process = (pid: number) => ({
+      pid,
+      ppid: 1,
+      name: 'x',
+      command: '',
+      user: '',
+      uid: 0,
+      startedAt: '',
+      cwd: '',
+    });
+    const base = { at: '', added: [], removed: [], changed: [], stats: scanOf([]).stats };
+    table.applyMessage({
+      type: 'resync',
+      resync: { seq: 1, at: '', sockets: [], processes: [1, 2, 3].map(process), stats: null },
+    });
+    table.applyMessage({
+      type: 'delta',
+      delta: { ...base, seq: 2, since: 1, processes: [process(4)], processesGone: [1] },
+    });
+    expect([...table.processes.keys()]).toEqual([2, 3, 4]);
+    expect(() =>
+      table.applyMessage({
+        type: 'delta',
+        delta: { ...base, seq: 3, since: 2, processes: [process(5)], processesGone: [1] },
+      }),
+    ).toThrow(/would grow over 3/);
   });
 
   it('cancels a socket added and removed inside the window, and keeps the earliest "from" of a change', () => {

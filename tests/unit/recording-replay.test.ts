@@ -60,6 +60,25 @@ describe('parseRecording', () => {
     expect(() => parseRecording(ndjson([messages[0], bad]))).toThrow(
       /line 2: delta\.added\[0\]\.localPort must be an integer/,
     );
+    const gone = (pids: number[], sent: number[] = []) => {
+      const line = structuredClone(messages[1]) as unknown as { delta: Record<string, unknown> };
+      line.delta.processesGone = pids;
+      line.delta.processes = sent.map((pid) => ({
+        pid,
+        ppid: 1,
+        name: 'x',
+        command: '',
+        user: '',
+        uid: 0,
+        startedAt: null,
+        cwd: '',
+      }));
+      return () => parseRecording(ndjson([messages[0], line]));
+    };
+    expect(gone([7, 8])()[1]).toMatchObject({ delta: { processesGone: [7, 8] } });
+    expect(gone([7, 7])).toThrow(/line 2: delta\.processesGone\[1\] names a pid twice, or one the delta also sends/);
+    expect(gone([7], [7])).toThrow(/line 2: delta\.processesGone\[0\] names a pid twice/);
+    expect(gone([0])).toThrow(/line 2: delta\.processesGone\[0\] must be an integer/);
     expect(() => parseRecording('\n\n')).toThrow(/holds no stream messages/);
     expect(() => parseRecording('{"type":"quit"}')).toThrow(/line 1: type must be "resync" or "delta"/);
   });

@@ -1,7 +1,7 @@
 // Identity, diff, the tracker's delta stream and the transition log: pure code, table-driven.
 import { describe, expect, it } from 'vitest';
 import type { Scan, Socket } from '../../src-main/shared/contract';
-import { applyDelta } from '../../src-main/track/stream-table';
+import { applyDelta, StreamTable } from '../../src-main/track/stream-table';
 import { diffTables, indexSockets } from '../../src-main/track/diff';
 import { formatEndpoint, socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
@@ -141,6 +141,32 @@ describe('tracker and delta stream', () => {
     expect(tracker.update(scan, new Date()).processes).toEqual([]);
     const reused = { ...node, startedAt: 'y', command: 'python b.py' };
     expect(tracker.update({ ...scan, processes: [reused] }, new Date()).processes).toEqual([reused]);
+  });
+
+  it('tells a subscriber which processes went, so its processes stay the tracker\u2019s', () => {
+    const tracker = new Tracker();
+    const table = new StreamTable();
+    const process = (pid: number) => ({
+      pid,
+      ppid: 1,
+      name: `p${pid}`,
+      command: `p${pid}`,
+      user: 'dev',
+      uid: 1000,
+      startedAt: String(pid),
+      cwd: '/',
+    });
+    table.applyMessage({ type: 'resync', resync: tracker.current() });
+    // Short-lived processes: five new ones each round, each living three rounds.
+    for (let round = 0; round < 30; round++) {
+      const alive = Array.from({ length: 15 }, (_, i) => process(100 + round * 5 - i)).filter((p) => p.pid >= 100);
+      const delta = tracker.update({ ...scanOf([]), processes: alive }, new Date());
+      expect(delta.processesGone?.filter((pid) => delta.processes.some((p) => p.pid === pid)) ?? []).toEqual([]);
+      expect(table.applyMessage({ type: 'delta', delta })).not.toBe('gap');
+      expect([...table.processes.keys()].sort()).toEqual(alive.map((p) => p.pid).sort());
+    }
+    expect(tracker.update({ ...scanOf([]), processes: [] }, new Date()).processesGone).toHaveLength(15);
+    expect(tracker.update({ ...scanOf([]), processes: [] }, new Date()).processesGone).toBeUndefined();
   });
 
   it('a subscriber applying every delta holds exactly the tracker\u2019s table', () => {
