@@ -76,7 +76,7 @@ const listenKey = (protocol: string, port: number | null) => `${protocol}|${port
 export class HistoryRecorder {
   /** The stream's seq recorded last (-1 before the first resync): a delta must follow on from it. */
   private seq = -1;
-  /** The owners' records, by pid: replaced by a resync, added to by a delta (as the stream's table). */
+  /** The owners' records, by pid: replaced by a resync, changed by a delta (as the stream’s table). */
   private processes = new Map<number, ProcessInfo>();
   /** The open span of each live socket recorded. */
   private readonly spans = new Map<SocketKey, OpenSpan>();
