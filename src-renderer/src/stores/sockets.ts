@@ -24,6 +24,7 @@ import { follow } from '../../../src-main/track/stream-table';
 import { LiveTable } from './live-table';
 import { escapeMessage, escapeTable } from './shown-text';
 import { Replay } from './replay';
+import { frameQueue } from '../frames';
 
 export type Source =
   | { kind: 'live' }
@@ -135,10 +136,13 @@ export const useSocketStore = defineStore('sockets', () => {
 
   function connect(to: PortholeClient): void {
     client = to;
+    // The stream's messages, this machine's and the sources', are applied at the next frame, in
+    // the order they came (see frames.ts).
+    const inFrame = frameQueue();
     to.onCommand((command) => commandListeners.forEach((l) => l(command)));
     to.onStatus((isConnected) => (connected.value = isConnected));
-    to.onMessage((message) => receive(message));
-    to.onHost((host, message) => receiveHost(host, message));
+    to.onMessage((message) => inFrame(() => receive(message)));
+    to.onHost((host, message) => inFrame(() => receiveHost(host, message)));
     to.onHosts((status) => (hosts.value = status));
     to.onLoop((status) => (loop.value = status));
     to.onHistory((status) => (history.value = status));
