@@ -15,26 +15,32 @@ const port = parentPort;
 const post = (message: FromRecorderWorker) => port.postMessage(message);
 const { path, limits } = workerData as RecorderWorkerOptions;
 
-let store: HistoryStore | null = null;
+// Opened, and the spans a previous recorder left open ended (the recorder's first write): a
+// failure of either is said as the reason recording is unavailable, not a crash of the thread.
+let opened: { store: HistoryStore; recorder: HistoryRecorder } | null = null;
 try {
   const opening = HistoryStore.open(path);
-  store = opening.store;
+  try {
+    opened = { store: opening.store, recorder: new HistoryRecorder(opening.store, limits) };
+  } catch (error) {
+    opening.store.close();
+    throw error;
+  }
   post({ type: 'opened', note: opening.note });
 } catch (error) {
   post({ type: 'unavailable', reason: (error as Error).message });
   port.close();
 }
 
-if (store) {
-  const opened = store;
-  const recorder = new HistoryRecorder(opened, limits);
+if (opened) {
+  const { store, recorder } = opened;
   /** After a failed write only a resync (the whole table) can be recorded: a delta would miss what failed. */
   let paused = false;
   /** Each message's objects, promoted while it is recorded, collected once they pile up (common/heap-trim.ts). */
   const heap = heapTrim();
   port.on('message', (message: ToRecorderWorker) => {
     if (message.type === 'stop') {
-      opened.close();
+      store.close();
       port.close();
       return;
     }

@@ -116,7 +116,15 @@ type Db = InstanceType<typeof LibsqlDatabase>;
  * native build cannot load (a broken install, another platform's package) serves on without
  * history, saying why, rather than not starting.
  */
-function connect(path: string, options?: ConstructorParameters<typeof LibsqlDatabase>[1]): Db {
+/**
+ * How long a statement waits for another connection’s lock (a reader’s, a checkpoint) before it
+ * fails as "database is locked" (libsql's `timeout`, in ms). Given when the connection is made:
+ * libsql's default is not to wait, and a pragma run before a `busy_timeout` pragma would not
+ * wait either.
+ */
+const BUSY_WAIT_MS = 2_000;
+
+function connect(path: string, options: ConstructorParameters<typeof LibsqlDatabase>[1] = {}): Db {
   let Database: typeof LibsqlDatabase;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -126,7 +134,7 @@ function connect(path: string, options?: ConstructorParameters<typeof LibsqlData
       `the SQLite library (libsql) could not be loaded: ${(error as Error).message.split('\n')[0]}`,
     );
   }
-  return new Database(path, options);
+  return new Database(path, { timeout: BUSY_WAIT_MS, ...options });
 }
 
 /** A pragma's number (libsql's `simple` option still answers a row, with metadata beside the value). */
@@ -273,7 +281,6 @@ export class HistoryStore {
       db.pragma('journal_mode = WAL');
       // A crash loses at most the last transaction (one poll), never the file's consistency.
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 2000');
       const version = pragmaNumber(db, 'user_version');
       if (version > HISTORY_SCHEMA_VERSION)
         throw new HistoryError(

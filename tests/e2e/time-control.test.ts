@@ -121,7 +121,13 @@ describe('the recording setting', () => {
     expect(await page.getByTestId('history-status').textContent()).toBe('history off');
     await expect.poll(() => ui.served.stderr.some((l) => l.startsWith('porthole: recording turned off'))).toBe(true);
     await box.check();
-    await page.getByTestId('history-status').waitFor({ state: 'detached' });
+    // What serve said is the why of a recorder that did not start again.
+    await page
+      .getByTestId('history-status')
+      .waitFor({ state: 'detached' })
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\nserve said:\n${ui.served.stderr.join('\n')}`);
+      });
     expect(await page.getByTestId('history-state').textContent()).toMatch(/^recording — /);
   });
 });
