@@ -142,12 +142,14 @@ export class DeltaStream<Id> {
         continue;
       }
       sub.pending = sub.pending ? composeDeltas(sub.pending, delta) : delta;
-      if (size(sub.pending) > this.limits.maxPendingEntries) {
+      this.flush(id);
+      // Only what is held is bounded: a delta sent at once (a first table's owners, a change of
+      // every socket) would only be replaced by the whole table, and lose its finished connections.
+      if (sub.pending && size(sub.pending) > this.limits.maxPendingEntries) {
         sub.droppedChains += chainCount(sub.pending);
         sub.pending = null;
         sub.needsResync = true;
       }
-      this.flush(id);
     }
   }
 

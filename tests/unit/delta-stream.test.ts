@@ -235,6 +235,28 @@ describe('DeltaStream', () => {
     );
   });
 
+  it('sends a subscriber in step a delta past the bound as it is: only what is held is bounded', () => {
+    const { tracker, inbox, stream } = setup({ window: 2, maxPendingEntries: 5 });
+    const sockets = Array.from({ length: 20 }, (_, i) =>
+      tcp('127.0.0.1:3000', `127.0.0.1:${6000 + i}`, { inode: i + 1 }),
+    );
+    tracker.update(scanOf(sockets), new Date());
+    stream.subscribe('viewer');
+    const table: AppliedTable = new Map();
+    const state = { seq: -1 };
+    consume(inbox, table, state); // the resync, not acknowledged: one of its window of two
+    // Every socket's owner found at once (a first table sent before its owners): 20 changes.
+    const owned = sockets.map((s) => ({ ...s, pid: 7, pids: [7] }));
+    stream.publish(tracker.update(scanOf(owned), new Date()));
+    expect(inbox.map((m) => m.type)).toEqual(['delta']);
+    consume(inbox, table, state);
+    expect(keysAndStates(table)).toEqual(keysAndStates(new Map(owned.map((s) => [socketKey(s), s]))));
+    // Held (its window full), the same is past the bound: a resync once it has room.
+    stream.publish(tracker.update(scanOf(sockets), new Date()));
+    expect(inbox).toEqual([]);
+    expect(stream.backlog('viewer')).toEqual({ inFlight: 2, pendingEntries: 0, needsResync: true });
+  });
+
   it('a backlog past its bound is dropped for a resync; a hidden subscriber gets nothing until shown', () => {
     const { tracker, inbox, stream } = setup({ window: 1, maxPendingEntries: 5 });
     stream.subscribe('hidden');
