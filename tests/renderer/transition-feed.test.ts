@@ -34,6 +34,18 @@ describe('the Transitions feed', () => {
   });
 });
 
+describe('the first table', () => {
+  it('is no feed of openings when it follows the empty table of a loop that had not polled yet', () => {
+    const transitions = useTransitionStore();
+    const sockets = [1, 2, 3].map((i) => tcp(`127.0.0.1:${3000 + i}`, `127.0.0.1:${5000 + i}`, { inode: i }));
+    transitions.apply(delta(1, { added: sockets }));
+    expect(transitions.feed).toEqual([]);
+    const next = tcp('127.0.0.1:3009', '127.0.0.1:5009', { inode: 9 });
+    transitions.apply(delta(2, { added: [next] }));
+    expect(transitions.feed.map((e) => [e.kind, e.key])).toEqual([['opened', socketKey(next)]]);
+  });
+});
+
 describe('owners filled in', () => {
   it('after a table sent before them are no feed events; an owner that changes later is one', () => {
     const transitions = useTransitionStore();

@@ -63,6 +63,15 @@ describe('LiveTable', () => {
     expect(table.expire(40 + HIGHLIGHT_MS)).toBeNull();
   });
 
+  it('highlights nothing of a first table sent as a delta after the empty table of a loop that had not polled', () => {
+    const table = new LiveTable();
+    table.receive({ type: 'resync', resync: { ...resync(0, []), stats: null } }, 0);
+    table.receive({ type: 'delta', delta: delta(1, 0, { added: [a] }) }, 0);
+    expect(table.highlights.size).toBe(0);
+    table.receive({ type: 'delta', delta: delta(2, 1, { added: [b] }) }, 0);
+    expect([...table.highlights]).toEqual([[socketKey(b), { kind: 'added', at: 0 }]]);
+  });
+
   it('reports a gap instead of applying a delta that does not follow on', () => {
     const table = new LiveTable();
     table.receive({ type: 'resync', resync: resync(5, [a]) }, 0);

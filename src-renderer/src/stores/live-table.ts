@@ -66,10 +66,13 @@ export class LiveTable extends StreamTable {
       this.highlights.set(key, { kind: 'removed', at: now });
       this.rateHistory.delete(key);
     }
+    // A delta that follows on from seq 0 (the empty table of a loop that had not polled yet) is
+    // the first table, not news, as a first resync is: nothing it adds is highlighted.
+    const first = delta.since === 0;
     for (const socket of delta.added) {
       const key = socketKey(socket);
       this.lingering.delete(key);
-      this.highlights.set(key, { kind: 'added', at: now });
+      if (!first) this.highlights.set(key, { kind: 'added', at: now });
     }
     for (const change of delta.changed) {
       if (change.from.state !== undefined || change.from.pid !== undefined)

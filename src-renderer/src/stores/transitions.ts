@@ -92,8 +92,9 @@ export const useTransitionStore = defineStore('transitions', () => {
     let opened = 0;
     for (const chain of delta.chains ?? []) if (!counted.delete(chain.key)) opened++;
     const events: FeedEvent[] = [];
-    // A first resync is the table, not a feed of openings.
-    const quiet = delta.since < 0;
+    // A first table is not a feed of openings: a first resync, or a delta that follows on from
+    // seq 0 (the empty table of a loop that had not polled yet).
+    const quiet = delta.since <= 0;
     const ownersFound = ownersPending;
     ownersPending = delta.stats.ownersPending === true;
     for (const socket of delta.added) {
