@@ -39,8 +39,13 @@ describe.skipIf(!root)('closing a connection in the UI', () => {
 
     await page.getByTestId('tab-connections').click();
     await page.getByTestId('filter').fill(`${local} ${remote}`);
+    // Both ends shown with their owner before one is picked: an end whose owner is found a poll
+    // later moves into its process's group, and a click aimed at one row landed on the other.
+    const owners = page.getByTestId('connection-row').locator('.c-process .pid');
+    await expect
+      .poll(async () => (await owners.allTextContents()).filter((t) => t === String(conn.pid)).length)
+      .toBe(2);
     const row = page.getByTestId('connection-row').filter({ has: page.locator('.c-local', { hasText: local }) });
-    await row.first().waitFor({ timeout: 5000 });
     await row.first().click();
     await page.getByTestId('close-connection').click();
     const dialog = page.getByTestId('close-confirm');
