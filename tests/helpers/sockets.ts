@@ -1,5 +1,5 @@
-// Builds Socket values (and deltas of them) for table-driven tests of the pure domain code and the stores.
-import type { Delta, ScanStats, Socket } from '../../src-main/shared/contract';
+// Builds Socket values (deltas of them, and their owners) for table-driven tests of the pure domain code and the stores.
+import type { Delta, ProcessInfo, ScanStats, Socket } from '../../src-main/shared/contract';
 
 export function tcp(local: string, remote: string | null, over: Partial<Socket> = {}): Socket {
   const split = (endpoint: string): [string, number] => {
@@ -48,4 +48,9 @@ export function delta(seq: number, over: Partial<Delta> = {}): Delta {
     stats: cleanStats,
     ...over,
   };
+}
+
+/** A socket's owner as a collector reports it: `over` for what a test looks at. */
+export function processInfo(pid: number, over: Partial<ProcessInfo> = {}): ProcessInfo {
+  return { pid, ppid: 1, name: `p${pid}`, command: `p${pid}`, user: null, uid: 0, startedAt: null, cwd: null, ...over };
 }

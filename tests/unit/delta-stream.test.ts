@@ -6,7 +6,7 @@ import { applyDelta, StreamTable, type AppliedTable } from '../../src-main/track
 import { composeDeltas, DeltaStream, MAX_COALESCED_CHAINS } from '../../src-main/track/delta-stream';
 import { socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
-import { tcp } from '../helpers/sockets';
+import { processInfo, tcp } from '../helpers/sockets';
 
 const scanOf = (sockets: Socket[]): Scan => ({
   sockets,
@@ -75,22 +75,14 @@ describe('composeDeltas', () => {
   });
 
   it('composes the processes sent and gone: the consumer ends with the processes of each delta in turn', () => {
-    const process = (pid: number, startedAt: string) => ({
-      pid,
-      ppid: 1,
-      name: `p${pid}`,
-      command: '',
-      user: 'dev',
-      uid: 1000,
-      startedAt,
-      cwd: '/',
-    });
     // Pids 1–12 come and go, and come back as other processes (a new start time): pid reuse.
     let seed = 11;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const tracker = new Tracker();
     const deltas = Array.from({ length: 40 }, (_, round) => {
-      const alive = Array.from({ length: 12 }, (_, i) => process(i + 1, String(Math.floor(random() * 3) + round)));
+      const alive = Array.from({ length: 12 }, (_, i) =>
+        processInfo(i + 1, { startedAt: String(Math.floor(random() * 3) + round) }),
+      );
       return tracker.update({ ...scanOf([]), processes: alive.filter(() => random() < 0.5) }, new Date());
     });
     const start = tracker.current();
@@ -112,30 +104,20 @@ describe('composeDeltas', () => {
   it('holds a stream from elsewhere to its processes, counting the ones it says went', () => {
     const limits = { maxSockets: 10, maxProcesses: 3 };
     const table = new StreamTable({ limits });
-    const process = (pid: number) => ({
-      pid,
-      ppid: 1,
-      name: 'x',
-      command: '',
-      user: '',
-      uid: 0,
-      startedAt: '',
-      cwd: '',
-    });
     const base = { at: '', added: [], removed: [], changed: [], stats: scanOf([]).stats };
     table.applyMessage({
       type: 'resync',
-      resync: { seq: 1, at: '', sockets: [], processes: [1, 2, 3].map(process), stats: null },
+      resync: { seq: 1, at: '', sockets: [], processes: [1, 2, 3].map((pid) => processInfo(pid)), stats: null },
     });
     table.applyMessage({
       type: 'delta',
-      delta: { ...base, seq: 2, since: 1, processes: [process(4)], processesGone: [1] },
+      delta: { ...base, seq: 2, since: 1, processes: [processInfo(4)], processesGone: [1] },
     });
     expect([...table.processes.keys()]).toEqual([2, 3, 4]);
     expect(() =>
       table.applyMessage({
         type: 'delta',
-        delta: { ...base, seq: 3, since: 2, processes: [process(5)], processesGone: [1] },
+        delta: { ...base, seq: 3, since: 2, processes: [processInfo(5)], processesGone: [1] },
       }),
     ).toThrow(/would grow over 3/);
   });

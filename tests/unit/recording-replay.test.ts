@@ -6,7 +6,7 @@ import { Replay } from '../../src-renderer/src/stores/replay';
 import { snapshotSamples } from '../../src-renderer/src/stores/samples';
 import type { StreamMessage } from '../../src-main/shared/contract';
 import { socketKey } from '../../src-main/track/identity';
-import { tcp } from '../helpers/sockets';
+import { processInfo, tcp } from '../helpers/sockets';
 
 const stats = { unattributed: 0, malformedRows: 0, repairedRows: 0, hiddenProcesses: 0, scanMs: 1 };
 const a = tcp('127.0.0.1:3000', null, { inode: 1 });
@@ -63,16 +63,7 @@ describe('parseRecording', () => {
     const gone = (pids: number[], sent: number[] = []) => {
       const line = structuredClone(messages[1]) as unknown as { delta: Record<string, unknown> };
       line.delta.processesGone = pids;
-      line.delta.processes = sent.map((pid) => ({
-        pid,
-        ppid: 1,
-        name: 'x',
-        command: '',
-        user: '',
-        uid: 0,
-        startedAt: null,
-        cwd: '',
-      }));
+      line.delta.processes = sent.map((pid) => processInfo(pid));
       return () => parseRecording(ndjson([messages[0], line]));
     };
     expect(gone([7, 8])()[1]).toMatchObject({ delta: { processesGone: [7, 8] } });

@@ -6,7 +6,7 @@ import { diffTables, indexSockets } from '../../src-main/track/diff';
 import { formatEndpoint, socketKey } from '../../src-main/track/identity';
 import { Tracker } from '../../src-main/track/tracker';
 import { TransitionLog } from '../../src-main/track/transitions';
-import { tcp } from '../helpers/sockets';
+import { processInfo, tcp } from '../helpers/sockets';
 
 const scanOf = (sockets: Socket[]): Scan => ({
   sockets,
@@ -146,20 +146,12 @@ describe('tracker and delta stream', () => {
   it('tells a subscriber which processes went, so its processes stay the tracker\u2019s', () => {
     const tracker = new Tracker();
     const table = new StreamTable();
-    const process = (pid: number) => ({
-      pid,
-      ppid: 1,
-      name: `p${pid}`,
-      command: `p${pid}`,
-      user: 'dev',
-      uid: 1000,
-      startedAt: String(pid),
-      cwd: '/',
-    });
     table.applyMessage({ type: 'resync', resync: tracker.current() });
     // Short-lived processes: five new ones each round, each living three rounds.
     for (let round = 0; round < 30; round++) {
-      const alive = Array.from({ length: 15 }, (_, i) => process(100 + round * 5 - i)).filter((p) => p.pid >= 100);
+      const alive = Array.from({ length: 15 }, (_, i) =>
+        processInfo(100 + round * 5 - i, { startedAt: String(100 + round * 5 - i) }),
+      ).filter((p) => p.pid >= 100);
       const delta = tracker.update({ ...scanOf([]), processes: alive }, new Date());
       expect(delta.processesGone?.filter((pid) => delta.processes.some((p) => p.pid === pid)) ?? []).toEqual([]);
       expect(table.applyMessage({ type: 'delta', delta })).not.toBe('gap');
