@@ -112,11 +112,6 @@ function makeFolder(folder: string): void {
 type Db = InstanceType<typeof LibsqlDatabase>;
 
 /**
- * A connection to `path`. libsql is loaded on first use, not with this module: a host whose
- * native build cannot load (a broken install, another platform's package) serves on without
- * history, saying why, rather than not starting.
- */
-/**
  * How long a statement waits for another connection’s lock (a reader’s, a checkpoint) before it
  * fails as "database is locked" (libsql's `timeout`, in ms). Given when the connection is made:
  * libsql's default is not to wait, and a pragma run before a `busy_timeout` pragma would not
@@ -124,6 +119,11 @@ type Db = InstanceType<typeof LibsqlDatabase>;
  */
 const BUSY_WAIT_MS = 2_000;
 
+/**
+ * A connection to `path`. libsql is loaded on first use, not with this module: a host whose
+ * native build cannot load (a broken install, another platform's package) serves on without
+ * history, saying why, rather than not starting.
+ */
 function connect(path: string, options: ConstructorParameters<typeof LibsqlDatabase>[1] = {}): Db {
   let Database: typeof LibsqlDatabase;
   try {

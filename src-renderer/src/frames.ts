@@ -1,12 +1,12 @@
 // Stream messages applied once an animation frame, all that came since the last one together.
 //
 // A host in event mode sends a message as often as every 16 ms, and each message applied on
-// arrival was rendered on its own: the page re-rendered its views for every one of them. Under a
-// busy host that kept the main thread busy most of the time and, once rendering a message took
-// longer than the next took to come, the browser's queue of them grew without end (seconds of
-// latency, measured). Applied at the frame, just before the browser paints, messages cost one
-// render a frame whatever their rate, and each is acknowledged only when applied, so a page that
-// cannot keep up leaves its deltas with the host, which composes them into one.
+// arrival was rendered on its own: the page re-rendered its views for every one of them, and
+// acknowledged each before rendering it, so the host never held one back: once rendering a
+// message took longer than the next took to come, the browser's queue of them could grow
+// without end. Applied at the frame, just before the browser paints, messages cost one render a
+// frame whatever their rate, and each is acknowledged only when applied, so a page that cannot
+// keep up leaves its deltas with the host, which composes them into one.
 
 /**
  * Tasks queued before the next frame runs them regardless: the host holds each stream to a few
